@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the non-JavaScript AMQP clients the integration suite drives (Debian's python3-pika
+# and amqp-tools). Idempotent; does nothing when they are present or apt is unavailable.
+set -u
+need=()
+/usr/bin/python3 -c 'import pika' >/dev/null 2>&1 || need+=(python3-pika)
+command -v amqp-publish >/dev/null 2>&1 || need+=(amqp-tools)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-test-deps: cannot install ${need[*]} (not root or no apt); those tests will be skipped" >&2
+  exit 0
+fi
+echo "install-test-deps: installing ${need[*]}" >&2
+apt-get update -qq >/dev/null 2>&1 || true
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 \
+  || echo "install-test-deps: apt-get install ${need[*]} failed; those tests will be skipped" >&2
+exit 0

@@ -1,0 +1,47 @@
+// Runtime configuration of one Warren process: defaults, then config file, then environment
+// (WARREN_*), then command-line flags. Pure data; src/cli builds it, src/server consumes it.
+
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile?: string;
+}
+
+export interface WarrenConfig {
+  readonly dataDir: string;
+  /** AMQP listener port; 0 picks a free port (tests). */
+  readonly amqpPort: number;
+  /** AMQPS listener port, used only when `tls` is set. */
+  readonly amqpsPort: number;
+  /** HTTP admin port (metrics, health, management API); 0 picks a free port. */
+  readonly httpPort: number;
+  /** Addresses to listen on. Default: all interfaces, IPv4 and IPv6 ("::" dual-stack). */
+  readonly bind: readonly string[];
+  readonly tls?: TlsConfig;
+  readonly defaultUser: string;
+  readonly defaultPass: string;
+  readonly defaultVhost: string;
+  /** Tune proposals (RabbitMQ's defaults); clients may lower them. */
+  readonly channelMax: number;
+  readonly frameMaxBytes: number;
+  readonly heartbeatSec: number;
+  /** Largest message body accepted (RabbitMQ's max_message_size default, 16 MiB... in 3.10 128 MiB; we use 16 MiB). */
+  readonly maxMessageBytes: number;
+  readonly logLevel: string;
+}
+
+export const DEFAULT_CONFIG: WarrenConfig = {
+  dataDir: './data',
+  amqpPort: 5672,
+  amqpsPort: 5671,
+  httpPort: 15672,
+  bind: ['::'],
+  defaultUser: 'guest',
+  defaultPass: 'guest',
+  defaultVhost: '/',
+  channelMax: 2047,
+  frameMaxBytes: 131072,
+  heartbeatSec: 60,
+  maxMessageBytes: 16 * 1024 * 1024,
+  logLevel: 'info',
+};
