@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// The `warren` command: the composition root. Nothing imports this module.
+import { Command } from 'commander';
+import { VERSION } from '../frontend/server-properties.js';
+import { benchCommand } from './bench.js';
+import { loadConfig, type StartFlags } from './config-load.js';
+
+const program = new Command('warren').version(VERSION).description('Warren: a clustered AMQP 0-9-1 broker');
+
+program.command('start')
+  .description('start a broker (embedded single node: frontend + owner in one process)')
+  .option('--config <file>', 'JSON config file (env WARREN_CONFIG)')
+  .option('--data-dir <dir>', 'data directory (env WARREN_DATA_DIR)', undefined)
+  .option('--amqp-port <n>', 'AMQP port, 0 = any free port (env WARREN_AMQP_PORT)')
+  .option('--amqps-port <n>', 'AMQPS port when TLS is configured (env WARREN_AMQPS_PORT)')
+  .option('--http-port <n>', 'HTTP admin port (env WARREN_HTTP_PORT)')
+  .option('--bind <addrs>', 'comma-separated listen addresses; default "::" (all, IPv4+IPv6) (env WARREN_BIND)')
+  .option('--tls-cert <file>', 'PEM certificate: enables the AMQPS listener (env WARREN_TLS_CERT)')
+  .option('--tls-key <file>', 'PEM private key (env WARREN_TLS_KEY)')
+  .option('--tls-ca <file>', 'PEM CA bundle (env WARREN_TLS_CA)')
+  .option('--log-level <level>', 'pino level: trace|debug|info|warn|error|silent (env WARREN_LOG_LEVEL)')
+  .action(async (flags: StartFlags) => {
+    const { startWarren } = await import('../server.js');
+    const cfg = loadConfig(flags);
+    const w = await startWarren(cfg);
+    const stop = (signal: string): void => {
+      w.log.info({ signal }, 'shutting down');
+      void w.close().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+program.addCommand(benchCommand());
+
+await program.parseAsync(process.argv);

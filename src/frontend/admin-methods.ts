@@ -1,0 +1,135 @@
+// exchange.* and queue.* methods: permission checks in RabbitMQ's order, then the metadata
+// command, then (for queues) the owner. Replies are sent only once both have taken effect, so a
+// publish right after a queue.bind on the same channel is routed by it.
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import { encodeMethod } from '../amqp/frames.js';
+import { methodId, type ArgsOf, type Method } from '../amqp/generated.js';
+import type { Channel } from './channel.js';
+
+export function dispatch(ch: Channel, m: Method): void {
+  switch (m.name) {
+    case 'exchange.declare': return exchangeDeclare(ch, m.args);
+    case 'exchange.delete': return exchangeDelete(ch, m.args);
+    case 'exchange.bind': return exchangeBind(ch, m.args, true);
+    case 'exchange.unbind': return exchangeBind(ch, m.args, false);
+    case 'queue.declare': return queueDeclare(ch, m.args);
+    case 'queue.bind': return queueBind(ch, m.args, true);
+    case 'queue.unbind': return queueBind(ch, m.args, false);
+    case 'queue.purge': return queuePurge(ch, m.args);
+    case 'queue.delete': return queueDelete(ch, m.args);
+    default: {
+      const id = methodId(m.name);
+      throw new AmqpError(ReplyCode.CommandInvalid, `unimplemented method ${m.name}`, id.classId, id.methodId);
+    }
+  }
+}
+
+function reply(ch: Channel, nowait: boolean, frame: () => Buffer): void {
+  if (!nowait) ch.send(frame());
+}
+
+function exchangeDeclare(ch: Channel, a: ArgsOf<'exchange.declare'>): void {
+  if (!a.passive) {
+    ch.checkAccess('configure', 'exchange', a.exchange);
+    const ae = a.arguments['alternate-exchange'];
+    if (typeof ae === 'string') {
+      ch.checkAccess('write', 'exchange', ae);
+      ch.checkAccess('read', 'exchange', a.exchange);
+    }
+  }
+  ch.ctx.meta.declareExchange({
+    vhost: ch.vhost, name: a.exchange, type: a.type, passive: a.passive, durable: a.durable,
+    autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments,
+  });
+  reply(ch, a.nowait, () => encodeMethod(ch.id, 'exchange.declare-ok', {}));
+}
+
+function exchangeDelete(ch: Channel, a: ArgsOf<'exchange.delete'>): void {
+  ch.checkAccess('configure', 'exchange', a.exchange);
+  ch.ctx.meta.deleteExchange(ch.vhost, a.exchange, a.ifUnused);
+  reply(ch, a.nowait, () => encodeMethod(ch.id, 'exchange.delete-ok', {}));
+}
+
+function exchangeBind(ch: Channel, a: ArgsOf<'exchange.bind'>, bind: boolean): void {
+  ch.checkAccess('write', 'exchange', a.destination);
+  ch.checkAccess('read', 'exchange', a.source);
+  const meta = ch.ctx.meta;
+  if (bind) {
+    meta.bindExchange(ch.vhost, a.destination, a.source, a.routingKey, a.arguments);
+    reply(ch, a.nowait, () => encodeMethod(ch.id, 'exchange.bind-ok', {}));
+  } else {
+    meta.unbindExchange(ch.vhost, a.destination, a.source, a.routingKey, a.arguments);
+    reply(ch, a.nowait, () => encodeMethod(ch.id, 'exchange.unbind-ok', {}));
+  }
+}
+
+function queueDeclare(ch: Channel, a: ArgsOf<'queue.declare'>): void {
+  const name = a.queue === '' && !a.passive ? `amq.gen-${ch.ctx.randomId()}` : ch.resolveQueue(a.queue);
+  if (!a.passive) ch.checkAccess('configure', 'queue', name);
+  const { meta, owner } = ch.ctx;
+  const { queue } = meta.declareQueue({
+    vhost: ch.vhost, name, passive: a.passive, durable: a.durable, exclusive: a.exclusive,
+    autoDelete: a.autoDelete, arguments: a.arguments, connectionId: ch.conn.id,
+  });
+  if (queue.exclusiveOwner !== undefined && queue.exclusiveOwner !== ch.conn.id) {
+    throw new AmqpError(ReplyCode.ResourceLocked,
+      `cannot obtain exclusive access to locked queue '${name}' in vhost '${ch.vhost}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`);
+  }
+  const ref = { vhost: ch.vhost, name };
+  owner.ensureQueue(ref, queue.arguments);
+  ch.lastQueue = name;
+  const stats = owner.stats(ref);
+  reply(ch, a.nowait, () => encodeMethod(ch.id, 'queue.declare-ok', {
+    queue: name, messageCount: stats?.messages ?? 0, consumerCount: stats?.consumers ?? 0,
+  }));
+}
+
+function queueBind(ch: Channel, a: ArgsOf<'queue.bind'> | ArgsOf<'queue.unbind'>, bind: boolean): void {
+  const queue = ch.resolveQueue(a.queue);
+  ch.checkAccess('write', 'queue', queue);
+  ch.checkAccess('read', 'exchange', a.exchange);
+  const meta = ch.ctx.meta;
+  if (bind) {
+    meta.bindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments);
+    reply(ch, 'nowait' in a && a.nowait, () => encodeMethod(ch.id, 'queue.bind-ok', {}));
+  } else {
+    meta.unbindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments);
+    ch.send(encodeMethod(ch.id, 'queue.unbind-ok', {}));
+  }
+}
+
+function queuePurge(ch: Channel, a: ArgsOf<'queue.purge'>): void {
+  const name = ch.resolveQueue(a.queue);
+  ch.checkAccess('read', 'queue', name);
+  ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
+  const count = ch.ctx.owner.purge({ vhost: ch.vhost, name });
+  reply(ch, a.nowait, () => encodeMethod(ch.id, 'queue.purge-ok', { messageCount: count }));
+}
+
+function queueDelete(ch: Channel, a: ArgsOf<'queue.delete'>): void {
+  const name = ch.resolveQueue(a.queue);
+  ch.checkAccess('configure', 'queue', name);
+  const { meta, owner } = ch.ctx;
+  let info;
+  try {
+    info = meta.useQueue(ch.vhost, name, ch.conn.id);
+  } catch (err) {
+    // RabbitMQ answers delete-ok for a queue that does not exist (idempotent delete).
+    if (err instanceof AmqpError && err.replyCode === ReplyCode.NotFound) {
+      reply(ch, a.nowait, () => encodeMethod(ch.id, 'queue.delete-ok', { messageCount: 0 }));
+      return;
+    }
+    throw err;
+  }
+  const ref = { vhost: ch.vhost, name: info.name };
+  const stats = owner.stats(ref);
+  if (a.ifUnused && stats !== undefined && stats.consumers > 0) {
+    throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${name}' in vhost '${ch.vhost}' in use`);
+  }
+  if (a.ifEmpty && stats !== undefined && stats.messages > 0) {
+    throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${name}' in vhost '${ch.vhost}' not empty`);
+  }
+  const count = owner.deleteQueue(ref);
+  meta.deleteQueue(ch.vhost, name);
+  reply(ch, a.nowait, () => encodeMethod(ch.id, 'queue.delete-ok', { messageCount: count }));
+}

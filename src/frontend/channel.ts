@@ -1,0 +1,191 @@
+// One AMQP channel: method dispatch, content assembly (method → header → bodies), and the single
+// place where a soft error becomes channel.close. Publishing lives in publisher.ts, consumers and
+// acknowledgements in consumers.ts, exchange/queue methods in admin-methods.ts.
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import { encodeMethod, type Frame } from '../amqp/frames.js';
+import { methodId, type BasicPublishArgs, type BasicProperties, type Method } from '../amqp/generated.js';
+import * as admin from './admin-methods.js';
+import type { Connection } from './connection.js';
+import { Consumers } from './consumers.js';
+import { Publisher } from './publisher.js';
+import type { Access, ResourceKind } from './ports.js';
+
+interface PendingContent {
+  readonly args: BasicPublishArgs;
+  properties?: BasicProperties;
+  header?: Buffer;
+  bodySize: number;
+  received: number;
+  chunks: Buffer[];
+}
+
+export class Channel {
+  private pending: PendingContent | undefined;
+  /** queue.declare's last name, used when a later method names the queue '' (AMQP's "current queue"). */
+  lastQueue: string | undefined;
+  readonly publisher: Publisher;
+  readonly consumers: Consumers;
+  /** Permission checks already passed on this channel (RabbitMQ's permission cache). */
+  private readonly allowed = new Set<string>();
+
+  constructor(
+    readonly conn: Connection,
+    readonly id: number,
+  ) {
+    this.publisher = new Publisher(this);
+    this.consumers = new Consumers(this);
+  }
+
+  get vhost(): string {
+    return this.conn.vhost as string;
+  }
+
+  get ctx() {
+    return this.conn.ctx;
+  }
+
+  send(frame: Buffer): void {
+    this.conn.out.send(frame);
+  }
+
+  onFrame(frame: Frame): void {
+    try {
+      if (frame.type === 1) this.onMethod(frame.method);
+      else if (frame.type === 2) this.onHeader(frame.classId, frame.bodySize, frame.properties, frame.raw);
+      else if (frame.type === 3) this.onBody(frame.payload);
+    } catch (err) {
+      this.onError(err, frame.type === 1 ? frame.method : undefined);
+    }
+  }
+
+  /** Soft errors close this channel; hard ones (and bugs) propagate to the connection. */
+  onError(err: unknown, method: Method | undefined): void {
+    if (err instanceof AmqpError && method !== undefined && err.classId === 0) {
+      const id = methodId(method.name);
+      err.classId = id.classId;
+      err.methodId = id.methodId;
+    }
+    if (err instanceof AmqpError && !err.hard) {
+      this.pending = undefined;
+      this.conn.closeChannel(this, err);
+      return;
+    }
+    throw err;
+  }
+
+  // ---- content assembly -------------------------------------------------------------------
+
+  private onHeader(classId: number, bodySize: number, properties: BasicProperties, raw: Buffer): void {
+    const p = this.pending;
+    if (p === undefined || p.properties !== undefined) {
+      throw new AmqpError(ReplyCode.UnexpectedFrame, 'expected method frame, got non method frame instead');
+    }
+    if (classId !== 60) {
+      throw new AmqpError(ReplyCode.UnexpectedFrame, `expected content header for class 60, got one for class ${classId} instead`);
+    }
+    const max = this.ctx.config.maxMessageBytes;
+    if (bodySize > max) {
+      this.pending = undefined;
+      throw new AmqpError(ReplyCode.PreconditionFailed, `message size ${bodySize} is larger than configured max size ${max}`, 60, 40);
+    }
+    p.properties = properties;
+    p.header = raw;
+    p.bodySize = bodySize;
+    if (bodySize === 0) this.completeContent(p);
+  }
+
+  private onBody(payload: Buffer): void {
+    const p = this.pending;
+    if (p === undefined || p.properties === undefined) {
+      throw new AmqpError(ReplyCode.UnexpectedFrame,
+        p === undefined ? 'expected method frame, got non method frame instead'
+          : 'expected content header for class 60, got non content header frame instead');
+    }
+    p.received += payload.length;
+    if (p.received > p.bodySize) {
+      throw new AmqpError(ReplyCode.FrameError, `body larger than the ${p.bodySize} bytes announced in the content header`);
+    }
+    p.chunks.push(payload);
+    if (p.received === p.bodySize) this.completeContent(p);
+  }
+
+  private completeContent(p: PendingContent): void {
+    this.pending = undefined;
+    // Frames are views into socket chunks (64 KiB): copy, or a queued 1 KiB message pins a whole chunk.
+    const body = Buffer.concat(p.chunks, p.received);
+    this.publisher.publish(p.args, p.properties as BasicProperties, Buffer.from(p.header as Buffer), body);
+  }
+
+  // ---- methods --------------------------------------------------------------------------------
+
+  private onMethod(m: Method): void {
+    if (this.pending !== undefined) {
+      const content = this.pending.properties === undefined ? 'content header' : 'content body';
+      this.pending = undefined;
+      throw new AmqpError(ReplyCode.UnexpectedFrame, `expected ${content} for class 60, got non content ${content.split(' ')[1]} frame instead`);
+    }
+    switch (m.name) {
+      case 'basic.publish':
+        if (m.args.immediate) throw new AmqpError(ReplyCode.NotImplemented, 'immediate=true', 60, 40);
+        this.pending = { args: m.args, bodySize: 0, received: 0, chunks: [] };
+        return;
+      case 'basic.ack': return this.consumers.ack(m.args.deliveryTag, m.args.multiple);
+      case 'basic.nack': return this.consumers.nack(m.args.deliveryTag, m.args.multiple, m.args.requeue);
+      case 'basic.reject': return this.consumers.nack(m.args.deliveryTag, false, m.args.requeue);
+      case 'basic.consume': return this.consumers.consume(m.args);
+      case 'basic.cancel': return this.consumers.cancel(m.args.consumerTag, m.args.nowait);
+      case 'basic.get': return this.consumers.get(m.args.queue, m.args.noAck);
+      case 'basic.qos': return this.consumers.qos(m.args.prefetchSize, m.args.prefetchCount, m.args.global);
+      case 'basic.recover':
+      case 'basic.recover-async':
+        this.consumers.recover();
+        if (m.name === 'basic.recover') this.send(encodeMethod(this.id, 'basic.recover-ok', {}));
+        return;
+      case 'confirm.select': return this.publisher.selectConfirm(m.args.nowait);
+      case 'tx.select': return this.publisher.selectTx();
+      case 'tx.commit': return this.publisher.commit();
+      case 'tx.rollback': return this.publisher.rollback();
+      case 'channel.flow':
+        this.consumers.setFlow(m.args.active);
+        this.send(encodeMethod(this.id, 'channel.flow-ok', { active: m.args.active }));
+        return;
+      case 'channel.flow-ok': return;
+      case 'channel.close': return this.conn.channelClosedByClient(this);
+      case 'channel.open':
+        throw new AmqpError(ReplyCode.ChannelError, `second 'channel.open' seen`, 20, 10);
+      case 'access.request':
+        this.send(encodeMethod(this.id, 'access.request-ok', { ticket: 1 }));
+        return;
+      default:
+        return admin.dispatch(this, m);
+    }
+  }
+
+  /** Throws 403 unless the user has `access` on the resource; cached per channel like RabbitMQ. */
+  checkAccess(access: Access, kind: ResourceKind, name: string): void {
+    const key = `${access}\0${kind}\0${name}`;
+    if (this.allowed.has(key)) return;
+    this.ctx.meta.checkAccess(this.conn.user!, this.vhost, access, kind, name);
+    if (this.allowed.size > 1000) this.allowed.clear();
+    this.allowed.add(key);
+  }
+
+  /** '' means the channel's last declared queue (AMQP 0-9-1 §1.7.2.x "current queue"). */
+  resolveQueue(name: string): string {
+    if (name !== '') return name;
+    if (this.lastQueue === undefined) throw new AmqpError(ReplyCode.NotFound, 'no previously declared queue');
+    return this.lastQueue;
+  }
+
+  /** The socket drained: deliveries held for congestion may flow again. */
+  onWritable(): void {
+    this.consumers.onWritable();
+  }
+
+  /** The channel is gone (closed either way, or the connection died): give everything back. */
+  release(): void {
+    this.pending = undefined;
+    this.consumers.release();
+    this.publisher.release();
+  }
+}

@@ -1,0 +1,410 @@
+// One client connection: protocol header, start/tune/open handshake, heartbeats, channel
+// multiplexing, and the single place where errors become connection.close (hard) or, through the
+// channel, channel.close (soft).
+//
+// States: header → start-ok → tune-ok → open → running → closing (we sent close) → closed.
+// While closing, every frame but connection.close / close-ok is discarded, as the spec requires.
+import type { Socket } from 'node:net';
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import { FrameParser, HEARTBEAT_FRAME, PROTOCOL_HEADER, encodeMethod, type Frame } from '../amqp/frames.js';
+import { FRAME_MIN_SIZE, methodId, type Method } from '../amqp/generated.js';
+import type { FieldTable } from '../amqp/table.js';
+import { MECHANISMS, loginRefused, parseCredentials } from './auth.js';
+import { Channel } from './channel.js';
+import type { ConnectionInfo, FrontendContext, LiveConnection } from './context.js';
+import { Output } from './output.js';
+import type { AuthUser } from './ports.js';
+import { serverProperties } from './server-properties.js';
+
+type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' | 'closed';
+
+/** How long we wait for close-ok after sending connection.close before dropping the socket. */
+const CLOSE_OK_TIMEOUT_MS = 3000;
+/** A client has this long to complete the handshake (RabbitMQ's handshake_timeout is 10 s). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+let nextConnectionSeq = 1;
+
+export class Connection implements LiveConnection {
+  readonly id: string;
+  readonly out: Output;
+  private state: State = 'header';
+  private headerBuf: Buffer = Buffer.alloc(0);
+  private readonly parser: FrameParser;
+  private readonly channels = new Map<number, Channel>();
+  /** Channels we sent channel.close on, awaiting close-ok; frames on them are dropped. */
+  private readonly closingChannels = new Set<number>();
+  user: AuthUser | undefined;
+  vhost: string | undefined;
+  channelMax: number;
+  frameMaxBytes: number;
+  private heartbeatSec = 0;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private receivedSinceCheck = false;
+  private missedHeartbeatChecks = 0;
+  private clientProperties: FieldTable = {};
+  private readonly connectedAtMs = Date.now();
+  /** The client understands connection.blocked (capability in client-properties). */
+  private blockedCapable = false;
+  private blockedSent = false;
+  private hasPublished = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly ctx: FrontendContext,
+    readonly tls: boolean,
+  ) {
+    this.id = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}#${nextConnectionSeq++}`;
+    this.out = new Output(socket);
+    this.parser = new FrameParser(ctx.config.frameMaxBytes);
+    this.channelMax = ctx.config.channelMax;
+    this.frameMaxBytes = ctx.config.frameMaxBytes;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => ctx.log.debug({ conn: this.id, err: err.message }, 'socket error'));
+    socket.on('close', () => this.onSocketClosed());
+    socket.on('drain', () => this.onDrain());
+    this.handshakeTimer = setTimeout(() => this.abort('handshake timeout'), HANDSHAKE_TIMEOUT_MS);
+    ctx.connections.add(this);
+    ctx.counters.connectionsOpened++;
+  }
+
+  // ---- LiveConnection -------------------------------------------------------------------
+
+  info(): ConnectionInfo {
+    return {
+      id: this.id, peer: `${this.socket.remoteAddress}:${this.socket.remotePort}`, user: this.user?.name,
+      vhost: this.vhost, channels: this.channels.size, connectedAtMs: this.connectedAtMs,
+      clientProperties: this.clientProperties, tls: this.tls,
+    };
+  }
+
+  forceClose(replyCode: number, text: string): void {
+    this.closeWith(new AmqpError(replyCode, text));
+  }
+
+  /**
+   * Memory alarm: a connection that has published stops being read (TCP back-pressure reaches the
+   * publisher) and, if it asked for the capability, is told connection.blocked / unblocked.
+   */
+  setBlocked(blocked: boolean, reason: string): void {
+    if (this.state !== 'running') return;
+    if (blocked && this.hasPublished) this.socket.pause();
+    if (!blocked) this.socket.resume();
+    if (!this.blockedCapable || blocked === this.blockedSent) return;
+    this.blockedSent = blocked;
+    this.out.send(blocked ? encodeMethod(0, 'connection.blocked', { reason }) : encodeMethod(0, 'connection.unblocked', {}));
+  }
+
+  /** Called by channels on each publish; a publishing connection is paused at once while the alarm is on. */
+  notePublish(): void {
+    if (this.hasPublished) return;
+    this.hasPublished = true;
+    if (this.ctx.blocked) this.setBlocked(true, 'low on memory');
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  // ---- input ------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    this.receivedSinceCheck = true;
+    if (this.state === 'closed') return;
+    try {
+      if (this.state === 'header') {
+        const rest = this.readProtocolHeader(chunk);
+        if (rest === undefined || rest.length === 0) return;
+        chunk = rest;
+      }
+      const frames = this.parser.push(chunk);
+      for (const frame of frames) {
+        if (this.isClosed()) return;
+        this.onFrame(frame);
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Returns the bytes after the header, or undefined when the header is incomplete or wrong (already handled). */
+  private readProtocolHeader(chunk: Buffer): Buffer | undefined {
+    this.headerBuf = Buffer.concat([this.headerBuf, chunk]);
+    if (this.headerBuf.length < PROTOCOL_HEADER.length) {
+      // A wrong prefix can be refused before 8 bytes arrive.
+      if (!PROTOCOL_HEADER.subarray(0, this.headerBuf.length).equals(this.headerBuf)) this.refuseProtocol();
+      return undefined;
+    }
+    if (!this.headerBuf.subarray(0, 8).equals(PROTOCOL_HEADER)) {
+      this.refuseProtocol();
+      return undefined;
+    }
+    const rest = this.headerBuf.subarray(8);
+    this.headerBuf = Buffer.alloc(0);
+    this.state = 'start-ok';
+    this.out.send(encodeMethod(0, 'connection.start', {
+      versionMajor: 0, versionMinor: 9, serverProperties: serverProperties(),
+      mechanisms: Buffer.from(MECHANISMS), locales: Buffer.from('en_US'),
+    }));
+    return rest;
+  }
+
+  /** Unsupported protocol: answer with the header we speak and close (AMQP 0-9-1 §4.2.2). */
+  private refuseProtocol(): void {
+    this.state = 'closed';
+    this.socket.end(PROTOCOL_HEADER);
+  }
+
+  private onFrame(frame: Frame): void {
+    if (frame.type === 8) {
+      if (frame.channel !== 0) throw new AmqpError(ReplyCode.FrameError, 'heartbeat frame on non-zero channel');
+      return;
+    }
+    if (frame.channel === 0) {
+      if (frame.type !== 1) {
+        throw new AmqpError(ReplyCode.UnexpectedFrame, `expected method frame, got non method frame instead`);
+      }
+      this.onConnectionMethod(frame.method);
+      return;
+    }
+    if (this.state === 'closing') return;
+    if (this.state !== 'running') {
+      throw new AmqpError(ReplyCode.ChannelError, `unexpected frame on channel ${frame.channel} before connection.open`);
+    }
+    if (frame.channel > this.channelMax) {
+      throw new AmqpError(ReplyCode.ChannelError,
+        `channel ${frame.channel} is above the negotiated channel_max ${this.channelMax}`);
+    }
+    if (this.closingChannels.has(frame.channel)) {
+      if (frame.type === 1 && (frame.method.name === 'channel.close-ok' || frame.method.name === 'channel.close')) {
+        this.closingChannels.delete(frame.channel);
+        if (frame.method.name === 'channel.close') this.out.send(encodeMethod(frame.channel, 'channel.close-ok', {}));
+      }
+      return;
+    }
+    const channel = this.channels.get(frame.channel);
+    if (channel === undefined) {
+      this.openChannel(frame);
+      return;
+    }
+    channel.onFrame(frame);
+  }
+
+  private openChannel(frame: Frame): void {
+    if (frame.type !== 1 || frame.method.name !== 'channel.open') {
+      const m = frame.type === 1 ? methodId(frame.method.name) : { classId: 0, methodId: 0 };
+      throw new AmqpError(ReplyCode.ChannelError, `expected 'channel.open'`, m.classId, m.methodId);
+    }
+    const ch = new Channel(this, frame.channel);
+    this.channels.set(frame.channel, ch);
+    this.ctx.counters.channelsOpened++;
+    this.out.send(encodeMethod(frame.channel, 'channel.open-ok', { channelId: Buffer.alloc(0) }));
+  }
+
+  // ---- connection class -------------------------------------------------------------------
+
+  private onConnectionMethod(m: Method): void {
+    if (this.state === 'closing') {
+      if (m.name === 'connection.close-ok') this.finish();
+      else if (m.name === 'connection.close') this.out.send(encodeMethod(0, 'connection.close-ok', {}));
+      return;
+    }
+    switch (m.name) {
+      case 'connection.start-ok': return this.onStartOk(m.args.mechanism, m.args.response, m.args.clientProperties);
+      case 'connection.tune-ok': return this.onTuneOk(m.args.channelMax, m.args.frameMax, m.args.heartbeat);
+      case 'connection.open': return this.onOpen(m.args.virtualHost);
+      case 'connection.close':
+        this.out.send(encodeMethod(0, 'connection.close-ok', {}));
+        this.finish();
+        return;
+      case 'connection.update-secret':
+        this.expect('running', m);
+        this.out.send(encodeMethod(0, 'connection.update-secret-ok', {}));
+        return;
+      default: {
+        const id = methodId(m.name);
+        throw new AmqpError(ReplyCode.CommandInvalid, `unexpected method on channel 0: ${m.name}`, id.classId, id.methodId);
+      }
+    }
+  }
+
+  private expect(state: State, m: Method): void {
+    if (this.state !== state) {
+      const id = methodId(m.name);
+      throw new AmqpError(ReplyCode.CommandInvalid, `${m.name} not expected in state ${this.state}`, id.classId, id.methodId);
+    }
+  }
+
+  private onStartOk(mechanism: string, response: Buffer, clientProperties: FieldTable): void {
+    this.expect('start-ok', { name: 'connection.start-ok' } as Method);
+    this.clientProperties = clientProperties;
+    const caps = clientProperties['capabilities'];
+    this.blockedCapable = typeof caps === 'object' && caps !== null && (caps as FieldTable)['connection.blocked'] === true;
+    const creds = parseCredentials(mechanism, response);
+    const user = creds && this.ctx.meta.authenticate(creds.user, creds.password);
+    if (!user || (user.loopbackOnly && !isLoopback(this.socket.remoteAddress))) {
+      this.ctx.log.warn({ conn: this.id, user: creds?.user, mechanism }, 'login refused');
+      throw loginRefused(mechanism);
+    }
+    this.user = user;
+    this.state = 'tune-ok';
+    this.out.send(encodeMethod(0, 'connection.tune', {
+      channelMax: this.ctx.config.channelMax, frameMax: this.ctx.config.frameMaxBytes, heartbeat: this.ctx.config.heartbeatSec,
+    }));
+  }
+
+  private onTuneOk(channelMax: number, frameMax: number, heartbeatSec: number): void {
+    this.expect('tune-ok', { name: 'connection.tune-ok' } as Method);
+    const serverFrameMax = this.ctx.config.frameMaxBytes;
+    if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) {
+      throw new AmqpError(ReplyCode.NotAllowed, `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`, 10, 31);
+    }
+    if (frameMax > serverFrameMax) {
+      throw new AmqpError(ReplyCode.NotAllowed, `frame_max=${frameMax} > ${serverFrameMax} max size`, 10, 31);
+    }
+    if (channelMax > this.ctx.config.channelMax) {
+      throw new AmqpError(ReplyCode.NotAllowed, `channel_max=${channelMax} > ${this.ctx.config.channelMax} max channels`, 10, 31);
+    }
+    this.frameMaxBytes = frameMax === 0 ? serverFrameMax : frameMax;
+    this.parser.frameMaxBytes = this.frameMaxBytes;
+    this.channelMax = channelMax === 0 ? this.ctx.config.channelMax : channelMax;
+    this.heartbeatSec = heartbeatSec;
+    this.state = 'open';
+  }
+
+  private onOpen(vhost: string): void {
+    this.expect('open', { name: 'connection.open' } as Method);
+    this.ctx.meta.openVhost(this.user as AuthUser, vhost);
+    this.vhost = vhost;
+    this.state = 'running';
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.startHeartbeats();
+    this.out.send(encodeMethod(0, 'connection.open-ok', { knownHosts: '' }));
+  }
+
+  // ---- heartbeats ---------------------------------------------------------------------------
+
+  /**
+   * We send a heartbeat when nothing else went out for half the interval, and drop the connection
+   * when nothing came in for two full intervals (RabbitMQ's behaviour: no close frame, the peer is gone).
+   */
+  private startHeartbeats(): void {
+    if (this.heartbeatSec <= 0) return;
+    const halfMs = (this.heartbeatSec * 1000) / 2;
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.out.sentSinceCheck) this.out.send(HEARTBEAT_FRAME);
+      this.out.sentSinceCheck = false;
+      if (this.receivedSinceCheck) {
+        this.receivedSinceCheck = false;
+        this.missedHeartbeatChecks = 0;
+      } else if (++this.missedHeartbeatChecks >= 4) {
+        this.abort(`missed heartbeats from client, timeout: ${this.heartbeatSec}s`);
+      }
+    }, halfMs);
+    this.heartbeatTimer.unref();
+  }
+
+  // ---- errors and closing ---------------------------------------------------------------------
+
+  /** Channel-level (soft) error: channel.close, then wait for close-ok. Called by Channel. */
+  closeChannel(channel: Channel, err: AmqpError): void {
+    this.releaseChannel(channel);
+    this.closingChannels.add(channel.id);
+    this.out.send(encodeMethod(channel.id, 'channel.close', {
+      replyCode: err.replyCode, replyText: err.replyText, classId: err.classId, methodId: err.methodId,
+    }));
+  }
+
+  /** Client closed a channel (channel.close → close-ok). */
+  channelClosedByClient(channel: Channel): void {
+    this.releaseChannel(channel);
+    this.out.send(encodeMethod(channel.id, 'channel.close-ok', {}));
+  }
+
+  private releaseChannel(channel: Channel): void {
+    if (this.channels.delete(channel.id)) {
+      this.ctx.counters.channelsClosed++;
+      channel.release();
+    }
+  }
+
+  /** Any error thrown while handling input: hard AMQP errors and bugs close the connection. */
+  fail(err: unknown): void {
+    if (err instanceof AmqpError) {
+      this.closeWith(err);
+      return;
+    }
+    this.ctx.log.error({ conn: this.id, err }, 'internal error');
+    this.closeWith(new AmqpError(ReplyCode.InternalError, 'internal error'));
+  }
+
+  private closeWith(err: AmqpError): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.ctx.log.info({ conn: this.id, code: err.replyCode, text: err.replyText }, 'closing connection');
+    if (this.state === 'header') {
+      this.abort(err.replyText);
+      return;
+    }
+    this.out.send(encodeMethod(0, 'connection.close', {
+      replyCode: err.replyCode, replyText: err.replyText, classId: err.classId, methodId: err.methodId,
+    }));
+    this.state = 'closing';
+    this.releaseAllChannels();
+    setTimeout(() => this.abort('close-ok timeout'), CLOSE_OK_TIMEOUT_MS).unref();
+  }
+
+  /** Orderly end after close / close-ok: flush what is queued, then end the socket. */
+  private finish(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.releaseAllChannels();
+    this.out.flush();
+    this.socket.end();
+  }
+
+  private abort(reason: string): void {
+    if (this.state === 'closed') return;
+    this.ctx.log.info({ conn: this.id, reason }, 'dropping connection');
+    this.state = 'closed';
+    this.releaseAllChannels();
+    this.socket.destroy();
+  }
+
+  private releaseAllChannels(): void {
+    for (const ch of [...this.channels.values()]) this.releaseChannel(ch);
+  }
+
+  private onSocketClosed(): void {
+    this.state = 'closed';
+    this.releaseAllChannels();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    if (this.ctx.connections.delete(this)) {
+      this.ctx.counters.connectionsClosed++;
+      this.deleteExclusiveQueues();
+    }
+  }
+
+  private deleteExclusiveQueues(): void {
+    for (const q of this.ctx.meta.exclusiveQueues(this.id)) {
+      try {
+        this.ctx.owner.deleteQueue({ vhost: q.vhost, name: q.name });
+        this.ctx.meta.deleteQueue(q.vhost, q.name);
+      } catch (err) {
+        this.ctx.log.warn({ conn: this.id, queue: q.name, err }, 'failed to delete exclusive queue');
+      }
+    }
+  }
+
+  private onDrain(): void {
+    for (const ch of this.channels.values()) ch.onWritable();
+  }
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}

@@ -1,0 +1,321 @@
+// The consuming side of a channel: basic.qos / consume / cancel / get, delivery tags, and
+// ack / nack / reject / recover.
+//
+// Delivery tags are the channel's; the owner only knows (queue, consumerId, msgId). Per-consumer
+// prefetch is enforced by the owner's credit; channel-wide (global) prefetch and channel.flow are
+// enforced here by holding deliveries until acks make room — a held delivery is already checked
+// out to the consumer at the owner, so closing the channel returns it like any unacked message.
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import { encodeContent, encodeMethod } from '../amqp/frames.js';
+import type { BasicConsumeArgs } from '../amqp/generated.js';
+import type { Delivery, Message, QueueRef } from '../owner/api.js';
+import type { Channel } from './channel.js';
+import { DIRECT_REPLY_TO } from './direct-reply.js';
+
+interface ConsumerState {
+  readonly tag: string;
+  readonly id: string;
+  readonly queue: QueueRef;
+  readonly noAck: boolean;
+  readonly autoDelete: boolean;
+}
+
+interface Unacked {
+  readonly queue: QueueRef;
+  readonly consumerId: string;
+  readonly msgId: number;
+}
+
+interface Held {
+  readonly consumer: ConsumerState;
+  readonly delivery: Delivery;
+}
+
+type Settlement = 'ack' | 'requeue' | 'discard';
+
+export class Consumers {
+  private readonly byTag = new Map<string, ConsumerState>();
+  private nextDeliveryTag = 1;
+  /** Unacked deliveries by tag; insertion order is ascending tag order. */
+  private readonly unacked = new Map<number, Unacked>();
+  private prefetchCount = 0;
+  private globalPrefetch = 0;
+  private flowActive = true;
+  private held: Held[] = [];
+  /** Acks and nacks made inside a transaction, applied at commit. */
+  private txSettlements: Array<{ tags: number[]; how: Settlement }> = [];
+  private released = false;
+  directReplyKey: string | undefined;
+
+  constructor(private readonly ch: Channel) {}
+
+  private get getterId(): string {
+    return `${this.ch.conn.id}/${this.ch.id}/get`;
+  }
+
+  qos(prefetchSize: number, prefetchCount: number, global: boolean): void {
+    if (prefetchSize !== 0) throw new AmqpError(ReplyCode.NotImplemented, `prefetch_size!=0 (${prefetchSize})`, 60, 10);
+    if (global) this.globalPrefetch = prefetchCount;
+    else this.prefetchCount = prefetchCount;
+    this.ch.send(encodeMethod(this.ch.id, 'basic.qos-ok', {}));
+    this.releaseHeld();
+  }
+
+  consume(args: BasicConsumeArgs): void {
+    const ch = this.ch;
+    const tag = args.consumerTag === '' ? `amq.ctag-${ch.ctx.randomId()}` : args.consumerTag;
+    if (this.byTag.has(tag)) {
+      throw new AmqpError(ReplyCode.NotAllowed, `attempt to reuse consumer tag '${tag}'`, 60, 20);
+    }
+    if (args.queue === DIRECT_REPLY_TO) return this.consumeDirectReply(tag, args);
+    const name = ch.resolveQueue(args.queue);
+    ch.checkAccess('read', 'queue', name);
+    const info = ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
+    const priority = consumerPriority(args.arguments['x-priority']);
+    const consumer: ConsumerState = {
+      tag, id: `${ch.conn.id}/${ch.id}/${tag}`, queue: { vhost: ch.vhost, name }, noAck: args.noAck, autoDelete: info.autoDelete,
+    };
+    // consume-ok must precede the first delivery, and the owner may deliver synchronously.
+    ch.ctx.owner.checkConsume(consumer.queue, args.exclusive);
+    this.byTag.set(tag, consumer);
+    if (!args.nowait) ch.send(encodeMethod(ch.id, 'basic.consume-ok', { consumerTag: tag }));
+    const prefetch = this.prefetchCount !== 0 ? this.prefetchCount : this.globalPrefetch;
+    ch.ctx.owner.consume(consumer.queue, consumer.id, { prefetch, priority, noAck: args.noAck, exclusive: args.exclusive }, {
+      deliver: (d) => this.onDelivery(consumer, d),
+      cancelled: () => this.onOwnerCancel(consumer),
+    });
+  }
+
+  private consumeDirectReply(tag: string, args: BasicConsumeArgs): void {
+    if (!args.noAck) throw new AmqpError(ReplyCode.PreconditionFailed, 'reply consumer cannot acknowledge', 60, 20);
+    if (this.directReplyKey !== undefined) throw new AmqpError(ReplyCode.PreconditionFailed, 'reply consumer already set', 60, 20);
+    const ch = this.ch;
+    const key = ch.ctx.randomId() + ch.ctx.randomId();
+    this.directReplyKey = key;
+    const consumer: ConsumerState = { tag, id: key, queue: { vhost: ch.vhost, name: DIRECT_REPLY_TO }, noAck: true, autoDelete: false };
+    this.byTag.set(tag, consumer);
+    if (!args.nowait) ch.send(encodeMethod(ch.id, 'basic.consume-ok', { consumerTag: tag }));
+    ch.ctx.directReply.set(key, (message: Message) => {
+      this.send(consumer, { queue: DIRECT_REPLY_TO, msgId: 0, message, redelivered: false });
+    });
+  }
+
+  cancel(tag: string, nowait: boolean): void {
+    const c = this.byTag.get(tag);
+    if (c !== undefined) this.dropConsumer(c);
+    if (!nowait) this.ch.send(encodeMethod(this.ch.id, 'basic.cancel-ok', { consumerTag: tag }));
+  }
+
+  private dropConsumer(c: ConsumerState): void {
+    this.byTag.delete(c.tag);
+    if (c.queue.name === DIRECT_REPLY_TO) {
+      this.ch.ctx.directReply.delete(c.id);
+      this.directReplyKey = undefined;
+      return;
+    }
+    this.ch.ctx.owner.cancel(c.queue, c.id);
+    if (c.autoDelete) this.maybeAutoDelete(c.queue);
+  }
+
+  /** RabbitMQ deletes an auto-delete queue when its last consumer goes away. */
+  private maybeAutoDelete(q: QueueRef): void {
+    const { owner, meta } = this.ch.ctx;
+    const stats = owner.stats(q);
+    if (stats === undefined || stats.consumers > 0) return;
+    owner.deleteQueue(q);
+    meta.deleteQueue(q.vhost, q.name);
+  }
+
+  /** The queue went away under the consumer: basic.cancel to clients that understand it. */
+  private onOwnerCancel(c: ConsumerState): void {
+    if (this.released || !this.byTag.has(c.tag)) return;
+    this.byTag.delete(c.tag);
+    const caps = this.ch.conn.info().clientProperties['capabilities'] as Record<string, unknown> | undefined;
+    if (caps?.['consumer_cancel_notify'] === true) {
+      this.ch.send(encodeMethod(this.ch.id, 'basic.cancel', { consumerTag: c.tag, nowait: true }));
+    }
+  }
+
+  get(queue: string, noAck: boolean): void {
+    const ch = this.ch;
+    const name = ch.resolveQueue(queue);
+    ch.checkAccess('read', 'queue', name);
+    ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
+    const q = { vhost: ch.vhost, name };
+    const got = ch.ctx.owner.get(q, this.getterId, noAck);
+    if (got === undefined) {
+      ch.send(encodeMethod(ch.id, 'basic.get-empty', { clusterId: '' }));
+      return;
+    }
+    const d = got.delivery;
+    const tag = this.nextDeliveryTag++;
+    if (!noAck) this.unacked.set(tag, { queue: q, consumerId: this.getterId, msgId: d.msgId });
+    ch.ctx.counters.delivered++;
+    ch.send(encodeContent(ch.id, 'basic.get-ok', {
+      deliveryTag: tag, redelivered: d.redelivered, exchange: d.message.exchange,
+      routingKey: d.message.routingKey, messageCount: got.messageCount,
+    }, headerOf(d.message), asBuffer(d.message.body), ch.conn.frameMaxBytes));
+  }
+
+  // ---- deliveries ------------------------------------------------------------------------------
+
+  private onDelivery(c: ConsumerState, d: Delivery): void {
+    if (this.released) return;
+    if (!c.noAck && (!this.flowActive || this.globalFull())) {
+      this.held.push({ consumer: c, delivery: d });
+      return;
+    }
+    this.send(c, d);
+  }
+
+  private globalFull(): boolean {
+    return this.globalPrefetch !== 0 && this.unacked.size >= this.globalPrefetch;
+  }
+
+  private send(c: ConsumerState, d: Delivery): void {
+    const ch = this.ch;
+    const tag = this.nextDeliveryTag++;
+    if (!c.noAck) this.unacked.set(tag, { queue: c.queue, consumerId: c.id, msgId: d.msgId });
+    ch.ctx.counters.delivered++;
+    ch.send(encodeContent(ch.id, 'basic.deliver', {
+      consumerTag: c.tag, deliveryTag: tag, redelivered: d.redelivered,
+      exchange: d.message.exchange, routingKey: d.message.routingKey,
+    }, headerOf(d.message), asBuffer(d.message.body), ch.conn.frameMaxBytes));
+  }
+
+  private releaseHeld(): void {
+    if (this.held.length === 0 || !this.flowActive) return;
+    const held = this.held;
+    let i = 0;
+    while (i < held.length && !this.globalFull()) {
+      const h = held[i++] as Held;
+      if (this.byTag.has(h.consumer.tag) || !h.consumer.noAck) this.send(h.consumer, h.delivery);
+    }
+    this.held = held.slice(i);
+  }
+
+  setFlow(active: boolean): void {
+    this.flowActive = active;
+    if (active) this.releaseHeld();
+  }
+
+  onWritable(): void {
+    this.releaseHeld();
+  }
+
+  // ---- settlement --------------------------------------------------------------------------------
+
+  ack(deliveryTag: number, multiple: boolean): void {
+    this.settle(deliveryTag, multiple, 'ack', 'basic.ack');
+  }
+
+  nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
+    this.settle(deliveryTag, multiple, requeue ? 'requeue' : 'discard', multiple ? 'basic.nack' : 'basic.reject');
+  }
+
+  private settle(deliveryTag: number, multiple: boolean, how: Settlement, method: string): void {
+    const tags = this.takeTags(deliveryTag, multiple, method);
+    if (this.ch.publisher.transactional) {
+      this.txSettlements.push({ tags, how });
+      return;
+    }
+    this.apply(tags, how);
+  }
+
+  /** The tags an ack/nack covers; 406 for a tag that is not outstanding (RabbitMQ: "unknown delivery tag N"). */
+  private takeTags(deliveryTag: number, multiple: boolean, method: string): number[] {
+    const [classId, methodId] = method === 'basic.ack' ? [60, 80] : method === 'basic.nack' ? [60, 120] : [60, 90];
+    if (!multiple) {
+      if (!this.unacked.has(deliveryTag)) {
+        throw new AmqpError(ReplyCode.PreconditionFailed, `unknown delivery tag ${deliveryTag}`, classId, methodId);
+      }
+      return [deliveryTag];
+    }
+    if (deliveryTag !== 0 && deliveryTag >= this.nextDeliveryTag) {
+      throw new AmqpError(ReplyCode.PreconditionFailed, `unknown delivery tag ${deliveryTag}`, classId, methodId);
+    }
+    const tags: number[] = [];
+    for (const tag of this.unacked.keys()) {
+      if (deliveryTag !== 0 && tag > deliveryTag) break;
+      tags.push(tag);
+    }
+    return tags;
+  }
+
+  /** Groups tags by (queue, consumer) and tells the owner; one call per group. */
+  private apply(tags: readonly number[], how: Settlement): void {
+    if (tags.length === 1) {
+      const u = this.unacked.get(tags[0] as number);
+      if (u === undefined) return;
+      this.unacked.delete(tags[0] as number);
+      this.tell(u.queue, u.consumerId, [u.msgId], how);
+    } else {
+      const groups = new Map<string, { q: QueueRef; consumerId: string; ids: number[] }>();
+      for (const tag of tags) {
+        const u = this.unacked.get(tag);
+        if (u === undefined) continue;
+        this.unacked.delete(tag);
+        const key = `${u.queue.vhost}\0${u.queue.name}\0${u.consumerId}`;
+        let g = groups.get(key);
+        if (g === undefined) groups.set(key, (g = { q: u.queue, consumerId: u.consumerId, ids: [] }));
+        g.ids.push(u.msgId);
+      }
+      for (const g of groups.values()) this.tell(g.q, g.consumerId, g.ids, how);
+    }
+    if (how === 'ack') this.ch.ctx.counters.acked += tags.length;
+    this.releaseHeld();
+  }
+
+  private tell(q: QueueRef, consumerId: string, ids: number[], how: Settlement): void {
+    const owner = this.ch.ctx.owner;
+    if (how === 'ack') owner.settle(q, consumerId, ids);
+    else if (how === 'requeue') owner.requeue(q, consumerId, ids);
+    else owner.discard(q, consumerId, ids);
+  }
+
+  commitTx(): void {
+    const s = this.txSettlements;
+    this.txSettlements = [];
+    for (const { tags, how } of s) this.apply(tags, how);
+  }
+
+  /** Rolled-back acks leave their deliveries unacked (tags stay in `unacked` until commit). */
+  rollbackTx(): void {
+    this.txSettlements = [];
+  }
+
+  /** basic.recover: every unacked delivery goes back to its queue and is redelivered (requeue semantics). */
+  recover(): void {
+    this.apply([...this.unacked.keys()], 'requeue');
+  }
+
+  /** Channel closed: cancel consumers; everything unacked or held goes back to its queue. */
+  release(): void {
+    if (this.released) return;
+    const owner = this.ch.ctx.owner;
+    for (const c of [...this.byTag.values()]) this.dropConsumer(c);
+    this.released = true;
+    const pending = [...this.unacked.keys()];
+    this.apply(pending, 'requeue');
+    for (const h of this.held) {
+      if (!h.consumer.noAck) owner.requeue(h.consumer.queue, h.consumer.id, [h.delivery.msgId]);
+    }
+    this.held = [];
+  }
+}
+
+function consumerPriority(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v)) {
+    throw new AmqpError(ReplyCode.PreconditionFailed, `invalid arg 'x-priority' for consumer: expected an integer`, 60, 20);
+  }
+  return v;
+}
+
+function headerOf(m: Message): Buffer | Message['properties'] {
+  return m.header ? asBuffer(m.header) : m.properties;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}

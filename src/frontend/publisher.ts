@@ -1,0 +1,183 @@
+// The publishing side of a channel: routing, mandatory returns, publisher confirms (with `multiple`
+// coalescing) and transactions.
+//
+// Confirm contract: a publish is acked once every queue it routed to has accepted it (in this
+// release: applied by the in-process owner; with replication: committed by a majority). It is
+// nacked when any target rejected it (x-overflow reject-publish). Unroutable publishes are acked
+// at once (after basic.return when mandatory), as RabbitMQ does.
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import { encodeContent, encodeMethod } from '../amqp/frames.js';
+import type { BasicProperties, BasicPublishArgs } from '../amqp/generated.js';
+import type { EnqueueOutcome, Message } from '../owner/api.js';
+import type { Channel } from './channel.js';
+import { DIRECT_REPLY_TO, rewriteReplyTo, routeDirectReply } from './direct-reply.js';
+
+interface Outstanding {
+  remaining: number;
+  rejected: boolean;
+}
+
+interface TxPublish {
+  readonly message: Message;
+  readonly queues: readonly string[];
+  readonly mandatory: boolean;
+}
+
+export class Publisher {
+  private confirmMode = false;
+  private txMode = false;
+  private nextSeq = 1;
+  /** Publishes not yet confirmed, in ascending sequence order (Map keeps insertion order). */
+  private readonly outstanding = new Map<number, Outstanding>();
+  /** Completed since the last flush: positive seq = ack, negative = nack. */
+  private completed: number[] = [];
+  private flushScheduled = false;
+  private txPublishes: TxPublish[] = [];
+  private readonly routed: string[] = [];
+  private closed = false;
+
+  constructor(private readonly ch: Channel) {}
+
+  get transactional(): boolean {
+    return this.txMode;
+  }
+
+  publish(args: BasicPublishArgs, properties: BasicProperties, header: Buffer, body: Buffer): void {
+    const ch = this.ch;
+    const exchange = args.exchange;
+    ch.checkAccess('write', 'exchange', exchange);
+    const user = ch.conn.user!;
+    if (properties.userId !== undefined && properties.userId !== user.name) {
+      throw new AmqpError(ReplyCode.PreconditionFailed,
+        `user_id property set to '${properties.userId}' but authenticated user was '${user.name}'`, 60, 40);
+    }
+    ch.ctx.counters.published++;
+    ch.conn.notePublish();
+    let message: Message = { exchange, routingKey: args.routingKey, properties, header, body };
+    if (properties.replyTo === DIRECT_REPLY_TO) message = rewriteReplyTo(ch, message);
+
+    const queues = this.routed;
+    queues.length = 0;
+    const directReplied = exchange === '' && routeDirectReply(ch, message);
+    if (!directReplied) ch.ctx.meta.route(ch.vhost, exchange, args.routingKey, properties.headers, queues);
+    if (this.txMode) {
+      this.txPublishes.push({ message, queues: [...queues], mandatory: args.mandatory && !directReplied });
+      return;
+    }
+    const seq = this.confirmMode ? this.nextSeq++ : 0;
+    if (queues.length === 0) {
+      if (args.mandatory && !directReplied) this.returnMessage(message, ReplyCode.NoRoute, 'NO_ROUTE');
+      if (seq) this.complete(seq, true);
+      return;
+    }
+    this.enqueueAll(message, queues, seq);
+  }
+
+  private enqueueAll(message: Message, queues: readonly string[], seq: number): void {
+    const owner = this.ch.ctx.owner;
+    const vhost = this.ch.vhost;
+    if (seq === 0) {
+      for (const name of queues) owner.enqueue({ vhost, name }, message, ignore);
+      return;
+    }
+    const state: Outstanding = { remaining: queues.length, rejected: false };
+    this.outstanding.set(seq, state);
+    const done = (outcome: EnqueueOutcome): void => {
+      if (outcome === 'rejected') state.rejected = true;
+      if (--state.remaining === 0) this.complete(seq, !state.rejected);
+    };
+    for (const name of queues) owner.enqueue({ vhost, name }, message, done);
+  }
+
+  returnMessage(message: Message, replyCode: number, replyText: string): void {
+    const ch = this.ch;
+    ch.ctx.counters.returned++;
+    ch.send(encodeContent(ch.id, 'basic.return', {
+      replyCode, replyText, exchange: message.exchange, routingKey: message.routingKey,
+    }, message.header ? Buffer.from(message.header) : message.properties, Buffer.from(message.body), ch.conn.frameMaxBytes));
+  }
+
+  // ---- confirms ---------------------------------------------------------------------------------
+
+  selectConfirm(nowait: boolean): void {
+    if (this.txMode) throw new AmqpError(ReplyCode.PreconditionFailed, 'cannot switch from tx to confirm mode', 85, 10);
+    this.confirmMode = true;
+    if (!nowait) this.ch.send(encodeMethod(this.ch.id, 'confirm.select-ok', {}));
+  }
+
+  private complete(seq: number, ok: boolean): void {
+    if (this.closed) return;
+    this.outstanding.delete(seq);
+    this.completed.push(ok ? seq : -seq);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushConfirms);
+    }
+  }
+
+  /**
+   * Sends the confirms completed since the last flush: nacks one by one, then a single
+   * `ack multiple` covering every completed seq below the lowest still outstanding, then
+   * individual acks for completions above it.
+   */
+  private readonly flushConfirms = (): void => {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const done = this.completed;
+    this.completed = [];
+    const lowestOutstanding = this.outstanding.size === 0 ? Infinity : (this.outstanding.keys().next().value as number);
+    let multipleUpTo = 0;
+    const singles: number[] = [];
+    for (const s of done) {
+      if (s < 0) {
+        this.ch.send(encodeMethod(this.ch.id, 'basic.nack', { deliveryTag: -s, multiple: false, requeue: false }));
+      } else if (s < lowestOutstanding) {
+        if (s > multipleUpTo) multipleUpTo = s;
+      } else {
+        singles.push(s);
+      }
+    }
+    const ch = this.ch;
+    if (multipleUpTo > 0) ch.send(encodeMethod(ch.id, 'basic.ack', { deliveryTag: multipleUpTo, multiple: true }));
+    for (const s of singles) ch.send(encodeMethod(ch.id, 'basic.ack', { deliveryTag: s, multiple: false }));
+    ch.ctx.counters.confirmed += done.length;
+  };
+
+  // ---- transactions -------------------------------------------------------------------------------
+
+  selectTx(): void {
+    if (this.confirmMode) throw new AmqpError(ReplyCode.PreconditionFailed, 'cannot switch from confirm to tx mode', 90, 10);
+    this.txMode = true;
+    this.ch.send(encodeMethod(this.ch.id, 'tx.select-ok', {}));
+  }
+
+  commit(): void {
+    if (!this.txMode) throw new AmqpError(ReplyCode.PreconditionFailed, 'channel is not transactional', 90, 20);
+    const publishes = this.txPublishes;
+    this.txPublishes = [];
+    for (const p of publishes) {
+      if (p.queues.length === 0) {
+        if (p.mandatory) this.returnMessage(p.message, ReplyCode.NoRoute, 'NO_ROUTE');
+      } else {
+        this.enqueueAll(p.message, p.queues, 0);
+      }
+    }
+    this.ch.consumers.commitTx();
+    this.ch.send(encodeMethod(this.ch.id, 'tx.commit-ok', {}));
+  }
+
+  rollback(): void {
+    if (!this.txMode) throw new AmqpError(ReplyCode.PreconditionFailed, 'channel is not transactional', 90, 30);
+    this.txPublishes = [];
+    this.ch.consumers.rollbackTx();
+    this.ch.send(encodeMethod(this.ch.id, 'tx.rollback-ok', {}));
+  }
+
+  release(): void {
+    this.closed = true;
+    this.txPublishes = [];
+    this.outstanding.clear();
+  }
+}
+
+function ignore(): void {}

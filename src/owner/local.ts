@@ -1,0 +1,240 @@
+// The in-process owner of the embedded broker: hosts one deterministic QueueMachine per queue and
+// carries out their effects (deliveries to consumer sinks, dead-lettering through the router,
+// queue expiry, consumer cancellation). It is the "process" around the pure machine (Ra's pattern):
+// the clock enters here, as `nowMs` on commands, and timers drive `tick` for TTL and x-expires.
+//
+// With replication, the same commands will be proposed to a partition's Raft group and applied on
+// commit; the effects are then carried out by the leader only.
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import { parseQueueArgs } from '../queue/args.js';
+import { QueueMachine } from '../queue/machine.js';
+import type { Effect, GetReply, QueueCommand, QueueMessage } from '../queue/types.js';
+import type {
+  ConsumeOptions, ConsumerSink, EnqueueOutcome, GetResult, Message, OwnerClient, QueueRef, QueueStats,
+} from './api.js';
+
+/** Where dead-lettered messages go: the metadata layer's router (queue names in the vhost). */
+export type DeadLetterRouter = (vhost: string, exchange: string, routingKey: string, message: Message) => readonly string[];
+
+export interface LocalOwnerOptions {
+  readonly route: DeadLetterRouter;
+  /** x-expires fired: the queue is already gone here; remove its metadata record. */
+  readonly onQueueExpired: (q: QueueRef) => void;
+  readonly nowMs?: () => number;
+}
+
+interface Hosted {
+  readonly ref: QueueRef;
+  readonly machine: QueueMachine;
+  readonly sinks: Map<string, ConsumerSink>;
+  exclusiveConsumer: string | undefined;
+  timer: NodeJS.Timeout | undefined;
+  timerAtMs: number;
+}
+
+/** Dead-letter hops one message may take before it is dropped (guards against DLX cycles). */
+const MAX_DEAD_LETTER_HOPS = 16;
+
+export class LocalOwner implements OwnerClient {
+  private readonly queues = new Map<string, Hosted>();
+  private readonly now: () => number;
+  private readonly effects: Effect[] = [];
+  private deadLetterDepth = 0;
+
+  constructor(private readonly opts: LocalOwnerOptions) {
+    this.now = opts.nowMs ?? Date.now;
+  }
+
+  private key(q: QueueRef): string {
+    return `${q.vhost}\0${q.name}`;
+  }
+
+  private hosted(q: QueueRef): Hosted | undefined {
+    return this.queues.get(this.key(q));
+  }
+
+  /** The queue or 404, for operations on a queue the metadata layer said exists. */
+  private must(q: QueueRef): Hosted {
+    const h = this.queues.get(this.key(q));
+    if (h === undefined) throw new AmqpError(ReplyCode.NotFound, `no queue '${q.name}' in vhost '${q.vhost}'`);
+    return h;
+  }
+
+  ensureQueue(q: QueueRef, args: Readonly<Record<string, unknown>>): void {
+    const existing = this.hosted(q);
+    if (existing !== undefined) {
+      this.run(existing, { kind: 'touch', nowMs: this.now() });
+      return;
+    }
+    const parsed = parseQueueArgs(args, q.name, q.vhost);
+    const h: Hosted = {
+      ref: q, machine: new QueueMachine(q.name, parsed, this.now()), sinks: new Map(),
+      exclusiveConsumer: undefined, timer: undefined, timerAtMs: Infinity,
+    };
+    this.queues.set(this.key(q), h);
+    this.schedule(h);
+  }
+
+  enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome) => void): void {
+    const h = this.hosted(q);
+    if (h === undefined) {
+      done('accepted'); // deleted between routing and enqueue: RabbitMQ drops it too
+      return;
+    }
+    const reply = this.run(h, { kind: 'enqueue', message: message as unknown as QueueMessage, nowMs: this.now() });
+    done(reply === 'rejected' ? 'rejected' : 'accepted');
+  }
+
+  checkConsume(q: QueueRef, exclusive: boolean): void {
+    const h = this.must(q);
+    if (h.exclusiveConsumer !== undefined || (exclusive && h.machine.consumerCount > 0)) {
+      throw new AmqpError(ReplyCode.AccessRefused, `queue '${q.name}' in vhost '${q.vhost}' in exclusive use`, 60, 20);
+    }
+  }
+
+  consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): void {
+    const h = this.must(q);
+    h.sinks.set(consumerId, sink);
+    if (opts.exclusive) h.exclusiveConsumer = consumerId;
+    this.run(h, {
+      kind: 'checkout', consumerId, prefetch: opts.prefetch, priority: opts.priority, noAck: opts.noAck, nowMs: this.now(),
+    });
+  }
+
+  cancel(q: QueueRef, consumerId: string): void {
+    const h = this.hosted(q);
+    if (h === undefined) return;
+    h.sinks.delete(consumerId);
+    if (h.exclusiveConsumer === consumerId) h.exclusiveConsumer = undefined;
+    this.run(h, { kind: 'cancel', consumerId, nowMs: this.now() });
+  }
+
+  settle(q: QueueRef, consumerId: string, msgIds: readonly number[]): void {
+    const h = this.hosted(q);
+    if (h !== undefined) this.run(h, { kind: 'settle', consumerId, msgIds, nowMs: this.now() });
+  }
+
+  requeue(q: QueueRef, consumerId: string, msgIds: readonly number[]): void {
+    const h = this.hosted(q);
+    if (h !== undefined) this.run(h, { kind: 'return', consumerId, msgIds, nowMs: this.now() });
+  }
+
+  discard(q: QueueRef, consumerId: string, msgIds: readonly number[]): void {
+    const h = this.hosted(q);
+    if (h !== undefined) this.run(h, { kind: 'discard', consumerId, msgIds, nowMs: this.now() });
+  }
+
+  get(q: QueueRef, getterId: string, noAck: boolean): GetResult | undefined {
+    const h = this.must(q);
+    const reply = this.run(h, { kind: 'get', getterId, noAck, nowMs: this.now() }) as GetReply;
+    if (reply.kind === 'empty') return undefined;
+    return {
+      delivery: { queue: q.name, msgId: reply.msgId, message: reply.message as unknown as Message, redelivered: reply.redelivered },
+      messageCount: reply.messageCount,
+    };
+  }
+
+  purge(q: QueueRef): number {
+    return this.run(this.must(q), { kind: 'purge', nowMs: this.now() }) as number;
+  }
+
+  deleteQueue(q: QueueRef): number {
+    const h = this.hosted(q);
+    if (h === undefined) return 0;
+    const count = this.run(h, { kind: 'delete', nowMs: this.now() }) as number;
+    this.queues.delete(this.key(q));
+    if (h.timer) clearTimeout(h.timer);
+    return count;
+  }
+
+  stats(q: QueueRef): QueueStats | undefined {
+    const h = this.hosted(q);
+    if (h === undefined) return undefined;
+    const m = h.machine;
+    return { messages: m.messageCount, unacked: m.unackedCount, consumers: m.consumerCount, bytes: m.bytes };
+  }
+
+  /** Every hosted queue, for the management API and metrics. */
+  *list(): IterableIterator<{ ref: QueueRef; stats: QueueStats }> {
+    for (const h of this.queues.values()) {
+      const m = h.machine;
+      yield { ref: h.ref, stats: { messages: m.messageCount, unacked: m.unackedCount, consumers: m.consumerCount, bytes: m.bytes } };
+    }
+  }
+
+  close(): void {
+    for (const h of this.queues.values()) if (h.timer) clearTimeout(h.timer);
+    this.queues.clear();
+  }
+
+  // ---- applying commands and carrying out effects ---------------------------------------------
+
+  private run(h: Hosted, cmd: QueueCommand): unknown {
+    const effects = this.effects.length === 0 ? this.effects : [];
+    const { reply } = h.machine.apply(cmd, effects);
+    if (effects.length > 0) this.perform(h, effects);
+    effects.length = 0;
+    this.schedule(h);
+    return reply;
+  }
+
+  private perform(h: Hosted, effects: readonly Effect[]): void {
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'deliver': {
+          const sink = h.sinks.get(e.consumerId);
+          if (sink !== undefined) {
+            sink.deliver({ queue: h.ref.name, msgId: e.msgId, message: e.message as unknown as Message, redelivered: e.redelivered });
+          }
+          break;
+        }
+        case 'deadLetter':
+          this.deadLetter(h.ref.vhost, e.exchange, e.routingKey, e.message as unknown as Message);
+          break;
+        case 'consumerCancelled': {
+          const sink = h.sinks.get(e.consumerId);
+          h.sinks.delete(e.consumerId);
+          sink?.cancelled();
+          break;
+        }
+        case 'queueExpired':
+          queueMicrotask(() => this.expire(h));
+          break;
+        case 'consumerActivated':
+          break;
+      }
+    }
+  }
+
+  private deadLetter(vhost: string, exchange: string, routingKey: string, message: Message): void {
+    if (this.deadLetterDepth >= MAX_DEAD_LETTER_HOPS) return;
+    this.deadLetterDepth++;
+    try {
+      for (const name of this.opts.route(vhost, exchange, routingKey, message)) this.enqueue({ vhost, name }, message, ignore);
+    } finally {
+      this.deadLetterDepth--;
+    }
+  }
+
+  private expire(h: Hosted): void {
+    if (this.queues.get(this.key(h.ref)) !== h) return;
+    this.deleteQueue(h.ref);
+    this.opts.onQueueExpired(h.ref);
+  }
+
+  /** Keeps one timer per queue armed for the machine's next deadline (TTL or x-expires). */
+  private schedule(h: Hosted): void {
+    const at = h.machine.nextDeadlineMs();
+    if (at === undefined || at >= h.timerAtMs) return;
+    if (h.timer) clearTimeout(h.timer);
+    h.timerAtMs = at;
+    h.timer = setTimeout(() => {
+      h.timer = undefined;
+      h.timerAtMs = Infinity;
+      if (this.queues.get(this.key(h.ref)) === h) this.run(h, { kind: 'tick', nowMs: this.now() });
+    }, Math.max(0, at - this.now()) + 1);
+    h.timer.unref();
+  }
+}
+
+function ignore(): void {}

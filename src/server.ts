@@ -1,0 +1,64 @@
+// Composition of one Warren process in the embedded single-node role: metadata + owner in-process,
+// the AMQP frontend on top, the admin HTTP server beside. The cluster roles will compose the same
+// frontend with gRPC owner clients instead of LocalOwner.
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { startAdminServer } from './admin/http.js';
+import { DEFAULT_CONFIG, type WarrenConfig } from './config.js';
+import { newCounters, type FrontendContext } from './frontend/context.js';
+import { listenAmqp, listenAmqps, type Listener } from './frontend/listener.js';
+import { configureLogging, type Logger } from './log.js';
+import { createLocalMeta } from './node/meta-port.js';
+import { createAdminSource } from './node/admin-source.js';
+import { LocalOwner } from './owner/local.js';
+import { MemoryAlarm } from './node/memory-alarm.js';
+
+export interface Warren {
+  readonly amqpPort: number;
+  readonly amqpsPort: number | undefined;
+  readonly httpPort: number;
+  readonly log: Logger;
+  readonly ctx: FrontendContext;
+  close(): Promise<void>;
+}
+
+export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promise<Warren> {
+  const config: WarrenConfig = { ...DEFAULT_CONFIG, ...overrides };
+  const log = configureLogging(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const meta = createLocalMeta(config, () => randomBytes(4));
+  const owner = new LocalOwner({
+    route: (vhost, exchange, routingKey, message) => meta.routeDeadLetter(vhost, exchange, routingKey, message),
+    onQueueExpired: (q) => meta.port.deleteQueue(q.vhost, q.name),
+  });
+  const ctx: FrontendContext = {
+    config, meta: meta.port, owner, log, counters: newCounters(), connections: new Set(),
+    randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(),
+  };
+
+  const listeners: Listener[] = [await listenAmqp(ctx, config.amqpPort, config.bind)];
+  let amqpsPort: number | undefined;
+  if (config.tls !== undefined) {
+    const l = await listenAmqps(ctx, config.amqpsPort, config.bind);
+    listeners.push(l);
+    amqpsPort = l.port;
+  }
+  const alarm = new MemoryAlarm(ctx);
+  const admin = await startAdminServer({
+    port: config.httpPort, host: config.bind[0] ?? '::', source: createAdminSource(ctx, meta, owner), logger: log,
+  });
+  const amqpPort = (listeners[0] as Listener).port;
+  log.info({ amqpPort, amqpsPort, httpPort: admin.port, dataDir: config.dataDir }, 'warren started');
+
+  return {
+    amqpPort, amqpsPort, httpPort: admin.port, log, ctx,
+    close: async () => {
+      alarm.stop();
+      await Promise.all(listeners.map((l) => l.close()));
+      for (const c of [...ctx.connections]) c.forceClose(320, 'broker shutdown');
+      await admin.close();
+      owner.close();
+    },
+  };
+}
