@@ -3,7 +3,7 @@
 // frontend with gRPC owner clients instead of LocalOwner.
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { startAdminServer } from './admin/http.js';
+import { startAdminServer } from './admin/index.js';
 import { DEFAULT_CONFIG, type WarrenConfig } from './config.js';
 import { newCounters, type FrontendContext } from './frontend/context.js';
 import { listenAmqp, listenAmqps, type Listener } from './frontend/listener.js';

@@ -64,11 +64,13 @@ function exchangeBind(ch: Channel, a: ArgsOf<'exchange.bind'>, bind: boolean): v
 }
 
 function queueDeclare(ch: Channel, a: ArgsOf<'queue.declare'>): void {
-  const name = a.queue === '' && !a.passive ? `amq.gen-${ch.ctx.randomId()}` : ch.resolveQueue(a.queue);
+  const serverNamed = a.queue === '' && !a.passive;
+  const suffix = serverNamed ? ch.ctx.randomId() : undefined;
+  const name = suffix !== undefined ? `amq.gen-${suffix}` : ch.resolveQueue(a.queue);
   if (!a.passive) ch.checkAccess('configure', 'queue', name);
   const { meta, owner } = ch.ctx;
   const { queue } = meta.declareQueue({
-    vhost: ch.vhost, name, passive: a.passive, durable: a.durable, exclusive: a.exclusive,
+    vhost: ch.vhost, name: serverNamed ? '' : name, ...(suffix !== undefined ? { nameSuffix: suffix } : {}), passive: a.passive, durable: a.durable, exclusive: a.exclusive,
     autoDelete: a.autoDelete, arguments: a.arguments, connectionId: ch.conn.id,
   });
   if (queue.exclusiveOwner !== undefined && queue.exclusiveOwner !== ch.conn.id) {

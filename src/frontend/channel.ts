@@ -146,8 +146,9 @@ export class Channel {
       case 'tx.commit': return this.publisher.commit();
       case 'tx.rollback': return this.publisher.rollback();
       case 'channel.flow':
-        this.consumers.setFlow(m.args.active);
-        this.send(encodeMethod(this.id, 'channel.flow-ok', { active: m.args.active }));
+        // RabbitMQ (3.x) refuses client-initiated flow stops; consumers use basic.qos instead.
+        if (!m.args.active) throw new AmqpError(ReplyCode.NotImplemented, 'active=false', 20, 20);
+        this.send(encodeMethod(this.id, 'channel.flow-ok', { active: true }));
         return;
       case 'channel.flow-ok': return;
       case 'channel.close': return this.conn.channelClosedByClient(this);

@@ -2,8 +2,8 @@
 // ack / nack / reject / recover.
 //
 // Delivery tags are the channel's; the owner only knows (queue, consumerId, msgId). Per-consumer
-// prefetch is enforced by the owner's credit; channel-wide (global) prefetch and channel.flow are
-// enforced here by holding deliveries until acks make room — a held delivery is already checked
+// prefetch is enforced by the owner's credit; channel-wide (global) prefetch is enforced here by
+// holding deliveries until acks make room — a held delivery is already checked
 // out to the consumer at the owner, so closing the channel returns it like any unacked message.
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { encodeContent, encodeMethod } from '../amqp/frames.js';
@@ -40,7 +40,6 @@ export class Consumers {
   private readonly unacked = new Map<number, Unacked>();
   private prefetchCount = 0;
   private globalPrefetch = 0;
-  private flowActive = true;
   private held: Held[] = [];
   /** Acks and nacks made inside a transaction, applied at commit. */
   private txSettlements: Array<{ tags: number[]; how: Settlement }> = [];
@@ -161,7 +160,7 @@ export class Consumers {
 
   private onDelivery(c: ConsumerState, d: Delivery): void {
     if (this.released) return;
-    if (!c.noAck && (!this.flowActive || this.globalFull())) {
+    if (!c.noAck && this.globalFull()) {
       this.held.push({ consumer: c, delivery: d });
       return;
     }
@@ -184,7 +183,7 @@ export class Consumers {
   }
 
   private releaseHeld(): void {
-    if (this.held.length === 0 || !this.flowActive) return;
+    if (this.held.length === 0) return;
     const held = this.held;
     let i = 0;
     while (i < held.length && !this.globalFull()) {
@@ -192,11 +191,6 @@ export class Consumers {
       if (this.byTag.has(h.consumer.tag) || !h.consumer.noAck) this.send(h.consumer, h.delivery);
     }
     this.held = held.slice(i);
-  }
-
-  setFlow(active: boolean): void {
-    this.flowActive = active;
-    if (active) this.releaseHeld();
   }
 
   onWritable(): void {

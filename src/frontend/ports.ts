@@ -27,7 +27,9 @@ export interface ExchangeDeclaration {
 
 export interface QueueDeclaration {
   readonly vhost: string;
+  /** '' for a server-named queue: 'amq.gen-' + nameSuffix. */
   readonly name: string;
+  readonly nameSuffix?: string;
   readonly passive: boolean;
   readonly durable: boolean;
   readonly exclusive: boolean;
