@@ -8,7 +8,9 @@
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { encodeContent, encodeMethod } from '../amqp/frames.js';
 import type { BasicProperties, BasicPublishArgs } from '../amqp/generated.js';
+import type { FieldTable } from '../amqp/table.js';
 import type { EnqueueOutcome, Message } from '../owner/api.js';
+import { parseExpirationMs } from '../queue/args.js';
 import type { Channel } from './channel.js';
 import { DIRECT_REPLY_TO, rewriteReplyTo, routeDirectReply } from './direct-reply.js';
 
@@ -56,10 +58,17 @@ export class Publisher {
     let message: Message = { exchange, routingKey: args.routingKey, properties, header, body };
     if (properties.replyTo === DIRECT_REPLY_TO) message = rewriteReplyTo(ch, message);
 
+    if (properties.expiration !== undefined && parseExpirationMs(properties.expiration) === undefined) {
+      throw new AmqpError(ReplyCode.PreconditionFailed, `invalid expiration '${properties.expiration}'`, 60, 40);
+    }
     const queues = this.routed;
     queues.length = 0;
     const directReplied = exchange === '' && routeDirectReply(ch, message);
-    if (!directReplied) ch.ctx.meta.route(ch.vhost, exchange, args.routingKey, properties.headers, queues);
+    if (!directReplied) {
+      ch.ctx.meta.route(ch.vhost, exchange, args.routingKey, properties.headers, queues);
+      const h = properties.headers;
+      if (h !== undefined && (h['CC'] !== undefined || h['BCC'] !== undefined)) message = this.routeSenderSelected(message, queues);
+    }
     if (this.txMode) {
       this.txPublishes.push({ message, queues: [...queues], mandatory: args.mandatory && !directReplied });
       return;
@@ -71,6 +80,27 @@ export class Publisher {
       return;
     }
     this.enqueueAll(message, queues, seq);
+  }
+
+  /**
+   * RabbitMQ's sender-selected distribution: the CC and BCC header arrays are extra routing keys;
+   * BCC is removed from the delivered message.
+   */
+  private routeSenderSelected(message: Message, queues: string[]): Message {
+    const h = message.properties.headers as FieldTable;
+    const all = new Set(queues);
+    const extra: string[] = [];
+    for (const key of [...stringList(h['CC']), ...stringList(h['BCC'])]) {
+      extra.length = 0;
+      this.ch.ctx.meta.route(this.ch.vhost, message.exchange, key, h, extra);
+      for (const q of extra) all.add(q);
+    }
+    queues.length = 0;
+    queues.push(...all);
+    if (h['BCC'] === undefined) return message;
+    const { BCC: _bcc, ...headers } = h;
+    void _bcc;
+    return { exchange: message.exchange, routingKey: message.routingKey, properties: { ...message.properties, headers }, body: message.body };
   }
 
   private enqueueAll(message: Message, queues: readonly string[], seq: number): void {
@@ -181,3 +211,7 @@ export class Publisher {
 }
 
 function ignore(): void {}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((k): k is string => typeof k === 'string') : [];
+}

@@ -7,6 +7,7 @@
 // commit; the effects are then carried out by the leader only.
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { parseQueueArgs } from '../queue/args.js';
+import { isDeathCycle } from '../queue/deadletter.js';
 import { QueueMachine } from '../queue/machine.js';
 import type { Effect, GetReply, QueueCommand, QueueMessage } from '../queue/types.js';
 import type {
@@ -188,9 +189,12 @@ export class LocalOwner implements OwnerClient {
           }
           break;
         }
-        case 'deadLetter':
-          this.deadLetter(h.ref.vhost, e.exchange, e.routingKey, e.message as unknown as Message);
+        case 'deadLetter': {
+          // Without x-dead-letter-routing-key, RabbitMQ routes by the original key and the CC keys too.
+          const keys = h.machine.args.deadLetterRoutingKey === undefined ? routingKeys(e.routingKey, e.message) : [e.routingKey];
+          this.deadLetter(h.ref.vhost, e.exchange, keys, e.message);
           break;
+        }
         case 'consumerCancelled': {
           const sink = h.sinks.get(e.consumerId);
           h.sinks.delete(e.consumerId);
@@ -206,11 +210,21 @@ export class LocalOwner implements OwnerClient {
     }
   }
 
-  private deadLetter(vhost: string, exchange: string, routingKey: string, message: Message): void {
+  /**
+   * Publishes a dead-lettered message to its dead-letter exchange. A target queue the message has
+   * already died in, with no rejection since, is skipped (RabbitMQ's cycle detection).
+   */
+  private deadLetter(vhost: string, exchange: string, routingKeys: readonly string[], message: QueueMessage): void {
     if (this.deadLetterDepth >= MAX_DEAD_LETTER_HOPS) return;
     this.deadLetterDepth++;
     try {
-      for (const name of this.opts.route(vhost, exchange, routingKey, message)) this.enqueue({ vhost, name }, message, ignore);
+      const targets = new Set<string>();
+      for (const key of routingKeys) {
+        for (const name of this.opts.route(vhost, exchange, key, message as unknown as Message)) targets.add(name);
+      }
+      for (const name of targets) {
+        if (!isDeathCycle(message, name)) this.enqueue({ vhost, name }, message as unknown as Message, ignore);
+      }
     } finally {
       this.deadLetterDepth--;
     }
@@ -238,3 +252,10 @@ export class LocalOwner implements OwnerClient {
 }
 
 function ignore(): void {}
+
+/** The routing key plus the message's CC header keys (sender-selected distribution). */
+function routingKeys(routingKey: string, message: QueueMessage): string[] {
+  const cc = message.properties.headers?.['CC'];
+  if (!Array.isArray(cc)) return [routingKey];
+  return [routingKey, ...cc.filter((k): k is string => typeof k === 'string')];
+}
