@@ -41,6 +41,8 @@ export class Consumers {
   private prefetchCount = 0;
   private globalPrefetch = 0;
   private held: Held[] = [];
+  /** Consumers paused at the owner because the socket is congested; resumed on 'drain'. */
+  private readonly paused = new Set<ConsumerState>();
   /** Acks and nacks made inside a transaction, applied at commit. */
   private txSettlements: Array<{ tags: number[]; how: Settlement }> = [];
   private released = false;
@@ -173,6 +175,11 @@ export class Consumers {
 
   private send(c: ConsumerState, d: Delivery): void {
     const ch = this.ch;
+    if (ch.conn.out.congested && !this.paused.has(c) && c.queue.name !== DIRECT_REPLY_TO) {
+      // The client reads slower than we deliver: stop the owner (TCP back-pressure reaches the queue).
+      this.paused.add(c);
+      ch.ctx.owner.setFlow(c.queue, c.id, false);
+    }
     const tag = this.nextDeliveryTag++;
     if (!c.noAck) this.unacked.set(tag, { queue: c.queue, consumerId: c.id, msgId: d.msgId });
     ch.ctx.counters.delivered++;
@@ -193,7 +200,13 @@ export class Consumers {
     this.held = held.slice(i);
   }
 
+  /** The socket drained: resume consumers paused for congestion, then deliveries held for global prefetch. */
   onWritable(): void {
+    if (this.paused.size > 0) {
+      const paused = [...this.paused];
+      this.paused.clear();
+      for (const c of paused) if (this.byTag.get(c.tag) === c) this.ch.ctx.owner.setFlow(c.queue, c.id, true);
+    }
     this.releaseHeld();
   }
 

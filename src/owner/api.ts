@@ -67,6 +67,8 @@ export interface OwnerClient {
   consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): void;
   /** Stops deliveries; the consumer's unacked messages stay checked out until settled or returned. */
   cancel(q: QueueRef, consumerId: string): void;
+  /** Pauses (active=false) or resumes deliveries to a consumer: the frontend's socket is congested / drained. */
+  setFlow(q: QueueRef, consumerId: string, active: boolean): void;
   settle(q: QueueRef, consumerId: string, msgIds: readonly number[]): void;
   /** Back to the queue (redelivered); nack/reject with requeue, recover, channel close. */
   requeue(q: QueueRef, consumerId: string, msgIds: readonly number[]): void;

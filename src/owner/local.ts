@@ -110,6 +110,11 @@ export class LocalOwner implements OwnerClient {
     this.run(h, { kind: 'cancel', consumerId, nowMs: this.now() });
   }
 
+  setFlow(q: QueueRef, consumerId: string, active: boolean): void {
+    const h = this.hosted(q);
+    if (h !== undefined) this.run(h, { kind: 'flow', consumerId, active, nowMs: this.now() });
+  }
+
   settle(q: QueueRef, consumerId: string, msgIds: readonly number[]): void {
     const h = this.hosted(q);
     if (h !== undefined) this.run(h, { kind: 'settle', consumerId, msgIds, nowMs: this.now() });

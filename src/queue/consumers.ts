@@ -14,6 +14,8 @@ import type { Effect } from './types.js';
 export class Consumer {
   /** Deliveries not yet settled/returned/discarded (always 0 for noAck consumers). */
   unacked = 0;
+  /** Flow-controlled by the frontend (congested socket): no credit while set. */
+  paused = false;
   constructor(
     readonly id: string,
     /** 0 = unlimited. */
@@ -25,7 +27,7 @@ export class Consumer {
   ) {}
 
   get hasCredit(): boolean {
-    return this.noAck || this.prefetch === 0 || this.unacked < this.prefetch;
+    return !this.paused && (this.noAck || this.prefetch === 0 || this.unacked < this.prefetch);
   }
 }
 

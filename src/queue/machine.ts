@@ -105,6 +105,13 @@ export class QueueMachine {
         this.lastUsedMs = this.clockMs;
         this.expiredSignalled = false;
         break;
+      case 'flow': {
+        const c = this.consumers.get(cmd.consumerId);
+        if (c === undefined || c.paused === !cmd.active) break;
+        c.paused = !cmd.active;
+        if (cmd.active) this.drain(effects);
+        break;
+      }
       default: {
         const never: never = cmd;
         throw new Error(`queue: unknown command ${JSON.stringify(never)}`);

@@ -76,10 +76,15 @@ export interface DeleteCmd { readonly kind: 'delete'; readonly nowMs?: number }
 export interface TickCmd { readonly kind: 'tick'; readonly nowMs: number }
 /** queue.declare of an existing queue: counts as use for x-expires. */
 export interface TouchCmd { readonly kind: 'touch'; readonly nowMs: number }
+/**
+ * Pauses or resumes deliveries to one consumer (the frontend's socket is congested / drained).
+ * A paused consumer has no credit; resuming drains ready messages to it.
+ */
+export interface FlowCmd { readonly kind: 'flow'; readonly consumerId: string; readonly active: boolean; readonly nowMs?: number }
 
 export type QueueCommand =
   | EnqueueCmd | CheckoutCmd | SettleCmd | ReturnCmd | DiscardCmd | CancelCmd | DownCmd | ReturnAllCmd
-  | GetCmd | PurgeCmd | DeleteCmd | TickCmd | TouchCmd;
+  | GetCmd | PurgeCmd | DeleteCmd | TickCmd | TouchCmd | FlowCmd;
 
 // ---- effects --------------------------------------------------------------------------------
 // Effects are what the leader must do after applying a command; followers drop them.
