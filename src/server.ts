@@ -56,9 +56,18 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
     close: async () => {
       alarm.stop();
       await Promise.all(listeners.map((l) => l.close()));
-      for (const c of [...ctx.connections]) c.forceClose(320, 'broker shutdown');
+      for (const c of [...ctx.connections]) c.forceClose(320, "broker forced connection closure with reason 'shutdown'");
+      await waitUntil(() => ctx.connections.size === 0, SHUTDOWN_GRACE_MS);
       await admin.close();
       owner.close();
     },
   };
+}
+
+/** How long shutdown waits for clients to answer connection.close before dropping them. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

@@ -57,6 +57,29 @@ export function decodeTable(buf: Buffer, offset: number, limit: number = buf.len
   return { table: decodeEntries(buf, offset + 4, end), end };
 }
 
+/**
+ * Decoded numbers lose their wire type (a short and a long both become a JS number). Tables remember
+ * the tag of each numeric entry under this non-enumerable symbol, for the few places that must name
+ * the type the client sent (RabbitMQ's "the value '1000' of type 'short'" in equivalence errors).
+ */
+const WIRE_TAGS: unique symbol = Symbol('warren.wireTags');
+const NUMERIC_TAGS = new Set<number>([0x62, 0x42, 0x73, 0x75, 0x49, 0x69, 0x6c, 0x66, 0x64, 0x54]);
+
+/** The wire tag a numeric entry of a decoded table arrived with; undefined for other entries or built tables. */
+export function wireTag(table: FieldTable, key: string): FieldTag | undefined {
+  return (table as { [WIRE_TAGS]?: Record<string, FieldTag> })[WIRE_TAGS]?.[key];
+}
+
+function rememberTag(table: FieldTable, key: string, tag: number): void {
+  const holder = table as { [WIRE_TAGS]?: Record<string, FieldTag> };
+  let tags = holder[WIRE_TAGS];
+  if (tags === undefined) {
+    tags = Object.create(null) as Record<string, FieldTag>;
+    Object.defineProperty(table, WIRE_TAGS, { value: tags, enumerable: false });
+  }
+  tags[key] = String.fromCharCode(tag) as FieldTag;
+}
+
 function decodeEntries(buf: Buffer, start: number, end: number): FieldTable {
   const table: FieldTable = {};
   let o = start;
@@ -64,6 +87,8 @@ function decodeEntries(buf: Buffer, start: number, end: number): FieldTable {
     const keyLen = buf[o]!;
     need(end, o + 1, keyLen + 1);
     const key = buf.toString('utf8', o + 1, o + 1 + keyLen);
+    const tag = buf[o + 1 + keyLen]!;
+    if (NUMERIC_TAGS.has(tag)) rememberTag(table, key, tag);
     const r = decodeValue(buf, o + 1 + keyLen, end);
     // defineProperty-free assignment is safe: a key "__proto__" would hit the setter, so guard it.
     if (key === '__proto__') Object.defineProperty(table, key, { value: r.value, enumerable: true, writable: true, configurable: true });

@@ -92,10 +92,10 @@ function queueBind(ch: Channel, a: ArgsOf<'queue.bind'> | ArgsOf<'queue.unbind'>
   ch.checkAccess('read', 'exchange', a.exchange);
   const meta = ch.ctx.meta;
   if (bind) {
-    meta.bindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments);
+    meta.bindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments, ch.conn.id);
     reply(ch, 'nowait' in a && a.nowait, () => encodeMethod(ch.id, 'queue.bind-ok', {}));
   } else {
-    meta.unbindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments);
+    meta.unbindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments, ch.conn.id);
     ch.send(encodeMethod(ch.id, 'queue.unbind-ok', {}));
   }
 }

@@ -159,7 +159,7 @@ export class Connection implements LiveConnection {
 
   private onFrame(frame: Frame): void {
     if (frame.type === 8) {
-      if (frame.channel !== 0) throw new AmqpError(ReplyCode.FrameError, 'heartbeat frame on non-zero channel');
+      if (frame.channel !== 0) throw new AmqpError(ReplyCode.UnexpectedFrame, `heartbeat frame on channel ${frame.channel}`);
       return;
     }
     if (frame.channel === 0) {
@@ -172,10 +172,6 @@ export class Connection implements LiveConnection {
     if (this.state === 'closing') return;
     if (this.state !== 'running') {
       throw new AmqpError(ReplyCode.ChannelError, `unexpected frame on channel ${frame.channel} before connection.open`);
-    }
-    if (frame.channel > this.channelMax) {
-      throw new AmqpError(ReplyCode.ChannelError,
-        `channel ${frame.channel} is above the negotiated channel_max ${this.channelMax}`);
     }
     if (this.closingChannels.has(frame.channel)) {
       if (frame.type === 1 && (frame.method.name === 'channel.close-ok' || frame.method.name === 'channel.close')) {
@@ -196,6 +192,15 @@ export class Connection implements LiveConnection {
     if (frame.type !== 1 || frame.method.name !== 'channel.open') {
       const m = frame.type === 1 ? methodId(frame.method.name) : { classId: 0, methodId: 0 };
       throw new AmqpError(ReplyCode.ChannelError, `expected 'channel.open'`, m.classId, m.methodId);
+    }
+    // RabbitMQ enforces channel_max as a count of open channels (530), checked first.
+    if (this.channels.size >= this.channelMax) {
+      throw new AmqpError(ReplyCode.NotAllowed,
+        `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`, 20, 10);
+    }
+    if (frame.channel > this.channelMax) {
+      throw new AmqpError(ReplyCode.ChannelError,
+        `channel ${frame.channel} is above the negotiated channel_max ${this.channelMax}`, 20, 10);
     }
     const ch = new Channel(this, frame.channel);
     this.channels.set(frame.channel, ch);
@@ -225,7 +230,7 @@ export class Connection implements LiveConnection {
         return;
       default: {
         const id = methodId(m.name);
-        throw new AmqpError(ReplyCode.CommandInvalid, `unexpected method on channel 0: ${m.name}`, id.classId, id.methodId);
+        throw new AmqpError(ReplyCode.ChannelError, `unexpected method on channel 0: ${m.name}`, id.classId, id.methodId);
       }
     }
   }

@@ -65,8 +65,9 @@ export interface MetaPort {
   declareQueue(d: QueueDeclaration): { readonly queue: QueueInfo; readonly created: boolean };
   /** Looks a queue up for use by `connectionId`: 404 when missing, 405 when exclusive to another connection. */
   useQueue(vhost: string, name: string, connectionId: string): QueueInfo;
-  bindQueue(vhost: string, queue: string, exchange: string, routingKey: string, args: FieldTable): void;
-  unbindQueue(vhost: string, queue: string, exchange: string, routingKey: string, args: FieldTable): void;
+  /** 405 when the queue is exclusive to a connection other than `connectionId`. */
+  bindQueue(vhost: string, queue: string, exchange: string, routingKey: string, args: FieldTable, connectionId: string): void;
+  unbindQueue(vhost: string, queue: string, exchange: string, routingKey: string, args: FieldTable, connectionId: string): void;
   /** Removes the record and its bindings (auto-deleting exchanges as RabbitMQ does). */
   deleteQueue(vhost: string, name: string): void;
   /** Exclusive queues owned by a connection, deleted when it closes. */

@@ -7,7 +7,7 @@
 // signedint 5 equals a long 5), and a missing x-queue-type equals 'classic'.
 
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
-import type { FieldTable, FieldValue } from '../amqp/table.js';
+import { wireTag, type FieldTable, type FieldValue } from '../amqp/table.js';
 import { amqpTypeName, canonical, isIntegerValue, isTypedValue } from '../routing/values.js';
 import { inequivalent, rs } from './errors.js';
 
@@ -95,7 +95,9 @@ const DECLARE_ARGS: ReadonlyArray<readonly [string, Check]> = [
 const INVALID_FOR_TYPE: Readonly<Record<string, readonly string[]>> = {
   classic: [
     'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-quorum-initial-group-size', 'x-max-age',
-    'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator', 'x-delivery-limit',
+    // x-delivery-limit is refused on classic queues by RabbitMQ 3.10, but every Warren queue is one
+    // (replicated, quorum-like) implementation that honours it, so Warren accepts it on any queue.
+    'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator',
     'x-dead-letter-strategy',
   ],
   quorum: [
@@ -160,8 +162,14 @@ export function assertQueueArgsEquivalent(name: string, vhost: string, current: 
   for (const key of EQUIVALENCE_KEYS) {
     const c = has(current, key) ? current[key] : undefined;
     const r = has(received, key) ? received[key] : undefined;
-    if (!argsEquivalent(key, c, r)) throw inequivalent('queue', name, vhost, key, r, c, true);
+    if (!argsEquivalent(key, c, r)) throw inequivalent('queue', name, vhost, key, asSent(received, key, r), asSent(current, key, c), true);
   }
+}
+
+/** A numeric argument with the wire type the client sent, so error texts name it as RabbitMQ does. */
+function asSent(table: FieldTable, key: string, v: FieldValue | undefined): FieldValue | undefined {
+  const tag = wireTag(table, key);
+  return tag !== undefined && (typeof v === 'number' || typeof v === 'bigint') ? { $type: tag, value: v } : v;
 }
 
 /** Exchange arguments compared on redeclaration: only alternate-exchange (rabbit_exchange:assert_args_equivalence/2). */

@@ -1,6 +1,7 @@
 // The embedded broker's metadata: the metadata state machine applied in-process, seen by the
 // frontend through MetaPort. With clustering, commands go through the metadata Raft group instead
 // and this adapter is replaced by a cache that applies the committed log.
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import type { WarrenConfig } from '../config.js';
 import type { FieldTable } from '../amqp/table.js';
 import type { AuthUser, MetaPort } from '../frontend/ports.js';
@@ -34,8 +35,11 @@ export function createLocalMeta(config: WarrenConfig, salt: () => Uint8Array): L
   if (config.defaultVhost !== '/') machine.apply({ type: 'vhost.add', name: config.defaultVhost });
 
   const binding = (type: 'binding.add' | 'binding.remove', kind: 'queue' | 'exchange') =>
-    (vhost: string, destination: string, source: string, routingKey: string, args: FieldTable): void => {
-      machine.apply({ type, vhost, source, destinationKind: kind, destination, routingKey, arguments: args });
+    (vhost: string, destination: string, source: string, routingKey: string, args: FieldTable, connection?: string): void => {
+      machine.apply({
+        type, vhost, source, destinationKind: kind, destination, routingKey, arguments: args,
+        ...(connection !== undefined ? { connection } : {}),
+      });
     };
 
   const port: MetaPort = {
@@ -43,7 +47,10 @@ export function createLocalMeta(config: WarrenConfig, salt: () => Uint8Array): L
       const u = machine.authenticate(user, password);
       return u && authUser(u);
     },
-    openVhost: (user, vhost) => machine.checkVhostAccess(user.name, vhost),
+    openVhost: (user, vhost) => {
+      if (!machine.listVhosts().includes(vhost)) throw new AmqpError(ReplyCode.NotAllowed, `vhost ${vhost} not found`, 10, 40);
+      machine.checkVhostAccess(user.name, vhost);
+    },
     checkAccess: (user, vhost, access, kind, name) => machine.checkPermission(user.name, vhost, access, kind, name),
     declareExchange: (d) => {
       machine.apply({
@@ -65,8 +72,8 @@ export function createLocalMeta(config: WarrenConfig, salt: () => Uint8Array): L
       return { queue: r.queue!, created: r.created ?? false };
     },
     useQueue: (vhost, name, connectionId) => machine.useQueue(vhost, name, connectionId),
-    bindQueue: (vhost, queue, exchange, routingKey, args) => binding('binding.add', 'queue')(vhost, queue, exchange, routingKey, args),
-    unbindQueue: (vhost, queue, exchange, routingKey, args) => binding('binding.remove', 'queue')(vhost, queue, exchange, routingKey, args),
+    bindQueue: binding('binding.add', 'queue'),
+    unbindQueue: binding('binding.remove', 'queue'),
     deleteQueue: (vhost, name) => {
       machine.apply({ type: 'queue.delete', vhost, name });
     },

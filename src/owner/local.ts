@@ -227,8 +227,10 @@ export class LocalOwner implements OwnerClient {
       for (const key of routingKeys) {
         for (const name of this.opts.route(vhost, exchange, key, message as unknown as Message)) targets.add(name);
       }
+      // Delivered as if published to the dead-letter exchange with the dead-letter routing key.
+      const republished = { ...message, exchange, routingKey: routingKeys[0] ?? '' } as unknown as Message;
       for (const name of targets) {
-        if (!isDeathCycle(message, name)) this.enqueue({ vhost, name }, message as unknown as Message, ignore);
+        if (!isDeathCycle(message, name)) this.enqueue({ vhost, name }, republished, ignore);
       }
     } finally {
       this.deadLetterDepth--;

@@ -13,6 +13,8 @@ export interface TestBroker {
   readonly amqpPort: number;
   /** undefined when running against an external broker. */
   readonly httpPort: number | undefined;
+  /** The AMQPS port when TLS is configured (Warren only). */
+  readonly amqpsPort?: number;
   /** True when the broker under test is Warren (not an external reference broker). */
   readonly isWarren: boolean;
   stop(): Promise<void>;
@@ -35,6 +37,7 @@ export async function startBroker(overrides: Partial<WarrenConfig> = {}): Promis
     host: '127.0.0.1',
     amqpPort: w.amqpPort,
     httpPort: w.httpPort,
+    ...(w.amqpsPort !== undefined ? { amqpsPort: w.amqpsPort } : {}),
     isWarren: true,
     stop: async () => { await w.close(); rmSync(dataDir, { recursive: true, force: true }); },
   };

@@ -1,46 +1,41 @@
 // The embedded MetaPort over the state machine, and the machine's determinism contract.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MetaPort } from '../../../src/frontend/ports.js';
-import { EmbeddedMeta } from '../../../src/meta/embedded.js';
+import { DEFAULT_CONFIG } from '../../../src/config.js';
+import { createLocalMeta } from '../../../src/node/meta-port.js';
 import { MetaMachine } from '../../../src/meta/machine.js';
 import type { MetaCommand } from '../../../src/meta/types.js';
 import { declareQ } from './helpers.js';
 
-describe('EmbeddedMeta', () => {
-  test('implements the frontend MetaPort', () => {
-    const port: MetaPort = new EmbeddedMeta({ randomSuffix: () => 'fixed' });
+describe('the embedded MetaPort (src/node/meta-port.ts)', () => {
+  test('implements the frontend MetaPort over the machine', () => {
+    const { port } = createLocalMeta(DEFAULT_CONFIG, () => Uint8Array.of(1, 2, 3, 4));
     const guest = port.authenticate('guest', 'guest');
     assert.ok(guest);
     assert.equal(guest.loopbackOnly, true);
+    assert.equal(port.authenticate('guest', 'wrong'), undefined);
     port.openVhost(guest, '/');
+    assert.throws(() => port.openVhost(guest, 'nope'), { replyCode: 530, replyText: 'NOT_ALLOWED - vhost nope not found' });
     port.checkAccess(guest, '/', 'configure', 'queue', 'q');
     port.declareExchange({ vhost: '/', name: 'x', type: 'topic', passive: false, durable: true, autoDelete: false, internal: false, arguments: {} });
-    const { queue, created } = port.declareQueue({ vhost: '/', name: '', passive: false, durable: false, exclusive: true, autoDelete: true, arguments: {}, connectionId: 'c1' });
+    const { queue, created } = port.declareQueue({ vhost: '/', name: '', nameSuffix: 'fixed', passive: false, durable: false, exclusive: true, autoDelete: true, arguments: {}, connectionId: 'c1' });
     assert.equal(queue.name, 'amq.gen-fixed');
     assert.equal(created, true);
     assert.equal(queue.exclusiveOwner, 'c1');
-    port.bindQueue('/', queue.name, 'x', 'a.*', {});
+    port.bindQueue('/', queue.name, 'x', 'a.*', {}, 'c1');
+    assert.throws(() => port.bindQueue('/', queue.name, 'x', 'b.*', {}, 'c2'), { replyCode: 405 });
     const out: string[] = [];
     port.route('/', 'x', 'a.b', undefined, out);
     assert.deepEqual(out, ['amq.gen-fixed']);
     assert.throws(() => port.useQueue('/', queue.name, 'c2'), { replyCode: 405 });
     assert.deepEqual(port.exclusiveQueues('c1').map((q) => q.name), ['amq.gen-fixed']);
-    port.unbindQueue('/', queue.name, 'x', 'a.*', {});
+    port.unbindQueue('/', queue.name, 'x', 'a.*', {}, 'c1');
     out.length = 0;
     port.route('/', 'x', 'a.b', undefined, out);
     assert.deepEqual(out, []);
     port.deleteQueue('/', queue.name);
     assert.throws(() => port.useQueue('/', queue.name, 'c1'), { replyCode: 404 });
     port.deleteExchange('/', 'x', false);
-  });
-
-  test('default suffixes are RabbitMQ-like and distinct', () => {
-    const meta = new EmbeddedMeta();
-    const a = meta.declareQueue({ vhost: '/', name: '', passive: false, durable: false, exclusive: false, autoDelete: false, arguments: {}, connectionId: 'c' });
-    const b = meta.declareQueue({ vhost: '/', name: '', passive: false, durable: false, exclusive: false, autoDelete: false, arguments: {}, connectionId: 'c' });
-    assert.match(a.queue.name, /^amq\.gen-[A-Za-z0-9_-]{22}$/);
-    assert.notEqual(a.queue.name, b.queue.name);
   });
 });
 

@@ -115,7 +115,7 @@ describe('queue argument validation (on creation)', () => {
     [{ 'x-overflow': 5 }, "invalid arg 'x-overflow' for queue 'q' in vhost '/': {unacceptable_type,signedint}"],
     // Arguments another queue type owns.
     [{ 'x-max-age': '1D' }, "invalid arg 'x-max-age' for queue 'q' in vhost '/' of queue type rabbit_classic_queue"],
-    [{ 'x-delivery-limit': 3 }, "invalid arg 'x-delivery-limit' for queue 'q' in vhost '/' of queue type rabbit_classic_queue"],
+    [{ 'x-dead-letter-strategy': 'at-least-once' }, "invalid arg 'x-dead-letter-strategy' for queue 'q' in vhost '/' of queue type rabbit_classic_queue"],
     [{ 'x-queue-type': 'quorum', 'x-max-priority': 5 }, "invalid arg 'x-max-priority' for queue 'q' in vhost '/' of queue type rabbit_quorum_queue"],
     [{ 'x-queue-type': 'stream', 'x-message-ttl': 5 }, "invalid arg 'x-message-ttl' for queue 'q' in vhost '/' of queue type rabbit_stream_queue"],
     // Generic validation comes before the queue type's refusals.
@@ -190,4 +190,11 @@ describe('queue.delete', () => {
     m.apply({ type: 'queue.delete', vhost: '/', name: 'ex', connection: 'c1' });
     assert.equal(m.getQueue('/', 'ex'), undefined);
   });
+});
+
+test('x-delivery-limit is accepted on a classic queue (Warren honours it on every queue; RabbitMQ 3.10 refuses it)', () => {
+  const m = new MetaMachine();
+  const r = m.apply({ type: 'queue.declare', vhost: '/', name: 'dl', passive: false, durable: false, exclusive: false,
+    autoDelete: false, arguments: { 'x-delivery-limit': 3 }, connection: 'c' });
+  assert.equal(r.created, true);
 });
