@@ -1,0 +1,105 @@
+// Plugs the pure core (src/raft/core RawNode + MemoryStorage) into the driver's RaftCore shape,
+// and rebuilds it from durable state. The MemoryStorage the core reads always equals what the
+// RaftLogStore holds: it is loaded from load() at start and written in advance(), i.e. only after
+// the driver has made that Ready durable.
+import { MemoryStorage, RawNode, StateType, bootstrap, mulberry32 } from '../core/index.js';
+import type { Ready } from '../core/index.js';
+import type { NodeId } from '../core/types.js';
+import type { RaftLogStore } from '../storage/store.js';
+import type { CoreReady, CoreStatus, RaftCore } from './core.js';
+
+export interface OpenCoreOptions {
+  readonly id: NodeId;
+  /** Initial voters; used only to bootstrap a brand-new group on empty storage. */
+  readonly voters: readonly NodeId[];
+  readonly store: RaftLogStore;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Election jitter seed (default: derived from id and the wall clock — this is the shell). */
+  readonly seed?: number;
+  readonly maxInflightMsgs?: number;
+  readonly maxSizePerMsgBytes?: number;
+}
+
+/**
+ * Loads the group's durable state into a MemoryStorage and builds the core on it. A store with no
+ * state at all is bootstrapped with `voters` (the bootstrap entries are persisted before the core
+ * starts, so every initial member's log begins identically).
+ */
+export async function openCore(opts: OpenCoreOptions): Promise<RaftCore> {
+  const persisted = await opts.store.load();
+  const storage = new MemoryStorage();
+  const fresh = persisted.entries.length === 0 && !persisted.snapshotMeta && persisted.hardState.term === 0;
+  if (fresh && opts.voters.length > 0) {
+    bootstrap(storage, opts.voters);
+    await opts.store.save({ entries: storage.entries(1, storage.lastIndex() + 1, Infinity), hardState: storage.hardStateNow() });
+  } else {
+    if (persisted.snapshotMeta) storage.applySnapshot({ meta: persisted.snapshotMeta, data: new Uint8Array(0) });
+    storage.append(persisted.entries);
+    storage.setHardState(persisted.hardState);
+  }
+  const node = new RawNode({
+    id: opts.id,
+    storage,
+    electionTicks: opts.electionTicks,
+    heartbeatTicks: opts.heartbeatTicks,
+    rand: mulberry32(opts.seed ?? (opts.id * 7919) ^ Date.now()),
+    ...(opts.maxInflightMsgs !== undefined ? { maxInflightMsgs: opts.maxInflightMsgs } : {}),
+    ...(opts.maxSizePerMsgBytes !== undefined ? { maxSizePerMsgBytes: opts.maxSizePerMsgBytes } : {}),
+  });
+  return new RawNodeCore(opts.id, node, storage);
+}
+
+class RawNodeCore implements RaftCore {
+  /** The Ready handed out and not yet advanced (the core's own object, with readStates). */
+  private outstanding: Ready | undefined;
+
+  constructor(
+    private readonly id: NodeId,
+    private readonly node: RawNode,
+    private readonly storage: MemoryStorage,
+  ) {}
+
+  tick(): void {
+    this.node.tick();
+  }
+
+  step(message: Parameters<RawNode['step']>[0]): void {
+    this.node.step(message);
+  }
+
+  propose(data: Uint8Array): { index: number; term: number } | null {
+    const s = this.node.basicStatus();
+    // Followers would forward the proposal and we could not learn its index: refuse instead, so
+    // the caller retries at the leader (hint from status().leader).
+    if (s.state !== StateType.Leader) return null;
+    this.node.propose(data); // throws ProposalDroppedError (e.g. leadership transfer in progress)
+    const after = this.node.basicStatus();
+    return { index: after.lastIndex, term: after.term };
+  }
+
+  hasReady(): boolean {
+    return this.node.hasReady();
+  }
+
+  ready(): CoreReady {
+    this.outstanding = this.node.ready();
+    return this.outstanding;
+  }
+
+  advance(rd: CoreReady): void {
+    // The driver has made rd durable: mirror it into the storage the core reads, then advance.
+    if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
+    this.storage.append(rd.entries);
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    const own = this.outstanding;
+    if (own !== rd || !own) throw new Error('raft driver: advance() of a Ready that is not outstanding');
+    this.outstanding = undefined;
+    this.node.advance(own);
+  }
+
+  status(): CoreStatus {
+    const s = this.node.basicStatus();
+    return { id: this.id, term: s.term, leader: s.lead };
+  }
+}

@@ -1,0 +1,44 @@
+// What the driver needs from the pure Raft core: a RawNode-like object (etcd's rawnode.go).
+// The real core (src/raft/core/rawnode.ts) is plugged in through an adapter (adapter.ts); tests
+// may plug in anything with this shape.
+import type { Entry, HardState, Message, NodeId, Snapshot } from '../core/types.js';
+
+/** One batch of work the core hands to the driver; see RaftDriver.drain for the order. */
+export interface CoreReady {
+  /** Present when term, vote or commit changed: persist before sending messages. */
+  readonly hardState?: HardState;
+  /** New log entries to persist (may overwrite a conflicting suffix). */
+  readonly entries: readonly Entry[];
+  /** A snapshot received from the leader, to persist and restore into the application. */
+  readonly snapshot?: Snapshot;
+  /** Messages to send once the above is durable. */
+  readonly messages: readonly Message[];
+  /** Entries known committed, to apply in order. */
+  readonly committedEntries: readonly Entry[];
+}
+
+export interface CoreStatus {
+  readonly id: NodeId;
+  readonly term: number;
+  /** Current leader as this replica knows it; 0 when unknown. */
+  readonly leader: NodeId;
+}
+
+export interface RaftCore {
+  tick(): void;
+  step(message: Message): void;
+  /**
+   * Appends `data` to the log when this replica is the leader and returns the new entry's index
+   * and term (the proposal commits iff the entry at that index has that term). Returns null
+   * when this replica is not the leader; throws ProposalDroppedError when the leader refuses.
+   */
+  propose(data: Uint8Array): { index: number; term: number } | null;
+  hasReady(): boolean;
+  ready(): CoreReady;
+  /**
+   * Acknowledges the last ready(): everything in it is persisted, sent and applied. The adapter
+   * also appends the persisted entries / hard state / snapshot to the core's own storage here.
+   */
+  advance(rd: CoreReady): void;
+  status(): CoreStatus;
+}

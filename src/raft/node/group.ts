@@ -1,0 +1,179 @@
+// Drives ONE Raft group on this process: the thin shell around a RaftCore (etcd's node.go loop,
+// without goroutines). All I/O for the group happens here, in a fixed order per Ready.
+import type { Entry, Message, Snapshot } from '../core/types.js';
+import type { RaftLogStore } from '../storage/store.js';
+import type { CoreReady, RaftCore } from './core.js';
+import { NotLeaderError, ProposalDroppedError, ProposalTimeoutError } from './errors.js';
+
+/** The application's state machine for one group. Called in log order, each entry once per run. */
+export interface GroupApplication {
+  apply(entries: readonly Entry[]): void;
+  /** Replace the state with a snapshot received from the leader (before later entries apply). */
+  restore?(snapshot: Snapshot): void;
+}
+
+export interface MessageSender {
+  send(group: number, messages: readonly Message[]): void;
+}
+
+export interface Committed {
+  readonly index: number;
+  readonly term: number;
+}
+
+interface PendingProposal {
+  readonly term: number;
+  readonly resolve: (c: Committed) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout | undefined;
+}
+
+export interface GroupDriverStats {
+  readies: number;
+  persisted: number;
+  sentMessages: number;
+  appliedEntries: number;
+  appliedIndex: number;
+}
+
+export class GroupDriver {
+  readonly stats: GroupDriverStats = { readies: 0, persisted: 0, sentMessages: 0, appliedEntries: 0, appliedIndex: 0 };
+  private readonly pending = new Map<number, PendingProposal>();
+  private draining = false;
+  private scheduled = false;
+  private stopped = false;
+
+  constructor(
+    readonly groupId: number,
+    private readonly core: RaftCore,
+    private readonly store: RaftLogStore,
+    private readonly sender: MessageSender,
+    private readonly app: GroupApplication,
+    private readonly onFatal: (err: Error) => void,
+    private readonly proposalTimeoutMs = 30_000,
+  ) {}
+
+  tick(): void {
+    this.core.tick();
+    this.schedule();
+  }
+
+  step(message: Message): void {
+    if (this.stopped) return;
+    this.core.step(message);
+    this.schedule();
+  }
+
+  /**
+   * Proposes `data`. Resolves with its index and term once the entry is committed AND applied
+   * here; rejects with NotLeaderError (`raft: not leader`, leaderHint) when this replica cannot
+   * propose, ProposalDroppedError when another entry won that index, or ProposalTimeoutError.
+   */
+  propose(data: Uint8Array): Promise<Committed> {
+    let at: { index: number; term: number } | null;
+    try {
+      at = this.stopped ? null : this.core.propose(data);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (!at) return Promise.reject(new NotLeaderError(this.core.status().leader));
+    this.schedule();
+    // A proposal of an older term still waiting at this index lost it (its entry was truncated).
+    this.settle(at.index, new ProposalDroppedError(`index ${at.index} reused in term ${at.term}`));
+    return new Promise<Committed>((resolve, reject) => {
+      const timer = this.proposalTimeoutMs > 0
+        ? setTimeout(() => {
+          if (this.pending.get(at.index) === p) this.settle(at.index, new ProposalTimeoutError(this.groupId, at.index));
+        }, this.proposalTimeoutMs)
+        : undefined;
+      timer?.unref();
+      const p: PendingProposal = { term: at.term, resolve, reject, timer };
+      this.pending.set(at.index, p);
+    });
+  }
+
+  isLeader(): boolean {
+    const s = this.core.status();
+    return s.leader === s.id;
+  }
+
+  leader(): number {
+    return this.core.status().leader;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const index of [...this.pending.keys()]) this.settle(index, new ProposalDroppedError('raft group stopped'));
+  }
+
+  /** Coalesces work: many steps and ticks in one turn produce one drain. */
+  schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain().catch((err: unknown) => this.onFatal(err as Error));
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining || this.stopped) return;
+    this.draining = true;
+    try {
+      while (!this.stopped && this.core.hasReady()) {
+        const rd = this.core.ready();
+        this.stats.readies++;
+        await this.handleReady(rd);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async handleReady(rd: CoreReady): Promise<void> {
+    // ORDER MATTERS (Raft §5.1/Figure 2, etcd node.go):
+    // 1. PERSIST entries, hard state and snapshot — group-committed with the other groups' writes,
+    //    fsynced. A vote or an append acknowledgement may only leave this node once the term,
+    //    vote and entries it promises are durable, or a crash could make this node break it.
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      await this.store.save({
+        ...(rd.hardState ? { hardState: rd.hardState } : {}),
+        ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
+        ...(rd.snapshot ? { snapshot: rd.snapshot.meta } : {}),
+      });
+      this.stats.persisted += rd.entries.length;
+    }
+    if (this.stopped) return;
+    // 2. SEND the messages that depend on that state.
+    if (rd.messages.length > 0) {
+      this.sender.send(this.groupId, rd.messages);
+      this.stats.sentMessages += rd.messages.length;
+    }
+    // 3. APPLY: the snapshot first, then committed entries in order; settle their proposals.
+    if (rd.snapshot) this.app.restore?.(rd.snapshot);
+    if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
+    // 4. ADVANCE: tell the core all of the above is done so it can hand out the next Ready.
+    this.core.advance(rd);
+  }
+
+  private apply(entries: readonly Entry[]): void {
+    this.app.apply(entries);
+    for (const e of entries) {
+      this.stats.appliedIndex = e.index;
+      const p = this.pending.get(e.index);
+      if (!p) continue;
+      if (p.term === e.term) this.settle(e.index, { index: e.index, term: e.term });
+      else this.settle(e.index, new ProposalDroppedError(`index ${e.index} committed with term ${e.term}, not ${p.term}`));
+    }
+    this.stats.appliedEntries += entries.length;
+  }
+
+  private settle(index: number, outcome: Committed | Error): void {
+    const p = this.pending.get(index);
+    if (!p) return;
+    this.pending.delete(index);
+    clearTimeout(p.timer);
+    if (outcome instanceof Error) p.reject(outcome);
+    else p.resolve(outcome);
+  }
+}

@@ -1,0 +1,64 @@
+// In-memory RaftLogStore: the twin of the LevelDB store for tests and the simulator. "Durable"
+// means "survives in this object"; a MemoryLogStore can be handed to a restarted driver to model a
+// crash that loses nothing that was saved.
+import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
+import { EMPTY_HARD_STATE } from '../core/types.js';
+import { LogBounds } from './store.js';
+import type { PersistedState, RaftLogStore, SaveRequest } from './store.js';
+
+export class MemoryLogStore implements RaftLogStore {
+  private hardState: HardState = EMPTY_HARD_STATE;
+  private snapshotMeta: SnapshotMeta | undefined;
+  /** entries[i] has index bounds.firstIndex + i. */
+  private entries: Entry[] = [];
+  private readonly bounds = new LogBounds();
+  saves = 0;
+
+  load(): Promise<PersistedState> {
+    const state: PersistedState = {
+      hardState: this.hardState,
+      entries: this.entries.slice(),
+      ...(this.snapshotMeta ? { snapshotMeta: this.snapshotMeta } : {}),
+    };
+    return Promise.resolve(state);
+  }
+
+  save(req: SaveRequest): Promise<void> {
+    try {
+      if (req.snapshot) {
+        this.bounds.planSnapshot(req.snapshot);
+        this.snapshotMeta = req.snapshot;
+        this.entries = [];
+      }
+      if (req.entries && req.entries.length > 0) {
+        const firstBefore = this.bounds.firstIndex;
+        this.bounds.planAppend(req.entries);
+        const at = req.entries[0]!.index - firstBefore;
+        this.entries.splice(at, this.entries.length - at, ...req.entries.map(copyEntry));
+      }
+      if (req.hardState) this.hardState = { ...req.hardState };
+      this.saves++;
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  compact(meta: SnapshotMeta): Promise<void> {
+    try {
+      const firstBefore = this.bounds.firstIndex;
+      const plan = this.bounds.planCompact(meta);
+      if (plan) {
+        this.entries.splice(0, meta.index - firstBefore + 1);
+        this.snapshotMeta = meta;
+      }
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+}
+
+function copyEntry(e: Entry): Entry {
+  return { term: e.term, index: e.index, type: e.type, data: e.data.slice() };
+}

@@ -1,0 +1,94 @@
+// The narrow durable-log contract the Raft driver persists through (hashicorp/raft's LogStore +
+// StableStore in one, per group). Two implementations share one contract test suite:
+// MemoryLogStore (memory.ts) and the LevelDB store (level.ts).
+import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
+
+/** Everything a replica needs to rebuild its core after a restart. */
+export interface PersistedState {
+  readonly hardState: HardState;
+  /** The last snapshot installed or taken; entries ≤ its index are gone from the log. */
+  readonly snapshotMeta?: SnapshotMeta;
+  /** Contiguous, ascending; the first has index snapshotMeta.index + 1 (or 1 without a snapshot). */
+  readonly entries: readonly Entry[];
+}
+
+/**
+ * One durable write. Applied atomically and in this order: snapshot, entries, hardState.
+ * - snapshot: an installed snapshot (Ready.snapshot): the whole log is discarded (etcd's
+ *   MemoryStorage.ApplySnapshot) and the meta recorded; entries in the same save follow it.
+ * - entries: contiguous ascending; appending at index i first deletes every entry ≥ i
+ *   (conflicting-suffix truncation, Raft §5.3). entries[0].index must be ≤ lastIndex + 1.
+ * - hardState: replaces the stored one.
+ */
+export interface SaveRequest {
+  readonly hardState?: HardState;
+  readonly entries?: readonly Entry[];
+  readonly snapshot?: SnapshotMeta;
+}
+
+export interface RaftLogStore {
+  /** Reads the durable state. Must be called once before the first save/compact. */
+  load(): Promise<PersistedState>;
+  /** Resolves once the write is durable (LevelDB: fsynced, shared with other groups' writes). */
+  save(req: SaveRequest): Promise<void>;
+  /**
+   * Log compaction after the application snapshotted its state at meta.index: records meta as the
+   * snapshot and deletes entries ≤ meta.index; later entries stay. meta.index ≤ lastIndex.
+   */
+  compact(meta: SnapshotMeta): Promise<void>;
+}
+
+/** Thrown on contract violations (a gap in the log, compacting beyond the log). */
+export class RaftStorageError extends Error {
+  override readonly name = 'RaftStorageError';
+  readonly code = 'RAFT_STORAGE';
+}
+
+/**
+ * Bounds of one group's log, tracked in memory by both stores so a save can compute its deletes
+ * without reading: entries firstIndex..lastIndex exist; lastIndex = firstIndex - 1 when empty.
+ */
+export class LogBounds {
+  constructor(
+    public firstIndex = 1,
+    public lastIndex = 0,
+  ) {}
+
+  /** Validates `entries` against the log and returns the index range that must be deleted. */
+  planAppend(entries: readonly Entry[]): { delFrom: number; delTo: number } {
+    const first = entries[0];
+    if (first === undefined) return { delFrom: 1, delTo: 0 };
+    if (first.index > this.lastIndex + 1 || first.index < this.firstIndex) {
+      throw new RaftStorageError(
+        `raft storage: append at ${first.index} outside log [${this.firstIndex}, ${this.lastIndex + 1}]`,
+      );
+    }
+    entries.forEach((e, i) => {
+      if (e.index !== first.index + i) throw new RaftStorageError('raft storage: entries not contiguous');
+    });
+    const newLast = first.index + entries.length - 1;
+    // Entries first.index..newLast are overwritten by puts; the stale suffix beyond goes.
+    const plan = { delFrom: newLast + 1, delTo: this.lastIndex };
+    this.lastIndex = newLast;
+    return plan;
+  }
+
+  /** An installed snapshot replaces the log: returns the range to delete (all of it). */
+  planSnapshot(meta: SnapshotMeta): { delFrom: number; delTo: number } {
+    const plan = { delFrom: this.firstIndex, delTo: this.lastIndex };
+    this.firstIndex = meta.index + 1;
+    this.lastIndex = meta.index;
+    return plan;
+  }
+
+  /** null when meta is not newer than the current snapshot (nothing to do). */
+  planCompact(meta: SnapshotMeta): { delFrom: number; delTo: number } | null {
+    if (meta.index < this.firstIndex) return null;
+    if (meta.index > this.lastIndex) {
+      throw new RaftStorageError(`raft storage: compact ${meta.index} beyond last index ${this.lastIndex}`);
+    }
+    const plan = { delFrom: this.firstIndex, delTo: meta.index };
+    this.firstIndex = meta.index + 1;
+    return plan;
+  }
+}

@@ -1,0 +1,146 @@
+// The driver (src/raft/node) with the real core, three hosts in one process wired by an
+// in-memory network: proposals, not-leader rejections, and the persist-before-send order.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Entry, Message } from '../../src/raft/core/types.js';
+import { EntryType, MessageType } from '../../src/raft/core/types.js';
+import { openCore } from '../../src/raft/node/adapter.js';
+import { RaftHost } from '../../src/raft/node/host.js';
+import { MemoryLogStore } from '../../src/raft/storage/memory.js';
+import type { RaftLogStore, SaveRequest } from '../../src/raft/storage/store.js';
+
+const GROUP = 5;
+
+/** Delays every save (a slow disk) and remembers what is durable, so sends can be checked. */
+class SlowStore implements RaftLogStore {
+  durableTerm = 0;
+  durableVote = 0;
+  durableLastIndex = 0;
+  constructor(private readonly inner: MemoryLogStore, private readonly delayMs: number) {}
+  load() {
+    return this.inner.load();
+  }
+  async save(req: SaveRequest): Promise<void> {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    await this.inner.save(req);
+    const last = req.entries?.[req.entries.length - 1];
+    if (last) this.durableLastIndex = last.index;
+    if (req.hardState) {
+      this.durableTerm = req.hardState.term;
+      this.durableVote = req.hardState.vote;
+    }
+  }
+  compact(meta: Parameters<RaftLogStore['compact']>[0]) {
+    return this.inner.compact(meta);
+  }
+}
+
+interface Cluster {
+  hosts: Map<number, RaftHost>;
+  applied: Map<number, Entry[]>;
+  violations: string[];
+  stop(): void;
+}
+
+async function cluster(ids: number[], delayMs = 2): Promise<Cluster> {
+  const hosts = new Map<number, RaftHost>();
+  const applied = new Map<number, Entry[]>();
+  const violations: string[] = [];
+  for (const id of ids) {
+    const store = new SlowStore(new MemoryLogStore(), delayMs);
+    const core = await openCore({ id, voters: ids, store, electionTicks: 10, heartbeatTicks: 2, seed: id });
+    const host = new RaftHost({
+      tickIntervalMs: 10,
+      sender: {
+        send(group, messages: readonly Message[]) {
+          // Persist-before-send: what a message promises must already be durable here.
+          for (const m of messages) {
+            const v = promiseBroken(m, store);
+            if (v) violations.push(`node ${id}: ${v}`);
+          }
+          for (const m of messages) setImmediate(() => hosts.get(m.to)?.step(group, m));
+        },
+      },
+    });
+    const log: Entry[] = [];
+    applied.set(id, log);
+    host.addGroup(GROUP, core, store, { apply: (es) => log.push(...es) });
+    hosts.set(id, host);
+  }
+  for (const h of hosts.values()) h.start();
+  return { hosts, applied, violations, stop: () => { for (const h of hosts.values()) h.stop(); } };
+}
+
+function promiseBroken(m: Message, s: SlowStore): string | undefined {
+  if (m.type === MessageType.PreVote || m.type === MessageType.PreVoteResp) return undefined;
+  if (m.term > s.durableTerm) return `sent ${m.type} at term ${m.term} before term ${m.term} was durable`;
+  if (m.type === MessageType.VoteResp && !m.reject && s.durableVote !== m.to) return 'granted a vote not yet durable';
+  if (m.type === MessageType.AppResp && !m.reject && m.index > s.durableLastIndex) {
+    return `acked index ${m.index} with only ${s.durableLastIndex} durable`;
+  }
+  return undefined;
+}
+
+async function leaderOf(c: Cluster): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    for (const [id, h] of c.hosts) if (h.group(GROUP).isLeader()) return id;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('no leader');
+}
+
+describe('RaftHost driving the real core', () => {
+  test('proposals on the leader resolve once committed and applied, on every node in the same order', async () => {
+    const c = await cluster([1, 2, 3]);
+    try {
+      const leader = await leaderOf(c);
+      const data = Array.from({ length: 200 }, (_, i) => new TextEncoder().encode(`cmd-${i}`));
+      const results = await Promise.all(data.map((d) => c.hosts.get(leader)!.propose(GROUP, d)));
+      const indexes = results.map((r) => r.index);
+      assert.deepEqual(indexes, [...indexes].sort((a, b) => a - b));
+      assert.equal(new Set(indexes).size, 200);
+      // the leader applied each before resolving it
+      const leaderLog = c.applied.get(leader)!;
+      for (const [i, r] of results.entries()) {
+        const e = leaderLog.find((x) => x.index === r.index);
+        assert.equal(Buffer.from(e!.data).toString(), `cmd-${i}`);
+        assert.equal(e!.term, r.term);
+      }
+      const last = results[results.length - 1]!.index;
+      await until(() => [...c.applied.values()].every((l) => l.length >= last));
+      const norm = (l: Entry[]) => l.slice(0, last).map((e) => `${e.index}/${e.term}/${e.type}/${Buffer.from(e.data).toString()}`);
+      for (const l of c.applied.values()) assert.deepEqual(norm(l), norm(leaderLog));
+      assert.equal(leaderLog.filter((e) => e.type === EntryType.ConfChange).length, 3); // bootstrap
+      assert.deepEqual(c.violations, []);
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('a follower rejects proposals with `raft: not leader` and the leader hint', async () => {
+    const c = await cluster([1, 2, 3]);
+    try {
+      const leader = await leaderOf(c);
+      await until(() => [...c.hosts.values()].every((h) => h.group(GROUP).leader() === leader));
+      const follower = [1, 2, 3].find((id) => id !== leader)!;
+      await assert.rejects(c.hosts.get(follower)!.propose(GROUP, new Uint8Array([1])), (err: Error & { code?: string; leaderHint?: number }) => {
+        assert.match(err.message, /^raft: not leader/);
+        assert.equal(err.code, 'RAFT_NOT_LEADER');
+        assert.equal(err.leaderHint, leader);
+        return true;
+      });
+      await assert.rejects(c.hosts.get(leader)!.propose(99, new Uint8Array([1])), /group 99 is not hosted/);
+    } finally {
+      c.stop();
+    }
+  });
+});
+
+async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,78 @@
+// One Raft node process for raft-3proc.test.ts: LevelDB storage, gRPC transport, the driver and
+// the real core, hosting group 1. Controlled by line commands on stdin, answering on stdout:
+//
+//   p <seq> <text>   propose text     -> a <seq> <index> <term> | n <seq> <leaderHint> | e <seq> <code>
+//   s                status           -> S <id> <leader> <applied>
+//   d <path>         dump applied log -> D <count>   (file: one "index term type hex(data)" line each)
+//
+// Usage: node --import tsx test/cluster/raft-node.ts <id> <dataDir> <port> <peers: id=host:port,...>
+import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Entry } from '../../src/raft/core/types.js';
+import { openCore } from '../../src/raft/node/adapter.js';
+import { RaftHost } from '../../src/raft/node/host.js';
+import { LevelRaftStorage } from '../../src/raft/storage/level.js';
+import { RaftTransport } from '../../src/raft/transport/transport.js';
+
+const GROUP = 1;
+const [idArg, dir, portArg, peersArg] = process.argv.slice(2);
+const id = Number(idArg);
+const peers = new Map<number, string>();
+for (const p of (peersArg ?? '').split(',')) {
+  const [pid, addr] = p.split('=');
+  if (pid && addr) peers.set(Number(pid), addr);
+}
+
+const storage = await LevelRaftStorage.open(dir!);
+const store = storage.group(GROUP);
+const core = await openCore({ id, voters: [...peers.keys()], store, electionTicks: 10, heartbeatTicks: 2 });
+
+const applied: Entry[] = [];
+let transport: RaftTransport | undefined;
+const host = new RaftHost({
+  tickIntervalMs: 100,
+  sender: { send: (g, msgs) => transport?.send(g, msgs) },
+  proposalTimeoutMs: 20_000,
+});
+host.addGroup(GROUP, core, store, {
+  apply(entries) {
+    for (const e of entries) {
+      // The core re-applies from the snapshot (index 0 here) after a restart: strictly sequential.
+      if (e.index !== applied.length + 1) throw new Error(`apply gap: got ${e.index} after ${applied.length}`);
+      applied.push(e);
+    }
+  },
+});
+transport = await RaftTransport.start({
+  nodeId: id, host: '127.0.0.1', port: Number(portArg), peers,
+  onMessage: (group, message) => host.step(group, message),
+});
+host.start();
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const [cmd, a, b] = line.split(' ');
+  if (cmd === 'p') {
+    host.propose(GROUP, new TextEncoder().encode(b ?? '')).then(
+      (c) => out(`a ${a} ${c.index} ${c.term}`),
+      (err: { code?: string; leaderHint?: number }) => {
+        if (err.code === 'RAFT_NOT_LEADER') out(`n ${a} ${err.leaderHint ?? 0}`);
+        else out(`e ${a} ${err.code ?? 'unknown'}`);
+      },
+    );
+  } else if (cmd === 's') {
+    out(`S ${id} ${host.group(GROUP).leader()} ${applied.length}`);
+  } else if (cmd === 'd') {
+    const lines = applied.map((e) => `${e.index} ${e.term} ${e.type} ${Buffer.from(e.data).toString('hex')}`);
+    writeFileSync(a!, lines.join('\n') + '\n');
+    out(`D ${applied.length}`);
+  }
+});
+rl.on('close', () => {
+  host.stop();
+  void transport?.close().then(() => storage.close()).then(() => process.exit(0));
+});
+out(`R ${id} ${transport.port}`);

@@ -1,0 +1,50 @@
+// npm run sim -- --seeds N --from S [--verbose] [--steps CHAOS] [--liveness STEPS]
+// Runs seeds S..S+N-1; prints a summary; on failure prints the seed and the replay command, exit 1.
+import { Command } from 'commander';
+import { DEFAULT_CHAOS_STEPS, DEFAULT_LIVENESS_STEPS, replayCommand, runSeed } from './run.js';
+
+const program = new Command()
+  .name('sim')
+  .option('--seeds <n>', 'number of seeds to run', '100')
+  .option('--from <s>', 'first seed', '1')
+  .option('--steps <n>', 'chaos steps per seed', String(DEFAULT_CHAOS_STEPS))
+  .option('--liveness <n>', 'liveness steps per seed', String(DEFAULT_LIVENESS_STEPS))
+  .option('--verbose', 'print every event of every seed')
+  .parse();
+
+const o = program.opts<{ seeds: string; from: string; steps: string; liveness: string; verbose?: boolean }>();
+const n = Number(o.seeds);
+const from = Number(o.from);
+const startMs = performance.now();
+const faults: Record<string, number> = {};
+let steps = 0;
+let committed = 0;
+let messages = 0;
+let elections = 0;
+const failures: number[] = [];
+for (let seed = from; seed < from + n; seed++) {
+  const res = runSeed(seed, {
+    chaosSteps: Number(o.steps),
+    livenessSteps: Number(o.liveness),
+    ...(o.verbose === true ? { log: (l: string) => console.log(l) } : {}),
+  });
+  const s = res.stats;
+  if (s !== undefined) {
+    steps += s.steps;
+    committed += s.committed;
+    messages += s.messages;
+    elections += s.elections;
+    for (const [k, v] of Object.entries(s.faults)) faults[k] = (faults[k] ?? 0) + v;
+  }
+  if (!res.ok) {
+    failures.push(seed);
+    console.log(`FAIL seed ${seed} at step ${res.step}: ${res.error}`);
+    console.log(`replay: ${replayCommand(seed)}`);
+  }
+}
+const secs = (performance.now() - startMs) / 1000;
+console.log(`seeds run: ${n} (${from}..${from + n - 1}), failed: ${failures.length}${failures.length ? ` [${failures.join(', ')}]` : ''}`);
+console.log(`steps: ${steps}, messages: ${messages}, elections: ${elections}, client entries committed: ${committed}`);
+console.log(`faults injected: ${Object.entries(faults).sort().map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`);
+console.log(`wall time: ${secs.toFixed(1)} s (${((secs * 1000) / n).toFixed(0)} ms/seed)`);
+process.exit(failures.length > 0 ? 1 : 0);

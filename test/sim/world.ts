@@ -1,0 +1,372 @@
+// The deterministic simulator: P processes hosting G Raft groups in one JS process, a virtual
+// clock (one step = one time unit; each process ticks its replicas every TICK_STEPS), a seeded
+// network and disk, fault injection, and the safety checker run after every step.
+// Everything random comes from one mulberry32 stream, so a seed replays exactly.
+import {
+  ConfChangeType,
+  MemoryStorage,
+  RaftError,
+  StateType,
+  bootstrap,
+  mulberry32,
+  type ConfChange,
+  type Message,
+  type NodeId,
+} from '../../src/raft/core/index.js';
+import { clientValue } from './app.js';
+import { GroupChecker } from './checker.js';
+import { Network, type PartitionKind } from './network.js';
+import { Replica } from './replica.js';
+
+const TICK_STEPS = 5;
+
+export interface SimParams {
+  readonly seed: number;
+  readonly chaosSteps: number;
+  readonly livenessSteps: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface SimStats {
+  steps: number;
+  faults: Record<string, number>;
+  committed: number;
+  elections: number;
+  messages: number;
+  groups: number;
+  voters: number;
+}
+
+interface Proc {
+  readonly id: NodeId;
+  alive: boolean;
+  restartAt: number;
+  readonly phase: number;
+}
+
+interface Group {
+  readonly id: number;
+  readonly checker: GroupChecker;
+  readonly retired: Set<NodeId>;
+  seq: number;
+}
+
+export class Sim {
+  readonly rand: () => number;
+  now = 0;
+  readonly procs = new Map<NodeId, Proc>();
+  readonly replicas = new Map<string, Replica>();
+  readonly groups: Group[] = [];
+  readonly net: Network;
+  readonly stats: SimStats;
+  private partitionEndsAt = 0;
+  private chaos = true;
+  private clients = true;
+  private readonly maxDiskDelay: number;
+  private readonly crashRate: number;
+  private readonly isolateNewLeaderRate: number;
+  private readonly maxMsgBytes: number;
+  private readonly maxInflight: number;
+  private readonly snapshotEvery: number;
+  private readCtx = 0;
+
+  constructor(readonly params: SimParams) {
+    this.rand = mulberry32(params.seed);
+    const voters = this.pick([3, 3, 5]);
+    const nGroups = this.pick([1, 1, 1, 2, 3]);
+    const nProcs = voters + 2;
+    this.net = new Network(this.rand, {
+      dropRate: this.pick([0, 0.01, 0.05, 0.2]),
+      dupRate: this.pick([0, 0.01, 0.1]),
+      maxDelaySteps: this.pick([1, 3, 10, 25]),
+    });
+    this.maxDiskDelay = this.pick([0, 1, 4, 15]);
+    this.crashRate = this.pick([0.0005, 0.0015, 0.005]);
+    this.isolateNewLeaderRate = this.pick([0, 0.1, 0.3]);
+    this.maxMsgBytes = this.pick([24, 256, 4096]);
+    this.maxInflight = this.pick([1, 4, 64]);
+    this.snapshotEvery = this.pick([8, 30, 200]);
+    this.stats = { steps: 0, faults: {}, committed: 0, elections: 0, messages: 0, groups: nGroups, voters };
+    for (let id = 1; id <= nProcs; id++) {
+      this.procs.set(id, { id, alive: true, restartAt: 0, phase: Math.floor(this.rand() * TICK_STEPS) });
+    }
+    const initial = [...Array(voters).keys()].map((i) => i + 1);
+    for (let g = 1; g <= nGroups; g++) {
+      this.groups.push({ id: g, checker: new GroupChecker(g), retired: new Set(), seq: 0 });
+      for (const id of initial) {
+        const disk = new MemoryStorage();
+        bootstrap(disk, initial);
+        this.addReplica(id, g, disk);
+      }
+    }
+    this.log(
+      `seed ${params.seed}: ${nProcs} processes, ${nGroups} group(s) of ${voters} voters, ` +
+        `drop ${this.net.faults.dropRate} dup ${this.net.faults.dupRate} delay≤${this.net.faults.maxDelaySteps} ` +
+        `disk≤${this.maxDiskDelay} crash ${this.crashRate} isolateNewLeader ${this.isolateNewLeaderRate} ` +
+        `msg≤${this.maxMsgBytes}B inflight ${this.maxInflight} snapshotEvery ${this.snapshotEvery}`,
+    );
+  }
+
+  private log(line: string): void {
+    this.params.log?.(`[${String(this.now).padStart(6)}] ${line}`);
+  }
+
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rand() * xs.length)]!;
+  }
+
+  private fault(kind: string): void {
+    this.stats.faults[kind] = (this.stats.faults[kind] ?? 0) + 1;
+  }
+
+  private addReplica(id: NodeId, group: number, disk: MemoryStorage): Replica {
+    const g = this.groups[group - 1]!;
+    const rep = new Replica(id, group, disk, {
+      now: () => this.now,
+      rand: this.rand,
+      send: (grp, m) => {
+        this.stats.messages++;
+        this.net.send(this.now, grp, m);
+      },
+      log: (l) => this.log(l),
+      diskDelaySteps: () => Math.floor(this.rand() * (this.maxDiskDelay + 1)),
+      snapshotEvery: this.snapshotEvery,
+      maxSizePerMsgBytes: this.maxMsgBytes,
+      maxInflightMsgs: this.maxInflight,
+    }, g.checker);
+    this.replicas.set(`${id}/${group}`, rep);
+    if (this.procs.get(id)!.alive) rep.start(Math.floor(this.rand() * 2 ** 32));
+    return rep;
+  }
+
+  /** Runs the chaos phase, heals everything, runs the liveness phase, then checks liveness. */
+  run(): SimStats {
+    for (let i = 0; i < this.params.chaosSteps; i++) this.step();
+    this.healAll();
+    const quiesceAt = Math.floor(this.params.livenessSteps / 2);
+    for (let i = 0; i < this.params.livenessSteps; i++) {
+      if (i === quiesceAt) this.clients = false;
+      this.step();
+    }
+    // Slow configurations (1-entry messages, window 1, 25-step delays) may need longer to catch
+    // a learner up from nothing; allow up to 4x the phase before calling it a liveness failure.
+    for (let extra = 0; this.livenessProblem() !== undefined && extra < 3 * this.params.livenessSteps; extra++) this.step();
+    const problem = this.livenessProblem();
+    if (problem !== undefined) throw new LivenessFailure(problem);
+    this.stats.steps = this.now;
+    this.stats.committed = this.groups.reduce((n, g) => n + g.checker.ackedCount(), 0);
+    return this.stats;
+  }
+
+  step(): void {
+    this.now++;
+    if (this.chaos) this.injectFaults();
+    for (const env of this.net.due(this.now)) this.deliver(env.group, env.msg);
+    for (const p of this.procs.values()) {
+      if (!p.alive && p.restartAt <= this.now) this.restart(p);
+      if (!p.alive || (this.now + p.phase) % TICK_STEPS !== 0) continue;
+      for (const g of this.groups) this.replicas.get(`${p.id}/${g.id}`)?.node?.tick();
+    }
+    if (this.clients) this.clientRequests();
+    for (const rep of this.replicas.values()) rep.pump();
+    this.check();
+  }
+
+  private deliver(group: number, m: Message): void {
+    const p = this.procs.get(m.to);
+    if (p === undefined || !p.alive || !this.net.connected(m.from, m.to)) return;
+    const node = this.replicas.get(`${m.to}/${group}`)?.node;
+    if (node === undefined || node === null) return;
+    this.net.delivered++;
+    node.step(m); // a throw here is a core bug: network input must never make step() fail
+  }
+
+  private restart(p: Proc): void {
+    p.alive = true;
+    this.log(`restart n${p.id}`);
+    for (const g of this.groups) this.replicas.get(`${p.id}/${g.id}`)?.start(Math.floor(this.rand() * 2 ** 32));
+  }
+
+  private crash(p: Proc): void {
+    p.alive = false;
+    p.restartAt = this.now + 20 + Math.floor(this.rand() * 600);
+    this.log(`crash n${p.id} (restart at ${p.restartAt}); unsynced writes lost`);
+    for (const g of this.groups) this.replicas.get(`${p.id}/${g.id}`)?.crash();
+  }
+
+  private injectFaults(): void {
+    const r = this.rand();
+    if (this.net.partition === null && r < 0.002) {
+      const kind = this.pick<PartitionKind>(['halves', 'ring', 'isolate']);
+      const desc = this.net.cut(kind, [...this.procs.keys()]);
+      this.partitionEndsAt = this.now + 100 + Math.floor(this.rand() * 1000);
+      this.fault(`partition-${kind}`);
+      this.log(`partition ${desc} until ${this.partitionEndsAt}`);
+    } else if (this.net.partition !== null && this.now >= this.partitionEndsAt) {
+      this.net.heal();
+      this.log('partition healed');
+    }
+    const down = [...this.procs.values()].filter((p) => !p.alive).length;
+    if (this.rand() < this.crashRate / 3 && down < 2) {
+      // Leaders are where the interesting interleavings are (Figure 8): crash one on purpose.
+      const leader = this.leaderOf(this.pick(this.groups));
+      const p = leader === undefined ? undefined : this.procs.get(leader.id);
+      if (p?.alive === true) {
+        this.crash(p);
+        this.fault('crash-leader');
+      }
+    } else if (this.rand() < this.crashRate && down < 2) {
+      const alive = [...this.procs.values()].filter((p) => p.alive);
+      if (alive.length > 0) {
+        this.crash(this.pick(alive));
+        this.fault('crash');
+      }
+    }
+    if (this.rand() < 0.003) this.changeMembership(this.pick(this.groups));
+    if (this.rand() < 0.0015) this.transferLeadership(this.pick(this.groups));
+  }
+
+  private healAll(): void {
+    this.chaos = false;
+    this.net.heal();
+    this.net.faults = { dropRate: 0, dupRate: 0, maxDelaySteps: this.net.faults.maxDelaySteps };
+    for (const p of this.procs.values()) if (!p.alive) this.restart(p);
+    this.log('--- liveness phase: all faults healed, all processes up ---');
+  }
+
+  private leaderOf(g: Group): Replica | undefined {
+    let best: Replica | undefined;
+    let bestTerm = -1;
+    for (const p of this.procs.values()) {
+      const rep = this.replicas.get(`${p.id}/${g.id}`);
+      const st = rep?.node?.basicStatus();
+      if (st !== undefined && st.state === StateType.Leader && st.term > bestTerm) {
+        best = rep;
+        bestTerm = st.term;
+      }
+    }
+    return best;
+  }
+
+  private clientRequests(): void {
+    for (const g of this.groups) {
+      const r = this.rand();
+      if (r > 0.04) continue;
+      const reps = [...this.procs.values()]
+        .filter((p) => p.alive)
+        .map((p) => this.replicas.get(`${p.id}/${g.id}`))
+        .filter((x): x is Replica => x?.node != null);
+      if (reps.length === 0) continue;
+      const rep = this.pick(reps);
+      try {
+        if (r < 0.006) {
+          const ctx = new TextEncoder().encode(`read-${++this.readCtx}`);
+          rep.reads.set(Buffer.from(ctx).toString('hex'), g.checker.ackedIndex);
+          rep.node!.readIndex(ctx);
+        } else {
+          rep.node!.propose(clientValue(g.id, ++g.seq));
+        }
+      } catch (err) {
+        if (!(err instanceof RaftError)) throw err;
+      }
+    }
+  }
+
+  private changeMembership(g: Group): void {
+    const leader = this.leaderOf(g);
+    if (leader?.node == null) return;
+    const st = leader.node.status();
+    const { voters, learners } = st.conf;
+    const members = new Set([...voters, ...learners]);
+    const spare = [...this.procs.keys()].filter((id) => !members.has(id) && !g.retired.has(id));
+    let cc: ConfChange | undefined;
+    const ready = learners.find((l) => (st.progress.get(l)?.match ?? 0) + 5 >= st.lastIndex);
+    if (ready !== undefined && voters.length < 5) cc = { type: ConfChangeType.AddNode, nodeId: ready };
+    else if (learners.length === 0 && spare.length > 0 && voters.length < 5) {
+      cc = { type: ConfChangeType.AddLearner, nodeId: this.pick(spare) };
+    } else if (voters.length > 3) cc = { type: ConfChangeType.RemoveNode, nodeId: this.pick(voters) };
+    else if (learners.length > 0 && this.rand() < 0.3) cc = { type: ConfChangeType.RemoveNode, nodeId: this.pick(learners) };
+    if (cc === undefined) return;
+    try {
+      leader.node.proposeConfChange(cc);
+    } catch (err) {
+      if (err instanceof RaftError) return;
+      throw err;
+    }
+    const kind = cc.type === ConfChangeType.AddNode ? 'promote' : cc.type === ConfChangeType.AddLearner ? 'add-learner' : 'remove';
+    this.fault(`conf-${kind}${cc.type === ConfChangeType.RemoveNode && cc.nodeId === leader.id ? '-leader' : ''}`);
+    this.log(`g${g.id}: leader n${leader.id} proposes ${kind} n${cc.nodeId}`);
+    if (cc.type === ConfChangeType.AddLearner && !this.replicas.has(`${cc.nodeId}/${g.id}`)) {
+      this.addReplica(cc.nodeId, g.id, new MemoryStorage());
+    }
+    if (cc.type === ConfChangeType.RemoveNode) g.retired.add(cc.nodeId);
+  }
+
+  private transferLeadership(g: Group): void {
+    const leader = this.leaderOf(g);
+    if (leader?.node == null) return;
+    const others = leader.node.confState().voters.filter((v) => v !== leader.id);
+    if (others.length === 0) return;
+    const target = this.pick(others);
+    leader.node.transferLeader(target);
+    this.fault('transfer');
+    this.log(`g${g.id}: transfer leadership n${leader.id} -> n${target}`);
+  }
+
+  /** Safety, after every step. */
+  private check(): void {
+    for (const rep of this.replicas.values()) {
+      const node = rep.node;
+      if (node === null) continue;
+      const st = node.basicStatus();
+      const checker = this.groups[rep.group - 1]!.checker;
+      if (st.commit > rep.checkedCommit) {
+        for (let i = Math.max(rep.checkedCommit + 1, node.firstIndex()); i <= st.commit; i++) {
+          const t = node.termAt(i);
+          if (t !== undefined) checker.commit(i, t, st.term, rep.id);
+        }
+        rep.checkedCommit = st.commit;
+      }
+    }
+    for (const rep of this.replicas.values()) {
+      const node = rep.node;
+      if (node === null) continue;
+      const st = node.basicStatus();
+      if (st.state !== StateType.Leader) continue;
+      const checker = this.groups[rep.group - 1]!.checker;
+      if (checker.leader(st.term, rep.id)) {
+        this.stats.elections++;
+        this.log(`g${rep.group}: n${rep.id} leads term ${st.term} (last index ${st.lastIndex})`);
+        checker.newLeader(st.term, rep.id, node.firstIndex(), (i) => node.termAt(i));
+        if (this.chaos && this.net.partition === null && this.rand() < this.isolateNewLeaderRate) {
+          // A leader cut off right after its election leaves entries of a new term on a minority.
+          this.net.isolateNode(rep.id);
+          this.partitionEndsAt = this.now + 20 + Math.floor(this.rand() * 300);
+          this.fault('partition-new-leader');
+          this.log(`partition isolates new leader n${rep.id} until ${this.partitionEndsAt}`);
+        }
+      }
+    }
+  }
+
+  /** Every entry acknowledged as committed is applied by every live member once faults heal. */
+  private livenessProblem(): string | undefined {
+    for (const g of this.groups) {
+      const leader = this.leaderOf(g);
+      if (leader?.node == null) return `group ${g.id}: no leader ${this.now - this.params.chaosSteps} steps after healing`;
+      const conf = leader.node.confState();
+      for (const id of [...conf.voters, ...conf.learners]) {
+        const rep = this.replicas.get(`${id}/${g.id}`);
+        if (rep?.node == null) return `group ${g.id}: member n${id} has no running replica`;
+        if (rep.app.applied < g.checker.ackedIndex) {
+          return `group ${g.id}: member n${id} applied ${rep.app.applied} < acknowledged ${g.checker.ackedIndex}`;
+        }
+      }
+    }
+    return undefined;
+  }
+}
+
+export class LivenessFailure extends Error {
+  override readonly name = 'LivenessFailure';
+}

@@ -1,0 +1,50 @@
+// Leadership transfer (Raft thesis §3.10, TimeoutNow).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageType, ProposalDroppedError } from '../../../../src/raft/core/index.js';
+import { Cluster, utf8 } from './harness.js';
+
+test('§3.10 the leader hands over to an up-to-date follower with TimeoutNow', () => {
+  const c = new Cluster([1, 2, 3], { checkQuorum: true, preVote: true });
+  c.elect(1);
+  const term = c.node(1).basicStatus().term;
+  c.node(1).transferLeader(2);
+  c.stabilize();
+  assert.equal(c.leader(), 2);
+  assert.equal(c.node(2).basicStatus().term, term + 1, 'the target skips pre-vote and the lease check');
+  assert.ok(c.messagesOfType(MessageType.TimeoutNow).some((m) => m.to === 2));
+});
+
+test('§3.10 a lagging target is caught up before TimeoutNow', () => {
+  const c = new Cluster([1, 2, 3]);
+  c.elect(1);
+  c.filter = (m) => !(m.type === MessageType.App && m.to === 3);
+  c.propose(1, 'a');
+  c.propose(1, 'b');
+  c.filter = undefined;
+  c.node(1).transferLeader(3);
+  c.stabilize();
+  assert.equal(c.leader(), 3);
+  c.propose(3, 'c');
+  assert.deepEqual(c.appliedData(3), ['a', 'b', 'c']);
+});
+
+test('§3.10 proposals are refused during a transfer, which aborts after an election timeout', () => {
+  const c = new Cluster([1, 2, 3]);
+  c.elect(1);
+  c.isolate(3);
+  c.node(1).transferLeader(3);
+  c.stabilize();
+  assert.throws(() => c.node(1).propose(utf8('x')), ProposalDroppedError);
+  c.tick([1], 10);
+  c.propose(1, 'y');
+  assert.deepEqual(c.appliedData(1), ['y']);
+});
+
+test('§3.10 a follower forwards a transfer request to the leader', () => {
+  const c = new Cluster([1, 2, 3]);
+  c.elect(1);
+  c.node(3).transferLeader(2);
+  c.stabilize();
+  assert.equal(c.leader(), 2);
+});

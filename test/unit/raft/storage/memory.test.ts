@@ -1,0 +1,9 @@
+import { MemoryLogStore } from '../../../../src/raft/storage/memory.js';
+import { runStoreContract } from './contract.js';
+
+runStoreContract('memory', async () => {
+  const store = new MemoryLogStore();
+  await store.load();
+  // A memory store's durable state is the object itself; a "restart" reads it again.
+  return { store, reopen: () => Promise.resolve(store), close: () => Promise.resolve() };
+});
