@@ -1,0 +1,68 @@
+// Broker administration for tests: users, vhosts, permissions.
+//
+// Two implementations behind one interface:
+// - RabbitMQ (reference broker, WARREN_TEST_URL set): shells out to rabbitmqctl through
+//   /work/shared/tools/rabbitmq.sh (override with WARREN_TEST_RABBITMQ_CTL); the AMQP port
+//   picks the node (`rabbitmq.sh ctl PORT ...`).
+// - Warren: the management HTTP API on the broker's httpPort, with RabbitMQ's request shapes:
+//     PUT    /api/users/{name}               {"password": "...", "tags": ""}
+//     DELETE /api/users/{name}
+//     PUT    /api/vhosts/{vhost}             {}
+//     DELETE /api/vhosts/{vhost}
+//     PUT    /api/permissions/{vhost}/{user} {"configure": "re", "write": "re", "read": "re"}
+//   Path segments are URI-encoded (the default vhost "/" is "%2F"); basic auth as guest/guest;
+//   any 2xx is success.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { TestBroker } from './broker.js';
+
+const run = promisify(execFile);
+
+export interface Permissions { readonly configure: string; readonly write: string; readonly read: string }
+
+export interface Admin {
+  addUser(name: string, password: string): Promise<void>;
+  deleteUser(name: string): Promise<void>;
+  addVhost(name: string): Promise<void>;
+  deleteVhost(name: string): Promise<void>;
+  setPermissions(vhost: string, user: string, perms: Permissions): Promise<void>;
+}
+
+export function adminFor(broker: TestBroker): Admin {
+  if (broker.isWarren) {
+    if (broker.httpPort === undefined) throw new Error('admin: Warren broker without an HTTP port');
+    return httpAdmin(`http://${broker.host}:${broker.httpPort}`, 'guest', 'guest');
+  }
+  return rabbitmqctlAdmin(process.env['WARREN_TEST_RABBITMQ_CTL'] ?? '/work/shared/tools/rabbitmq.sh', broker.amqpPort);
+}
+
+function rabbitmqctlAdmin(script: string, port: number): Admin {
+  const ctl = async (...args: string[]): Promise<void> => {
+    await run(script, ['ctl', String(port), ...args], { timeout: 30_000 });
+  };
+  return {
+    addUser: (name, password) => ctl('add_user', name, password),
+    deleteUser: (name) => ctl('delete_user', name),
+    addVhost: (name) => ctl('add_vhost', name),
+    deleteVhost: (name) => ctl('delete_vhost', name),
+    setPermissions: (vhost, user, p) => ctl('set_permissions', '-p', vhost, user, p.configure, p.write, p.read),
+  };
+}
+
+export function httpAdmin(baseUrl: string, user: string, pass: string): Admin {
+  const auth = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  const call = async (method: 'PUT' | 'DELETE', path: string, body?: object): Promise<void> => {
+    const init: RequestInit = { method, headers: { authorization: auth, 'content-type': 'application/json' } };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await fetch(`${baseUrl}${path}`, init);
+    if (res.status < 200 || res.status >= 300) throw new Error(`admin: ${method} ${path} → ${res.status} ${await res.text()}`);
+  };
+  const seg = encodeURIComponent;
+  return {
+    addUser: (name, password) => call('PUT', `/api/users/${seg(name)}`, { password, tags: '' }),
+    deleteUser: (name) => call('DELETE', `/api/users/${seg(name)}`),
+    addVhost: (name) => call('PUT', `/api/vhosts/${seg(name)}`, {}),
+    deleteVhost: (name) => call('DELETE', `/api/vhosts/${seg(name)}`),
+    setPermissions: (vhost, u, p) => call('PUT', `/api/permissions/${seg(vhost)}/${seg(u)}`, { ...p }),
+  };
+}
