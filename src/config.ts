@@ -25,9 +25,11 @@ export interface WarrenConfig {
   readonly channelMax: number;
   readonly frameMaxBytes: number;
   readonly heartbeatSec: number;
-  /** Largest message body accepted (RabbitMQ's max_message_size default, 16 MiB... in 3.10 128 MiB; we use 16 MiB). */
+  /** Largest message body accepted: 16 MiB (RabbitMQ 3.10's max_message_size default is 128 MiB). */
   readonly maxMessageBytes: number;
   readonly logLevel: string;
+  /** Fraction of RAM at which publishers are blocked (RabbitMQ's vm_memory_high_watermark, default 0.4). */
+  readonly memoryHighWatermark: number;
 }
 
 export const DEFAULT_CONFIG: WarrenConfig = {
@@ -44,4 +46,5 @@ export const DEFAULT_CONFIG: WarrenConfig = {
   heartbeatSec: 60,
   maxMessageBytes: 16 * 1024 * 1024,
   logLevel: 'info',
+  memoryHighWatermark: 0.4,
 };

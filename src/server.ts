@@ -55,9 +55,13 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
     amqpPort, amqpsPort, httpPort: admin.port, log, ctx,
     close: async () => {
       alarm.stop();
-      await Promise.all(listeners.map((l) => l.close()));
+      // Stop accepting first; a listener's close completes only once its connections have ended,
+      // so clients are asked to close (320, as RabbitMQ on shutdown) and stragglers dropped.
+      const closed = Promise.all(listeners.map((l) => l.close()));
       for (const c of [...ctx.connections]) c.forceClose(320, "broker forced connection closure with reason 'shutdown'");
       await waitUntil(() => ctx.connections.size === 0, SHUTDOWN_GRACE_MS);
+      for (const c of [...ctx.connections]) c.destroy();
+      await closed;
       await admin.close();
       owner.close();
     },

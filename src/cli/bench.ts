@@ -1,11 +1,13 @@
 // `warren bench`: a PerfTest-like load generator against any AMQP 0-9-1 broker (Warren or
-// RabbitMQ), built on amqplib. Options and output are described in docs/bench.md.
+// RabbitMQ), on Warren's own lean client (src/client) or amqplib (--client), with producers and
+// consumers in separate worker threads. Options and output are described in docs/bench.md.
 //
 // Output contract: human-readable progress lines and a summary on stdout; with --json, one JSON
 // object per line on stdout instead ({"kind":"progress",...} each second, then exactly one
 // {"kind":"summary",...} as the last line). Diagnostics go to stderr. Exit status 0 after a
 // completed run, 1 when the run could not start or a connection/channel error occurred.
 import { Command, Option } from 'commander';
+import { CLIENT_KINDS } from './bench/driver.js';
 import { DEFAULT_BENCH_OPTIONS, validateBenchOptions, type BenchOptions } from './bench/options.js';
 import { runBench } from './bench/run.js';
 import { formatProgress, formatSummary } from './bench/stats.js';
@@ -25,7 +27,7 @@ function num(value: string): number {
 interface RawFlags {
   url: string; producers: number; consumers: number; size: number; duration: number; drain: number;
   confirm: number; prefetch: number; autoack: boolean; queue?: string; persistent: boolean; rate: number;
-  json: boolean; multiAckEvery: number;
+  json: boolean; multiAckEvery: number; client: string;
 }
 
 function toOptions(f: RawFlags): BenchOptions {
@@ -33,6 +35,7 @@ function toOptions(f: RawFlags): BenchOptions {
     url: f.url, producers: f.producers, consumers: f.consumers, sizeBytes: f.size, durationSec: f.duration,
     drainSec: f.drain, confirm: f.confirm, prefetch: f.prefetch, autoAck: f.autoack, queue: f.queue,
     persistent: f.persistent, ratePerSec: f.rate, json: f.json, multiAckEvery: f.multiAckEvery,
+    client: f.client as BenchOptions['client'],
   });
 }
 
@@ -54,6 +57,7 @@ export function benchCommand(): Command {
     .option('--rate <n>', 'msg/s cap per producer (0 = unlimited)', num, d.ratePerSec)
     .addOption(new Option('--multi-ack-every <n>', 'ack with multiple=true every n deliveries (1 = ack each)')
       .argParser(num).default(d.multiAckEvery))
+    .addOption(new Option('--client <name>', 'AMQP client for producers and consumers').choices(CLIENT_KINDS).default(d.client))
     .option('--json', 'machine-readable output: one JSON object per line', false)
     .action(async (flags: RawFlags) => {
       process.exitCode = await benchAction(flags);

@@ -84,6 +84,10 @@ export class Connection implements LiveConnection {
     this.closeWith(new AmqpError(replyCode, text));
   }
 
+  destroy(): void {
+    this.abort('shutdown');
+  }
+
   /**
    * Memory alarm: a connection that has published stops being read (TCP back-pressure reaches the
    * publisher) and, if it asked for the capability, is told connection.blocked / unblocked.

@@ -33,6 +33,8 @@ export interface LiveConnection {
   /** Server-initiated close (shutdown): connection.close with the given code and text. */
   forceClose(replyCode: number, text: string): void;
   setBlocked(blocked: boolean, reason: string): void;
+  /** Drops the socket without a close handshake (shutdown stragglers). */
+  destroy(): void;
 }
 
 export interface FrontendContext {

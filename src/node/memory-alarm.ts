@@ -1,21 +1,23 @@
 // RabbitMQ's memory alarm: when memory passes a high watermark, connections that publish are sent
 // connection.blocked and their sockets stop being read until memory falls back under it.
-// Two budgets: resident memory against 40% of RAM (RabbitMQ's vm_memory_high_watermark default),
-// and the V8 heap (where queue indexes live) against 70% of its limit, since exceeding it is fatal.
+// Two budgets: resident memory against a fraction of RAM (config memoryHighWatermark, RabbitMQ's
+// vm_memory_high_watermark, default 0.4), and the V8 heap (where queue indexes live) against 70% of
+// its limit, since exceeding that is fatal.
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { FrontendContext } from '../frontend/context.js';
 
-const RSS_WATERMARK = 0.4;
 const HEAP_WATERMARK = 0.7;
 const CHECK_INTERVAL_MS = 1000;
 
 export class MemoryAlarm {
   private readonly timer: NodeJS.Timeout;
-  private readonly rssLimitBytes = totalmem() * RSS_WATERMARK;
+  private readonly rssLimitBytes: number;
   private readonly heapLimitBytes = getHeapStatistics().heap_size_limit * HEAP_WATERMARK;
 
   constructor(private readonly ctx: FrontendContext) {
+    this.rssLimitBytes = totalmem() * ctx.config.memoryHighWatermark;
+    this.check();
     this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
     this.timer.unref();
   }

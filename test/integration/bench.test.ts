@@ -104,9 +104,37 @@ describe('bench against a broker', () => {
     assert.deepEqual(s.errors, []);
     assert.equal(await queueExists(broker.url, s.queue), false, `queue ${s.queue} left behind`);
   });
+
+  test('--client amqplib: same run on amqplib (the cross-check path) also consumes everything', async (t) => {
+    if (!broker) { t.skip(unavailable); return; }
+    const run = await runBenchProcess(['--url', broker.url, '--duration', '1', '--drain', '20', '--json', '--client', 'amqplib',
+      '--confirm', '50', '--prefetch', '20', '--rate', '300']);
+    const s = summaryOf(run);
+    assert.equal(s.client, 'amqplib');
+    assert.ok(s.published > 0);
+    assert.equal(s.confirmed, s.published);
+    assert.equal(s.consumed, s.published);
+    assert.equal(s.latencyMs.samples, s.consumed);
+    assert.deepEqual(s.errors, []);
+  });
+
+  test('a consumer-only run on a missing --queue declares it, reports nothing consumed and deletes it', async (t) => {
+    if (!broker) { t.skip(unavailable); return; }
+    const queue = `bench-test-${process.pid}`;
+    const run = await runBenchProcess(['--url', broker.url, '--duration', '0.5', '--drain', '1', '--json',
+      '--producers', '0', '--queue', queue]);
+    const s = summaryOf(run);
+    assert.equal(s.queue, queue);
+    assert.equal(s.client, 'warren');
+    assert.equal(s.consumed, 0);
+    assert.equal(await queueExists(broker.url, queue), false, `queue ${queue} left behind`);
+  });
 });
 
 describe('bench options', () => {
+  test('rejects an unknown --client', () => {
+    assert.throws(() => validateBenchOptions({ ...DEFAULT_BENCH_OPTIONS, client: 'pika' as never }), BenchOptionError);
+  });
   test('rejects a body too small for the timestamp', () => {
     assert.throws(() => validateBenchOptions({ ...DEFAULT_BENCH_OPTIONS, sizeBytes: 4 }), BenchOptionError);
   });
@@ -130,6 +158,25 @@ describe('LogHistogram', () => {
     assert.equal(h.count(), values.length);
     assert.equal(h.max(), values.at(-1));
     assert.equal(h.min(), values[0]);
+  });
+  test('merging snapshots equals recording everything in one histogram (how worker threads report)', () => {
+    const whole = new LogHistogram();
+    const a = new LogHistogram();
+    const b = new LogHistogram();
+    for (let i = 1; i <= 5000; i++) {
+      const v = (i * 104_729) % 50_000 + 0.25;
+      whole.record(v);
+      (i % 3 === 0 ? a : b).record(v);
+    }
+    const merged = new LogHistogram();
+    merged.merge(a.snapshot());
+    merged.merge(b.snapshot());
+    merged.merge(new LogHistogram().snapshot()); // an idle worker's report changes nothing
+    for (const q of [0, 0.5, 0.95, 0.99, 1]) assert.equal(merged.quantile(q), whole.quantile(q), `q${q}`);
+    assert.equal(merged.count(), whole.count());
+    assert.equal(merged.min(), whole.min());
+    assert.equal(merged.max(), whole.max());
+    assert.ok(Math.abs(merged.mean() - whole.mean()) < 1e-9);
   });
   test('empty histogram reports zeros; reset empties it', () => {
     const h = new LogHistogram();

@@ -110,9 +110,26 @@ describe('warren client', () => {
     await assert.rejects(ch.qos(1), ClientError);
   });
 
-  test('a wrong password fails the handshake', async () => {
+  test('honours a negotiated heartbeat: an idle connection stays open past two intervals', async () => {
+    const c = await connect(broker.url, { heartbeatSec: 1 });
+    try {
+      assert.equal(c.heartbeatSec, 1);
+      let failed: Error | undefined;
+      c.onError = (e) => { failed = e; };
+      await new Promise((r) => setTimeout(r, 3500)); // the broker drops a peer silent for ~2 intervals
+      assert.equal(failed, undefined);
+      const ch = await c.createChannel();
+      await ch.close();
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a wrong password fails the handshake with 403 ACCESS_REFUSED', async () => {
     const u = new URL(broker.url);
     u.password = 'definitely-wrong';
-    await assert.rejects(connect(u.toString(), { heartbeatSec: 0, timeoutMs: 5000 }), ClientError);
+    // The client announces authentication_failure_close, so the broker closes with a reason.
+    await assert.rejects(connect(u.toString(), { heartbeatSec: 0, timeoutMs: 5000 }),
+      (e: unknown) => e instanceof ClientError && e.replyCode === 403 && /ACCESS_REFUSED/.test(e.replyText));
   });
 });

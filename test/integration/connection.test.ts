@@ -6,7 +6,7 @@ import amqp from 'amqplib';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { channel, closeOf, connect, uniq, withTimeout } from '../helpers/amqp.js';
 import { RawClient, delay } from '../helpers/raw.js';
-import { FrameType, M, Writer, methodFrame } from '../helpers/wire.js';
+import { FrameType, M, Writer, heartbeatFrame, methodFrame } from '../helpers/wire.js';
 
 let broker: TestBroker;
 before(async () => { broker = await startBroker(); });
@@ -184,7 +184,7 @@ describe('heartbeats', () => {
     const raw = await RawClient.open(broker.host, broker.amqpPort);
     try {
       await raw.handshake({ heartbeatSec: 1 });
-      const keepAlive = setInterval(() => raw.write(Buffer.from([FrameType.heartbeat, 0, 0, 0, 0, 0, 0, 0xce])), 500);
+      const keepAlive = setInterval(() => raw.write(heartbeatFrame()), 500);
       try {
         await raw.nextFrame((f) => f.type === FrameType.heartbeat, 3000);
         await raw.nextFrame((f) => f.type === FrameType.heartbeat, 3000);

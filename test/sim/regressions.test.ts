@@ -21,6 +21,6 @@ test('seed 3: restart re-applied committed entries between the compaction point 
   passes(3);
 });
 
-test('seed 8: restart after compaction below the snapshot applied index 3 after 9', () => {
+test('seed 8: restart after compaction below the snapshot re-applied committed entries', () => {
   passes(8);
 });

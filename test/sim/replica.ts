@@ -118,7 +118,7 @@ export class Replica {
       if (e.type === EntryType.ConfChange) {
         const cc = decodeConfChange(e.data);
         const kind = Object.entries(ConfChangeType).find(([, v]) => v === cc.type)?.[0];
-        if (e.index > 10) this.env.log(`n${this.id}/g${this.group} applied conf ${kind} ${cc.nodeId} @${e.index}`);
+        if (e.term > 1) this.env.log(`n${this.id}/g${this.group} applied conf ${kind} ${cc.nodeId} @${e.index}`);
       }
     }
     for (const rs of rd.readStates) {

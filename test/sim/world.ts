@@ -69,6 +69,8 @@ export class Sim {
   private readonly maxInflight: number;
   private readonly snapshotEvery: number;
   private readCtx = 0;
+  /** Scheduled crashes of freshly elected leaders (process id -> step). */
+  private readonly crashAt = new Map<NodeId, number>();
 
   constructor(readonly params: SimParams) {
     this.rand = mulberry32(params.seed);
@@ -207,6 +209,15 @@ export class Sim {
       this.log('partition healed');
     }
     const down = [...this.procs.values()].filter((p) => !p.alive).length;
+    for (const [id, at] of this.crashAt) {
+      if (at > this.now) continue;
+      this.crashAt.delete(id);
+      const p = this.procs.get(id)!;
+      if (p.alive && down < 2) {
+        this.crash(p);
+        this.fault('crash-new-leader');
+      }
+    }
     if (this.rand() < this.crashRate / 3 && down < 2) {
       // Leaders are where the interesting interleavings are (Figure 8): crash one on purpose.
       const leader = this.leaderOf(this.pick(this.groups));
@@ -338,6 +349,10 @@ export class Sim {
         this.stats.elections++;
         this.log(`g${rep.group}: n${rep.id} leads term ${st.term} (last index ${st.lastIndex})`);
         checker.newLeader(st.term, rep.id, node.firstIndex(), (i) => node.termAt(i));
+        if (this.chaos && this.rand() < this.isolateNewLeaderRate) {
+          // ...or crashed shortly after, while it is still bringing followers up to date.
+          this.crashAt.set(rep.id, this.now + 3 + Math.floor(this.rand() * 60));
+        }
         if (this.chaos && this.net.partition === null && this.rand() < this.isolateNewLeaderRate) {
           // A leader cut off right after its election leaves entries of a new term on a minority.
           this.net.isolateNode(rep.id);

@@ -47,9 +47,3 @@ export interface BenchDriver {
   openConsumer(url: string, name: string, o: { queue: string; prefetch: number; autoAck: boolean },
     onDelivery: OnDelivery, events: ErrorSink): Promise<ConsumerPort>;
 }
-
-export async function loadDriver(kind: ClientKind): Promise<BenchDriver> {
-  // Loaded on demand so a warren run never loads amqplib (and vice versa).
-  if (kind === 'amqplib') return (await import('./driver-amqplib.js')).amqplibDriver;
-  return (await import('./driver-warren.js')).warrenDriver;
-}

@@ -1,25 +1,29 @@
-// One bench run, start to finish:
+// One bench run, start to finish (main thread):
 //   1. a setup connection declares the queue (or finds the one named by --queue);
-//   2. consumers subscribe first, so no early message waits in the queue;
-//   3. producers start and the timed window runs for --duration (or until `signal` aborts),
-//      with a progress record every second;
+//   2. the consumer worker opens its connections and subscribes first, so no early message waits
+//      in the queue; then the producer worker opens its connections (see workers.ts);
+//   3. producers start and the timed window runs for --duration (or until `signal` aborts), with
+//      a progress record every second from the workers' reports;
 //   4. producers stop; the drain phase waits (at most --drain seconds) for outstanding confirms
 //      and for consumers to receive everything published;
-//   5. every connection is closed and a queue the bench declared is deleted.
+//   5. every connection is closed, the workers end, and a queue the bench declared is deleted.
 // Rates in the summary cover the timed window only; totals include the drain phase.
 import { randomUUID } from 'node:crypto';
-import { connect, type ChannelModel } from 'amqplib';
 import type { BenchOptions } from './options.js';
 import { BenchStats, progressRecord, summaryRecord, type ProgressRecord, type SummaryRecord } from './stats.js';
-import { Producer } from './producer.js';
-import { Consumer } from './consumer.js';
+import type { SetupPort } from './driver.js';
+import { loadDriver } from './drivers.js';
+import { BenchWorker, type WorkerOp, type WorkerRole } from './workers.js';
+import { sleep, withTimeout } from './async.js';
 
 const PROGRESS_INTERVAL_MS = 1000;
-const DRAIN_POLL_MS = 20;
+const DRAIN_POLL_MS = 50;
 /** A last, partial progress interval shorter than this is folded into the summary only. */
 const MIN_FINAL_PROGRESS_MS = 250;
 /** Per-connection bound on closing, so a wedged broker cannot keep the bench from exiting. */
 const CLOSE_TIMEOUT_MS = 3000;
+/** Bound on a worker opening all of its connections. */
+const OPEN_TIMEOUT_MS = 30_000;
 
 export interface BenchHooks {
   onProgress?: (p: ProgressRecord) => void;
@@ -27,101 +31,99 @@ export interface BenchHooks {
   signal?: AbortSignal;
 }
 
+interface Workers { readonly producers: BenchWorker | undefined; readonly consumers: BenchWorker | undefined }
+
 export async function runBench(opts: BenchOptions, hooks: BenchHooks = {}): Promise<SummaryRecord> {
   const stats = new BenchStats();
-  const setup = await connect(opts.url);
-  setup.on('error', (err: Error) => stats.recordError('setup connection', err));
-  let producers: Producer[] = [];
-  let consumers: Consumer[] = [];
+  const driver = await loadDriver(opts.client);
+  const setup = await driver.openSetup(opts.url, { onError: (context, err) => stats.recordError(context, err) });
+  const spawned: BenchWorker[] = [];
+  const spawn = async (role: WorkerRole, count: number, queue: string): Promise<BenchWorker | undefined> => {
+    if (count === 0) return undefined;
+    const w = await BenchWorker.open({ role, opts, queue }, stats, OPEN_TIMEOUT_MS);
+    spawned.push(w);
+    return w;
+  };
   let queue = '';
   let declared = false;
   try {
     ({ queue, declared } = await prepareQueue(setup, opts));
-    consumers = await openAll(range(opts.consumers).map((i) => Consumer.open(opts, queue, stats, i)));
-    producers = await openAll(range(opts.producers).map((i) => Producer.open(opts, queue, stats, i)));
-    const { windowMs, atWindowEnd } = await timedWindow(opts, stats, producers, hooks);
-    await drain(opts, stats, producers);
+    const consumers = await spawn('consumers', opts.consumers, queue);
+    const producers = await spawn('producers', opts.producers, queue);
+    const workers: Workers = { producers, consumers };
+    const { windowMs, atWindowEnd } = await timedWindow(opts, stats, workers, hooks);
+    await drain(opts, stats, workers);
     return summaryRecord({
       settings: {
         url: redactUrl(opts.url), queue, producers: opts.producers, consumers: opts.consumers,
         sizeBytes: opts.sizeBytes, confirm: opts.confirm, prefetch: opts.prefetch, autoAck: opts.autoAck,
-        persistent: opts.persistent, multiAckEvery: opts.multiAckEvery, ratePerSec: opts.ratePerSec,
+        persistent: opts.persistent, multiAckEvery: opts.multiAckEvery, ratePerSec: opts.ratePerSec, client: opts.client,
       },
       atWindowEnd, windowMs, final: stats.counters(), latencyUs: stats.latencyTotalUs, errors: stats.errors,
     });
   } finally {
-    for (const p of producers) p.stop();
-    await Promise.all([...producers, ...consumers].map((x) => withTimeout(x.close(), CLOSE_TIMEOUT_MS)));
-    if (declared) await withTimeout(deleteQueue(setup, queue), CLOSE_TIMEOUT_MS);
-    await withTimeout(setup.close().catch(() => {}), CLOSE_TIMEOUT_MS);
+    // Producers first, so consumers are still there to take what the producers flush on closing.
+    for (const w of spawned.reverse()) await w.close(CLOSE_TIMEOUT_MS);
+    if (declared) await withTimeout(setup.deleteQueue(queue).catch(() => {}), CLOSE_TIMEOUT_MS);
+    await withTimeout(setup.close(), CLOSE_TIMEOUT_MS);
   }
 }
 
-async function timedWindow(opts: BenchOptions, stats: BenchStats, producers: Producer[], hooks: BenchHooks) {
-  const startMs = performance.now();
-  let prev = stats.counters();
-  let prevMs = startMs;
+/** Sends `op` to every worker at once; each answer refreshes the shared counters. */
+async function all(w: Workers, op: WorkerOp, timeoutMs = 0): Promise<void> {
+  await Promise.all([w.producers?.request(op, timeoutMs), w.consumers?.request(op, timeoutMs)]);
+}
+
+async function timedWindow(opts: BenchOptions, stats: BenchStats, workers: Workers, hooks: BenchHooks) {
+  await all(workers, 'report'); // discard anything recorded while opening
   stats.latencyIntervalUs.reset();
-  const ticker = setInterval(() => {
+  let prev = stats.counters();
+  await workers.producers?.request('start');
+  const startMs = performance.now();
+  const endMs = startMs + opts.durationSec * 1000;
+  let prevMs = startMs;
+  for (let tick = 1; ; tick++) {
+    const tickMs = Math.min(startMs + tick * PROGRESS_INTERVAL_MS, endMs);
+    await sleep(tickMs - performance.now(), hooks.signal);
+    if (tickMs >= endMs || hooks.signal?.aborted) break;
+    await all(workers, 'report');
     const nowMs = performance.now();
     const cur = stats.counters();
     hooks.onProgress?.(progressRecord(prev, cur, nowMs - prevMs, nowMs - startMs, stats.latencyIntervalUs));
     stats.latencyIntervalUs.reset();
     prev = cur;
     prevMs = nowMs;
-  }, PROGRESS_INTERVAL_MS);
-  for (const p of producers) p.start();
-  await sleep(opts.durationSec * 1000, hooks.signal);
-  for (const p of producers) p.stop();
-  clearInterval(ticker);
-  const endMs = performance.now();
-  if (endMs - prevMs >= MIN_FINAL_PROGRESS_MS) {
-    hooks.onProgress?.(progressRecord(prev, stats.counters(), endMs - prevMs, endMs - startMs, stats.latencyIntervalUs));
   }
-  return { windowMs: endMs - startMs, atWindowEnd: stats.counters() };
+  await workers.producers?.request('stop');
+  await workers.consumers?.request('report');
+  const stoppedMs = performance.now();
+  if (stoppedMs - prevMs >= MIN_FINAL_PROGRESS_MS) {
+    hooks.onProgress?.(progressRecord(prev, stats.counters(), stoppedMs - prevMs, stoppedMs - startMs, stats.latencyIntervalUs));
+  }
+  return { windowMs: stoppedMs - startMs, atWindowEnd: stats.counters() };
 }
 
 /** Waits for confirms, then for consumers to catch up, within one --drain budget. */
-async function drain(opts: BenchOptions, stats: BenchStats, producers: Producer[]): Promise<void> {
+async function drain(opts: BenchOptions, stats: BenchStats, workers: Workers): Promise<void> {
   const deadlineMs = performance.now() + opts.drainSec * 1000;
-  await Promise.all(producers.map((p) => p.waitForConfirms(opts.drainSec * 1000)));
-  if (opts.consumers === 0) return;
-  while (stats.consumed < stats.published && performance.now() < deadlineMs) await sleep(DRAIN_POLL_MS);
+  await workers.producers?.request('drain', opts.drainSec * 1000);
+  if (!workers.consumers) return;
+  await workers.consumers.request('report');
+  while (stats.consumed < stats.published && performance.now() < deadlineMs) {
+    await sleep(DRAIN_POLL_MS);
+    await workers.consumers.request('report');
+  }
 }
 
 /** Declares a fresh queue, or uses the one named by --queue (declaring it if it is missing). */
-async function prepareQueue(setup: ChannelModel, opts: BenchOptions): Promise<{ queue: string; declared: boolean }> {
+async function prepareQueue(setup: SetupPort, opts: BenchOptions): Promise<{ queue: string; declared: boolean }> {
   // --persistent also makes a declared queue durable: persistent messages in a transient queue
   // are never written to disk, so the flag would otherwise measure nothing.
   const declareOptions = { durable: opts.persistent, autoDelete: true };
-  if (opts.queue === undefined) {
-    const queue = `warren-bench-${randomUUID().slice(0, 8)}`;
-    const ch = await setup.createChannel();
-    await ch.assertQueue(queue, declareOptions);
-    await ch.close();
-    return { queue, declared: true };
-  }
-  // queue.declare passive on a throwaway channel: a missing queue closes that channel (404).
-  const probe = await setup.createChannel();
-  probe.on('error', () => {});
-  const exists = await probe.checkQueue(opts.queue).then(() => true, () => false);
-  if (exists) {
-    await probe.close().catch(() => {});
-    return { queue: opts.queue, declared: false };
-  }
-  const ch = await setup.createChannel();
-  await ch.assertQueue(opts.queue, declareOptions);
-  await ch.close();
-  return { queue: opts.queue, declared: true };
-}
-
-async function deleteQueue(setup: ChannelModel, queue: string): Promise<void> {
-  try {
-    const ch = await setup.createChannel();
-    ch.on('error', () => {});
-    await ch.deleteQueue(queue);
-    await ch.close();
-  } catch { /* auto-delete may have removed it already; brokers differ on deleting a missing queue */ }
+  const queue = opts.queue ?? `warren-bench-${randomUUID().slice(0, 8)}`;
+  if (opts.queue !== undefined && await setup.queueExists(queue)) return { queue, declared: false };
+  await setup.declareQueue(queue, declareOptions);
+  return { queue, declared: true };
 }
 
 export function redactUrl(url: string): string {
@@ -132,35 +134,4 @@ export function redactUrl(url: string): string {
   } catch {
     return url;
   }
-}
-
-/** Like Promise.all, but if one open fails the others are closed rather than leaked. */
-async function openAll<T extends { close(): Promise<void> }>(opening: Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(opening);
-  const opened = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) {
-    await Promise.all(opened.map((x) => withTimeout(x.close(), CLOSE_TIMEOUT_MS)));
-    throw failed.reason;
-  }
-  return opened;
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) { resolve(); return; }
-    const onAbort = (): void => { clearTimeout(t); resolve(); };
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-async function withTimeout(p: Promise<void>, ms: number): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => {}), new Promise<void>((resolve) => { t = setTimeout(resolve, ms); })]);
-  clearTimeout(t);
 }
