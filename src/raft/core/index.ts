@@ -10,4 +10,4 @@ export type { Storage, InitialState } from './storage.js';
 export { ConfChangeType, encodeConfChange, decodeConfChange, applyConfChange } from './confchange.js';
 export type { ConfChange } from './confchange.js';
 export { ProgressState } from './progress.js';
-export { mulberry32, randInt } from './rand.js';
+export { mulberry32, randInt } from '../../util/rand.js';

@@ -3,6 +3,7 @@
 // field type, and BasicProperties with all 14 properties set.
 
 import type { ArgType, BasicProperties, FieldTable, FieldValue, MethodInfo } from '../../../src/amqp/index.js';
+import { mulberry32 } from '../../../src/util/rand.js';
 
 /** Arguments with non-trivial values of each type; bits alternate so bit positions are checked. */
 export function sampleArgs(m: MethodInfo, variant: 'rich' | 'zero' | 'ones'): Record<string, unknown> {
@@ -102,13 +103,4 @@ export const ALL_PROPERTIES: Required<BasicProperties> = {
 export const ALL_PROPERTIES_DECODED: Required<BasicProperties> = { ...ALL_PROPERTIES, headers: EVERY_TYPE_TABLE_DECODED };
 
 /** Deterministic PRNG (mulberry32) for reproducible random splits. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const prng = mulberry32;

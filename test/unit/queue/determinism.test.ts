@@ -7,17 +7,9 @@ import { QueueMachine } from '../../../src/queue/machine.js';
 import { parseQueueArgs } from '../../../src/queue/args.js';
 import type { Effect, GetReply, QueueCommand } from '../../../src/queue/types.js';
 import { bodyOf, msg } from './helpers.js';
+import { mulberry32 } from '../../../src/util/rand.js';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const ARG_SETS: Record<string, unknown>[] = [
   { 'x-dead-letter-exchange': 'dlx' },

@@ -1,5 +1,5 @@
-// A tiny seeded PRNG (mulberry32). The core never calls Math.random(): election jitter comes from
-// the `rand` function in its Config, so a simulator seed replays bit-for-bit.
+// A tiny seeded PRNG (mulberry32), shared by the Raft core (election jitter comes from the `rand`
+// function in its Config, so a simulator seed replays bit-for-bit) and by seeded tests.
 
 /** Returns a function yielding uniformly distributed numbers in [0, 1), determined by `seed`. */
 export function mulberry32(seed: number): () => number {
