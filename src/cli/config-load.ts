@@ -14,6 +14,8 @@ export interface StartFlags {
   tlsKey?: string;
   tlsCa?: string;
   logLevel?: string;
+  defaultUser?: string;
+  defaultPass?: string;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -22,6 +24,7 @@ const ENV: ReadonlyArray<[keyof StartFlags, string]> = [
   ['dataDir', 'WARREN_DATA_DIR'], ['amqpPort', 'WARREN_AMQP_PORT'], ['amqpsPort', 'WARREN_AMQPS_PORT'],
   ['httpPort', 'WARREN_HTTP_PORT'], ['bind', 'WARREN_BIND'], ['tlsCert', 'WARREN_TLS_CERT'],
   ['tlsKey', 'WARREN_TLS_KEY'], ['tlsCa', 'WARREN_TLS_CA'], ['logLevel', 'WARREN_LOG_LEVEL'],
+  ['defaultUser', 'WARREN_DEFAULT_USER'], ['defaultPass', 'WARREN_DEFAULT_PASS'],
 ];
 
 function port(v: string, what: string): number {
@@ -45,6 +48,8 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
   if (merged.httpPort !== undefined) cfg.httpPort = port(merged.httpPort, '--http-port');
   if (merged.bind !== undefined) cfg.bind = merged.bind.split(',').map((s) => s.trim()).filter(Boolean);
   if (merged.logLevel !== undefined) cfg.logLevel = merged.logLevel;
+  if (merged.defaultUser !== undefined) cfg.defaultUser = merged.defaultUser;
+  if (merged.defaultPass !== undefined) cfg.defaultPass = merged.defaultPass;
   if (merged.tlsCert !== undefined || merged.tlsKey !== undefined) {
     if (merged.tlsCert === undefined || merged.tlsKey === undefined) throw new Error('TLS needs both --tls-cert and --tls-key');
     const tls: TlsConfig = { certFile: merged.tlsCert, keyFile: merged.tlsKey, ...(merged.tlsCa ? { caFile: merged.tlsCa } : {}) };

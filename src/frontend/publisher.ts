@@ -59,7 +59,7 @@ export class Publisher {
     if (properties.replyTo === DIRECT_REPLY_TO) message = rewriteReplyTo(ch, message);
 
     if (properties.expiration !== undefined && parseExpirationMs(properties.expiration) === undefined) {
-      throw new AmqpError(ReplyCode.PreconditionFailed, `invalid expiration '${properties.expiration}'`, 60, 40);
+      throw new AmqpError(ReplyCode.PreconditionFailed, invalidExpiration(properties.expiration), 60, 40);
     }
     const queues = this.routed;
     queues.length = 0;
@@ -211,6 +211,13 @@ export class Publisher {
 }
 
 function ignore(): void {}
+
+/** rabbit_basic:parse_expiration's reasons, as RabbitMQ prints them. */
+function invalidExpiration(expiration: string): string {
+  const reason = /^-\d+$/.test(expiration) ? `{value_negative,${expiration}}`
+    : /^\d+$/.test(expiration) ? `{value_too_large,${expiration}}` : 'no_integer';
+  return `invalid expiration '${expiration}': ${reason}`;
+}
 
 function stringList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((k): k is string => typeof k === 'string') : [];
