@@ -23,6 +23,9 @@ export class NodeProc {
       String(this.id), this.dir, String(this.port), this.peers], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
     this.alive = true;
+    // Between kill -9 and the 'exit' event a write can hit the dead pipe (EPIPE); the exit handler
+    // below answers the waiters, so the stream error itself is expected and ignored.
+    child.stdin.on('error', () => {});
     this.waiters = [];
     const ready = new Promise<void>((resolve) => this.waiters.push(() => resolve()));
     createInterface({ input: child.stdout }).on('line', (line) => {
