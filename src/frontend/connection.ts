@@ -49,6 +49,7 @@ export class Connection implements LiveConnection {
   private blockedCapable = false;
   private blockedSent = false;
   private hasPublished = false;
+  private yielding = false;
 
   constructor(
     readonly socket: Socket,
@@ -99,6 +100,21 @@ export class Connection implements LiveConnection {
     if (!this.blockedCapable || blocked === this.blockedSent) return;
     this.blockedSent = blocked;
     this.out.send(blocked ? encodeMethod(0, 'connection.blocked', { reason }) : encodeMethod(0, 'connection.unblocked', {}));
+  }
+
+  /**
+   * Flow: a queue this connection publishes to has consumers that are not keeping up. Stop reading
+   * this socket until the next event-loop turn, so the consumers' acks and deliveries are processed
+   * before more publishes (RabbitMQ's credit flow puts such a connection in "flow" the same way).
+   */
+  yieldReading(): void {
+    if (this.yielding || this.state !== 'running') return;
+    this.yielding = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielding = false;
+      if (!(this.ctx.blocked && this.hasPublished) && !this.isClosed()) this.socket.resume();
+    });
   }
 
   /** Called by channels on each publish; a publishing connection is paused at once while the alarm is on. */

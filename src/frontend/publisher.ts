@@ -107,17 +107,22 @@ export class Publisher {
     const owner = this.ch.ctx.owner;
     const vhost = this.ch.vhost;
     if (seq === 0) {
-      for (const name of queues) owner.enqueue({ vhost, name }, message, ignore);
+      for (const name of queues) owner.enqueue({ vhost, name }, message, this.onFlow);
       return;
     }
     const state: Outstanding = { remaining: queues.length, rejected: false };
     this.outstanding.set(seq, state);
-    const done = (outcome: EnqueueOutcome): void => {
+    const done = (outcome: EnqueueOutcome, backlogged: boolean): void => {
+      if (backlogged) this.ch.conn.yieldReading();
       if (outcome === 'rejected') state.rejected = true;
       if (--state.remaining === 0) this.complete(seq, !state.rejected);
     };
     for (const name of queues) owner.enqueue({ vhost, name }, message, done);
   }
+
+  private readonly onFlow = (_outcome: EnqueueOutcome, backlogged: boolean): void => {
+    if (backlogged) this.ch.conn.yieldReading();
+  };
 
   returnMessage(message: Message, replyCode: number, replyText: string): void {
     const ch = this.ch;
@@ -210,7 +215,6 @@ export class Publisher {
   }
 }
 
-function ignore(): void {}
 
 /** rabbit_basic:parse_expiration's reasons, as RabbitMQ prints them. */
 function invalidExpiration(expiration: string): string {

@@ -61,7 +61,11 @@ export interface QueueStats {
 export interface OwnerClient {
   /** Creates the queue's state machine if absent (args already validated by the metadata layer); counts as use for x-expires. */
   ensureQueue(q: QueueRef, args: Readonly<Record<string, unknown>>): void;
-  enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome) => void): void;
+  /**
+   * `backlogged` is the owner's flow signal (RabbitMQ's "flow" state): the queue has consumers and
+   * a ready backlog they are not keeping up with; the publisher should yield before sending more.
+   */
+  enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void): void;
   /** 403 ACCESS_REFUSED when an exclusive consumer is asked for a queue that has consumers, or the queue has an exclusive one. */
   checkConsume(q: QueueRef, exclusive: boolean): void;
   consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): void;

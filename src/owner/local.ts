@@ -33,6 +33,12 @@ interface Hosted {
   timerAtMs: number;
 }
 
+/**
+ * Ready messages above which a queue with consumers asks its publishers to yield (flow). Queues
+ * without consumers are not throttled: they buffer, as RabbitMQ's do, up to the memory alarm.
+ */
+const FLOW_BACKLOG_MESSAGES = 2000;
+
 /** Dead-letter hops one message may take before it is dropped (guards against DLX cycles). */
 const MAX_DEAD_LETTER_HOPS = 16;
 
@@ -76,14 +82,15 @@ export class LocalOwner implements OwnerClient {
     this.schedule(h);
   }
 
-  enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome) => void): void {
+  enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void): void {
     const h = this.hosted(q);
     if (h === undefined) {
-      done('accepted'); // deleted between routing and enqueue: RabbitMQ drops it too
+      done('accepted', false); // deleted between routing and enqueue: RabbitMQ drops it too
       return;
     }
     const reply = this.run(h, { kind: 'enqueue', message: message as unknown as QueueMessage, nowMs: this.now() });
-    done(reply === 'rejected' ? 'rejected' : 'accepted');
+    const m = h.machine;
+    done(reply === 'rejected' ? 'rejected' : 'accepted', m.messageCount > FLOW_BACKLOG_MESSAGES && m.consumerCount > 0);
   }
 
   checkConsume(q: QueueRef, exclusive: boolean): void {
