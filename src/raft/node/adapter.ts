@@ -1,10 +1,11 @@
 // Plugs the pure core (src/raft/core RawNode + MemoryStorage) into the driver's RaftCore shape,
 // and rebuilds it from durable state. The MemoryStorage the core reads always equals what the
 // RaftLogStore holds: it is loaded from load() at start and written in advance(), i.e. only after
-// the driver has made that Ready durable.
+// the driver has made that Ready durable — and compacted by compact() only after the snapshot that
+// replaces the compacted entries is durable.
 import { MemoryStorage, RawNode, StateType, bootstrap, mulberry32 } from '../core/index.js';
 import type { Ready } from '../core/index.js';
-import type { NodeId } from '../core/types.js';
+import type { NodeId, Snapshot } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
 import type { CoreReady, CoreStatus, RaftCore } from './core.js';
 
@@ -19,6 +20,8 @@ export interface OpenCoreOptions {
   readonly seed?: number;
   readonly maxInflightMsgs?: number;
   readonly maxSizePerMsgBytes?: number;
+  /** InstallSnapshot chunk size (the core's default: 512 KiB). */
+  readonly maxSnapshotChunkBytes?: number;
 }
 
 /**
@@ -29,12 +32,13 @@ export interface OpenCoreOptions {
 export async function openCore(opts: OpenCoreOptions): Promise<RaftCore> {
   const persisted = await opts.store.load();
   const storage = new MemoryStorage();
-  const fresh = persisted.entries.length === 0 && !persisted.snapshotMeta && persisted.hardState.term === 0;
+  const fresh = persisted.entries.length === 0 && !persisted.snapshot && persisted.hardState.term === 0;
   if (fresh && opts.voters.length > 0) {
     bootstrap(storage, opts.voters);
     await opts.store.save({ entries: storage.entries(1, storage.lastIndex() + 1, Infinity), hardState: storage.hardStateNow() });
   } else {
-    if (persisted.snapshotMeta) storage.applySnapshot({ meta: persisted.snapshotMeta, data: new Uint8Array(0) });
+    // With its data: this node may lead later and send it to a follower that is behind.
+    if (persisted.snapshot) storage.applySnapshot(persisted.snapshot);
     storage.append(persisted.entries);
     storage.setHardState(persisted.hardState);
   }
@@ -46,6 +50,7 @@ export async function openCore(opts: OpenCoreOptions): Promise<RaftCore> {
     rand: mulberry32(opts.seed ?? (opts.id * 7919) ^ Date.now()),
     ...(opts.maxInflightMsgs !== undefined ? { maxInflightMsgs: opts.maxInflightMsgs } : {}),
     ...(opts.maxSizePerMsgBytes !== undefined ? { maxSizePerMsgBytes: opts.maxSizePerMsgBytes } : {}),
+    ...(opts.maxSnapshotChunkBytes !== undefined ? { maxSnapshotChunkBytes: opts.maxSnapshotChunkBytes } : {}),
   });
   return new RawNodeCore(opts.id, node, storage);
 }
@@ -101,5 +106,18 @@ class RawNodeCore implements RaftCore {
   status(): CoreStatus {
     const s = this.node.basicStatus();
     return { id: this.id, term: s.term, leader: s.lead };
+  }
+
+  snapshot(): Snapshot {
+    return this.storage.snapshot();
+  }
+
+  createSnapshot(index: number, data: Uint8Array): Snapshot {
+    // The membership as of `index` (not the latest: conf changes after it are still in the log).
+    return this.storage.createSnapshot(index, this.node.confStateAt(index), data);
+  }
+
+  compact(index: number): void {
+    this.storage.compact(index);
   }
 }

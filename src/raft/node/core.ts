@@ -41,4 +41,15 @@ export interface RaftCore {
    */
   advance(rd: CoreReady): void;
   status(): CoreStatus;
+  /** The latest snapshot in the core's storage (index 0 and empty data when there is none). */
+  snapshot(): Snapshot;
+  /**
+   * Records the application's snapshot at `index` (≤ the applied index) in the core's storage,
+   * with the membership as of `index`, WITHOUT compacting: the log is still complete, so the
+   * driver can make the snapshot durable first. Throws if `index` is not newer than the current
+   * snapshot. From now on the leader may send this snapshot to followers.
+   */
+  createSnapshot(index: number, data: Uint8Array): Snapshot;
+  /** Discards entries ≤ index from the core's storage; call after the snapshot is durable. */
+  compact(index: number): void;
 }

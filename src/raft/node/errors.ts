@@ -19,3 +19,11 @@ export class GroupUnknownError extends RaftError {
     super('RAFT_GROUP_UNKNOWN', `raft: group ${group} is not hosted here`);
   }
 }
+
+/** A compaction request the driver refused (index not applied yet, or not newer than the snapshot). */
+export class CompactionRefusedError extends RaftError {
+  override readonly name = 'CompactionRefusedError';
+  constructor(readonly group: number, readonly index: number, reason: string) {
+    super('RAFT_COMPACTION_REFUSED', `raft: compaction at ${index} refused (group ${group}): ${reason}`);
+  }
+}

@@ -1,14 +1,18 @@
 // Drives ONE Raft group on this process: the thin shell around a RaftCore (etcd's node.go loop,
 // without goroutines). All I/O for the group happens here, in a fixed order per Ready.
-import type { Entry, Message, Snapshot } from '../core/types.js';
+import type { Entry, Message, Snapshot, SnapshotMeta } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
 import type { CoreReady, RaftCore } from './core.js';
-import { NotLeaderError, ProposalDroppedError, ProposalTimeoutError } from './errors.js';
+import { CompactionRefusedError, NotLeaderError, ProposalDroppedError, ProposalTimeoutError } from './errors.js';
 
 /** The application's state machine for one group. Called in log order, each entry once per run. */
 export interface GroupApplication {
   apply(entries: readonly Entry[]): void;
-  /** Replace the state with a snapshot received from the leader (before later entries apply). */
+  /**
+   * Replace the state with `snapshot` (before later entries apply): one received from the leader
+   * (InstallSnapshot, data reassembled from all chunks), or — when the driver is created over a
+   * store holding a snapshot — the stored one, since entries ≤ its index are never applied again.
+   */
   restore?(snapshot: Snapshot): void;
 }
 
@@ -34,11 +38,26 @@ export interface GroupDriverStats {
   sentMessages: number;
   appliedEntries: number;
   appliedIndex: number;
+  /** Snapshots taken here through compact(). */
+  compactions: number;
+  /** Snapshots handed to app.restore (received from a leader or loaded at start). */
+  restores: number;
+}
+
+interface PendingCompaction {
+  readonly index: number;
+  readonly data: Uint8Array;
+  readonly resolve: (meta: SnapshotMeta) => void;
+  readonly reject: (err: Error) => void;
 }
 
 export class GroupDriver {
-  readonly stats: GroupDriverStats = { readies: 0, persisted: 0, sentMessages: 0, appliedEntries: 0, appliedIndex: 0 };
+  readonly stats: GroupDriverStats = {
+    readies: 0, persisted: 0, sentMessages: 0, appliedEntries: 0, appliedIndex: 0, compactions: 0, restores: 0,
+  };
   private readonly pending = new Map<number, PendingProposal>();
+  /** Requested through compact(); run by drain() between Readies, in request order. */
+  private readonly compactions: PendingCompaction[] = [];
   private draining = false;
   private scheduled = false;
   private stopped = false;
@@ -51,7 +70,12 @@ export class GroupDriver {
     private readonly app: GroupApplication,
     private readonly onFatal: (err: Error) => void,
     private readonly proposalTimeoutMs = 30_000,
-  ) {}
+  ) {
+    // A restarted replica resumes from its durable snapshot: the core will only hand out entries
+    // after it (its applied index starts at the snapshot index), so the state must come from it.
+    const snap = core.snapshot();
+    if (snap.meta.index > 0) this.restore(snap);
+  }
 
   tick(): void {
     this.core.tick();
@@ -101,9 +125,33 @@ export class GroupDriver {
     return this.core.status().leader;
   }
 
+  /**
+   * Log compaction: the application has applied everything ≤ `index` and `data` is its state at
+   * exactly `index`. The driver records the snapshot in the core's storage (with the membership
+   * at `index`), makes it durable together with the deletion of entries ≤ `index`
+   * (RaftLogStore.compact, one atomic write), and only then compacts the core's in-memory log.
+   * Followers that need compacted entries get this snapshot (InstallSnapshot). Resolves with the
+   * snapshot's meta; rejects with CompactionRefusedError when `index` is above the applied index
+   * or not above the current snapshot, and with ProposalDroppedError when the group stops.
+   * Runs between Readies, so it never races a Ready's persist/apply.
+   */
+  compact(index: number, data: Uint8Array): Promise<SnapshotMeta> {
+    if (this.stopped) return Promise.reject(new ProposalDroppedError('raft group stopped'));
+    return new Promise<SnapshotMeta>((resolve, reject) => {
+      this.compactions.push({ index, data, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Index and term of the latest snapshot (taken or installed); 0 when there is none. */
+  snapshotMeta(): SnapshotMeta {
+    return this.core.snapshot().meta;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const index of [...this.pending.keys()]) this.settle(index, new ProposalDroppedError('raft group stopped'));
+    for (const c of this.compactions.splice(0)) c.reject(new ProposalDroppedError('raft group stopped'));
   }
 
   /** Coalesces work: many steps and ticks in one turn produce one drain. */
@@ -120,7 +168,13 @@ export class GroupDriver {
     if (this.draining || this.stopped) return;
     this.draining = true;
     try {
-      while (!this.stopped && this.core.hasReady()) {
+      while (!this.stopped) {
+        const c = this.compactions.shift();
+        if (c) {
+          await this.runCompaction(c);
+          continue;
+        }
+        if (!this.core.hasReady()) break;
         const rd = this.core.ready();
         this.stats.readies++;
         await this.handleReady(rd);
@@ -139,7 +193,7 @@ export class GroupDriver {
       await this.store.save({
         ...(rd.hardState ? { hardState: rd.hardState } : {}),
         ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
-        ...(rd.snapshot ? { snapshot: rd.snapshot.meta } : {}),
+        ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
       });
       this.stats.persisted += rd.entries.length;
     }
@@ -150,10 +204,43 @@ export class GroupDriver {
       this.stats.sentMessages += rd.messages.length;
     }
     // 3. APPLY: the snapshot first, then committed entries in order; settle their proposals.
-    if (rd.snapshot) this.app.restore?.(rd.snapshot);
+    if (rd.snapshot) this.restore(rd.snapshot);
     if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
     // 4. ADVANCE: tell the core all of the above is done so it can hand out the next Ready.
     this.core.advance(rd);
+  }
+
+  /**
+   * No Ready is outstanding here, so every applied entry is already in the core's storage. The
+   * snapshot is durable before the core's log forgets the entries it covers: a crash in between
+   * leaves the store with the snapshot and the core is rebuilt from the store anyway.
+   */
+  private async runCompaction(c: PendingCompaction): Promise<void> {
+    const current = this.core.snapshot().meta.index;
+    let reason: string | undefined;
+    if (c.index > this.stats.appliedIndex) reason = `only ${this.stats.appliedIndex} applied`;
+    else if (c.index <= current) reason = `not newer than the snapshot at ${current}`;
+    if (reason !== undefined) {
+      c.reject(new CompactionRefusedError(this.groupId, c.index, reason));
+      return;
+    }
+    let snap: Snapshot;
+    try {
+      snap = this.core.createSnapshot(c.index, c.data);
+      await this.store.compact(snap);
+    } catch (err) {
+      c.reject(err as Error);
+      throw err; // a storage (or invariant) failure is fatal (onFatal), as for save()
+    }
+    this.core.compact(c.index);
+    this.stats.compactions++;
+    c.resolve(snap.meta);
+  }
+
+  private restore(snapshot: Snapshot): void {
+    this.app.restore?.(snapshot);
+    this.stats.restores++;
+    this.stats.appliedIndex = snapshot.meta.index;
   }
 
   private apply(entries: readonly Entry[]): void {

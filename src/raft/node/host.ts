@@ -1,7 +1,7 @@
 // Runs many Raft groups on one process: one real timer ticks them all, the transport's inbound
 // messages are routed to their group, and every group persists through the same group-commit
 // store (so one fsync serves all groups that had work in a turn).
-import type { Message } from '../core/types.js';
+import type { Message, SnapshotMeta } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
 import type { RaftCore } from './core.js';
 import { GroupUnknownError } from './errors.js';
@@ -48,6 +48,13 @@ export class RaftHost {
     const g = this.groups.get(groupId);
     if (!g) return Promise.reject(new GroupUnknownError(groupId));
     return g.propose(data);
+  }
+
+  /** Log compaction of one group; see GroupDriver.compact. */
+  compact(groupId: number, index: number, data: Uint8Array): Promise<SnapshotMeta> {
+    const g = this.groups.get(groupId);
+    if (!g) return Promise.reject(new GroupUnknownError(groupId));
+    return g.compact(index, data);
   }
 
   start(): void {

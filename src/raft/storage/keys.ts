@@ -3,14 +3,16 @@
 //   log/<group:u32be>/<index:u64be>   -> RaftEntry        (byte order = (group, index) order)
 //   hs/<group:u32be>                  -> RaftHardState
 //   snap/<group:u32be>                -> RaftSnapshotMeta
+//   snapdata/<group:u32be>            -> snapshot data, raw bytes (written in the same batch as snap/)
 //
 // Group ids are fixed-width 4-byte big-endian unsigned integers (the ids the transport carries),
 // so one group's log is one contiguous key range and a range scan returns it in index order.
-// Other subsystems must keep their keys out of the `log/`, `hs/` and `snap/` prefixes.
+// Other subsystems must keep their keys out of the `log/`, `hs/`, `snap/` and `snapdata/` prefixes.
 
 const LOG = Buffer.from('log/');
 const HS = Buffer.from('hs/');
 const SNAP = Buffer.from('snap/');
+const SNAP_DATA = Buffer.from('snapdata/');
 const SLASH = 0x2f;
 
 function assertGroup(group: number): void {
@@ -49,3 +51,4 @@ function groupKey(prefix: Buffer, group: number): Uint8Array {
 
 export const hardStateKey = (group: number): Uint8Array => groupKey(HS, group);
 export const snapshotKey = (group: number): Uint8Array => groupKey(SNAP, group);
+export const snapshotDataKey = (group: number): Uint8Array => groupKey(SNAP_DATA, group);

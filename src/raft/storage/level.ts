@@ -6,15 +6,15 @@
 // from its write-ahead log; with sync:true the promise resolves only after fsync. After kill -9,
 // load() therefore returns exactly the state of the last synced batch.
 import { Level } from 'level';
-import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
+import type { Entry, HardState, Snapshot } from '../core/types.js';
 import { EMPTY_HARD_STATE } from '../core/types.js';
 import {
   decodeEntry, decodeHardState, decodeSnapMeta, encodeEntry, encodeHardState, encodeSnapMeta,
 } from './codec.js';
 import { GroupCommitWriter } from './group-commit.js';
 import type { BatchOp, BatchSink } from './group-commit.js';
-import { hardStateKey, indexOfLogKey, logKey, logRange, snapshotKey } from './keys.js';
-import { LogBounds, RaftStorageError } from './store.js';
+import { hardStateKey, indexOfLogKey, logKey, logRange, snapshotDataKey, snapshotKey } from './keys.js';
+import { LogBounds, RaftStorageError, checkSnapshotSize } from './store.js';
 import type { PersistedState, RaftLogStore, SaveRequest } from './store.js';
 
 export interface LevelRaftStorageOptions {
@@ -78,6 +78,9 @@ class LevelLogStore implements RaftLogStore {
     const hs = await this.db.get(hardStateKey(this.groupId));
     const snap = await this.db.get(snapshotKey(this.groupId));
     const snapshotMeta = snap ? decodeSnapMeta(snap) : undefined;
+    // Meta and data are written in one batch, so both or neither exist (a store written before
+    // snapshot data was persisted has meta only: its data loads as empty).
+    const snapData = snapshotMeta ? await this.db.get(snapshotDataKey(this.groupId)) : undefined;
     const entries: Entry[] = [];
     for await (const [key, value] of this.db.iterator(logRange(this.groupId))) {
       const e = decodeEntry(value);
@@ -93,7 +96,7 @@ class LevelLogStore implements RaftLogStore {
     return {
       hardState: this.lastHardState,
       entries,
-      ...(snapshotMeta ? { snapshotMeta } : {}),
+      ...(snapshotMeta ? { snapshot: { meta: snapshotMeta, data: snapData ?? new Uint8Array(0) } } : {}),
     };
   }
 
@@ -102,8 +105,9 @@ class LevelLogStore implements RaftLogStore {
     const ops: BatchOp[] = [];
     try {
       if (req.snapshot) {
-        this.pushDeletes(ops, bounds.planSnapshot(req.snapshot));
-        ops.push({ type: 'put', key: snapshotKey(this.groupId), value: encodeSnapMeta(req.snapshot) });
+        checkSnapshotSize(req.snapshot.data);
+        this.pushDeletes(ops, bounds.planSnapshot(req.snapshot.meta));
+        this.pushSnapshot(ops, req.snapshot);
       }
       const entries = req.entries ?? [];
       if (entries.length > 0) {
@@ -124,17 +128,25 @@ class LevelLogStore implements RaftLogStore {
     return this.writer.submit(ops, req.entries?.length ?? 0, mustSync);
   }
 
-  compact(meta: SnapshotMeta): Promise<void> {
+  compact(snapshot: Snapshot): Promise<void> {
     const ops: BatchOp[] = [];
     try {
-      const plan = this.loadedBounds().planCompact(meta);
+      checkSnapshotSize(snapshot.data);
+      const plan = this.loadedBounds().planCompact(snapshot.meta);
       if (!plan) return Promise.resolve();
+      // One batch: the snapshot (meta + data) lands atomically with the deletion of the entries
+      // it replaces, so a crash leaves either the old log or the new snapshot, never neither.
+      this.pushSnapshot(ops, snapshot);
       this.pushDeletes(ops, plan);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    ops.push({ type: 'put', key: snapshotKey(this.groupId), value: encodeSnapMeta(meta) });
     return this.writer.submit(ops);
+  }
+
+  private pushSnapshot(ops: BatchOp[], snapshot: Snapshot): void {
+    ops.push({ type: 'put', key: snapshotKey(this.groupId), value: encodeSnapMeta(snapshot.meta) });
+    ops.push({ type: 'put', key: snapshotDataKey(this.groupId), value: snapshot.data });
   }
 
   private loadedBounds(): LogBounds {

@@ -1,14 +1,14 @@
 // In-memory RaftLogStore: the twin of the LevelDB store for tests and the simulator. "Durable"
 // means "survives in this object"; a MemoryLogStore can be handed to a restarted driver to model a
 // crash that loses nothing that was saved.
-import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
+import type { Entry, HardState, Snapshot } from '../core/types.js';
 import { EMPTY_HARD_STATE } from '../core/types.js';
-import { LogBounds } from './store.js';
+import { LogBounds, checkSnapshotSize } from './store.js';
 import type { PersistedState, RaftLogStore, SaveRequest } from './store.js';
 
 export class MemoryLogStore implements RaftLogStore {
   private hardState: HardState = EMPTY_HARD_STATE;
-  private snapshotMeta: SnapshotMeta | undefined;
+  private snapshot: Snapshot | undefined;
   /** entries[i] has index bounds.firstIndex + i. */
   private entries: Entry[] = [];
   private readonly bounds = new LogBounds();
@@ -18,7 +18,7 @@ export class MemoryLogStore implements RaftLogStore {
     const state: PersistedState = {
       hardState: this.hardState,
       entries: this.entries.slice(),
-      ...(this.snapshotMeta ? { snapshotMeta: this.snapshotMeta } : {}),
+      ...(this.snapshot ? { snapshot: copySnapshot(this.snapshot) } : {}),
     };
     return Promise.resolve(state);
   }
@@ -26,8 +26,9 @@ export class MemoryLogStore implements RaftLogStore {
   save(req: SaveRequest): Promise<void> {
     try {
       if (req.snapshot) {
-        this.bounds.planSnapshot(req.snapshot);
-        this.snapshotMeta = req.snapshot;
+        checkSnapshotSize(req.snapshot.data);
+        this.bounds.planSnapshot(req.snapshot.meta);
+        this.snapshot = copySnapshot(req.snapshot);
         this.entries = [];
       }
       if (req.entries && req.entries.length > 0) {
@@ -44,13 +45,14 @@ export class MemoryLogStore implements RaftLogStore {
     }
   }
 
-  compact(meta: SnapshotMeta): Promise<void> {
+  compact(snapshot: Snapshot): Promise<void> {
     try {
+      checkSnapshotSize(snapshot.data);
       const firstBefore = this.bounds.firstIndex;
-      const plan = this.bounds.planCompact(meta);
+      const plan = this.bounds.planCompact(snapshot.meta);
       if (plan) {
-        this.entries.splice(0, meta.index - firstBefore + 1);
-        this.snapshotMeta = meta;
+        this.entries.splice(0, snapshot.meta.index - firstBefore + 1);
+        this.snapshot = copySnapshot(snapshot);
       }
       return Promise.resolve();
     } catch (err) {
@@ -61,4 +63,9 @@ export class MemoryLogStore implements RaftLogStore {
 
 function copyEntry(e: Entry): Entry {
   return { term: e.term, index: e.index, type: e.type, data: e.data.slice() };
+}
+
+/** Stored and loaded snapshots own their bytes, like a round trip through disk. */
+function copySnapshot(s: Snapshot): Snapshot {
+  return { meta: s.meta, data: s.data.slice() };
 }

@@ -1,13 +1,23 @@
 // The narrow durable-log contract the Raft driver persists through (hashicorp/raft's LogStore +
 // StableStore in one, per group). Two implementations share one contract test suite:
 // MemoryLogStore (memory.ts) and the LevelDB store (level.ts).
-import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
+import type { Entry, HardState, Snapshot, SnapshotMeta } from '../core/types.js';
+
+/**
+ * Largest snapshot data a store accepts (one LevelDB value, read whole into memory on load and
+ * sent in maxSnapshotChunkBytes chunks by the core). Larger snapshots are refused with
+ * RaftStorageError rather than written: an application with more state must chunk it itself.
+ */
+export const MAX_SNAPSHOT_DATA_BYTES = 64 * 1024 * 1024;
 
 /** Everything a replica needs to rebuild its core after a restart. */
 export interface PersistedState {
   readonly hardState: HardState;
-  /** The last snapshot installed or taken; entries ≤ its index are gone from the log. */
-  readonly snapshotMeta?: SnapshotMeta;
+  /**
+   * The last snapshot installed or taken, WITH its data; entries ≤ its index are gone from the
+   * log. The application restarts from it, and a leader sends it to followers that are behind.
+   */
+  readonly snapshot?: Snapshot;
   /** Contiguous, ascending; the first has index snapshotMeta.index + 1 (or 1 without a snapshot). */
   readonly entries: readonly Entry[];
 }
@@ -15,7 +25,8 @@ export interface PersistedState {
 /**
  * One durable write. Applied atomically and in this order: snapshot, entries, hardState.
  * - snapshot: an installed snapshot (Ready.snapshot): the whole log is discarded (etcd's
- *   MemoryStorage.ApplySnapshot) and the meta recorded; entries in the same save follow it.
+ *   MemoryStorage.ApplySnapshot) and the meta and data recorded; entries in the same save
+ *   follow it.
  * - entries: contiguous ascending; appending at index i first deletes every entry ≥ i
  *   (conflicting-suffix truncation, Raft §5.3). entries[0].index must be ≤ lastIndex + 1.
  * - hardState: replaces the stored one.
@@ -23,7 +34,7 @@ export interface PersistedState {
 export interface SaveRequest {
   readonly hardState?: HardState;
   readonly entries?: readonly Entry[];
-  readonly snapshot?: SnapshotMeta;
+  readonly snapshot?: Snapshot;
 }
 
 export interface RaftLogStore {
@@ -32,16 +43,27 @@ export interface RaftLogStore {
   /** Resolves once the write is durable (LevelDB: fsynced, shared with other groups' writes). */
   save(req: SaveRequest): Promise<void>;
   /**
-   * Log compaction after the application snapshotted its state at meta.index: records meta as the
-   * snapshot and deletes entries ≤ meta.index; later entries stay. meta.index ≤ lastIndex.
+   * Log compaction after the application snapshotted its state at snapshot.meta.index: records
+   * the snapshot (meta AND data, in the same atomic write) and deletes entries ≤ its index;
+   * later entries stay. meta.index ≤ lastIndex; a snapshot not newer than the stored one is a
+   * no-op. Data larger than MAX_SNAPSHOT_DATA_BYTES is rejected.
    */
-  compact(meta: SnapshotMeta): Promise<void>;
+  compact(snapshot: Snapshot): Promise<void>;
 }
 
 /** Thrown on contract violations (a gap in the log, compacting beyond the log). */
 export class RaftStorageError extends Error {
   override readonly name = 'RaftStorageError';
   readonly code = 'RAFT_STORAGE';
+}
+
+/** Throws unless `data` fits in one stored snapshot value. */
+export function checkSnapshotSize(data: Uint8Array): void {
+  if (data.length > MAX_SNAPSHOT_DATA_BYTES) {
+    throw new RaftStorageError(
+      `raft storage: snapshot data of ${data.length} bytes exceeds ${MAX_SNAPSHOT_DATA_BYTES}`,
+    );
+  }
 }
 
 /**
