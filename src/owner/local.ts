@@ -37,7 +37,7 @@ interface Hosted {
  * Ready messages above which a queue with consumers asks its publishers to yield (flow). Queues
  * without consumers are not throttled: they buffer, as RabbitMQ's do, up to the memory alarm.
  */
-const FLOW_BACKLOG_MESSAGES = 2000;
+const FLOW_BACKLOG_MESSAGES = 300;
 
 /** Dead-letter hops one message may take before it is dropped (guards against DLX cycles). */
 const MAX_DEAD_LETTER_HOPS = 16;
