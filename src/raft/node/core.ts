@@ -1,21 +1,14 @@
 // What the driver needs from the pure Raft core: a RawNode-like object (etcd's rawnode.go).
 // The real core (src/raft/core/rawnode.ts) is plugged in through an adapter (adapter.ts); tests
 // may plug in anything with this shape.
-import type { Entry, HardState, Message, NodeId, Snapshot } from '../core/types.js';
+import type { Ready } from '../core/index.js';
+import type { Message, NodeId, Snapshot } from '../core/types.js';
 
-/** One batch of work the core hands to the driver; see RaftDriver.drain for the order. */
-export interface CoreReady {
-  /** Present when term, vote or commit changed: persist before sending messages. */
-  readonly hardState?: HardState;
-  /** New log entries to persist (may overwrite a conflicting suffix). */
-  readonly entries: readonly Entry[];
-  /** A snapshot received from the leader, to persist and restore into the application. */
-  readonly snapshot?: Snapshot;
-  /** Messages to send once the above is durable. */
-  readonly messages: readonly Message[];
-  /** Entries known committed, to apply in order. */
-  readonly committedEntries: readonly Entry[];
-}
+/**
+ * One batch of work the core hands to the driver (the core's own Ready, less what the driver does
+ * not use): persist hardState/entries/snapshot, then send messages, then apply committedEntries.
+ */
+export type CoreReady = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'messages' | 'committedEntries'>;
 
 export interface CoreStatus {
   readonly id: NodeId;
