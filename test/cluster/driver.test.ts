@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Entry, Message } from '../../src/raft/core/types.js';
 import { EntryType, MessageType } from '../../src/raft/core/types.js';
+import { ConfChangeType } from '../../src/raft/core/index.js';
 import { openCore } from '../../src/raft/node/adapter.js';
 import { RaftHost } from '../../src/raft/node/host.js';
 import { MemoryLogStore } from '../../src/raft/storage/memory.js';
@@ -42,13 +43,13 @@ interface Cluster {
   stop(): void;
 }
 
-async function cluster(ids: number[], delayMs = 2): Promise<Cluster> {
+async function cluster(ids: number[], delayMs = 2, votersOf: (id: number) => number[] = () => ids): Promise<Cluster> {
   const hosts = new Map<number, RaftHost>();
   const applied = new Map<number, Entry[]>();
   const violations: string[] = [];
   for (const id of ids) {
     const store = new SlowStore(new MemoryLogStore(), delayMs);
-    const core = await openCore({ id, voters: ids, store, electionTicks: 10, heartbeatTicks: 2, seed: id });
+    const core = await openCore({ id, voters: votersOf(id), store, electionTicks: 10, heartbeatTicks: 2, seed: id });
     const host = new RaftHost({
       tickIntervalMs: 10,
       sender: {
@@ -131,6 +132,75 @@ describe('RaftHost driving the real core', () => {
         return true;
       });
       await assert.rejects(c.hosts.get(leader)!.propose(99, new Uint8Array([1])), /group 99 is not hosted/);
+    } finally {
+      c.stop();
+    }
+  });
+});
+
+describe('membership, leadership transfer and ReadIndex through the driver', () => {
+  const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+
+  test('§4.2.1/§4.3 a new node joins as a learner, is promoted, and the old leader is removed', async () => {
+    // Node 4 starts with an empty store and no membership: it learns everything from the leader.
+    const c = await cluster([1, 2, 3, 4], 2, (id) => (id === 4 ? [] : [1, 2, 3]));
+    try {
+      const leader = await leaderOf(c);
+      const g = (id: number) => c.hosts.get(id)!.group(GROUP);
+      for (let i = 0; i < 20; i++) await g(leader).propose(enc(`before-${i}`));
+      await g(leader).changeMembership({ type: ConfChangeType.AddLearner, nodeId: 4 });
+      const caughtUp = g(leader).stats.appliedIndex;
+      await until(() => g(4).stats.appliedIndex >= caughtUp);
+      await g(leader).changeMembership({ type: ConfChangeType.AddNode, nodeId: 4 });
+      // While its own removal is in the log, the leader refuses further proposals.
+      const removal = g(leader).changeMembership({ type: ConfChangeType.RemoveNode, nodeId: leader });
+      await assert.rejects(g(leader).changeMembership({ type: ConfChangeType.RemoveNode, nodeId: 4 }),
+        /raft: proposal dropped: leader is being removed from the group/);
+      await removal;
+      // The removed leader steps down; the others elect a new one that serves proposals.
+      let next = 0;
+      await until(() => {
+        next = [1, 2, 3, 4].find((id) => id !== leader && g(id).isLeader()) ?? 0;
+        return next !== 0;
+      });
+      const r = await g(next).propose(enc('after'));
+      await until(() => [1, 2, 3, 4].filter((id) => id !== leader).every((id) => g(id).stats.appliedIndex >= r.index));
+      const log4 = c.applied.get(4)!.map((e) => Buffer.from(e.data).toString());
+      assert.ok(log4.includes('before-0') && log4.includes('after'), 'node 4 has entries from before it joined and after');
+      assert.deepEqual(c.violations, []);
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('§3.10 leadership transfer hands the group to the chosen follower', async () => {
+    const c = await cluster([1, 2, 3]);
+    try {
+      const leader = await leaderOf(c);
+      const g = (id: number) => c.hosts.get(id)!.group(GROUP);
+      await g(leader).propose(enc('x'));
+      const target = [1, 2, 3].find((id) => id !== leader)!;
+      g(leader).transferLeadership(target);
+      await until(() => g(target).isLeader());
+      await g(target).propose(enc('served by the new leader'));
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('§6.4 ReadIndex: a read point on the leader and on a follower covers every write acknowledged before it', async () => {
+    const c = await cluster([1, 2, 3]);
+    try {
+      const leader = await leaderOf(c);
+      const g = (id: number) => c.hosts.get(id)!.group(GROUP);
+      let lastWrite = 0;
+      for (let i = 0; i < 30; i++) lastWrite = (await g(leader).propose(enc(`w-${i}`))).index;
+      const atLeader = await g(leader).readIndex();
+      assert.ok(atLeader >= lastWrite, `leader read point ${atLeader} < write ${lastWrite}`);
+      const follower = [1, 2, 3].find((id) => id !== leader)!;
+      const atFollower = await g(follower).readIndex();
+      assert.ok(atFollower >= lastWrite, `follower read point ${atFollower} < write ${lastWrite}`);
+      assert.ok(g(follower).stats.appliedIndex >= atFollower, 'resolved only once applied locally');
     } finally {
       c.stop();
     }

@@ -4,10 +4,11 @@
 // the driver has made that Ready durable — and compacted by compact() only after the snapshot that
 // replaces the compacted entries is durable.
 import { MemoryStorage, RawNode, StateType, bootstrap, mulberry32 } from '../core/index.js';
-import type { Ready } from '../core/index.js';
+import type { ConfChange, Ready } from '../core/index.js';
 import type { NodeId, Snapshot } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
 import type { CoreReady, CoreStatus, RaftCore } from './core.js';
+import { ProposalDroppedError } from './errors.js';
 
 export interface OpenCoreOptions {
   readonly id: NodeId;
@@ -74,13 +75,33 @@ class RawNodeCore implements RaftCore {
   }
 
   propose(data: Uint8Array): { index: number; term: number } | null {
-    const s = this.node.basicStatus();
-    // Followers would forward the proposal and we could not learn its index: refuse instead, so
-    // the caller retries at the leader (hint from status().leader).
-    if (s.state !== StateType.Leader) return null;
-    this.node.propose(data); // throws ProposalDroppedError (e.g. leadership transfer in progress)
+    return this.appendAsLeader(() => this.node.propose(data));
+  }
+
+  proposeConfChange(cc: ConfChange): { index: number; term: number } | null {
+    return this.appendAsLeader(() => this.node.proposeConfChange(cc));
+  }
+
+  /**
+   * Followers would forward a proposal and we could not learn its index: refuse instead, so the
+   * caller retries at the leader (hint from status().leader). `append` throws ProposalDroppedError
+   * when the leader refuses (e.g. leadership transfer or a membership change in progress).
+   */
+  private appendAsLeader(append: () => void): { index: number; term: number } | null {
+    if (this.node.basicStatus().state !== StateType.Leader) return null;
+    const before = this.node.basicStatus().lastIndex;
+    append();
     const after = this.node.basicStatus();
+    if (after.lastIndex === before) throw new ProposalDroppedError('the leader did not append the proposal');
     return { index: after.lastIndex, term: after.term };
+  }
+
+  transferLeader(target: NodeId): void {
+    this.node.transferLeader(target);
+  }
+
+  readIndex(ctx: Uint8Array): void {
+    this.node.readIndex(ctx);
   }
 
   hasReady(): boolean {

@@ -1,14 +1,14 @@
 // What the driver needs from the pure Raft core: a RawNode-like object (etcd's rawnode.go).
 // The real core (src/raft/core/rawnode.ts) is plugged in through an adapter (adapter.ts); tests
 // may plug in anything with this shape.
-import type { Ready } from '../core/index.js';
+import type { ConfChange, Ready } from '../core/index.js';
 import type { Message, NodeId, Snapshot } from '../core/types.js';
 
 /**
  * One batch of work the core hands to the driver (the core's own Ready, less what the driver does
  * not use): persist hardState/entries/snapshot, then send messages, then apply committedEntries.
  */
-export type CoreReady = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'messages' | 'committedEntries'>;
+export type CoreReady = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'messages' | 'committedEntries' | 'readStates'>;
 
 export interface CoreStatus {
   readonly id: NodeId;
@@ -26,6 +26,12 @@ export interface RaftCore {
    * when this replica is not the leader; throws ProposalDroppedError when the leader refuses.
    */
   propose(data: Uint8Array): { index: number; term: number } | null;
+  /** As propose(), for a single-server membership change (see docs/raft.md). */
+  proposeConfChange(cc: ConfChange): { index: number; term: number } | null;
+  /** Asks the leader to hand leadership to `target` (TimeoutNow once it is caught up). */
+  transferLeader(target: NodeId): void;
+  /** Requests a linearizable read point; answered later as a ReadState carrying `ctx`. */
+  readIndex(ctx: Uint8Array): void;
   hasReady(): boolean;
   ready(): CoreReady;
   /**

@@ -1,6 +1,7 @@
 // Drives ONE Raft group on this process: the thin shell around a RaftCore (etcd's node.go loop,
 // without goroutines). All I/O for the group happens here, in a fixed order per Ready.
-import type { Entry, Message, Snapshot, SnapshotMeta } from '../core/types.js';
+import type { ConfChange } from '../core/index.js';
+import type { Entry, Message, NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
 import type { CoreReady, RaftCore } from './core.js';
 import { CompactionRefusedError, NotLeaderError, ProposalDroppedError, ProposalTimeoutError } from './errors.js';
@@ -23,6 +24,14 @@ export interface MessageSender {
 export interface Committed {
   readonly index: number;
   readonly term: number;
+}
+
+/** A ReadIndex request: `index` is -1 until the leader's answer (a ReadState) arrives. */
+interface PendingRead {
+  index: number;
+  readonly resolve: (index: number) => void;
+  readonly reject: (err: Error) => void;
+  readonly timer: NodeJS.Timeout;
 }
 
 interface PendingProposal {
@@ -56,6 +65,8 @@ export class GroupDriver {
     readies: 0, persisted: 0, sentMessages: 0, appliedEntries: 0, appliedIndex: 0, compactions: 0, restores: 0,
   };
   private readonly pending = new Map<number, PendingProposal>();
+  private readonly reads = new Map<number, PendingRead>();
+  private nextReadId = 1;
   /** Requested through compact(); run by drain() between Readies, in request order. */
   private readonly compactions: PendingCompaction[] = [];
   private draining = false;
@@ -94,9 +105,51 @@ export class GroupDriver {
    * propose, ProposalDroppedError when another entry won that index, or ProposalTimeoutError.
    */
   propose(data: Uint8Array): Promise<Committed> {
+    return this.proposeWith(() => this.core.propose(data));
+  }
+
+  /**
+   * Proposes a single-server membership change (add learner, promote, remove; see docs/raft.md).
+   * Resolves once the change is committed and applied here, like propose(). The core refuses (with
+   * ProposalDroppedError) while another change is pending or before the leader committed its term.
+   */
+  changeMembership(cc: ConfChange): Promise<Committed> {
+    return this.proposeWith(() => this.core.proposeConfChange(cc));
+  }
+
+  /** Asks the leader to transfer leadership to `target` (Raft thesis §3.10); fire and forget. */
+  transferLeadership(target: NodeId): void {
+    if (this.stopped) return;
+    this.core.transferLeader(target);
+    this.schedule();
+  }
+
+  /**
+   * A linearizable read point (ReadIndex, Raft thesis §6.4): resolves with an index once this
+   * replica has applied at least that far, so state read afterwards reflects every write committed
+   * before the call. Rejects on timeout (no leader reachable).
+   */
+  readIndex(): Promise<number> {
+    if (this.stopped) return Promise.reject(new ProposalDroppedError('raft group stopped'));
+    const id = this.nextReadId++;
+    const ctx = new Uint8Array(8);
+    new DataView(ctx.buffer).setFloat64(0, id);
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reads.delete(id);
+        reject(new ProposalTimeoutError(this.groupId, -1));
+      }, this.proposalTimeoutMs > 0 ? this.proposalTimeoutMs : 30_000);
+      timer.unref();
+      this.reads.set(id, { index: -1, resolve, reject, timer });
+      this.core.readIndex(ctx);
+      this.schedule();
+    });
+  }
+
+  private proposeWith(append: () => { index: number; term: number } | null): Promise<Committed> {
     let at: { index: number; term: number } | null;
     try {
-      at = this.stopped ? null : this.core.propose(data);
+      at = this.stopped ? null : append();
     } catch (err) {
       return Promise.reject(err as Error);
     }
@@ -148,8 +201,22 @@ export class GroupDriver {
     return this.core.snapshot().meta;
   }
 
+  private serveReads(): void {
+    for (const [id, r] of this.reads) {
+      if (r.index < 0 || r.index > this.stats.appliedIndex) continue;
+      this.reads.delete(id);
+      clearTimeout(r.timer);
+      r.resolve(r.index);
+    }
+  }
+
   stop(): void {
     this.stopped = true;
+    for (const r of this.reads.values()) {
+      clearTimeout(r.timer);
+      r.reject(new ProposalDroppedError('raft group stopped'));
+    }
+    this.reads.clear();
     for (const index of [...this.pending.keys()]) this.settle(index, new ProposalDroppedError('raft group stopped'));
     for (const c of this.compactions.splice(0)) c.reject(new ProposalDroppedError('raft group stopped'));
   }
@@ -206,6 +273,12 @@ export class GroupDriver {
     // 3. APPLY: the snapshot first, then committed entries in order; settle their proposals.
     if (rd.snapshot) this.restore(rd.snapshot);
     if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
+    // Read points answered by the leader: a read is served once this replica applied that far.
+    for (const rs of rd.readStates) {
+      const r = this.reads.get(new DataView(rs.requestCtx.buffer, rs.requestCtx.byteOffset, 8).getFloat64(0));
+      if (r !== undefined) r.index = rs.index;
+    }
+    this.serveReads();
     // 4. ADVANCE: tell the core all of the above is done so it can hand out the next Ready.
     this.core.advance(rd);
   }
