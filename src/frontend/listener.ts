@@ -32,13 +32,18 @@ async function listen(ctx: FrontendContext, port: number, hosts: readonly string
   const servers: Server[] = [];
   let actual = port;
   for (const host of hosts) {
-    const server = make();
+    let server: Server;
+    try {
+      server = await bind(make, actual, host);
+    } catch (err) {
+      // "::" is dual-stack on Linux (one socket for IPv4 and IPv6, like RabbitMQ's default
+      // listener); on a host without IPv6 fall back to all IPv4 interfaces.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+      ctx.log.warn({ code }, 'IPv6 unavailable; listening on 0.0.0.0');
+      server = await bind(make, actual, '0.0.0.0');
+    }
     server.on('error', (err) => ctx.log.error({ err }, 'listener error'));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      // "::" is dual-stack on Linux: one socket for IPv4 and IPv6, like RabbitMQ's default listener.
-      server.listen({ port: actual, host }, () => { server.off('error', reject); resolve(); });
-    });
     actual = (server.address() as AddressInfo).port;
     servers.push(server);
   }
@@ -48,4 +53,12 @@ async function listen(ctx: FrontendContext, port: number, hosts: readonly string
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     },
   };
+}
+
+function bind(make: () => Server, port: number, host: string): Promise<Server> {
+  const server = make();
+  return new Promise<Server>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host }, () => { server.off('error', reject); resolve(server); });
+  });
 }
