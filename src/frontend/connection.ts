@@ -322,7 +322,9 @@ export class Connection implements LiveConnection {
     this.heartbeatTimer = setInterval(() => {
       if (!this.out.sentSinceCheck) this.out.send(HEARTBEAT_FRAME);
       this.out.sentSinceCheck = false;
-      if (this.receivedSinceCheck) {
+      // A paused socket (memory alarm) is not read, so its heartbeats go unseen: like RabbitMQ's
+      // pause_monitor, a blocked connection is not dropped for them.
+      if (this.receivedSinceCheck || this.socket.isPaused()) {
         this.receivedSinceCheck = false;
         this.missedHeartbeatChecks = 0;
       } else if (++this.missedHeartbeatChecks >= 4) {

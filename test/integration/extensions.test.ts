@@ -95,6 +95,17 @@ describe('memory alarm', () => {
       const confirmed = ch.waitForConfirms().then(() => 'confirmed', () => 'failed');
       const outcome = await Promise.race([confirmed, new Promise((r) => setTimeout(() => r('held'), 1000))]);
       assert.equal(outcome, 'held', 'a blocked publisher must not be read (its publish stays unconfirmed)');
+
+      // Its heartbeats go unread while blocked; like RabbitMQ, Warren must not drop it for that.
+      const hb = await connect(`${low.url}?heartbeat=1`);
+      let closed = false;
+      hb.on('close', () => { closed = true; });
+      const hbBlocked = new Promise<string>((resolve) => hb.on('blocked', (reason: string) => resolve(reason)));
+      const hch = await confirmChannel(hb);
+      hch.sendToQueue(uniq('hb'), Buffer.from('x'));
+      await withTimeout(hbBlocked, 3000, 'connection.blocked (heartbeat connection)');
+      await new Promise((r) => setTimeout(r, 3500));
+      assert.equal(closed, false, 'a blocked connection must survive missed heartbeat checks');
       // Closed by low.stop(): connection.close 320 reaches the client, which then stops its heartbeats.
     } finally {
       await low.stop();
