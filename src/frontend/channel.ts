@@ -120,9 +120,9 @@ export class Channel {
 
   private onMethod(m: Method): void {
     if (this.pending !== undefined) {
-      const content = this.pending.properties === undefined ? 'content header' : 'content body';
+      const part = this.pending.properties === undefined ? 'header' : 'body';
       this.pending = undefined;
-      throw new AmqpError(ReplyCode.UnexpectedFrame, `expected ${content} for class 60, got non content ${content.split(' ')[1]} frame instead`);
+      throw new AmqpError(ReplyCode.UnexpectedFrame, `expected content ${part} for class 60, got non content ${part} frame instead`);
     }
     switch (m.name) {
       case 'basic.publish':

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { FrameParser, HEARTBEAT_FRAME, PROTOCOL_HEADER, encodeMethod, type Frame } from '../amqp/frames.js';
-import { FRAME_MIN_SIZE, methodId, type Method } from '../amqp/generated.js';
+import { FRAME_MIN_SIZE, methodId, type Method, type MethodName } from '../amqp/generated.js';
 import type { FieldTable } from '../amqp/table.js';
 import { MECHANISMS, loginRefused, parseCredentials } from './auth.js';
 import { Channel } from './channel.js';
@@ -245,7 +245,7 @@ export class Connection implements LiveConnection {
         this.finish();
         return;
       case 'connection.update-secret':
-        this.expect('running', m);
+        this.expect('running', m.name);
         this.out.send(encodeMethod(0, 'connection.update-secret-ok', {}));
         return;
       default: {
@@ -255,15 +255,15 @@ export class Connection implements LiveConnection {
     }
   }
 
-  private expect(state: State, m: Method): void {
+  private expect(state: State, name: MethodName): void {
     if (this.state !== state) {
-      const id = methodId(m.name);
-      throw new AmqpError(ReplyCode.CommandInvalid, `${m.name} not expected in state ${this.state}`, id.classId, id.methodId);
+      const id = methodId(name);
+      throw new AmqpError(ReplyCode.CommandInvalid, `${name} not expected in state ${this.state}`, id.classId, id.methodId);
     }
   }
 
   private onStartOk(mechanism: string, response: Buffer, clientProperties: FieldTable): void {
-    this.expect('start-ok', { name: 'connection.start-ok' } as Method);
+    this.expect('start-ok', 'connection.start-ok');
     this.clientProperties = clientProperties;
     const caps = clientProperties['capabilities'];
     this.blockedCapable = typeof caps === 'object' && caps !== null && (caps as FieldTable)['connection.blocked'] === true;
@@ -281,7 +281,7 @@ export class Connection implements LiveConnection {
   }
 
   private onTuneOk(channelMax: number, frameMax: number, heartbeatSec: number): void {
-    this.expect('tune-ok', { name: 'connection.tune-ok' } as Method);
+    this.expect('tune-ok', 'connection.tune-ok');
     const serverFrameMax = this.ctx.config.frameMaxBytes;
     if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) {
       throw new AmqpError(ReplyCode.NotAllowed, `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`, 10, 31);
@@ -300,7 +300,7 @@ export class Connection implements LiveConnection {
   }
 
   private onOpen(vhost: string): void {
-    this.expect('open', { name: 'connection.open' } as Method);
+    this.expect('open', 'connection.open');
     this.ctx.meta.openVhost(this.user as AuthUser, vhost);
     this.vhost = vhost;
     this.state = 'running';
