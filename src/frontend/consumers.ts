@@ -213,15 +213,15 @@ export class Consumers {
   // ---- settlement --------------------------------------------------------------------------------
 
   ack(deliveryTag: number, multiple: boolean): void {
-    this.settle(deliveryTag, multiple, 'ack', 'basic.ack');
+    this.settle(deliveryTag, multiple, 'ack');
   }
 
   nack(deliveryTag: number, multiple: boolean, requeue: boolean): void {
-    this.settle(deliveryTag, multiple, requeue ? 'requeue' : 'discard', multiple ? 'basic.nack' : 'basic.reject');
+    this.settle(deliveryTag, multiple, requeue ? 'requeue' : 'discard');
   }
 
-  private settle(deliveryTag: number, multiple: boolean, how: Settlement, method: string): void {
-    const tags = this.takeTags(deliveryTag, multiple, method);
+  private settle(deliveryTag: number, multiple: boolean, how: Settlement): void {
+    const tags = this.takeTags(deliveryTag, multiple);
     if (this.ch.publisher.transactional) {
       this.txSettlements.push({ tags, how });
       return;
@@ -229,17 +229,19 @@ export class Consumers {
     this.apply(tags, how);
   }
 
-  /** The tags an ack/nack covers; 406 for a tag that is not outstanding (RabbitMQ: "unknown delivery tag N"). */
-  private takeTags(deliveryTag: number, multiple: boolean, method: string): number[] {
-    const [classId, methodId] = method === 'basic.ack' ? [60, 80] : method === 'basic.nack' ? [60, 120] : [60, 90];
+  /**
+   * The tags an ack/nack/reject covers; 406 for a tag that is not outstanding (RabbitMQ: "unknown
+   * delivery tag N"). The channel reports the error against the method it was handling.
+   */
+  private takeTags(deliveryTag: number, multiple: boolean): number[] {
     if (!multiple) {
       if (!this.unacked.has(deliveryTag)) {
-        throw new AmqpError(ReplyCode.PreconditionFailed, `unknown delivery tag ${deliveryTag}`, classId, methodId);
+        throw new AmqpError(ReplyCode.PreconditionFailed, `unknown delivery tag ${deliveryTag}`);
       }
       return [deliveryTag];
     }
     if (deliveryTag !== 0 && deliveryTag >= this.nextDeliveryTag) {
-      throw new AmqpError(ReplyCode.PreconditionFailed, `unknown delivery tag ${deliveryTag}`, classId, methodId);
+      throw new AmqpError(ReplyCode.PreconditionFailed, `unknown delivery tag ${deliveryTag}`);
     }
     const tags: number[] = [];
     for (const tag of this.unacked.keys()) {

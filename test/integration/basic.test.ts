@@ -255,7 +255,16 @@ describe('acknowledgements', () => {
     const c = await channel(conn);
     const closed = closeOf(c);
     c.ack({ fields: { deliveryTag: 42 } } as Message);
-    await expectChannelClose(closed, 406, /PRECONDITION_FAILED - unknown delivery tag 42/);
+    const err = await expectChannelClose(closed, 406, /PRECONDITION_FAILED - unknown delivery tag 42/);
+    assert.deepEqual([err.classId, err.methodId], [60, 80], 'reported against basic.ack');
+  });
+
+  test('nacking an unknown delivery tag → 406 reported against basic.nack', async () => {
+    const c = await channel(conn);
+    const closed = closeOf(c);
+    c.nack({ fields: { deliveryTag: 42 } } as Message, false, true);
+    const err = await expectChannelClose(closed, 406, /PRECONDITION_FAILED - unknown delivery tag 42/);
+    assert.deepEqual([err.classId, err.methodId], [60, 120]);
   });
 
   test('double ack → 406 unknown delivery tag', async () => {
