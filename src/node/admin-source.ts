@@ -4,7 +4,7 @@ import { AmqpError } from '../amqp/errors.js';
 import type { FieldTable } from '../amqp/table.js';
 import {
   AdminError, type AdminSource, type AdminStats, type BindingInfo, type ConnectionInfo, type Definitions,
-  type ExchangeInfo, type PutOutcome, type QueueInfo,
+  type ExchangeInfo, type PutOutcome, type QueueInfo, type UserInfo,
 } from '../admin/source.js';
 import type { FrontendContext } from '../frontend/context.js';
 import { PRODUCT, VERSION } from '../frontend/server-properties.js';
@@ -55,29 +55,34 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     };
   });
 
+  const stats = (): AdminStats => {
+    let ready = 0, unacked = 0, consumers = 0, queues = 0;
+    const perQueue = [];
+    for (const { ref, stats } of owner.list()) {
+      queues++; ready += stats.messages; unacked += stats.unacked; consumers += stats.consumers;
+      perQueue.push({ vhost: ref.vhost, queue: ref.name, ready: stats.messages, unacked: stats.unacked, consumers: stats.consumers });
+    }
+    let channels = 0;
+    for (const c of ctx.connections) channels += c.info().channels;
+    const k = ctx.counters;
+    return {
+      connections: ctx.connections.size, channels, consumers, queues, exchanges: m.listExchanges().length,
+      vhosts: m.listVhosts().length, messagesReady: ready, messagesUnacked: unacked,
+      publishedTotal: k.published, deliveredTotal: k.delivered, acknowledgedTotal: k.acked, confirmedTotal: k.confirmed,
+      redeliveredTotal: 0, unroutableTotal: k.returned, connectionsOpenedTotal: k.connectionsOpened,
+      connectionsClosedTotal: k.connectionsClosed, ...(perQueue.length <= 1000 ? { perQueue } : {}),
+    };
+  };
+  const users = (): UserInfo[] => m.listUsers().map((u) => ({
+    name: u.name, tags: u.tags, password_hash: u.passwordHash, hashing_algorithm: 'rabbit_password_hashing_sha256',
+  }));
+
   const source: AdminSource = {
     authenticate: (user, password) => m.authenticate(user, password)?.tags,
     isReady: () => true,
-    stats: (): AdminStats => {
-      let ready = 0, unacked = 0, consumers = 0, queues = 0;
-      const perQueue = [];
-      for (const { ref, stats } of owner.list()) {
-        queues++; ready += stats.messages; unacked += stats.unacked; consumers += stats.consumers;
-        perQueue.push({ vhost: ref.vhost, queue: ref.name, ready: stats.messages, unacked: stats.unacked, consumers: stats.consumers });
-      }
-      let channels = 0;
-      for (const c of ctx.connections) channels += c.info().channels;
-      const k = ctx.counters;
-      return {
-        connections: ctx.connections.size, channels, consumers, queues, exchanges: m.listExchanges().length,
-        vhosts: m.listVhosts().length, messagesReady: ready, messagesUnacked: unacked,
-        publishedTotal: k.published, deliveredTotal: k.delivered, acknowledgedTotal: k.acked, confirmedTotal: k.confirmed,
-        redeliveredTotal: 0, unroutableTotal: k.returned, connectionsOpenedTotal: k.connectionsOpened,
-        connectionsClosedTotal: k.connectionsClosed, ...(perQueue.length <= 1000 ? { perQueue } : {}),
-      };
-    },
+    stats,
     overview: () => {
-      const s = source.stats() as AdminStats;
+      const s = stats();
       return {
         product_name: PRODUCT, product_version: VERSION, cluster_name: 'warren', node: 'warren@localhost',
         object_totals: { connections: s.connections, channels: s.channels, exchanges: s.exchanges, queues: s.queues, consumers: s.consumers },
@@ -97,9 +102,7 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
       const r = m.apply({ type: 'vhost.delete', name });
       for (const q of r.deletedQueues ?? []) owner.deleteQueue({ vhost: q.vhost, name: q.name });
     },
-    listUsers: () => m.listUsers().map((u) => ({
-      name: u.name, tags: u.tags, password_hash: u.passwordHash, hashing_algorithm: 'rabbit_password_hashing_sha256',
-    })),
+    listUsers: users,
     putUser: (name, update): PutOutcome => {
       const existed = m.getUser(name) !== undefined;
       const hash = update.password_hash ?? (update.password !== undefined ? hashPassword(update.password, meta.salt()) : undefined);
@@ -122,7 +125,7 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     listConnections: connections,
     exportDefinitions: (): Definitions => ({
       product_name: PRODUCT, product_version: VERSION,
-      users: (source.listUsers() as ReturnType<typeof m.listUsers> & never[]),
+      users: users(),
       vhosts: m.listVhosts().map((name) => ({ name })),
       permissions: m.listPermissions(),
       queues: m.listQueues().filter((q) => q.exclusiveOwner === undefined).map((q) => {

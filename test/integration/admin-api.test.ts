@@ -1,0 +1,53 @@
+// The management API and /metrics of a running Warren reflect what AMQP clients did (Warren only:
+// the reference RabbitMQ here runs without its management plugin).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChannelModel } from 'amqplib';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { confirmChannel, connect, uniq } from '../helpers/amqp.js';
+
+let broker: TestBroker;
+let conn: ChannelModel;
+const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+
+async function get(path: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${broker.httpPort}${path}`, { headers: { authorization: auth } });
+}
+
+before(async () => {
+  broker = await startBroker();
+  conn = await connect(broker);
+});
+after(async () => {
+  await conn.close().catch(() => {});
+  await broker.stop();
+});
+
+test('queues, overview, definitions and metrics show a queue with one ready message', async (t) => {
+  if (!broker.isWarren || broker.httpPort === undefined) { t.skip('Warren only'); return; }
+  const ch = await confirmChannel(conn);
+  const q = uniq('admin');
+  await ch.assertQueue(q, { durable: true, arguments: { 'x-max-length': 10 } });
+  ch.sendToQueue(q, Buffer.from('hello'));
+  await ch.waitForConfirms();
+
+  const queues = (await (await get('/api/queues/%2F')).json()) as Array<Record<string, unknown>>;
+  const row = queues.find((x) => x['name'] === q);
+  assert.ok(row, 'queue listed');
+  assert.equal(row['messages_ready'], 1);
+  assert.equal(row['durable'], true);
+  assert.deepEqual(row['arguments'], { 'x-max-length': 10 });
+
+  const overview = (await (await get('/api/overview')).json()) as { object_totals: { queues: number; connections: number }; message_stats: { publish: number } };
+  assert.ok(overview.object_totals.queues >= 1);
+  assert.ok(overview.object_totals.connections >= 1);
+  assert.ok(overview.message_stats.publish >= 1);
+
+  const defs = (await (await get('/api/definitions')).json()) as { users: Array<{ name: string }>; queues: Array<{ name: string }> };
+  assert.ok(defs.users.some((u) => u.name === 'guest'));
+  assert.ok(defs.queues.some((x) => x.name === q));
+
+  const metrics = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+  assert.match(metrics, /^warren_\w+/m);
+  await ch.deleteQueue(q);
+});
