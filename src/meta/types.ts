@@ -116,14 +116,9 @@ export interface QueueDeleteCommand {
   readonly messageCount?: number;
 }
 
-export interface BindingCommand {
+/** The binding to add or remove, plus the command's type. */
+export interface BindingCommand extends BindingRecord {
   readonly type: 'binding.add' | 'binding.remove';
-  readonly vhost: string;
-  readonly source: string;
-  readonly destinationKind: 'queue' | 'exchange';
-  readonly destination: string;
-  readonly routingKey: string;
-  readonly arguments: FieldTable;
   /** For queue destinations: the connection, checked against an exclusive queue's owner (405). */
   readonly connection?: string;
 }
