@@ -10,6 +10,7 @@ import { encodeContent, encodeMethod } from '../amqp/frames.js';
 import type { BasicConsumeArgs } from '../amqp/generated.js';
 import type { Delivery, Message, QueueRef } from '../owner/api.js';
 import type { Channel } from './channel.js';
+import { asBuffer, contentHeader } from './content.js';
 import { DIRECT_REPLY_TO } from './direct-reply.js';
 
 interface ConsumerState {
@@ -155,7 +156,7 @@ export class Consumers {
     ch.send(encodeContent(ch.id, 'basic.get-ok', {
       deliveryTag: tag, redelivered: d.redelivered, exchange: d.message.exchange,
       routingKey: d.message.routingKey, messageCount: got.messageCount,
-    }, headerOf(d.message), asBuffer(d.message.body), ch.conn.frameMaxBytes));
+    }, contentHeader(d.message), asBuffer(d.message.body), ch.conn.frameMaxBytes));
   }
 
   // ---- deliveries ------------------------------------------------------------------------------
@@ -186,7 +187,7 @@ export class Consumers {
     ch.send(encodeContent(ch.id, 'basic.deliver', {
       consumerTag: c.tag, deliveryTag: tag, redelivered: d.redelivered,
       exchange: d.message.exchange, routingKey: d.message.routingKey,
-    }, headerOf(d.message), asBuffer(d.message.body), ch.conn.frameMaxBytes));
+    }, contentHeader(d.message), asBuffer(d.message.body), ch.conn.frameMaxBytes));
   }
 
   private releaseHeld(): void {
@@ -319,12 +320,4 @@ function consumerPriority(v: unknown): number {
     throw new AmqpError(ReplyCode.PreconditionFailed, `invalid arg 'x-priority' for consumer: expected an integer`, 60, 20);
   }
   return v;
-}
-
-function headerOf(m: Message): Buffer | Message['properties'] {
-  return m.header ? asBuffer(m.header) : m.properties;
-}
-
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }

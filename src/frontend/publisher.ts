@@ -12,6 +12,7 @@ import type { FieldTable } from '../amqp/table.js';
 import type { EnqueueOutcome, Message } from '../owner/api.js';
 import { parseExpirationMs } from '../queue/args.js';
 import type { Channel } from './channel.js';
+import { asBuffer, contentHeader } from './content.js';
 import { DIRECT_REPLY_TO, rewriteReplyTo, routeDirectReply } from './direct-reply.js';
 
 interface Outstanding {
@@ -129,7 +130,7 @@ export class Publisher {
     ch.ctx.counters.returned++;
     ch.send(encodeContent(ch.id, 'basic.return', {
       replyCode, replyText, exchange: message.exchange, routingKey: message.routingKey,
-    }, message.header ? Buffer.from(message.header) : message.properties, Buffer.from(message.body), ch.conn.frameMaxBytes));
+    }, contentHeader(message), asBuffer(message.body), ch.conn.frameMaxBytes));
   }
 
   // ---- confirms ---------------------------------------------------------------------------------
