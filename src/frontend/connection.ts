@@ -45,8 +45,6 @@ export class Connection implements LiveConnection {
   private missedHeartbeatChecks = 0;
   private clientProperties: FieldTable = {};
   private readonly connectedAtMs = Date.now();
-  /** The client understands connection.blocked (capability in client-properties). */
-  private blockedCapable = false;
   private blockedSent = false;
   private hasPublished = false;
   private yielding = false;
@@ -97,7 +95,7 @@ export class Connection implements LiveConnection {
     if (this.state !== 'running') return;
     if (blocked && this.hasPublished) this.socket.pause();
     if (!blocked) this.socket.resume();
-    if (!this.blockedCapable || blocked === this.blockedSent) return;
+    if (!this.hasCapability('connection.blocked') || blocked === this.blockedSent) return;
     this.blockedSent = blocked;
     this.out.send(blocked ? encodeMethod(0, 'connection.blocked', { reason }) : encodeMethod(0, 'connection.unblocked', {}));
   }
@@ -122,6 +120,12 @@ export class Connection implements LiveConnection {
     if (this.hasPublished) return;
     this.hasPublished = true;
     if (this.ctx.blocked) this.setBlocked(true, 'low on memory');
+  }
+
+  /** Whether the client announced `name` (e.g. consumer_cancel_notify) in its client-properties capabilities. */
+  hasCapability(name: string): boolean {
+    const caps = this.clientProperties['capabilities'];
+    return typeof caps === 'object' && caps !== null && (caps as FieldTable)[name] === true;
   }
 
   private isClosed(): boolean {
@@ -265,8 +269,6 @@ export class Connection implements LiveConnection {
   private onStartOk(mechanism: string, response: Buffer, clientProperties: FieldTable): void {
     this.expect('start-ok', 'connection.start-ok');
     this.clientProperties = clientProperties;
-    const caps = clientProperties['capabilities'];
-    this.blockedCapable = typeof caps === 'object' && caps !== null && (caps as FieldTable)['connection.blocked'] === true;
     const creds = parseCredentials(mechanism, response);
     const user = creds && this.ctx.meta.authenticate(creds.user, creds.password);
     if (!user || (user.loopbackOnly && !isLoopback(this.socket.remoteAddress))) {

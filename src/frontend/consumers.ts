@@ -132,8 +132,7 @@ export class Consumers {
   private onOwnerCancel(c: ConsumerState): void {
     if (this.released || !this.byTag.has(c.tag)) return;
     this.byTag.delete(c.tag);
-    const caps = this.ch.conn.info().clientProperties['capabilities'] as Record<string, unknown> | undefined;
-    if (caps?.['consumer_cancel_notify'] === true) {
+    if (this.ch.conn.hasCapability('consumer_cancel_notify')) {
       this.ch.send(encodeMethod(this.ch.id, 'basic.cancel', { consumerTag: c.tag, nowait: true }));
     }
   }
