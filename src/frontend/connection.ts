@@ -240,6 +240,20 @@ export class Connection implements LiveConnection {
       else if (m.name === 'connection.close') this.out.send(encodeMethod(0, 'connection.close-ok', {}));
       return;
     }
+    try {
+      this.dispatchConnectionMethod(m);
+    } catch (err) {
+      // As on channels: an error not tied to a method is reported against the one being handled.
+      if (err instanceof AmqpError && err.classId === 0) {
+        const id = methodId(m.name);
+        err.classId = id.classId;
+        err.methodId = id.methodId;
+      }
+      throw err;
+    }
+  }
+
+  private dispatchConnectionMethod(m: Method): void {
     switch (m.name) {
       case 'connection.start-ok': return this.onStartOk(m.args.mechanism, m.args.response, m.args.clientProperties);
       case 'connection.tune-ok': return this.onTuneOk(m.args.channelMax, m.args.frameMax, m.args.heartbeat);

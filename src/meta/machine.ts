@@ -137,9 +137,13 @@ export class MetaMachine {
 
   /** connection.open: 530 NOT_ALLOWED unless the vhost exists and the user has permissions on it. */
   checkVhostAccess(user: string, vhost: string): void {
-    if (!this.vhosts.has(vhost) || this.permissions.get(user)?.get(vhost) === undefined) {
-      throw vhostAccessRefused(vhost, user);
-    }
+    // RabbitMQ's texts (checked against 3.10): "vhost v not found" (no quotes) for a missing vhost.
+    if (!this.vhosts.has(vhost)) throw new AmqpError(ReplyCode.NotAllowed, `vhost ${vhost} not found`);
+    if (this.permissions.get(user)?.get(vhost) === undefined) throw vhostAccessRefused(vhost, user);
+  }
+
+  hasVhost(name: string): boolean {
+    return this.vhosts.has(name);
   }
 
   /**

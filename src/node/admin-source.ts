@@ -93,12 +93,12 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     },
     listVhosts: () => m.listVhosts().map((name) => ({ name })),
     putVhost: (name): PutOutcome => {
-      const existed = m.listVhosts().includes(name);
+      const existed = m.hasVhost(name);
       m.apply({ type: 'vhost.add', name });
       return existed ? 'updated' : 'created';
     },
     deleteVhost: (name) => {
-      if (!m.listVhosts().includes(name)) throw AdminError.notFound();
+      if (!m.hasVhost(name)) throw AdminError.notFound();
       const r = m.apply({ type: 'vhost.delete', name });
       for (const q of r.deletedQueues ?? []) owner.deleteQueue({ vhost: q.vhost, name: q.name });
     },

@@ -1,7 +1,6 @@
 // The embedded broker's metadata: the metadata state machine applied in-process, seen by the
 // frontend through MetaPort. With clustering, commands go through the metadata Raft group instead
 // and this adapter is replaced by a cache that applies the committed log.
-import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import type { WarrenConfig } from '../config.js';
 import type { FieldTable } from '../amqp/table.js';
 import type { AuthUser, MetaPort } from '../frontend/ports.js';
@@ -47,10 +46,7 @@ export function createLocalMeta(config: WarrenConfig, salt: () => Uint8Array): L
       const u = machine.authenticate(user, password);
       return u && authUser(u);
     },
-    openVhost: (user, vhost) => {
-      if (!machine.listVhosts().includes(vhost)) throw new AmqpError(ReplyCode.NotAllowed, `vhost ${vhost} not found`, 10, 40);
-      machine.checkVhostAccess(user.name, vhost);
-    },
+    openVhost: (user, vhost) => machine.checkVhostAccess(user.name, vhost),
     checkAccess: (user, vhost, access, kind, name) => machine.checkPermission(user.name, vhost, access, kind, name),
     declareExchange: (d) => {
       machine.apply({

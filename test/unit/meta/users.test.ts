@@ -64,7 +64,7 @@ describe('vhost access', () => {
   test('530 without permissions on the vhost, or for a missing vhost', () => {
     const m = withBob();
     throwsAmqp(() => m.checkVhostAccess('bob', '/'), 530, "NOT_ALLOWED - access to vhost '/' refused for user 'bob'");
-    throwsAmqp(() => m.checkVhostAccess('guest', '/v'), 530, "NOT_ALLOWED - access to vhost '/v' refused for user 'guest'");
+    throwsAmqp(() => m.checkVhostAccess('guest', '/v'), 530, 'NOT_ALLOWED - vhost /v not found');
     m.apply({ type: 'vhost.add', name: '/v' });
     m.apply({ type: 'permissions.set', user: 'bob', vhost: '/v', configure: '', write: '', read: '' });
     m.checkVhostAccess('bob', '/v');
