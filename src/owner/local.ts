@@ -183,6 +183,9 @@ export class LocalOwner implements OwnerClient {
   // ---- applying commands and carrying out effects ---------------------------------------------
 
   private run(h: Hosted, cmd: QueueCommand): unknown {
+    // One effects array is reused on the hot path. Performing effects can re-enter run() (a
+    // dead-lettered message enqueued into another queue); the shared array is then non-empty,
+    // so the nested call takes a fresh one.
     const effects = this.effects.length === 0 ? this.effects : [];
     const { reply } = h.machine.apply(cmd, effects);
     if (effects.length > 0) this.perform(h, effects);
