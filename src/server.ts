@@ -31,6 +31,7 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
   const owner = new LocalOwner({
     route: (vhost, exchange, routingKey, message) => meta.routeDeadLetter(vhost, exchange, routingKey, message),
     onQueueExpired: (q) => meta.port.deleteQueue(q.vhost, q.name),
+    onEffectError: (err, effect) => log.error({ err, effect }, 'queue effect failed'),
   });
   const ctx: FrontendContext = {
     config, meta: meta.port, owner, log, counters: newCounters(), connections: new Set(),

@@ -66,4 +66,26 @@ export class AmqpError extends Error {
   get hard(): boolean {
     return isHardError(this.replyCode);
   }
+
+  /**
+   * The arguments of the channel.close / connection.close this error becomes. reply-text is a
+   * shortstr: like RabbitMQ (rabbit_binary_generator), a text over 255 bytes is cut to 252 bytes
+   * plus "...", here at a UTF-8 character boundary so the cut never yields an invalid sequence.
+   */
+  closeArgs(): { replyCode: number; replyText: string; classId: number; methodId: number } {
+    return { replyCode: this.replyCode, replyText: shortText(this.replyText), classId: this.classId, methodId: this.methodId };
+  }
+}
+
+/** Largest shortstr, and the length RabbitMQ cuts longer reply texts to before appending "...". */
+const SHORTSTR_MAX_BYTES = 255;
+const TRUNCATED_BYTES = 252;
+
+/** `text` if it fits a shortstr, else its first ≤ 252 bytes (whole characters) + "...". */
+export function shortText(text: string): string {
+  if (Buffer.byteLength(text) <= SHORTSTR_MAX_BYTES) return text;
+  const bytes = Buffer.from(text);
+  let end = TRUNCATED_BYTES;
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--; // back to a character start
+  return bytes.subarray(0, end).toString('utf8') + '...';
 }

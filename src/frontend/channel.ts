@@ -77,11 +77,14 @@ export class Channel {
 
   private onHeader(classId: number, bodySize: number, properties: BasicProperties, raw: Buffer): void {
     const p = this.pending;
-    if (p === undefined || p.properties !== undefined) {
+    if (p === undefined) {
       throw new AmqpError(ReplyCode.UnexpectedFrame, 'expected method frame, got non method frame instead');
     }
+    if (p.properties !== undefined) {
+      throw new AmqpError(ReplyCode.UnexpectedFrame, 'expected content body, got non content body frame instead', 60, 40);
+    }
     if (classId !== 60) {
-      throw new AmqpError(ReplyCode.UnexpectedFrame, `expected content header for class 60, got one for class ${classId} instead`);
+      throw new AmqpError(ReplyCode.UnexpectedFrame, `expected content header for class 60, got one for class ${classId} instead`, 60, 40);
     }
     const max = this.ctx.config.maxMessageBytes;
     if (bodySize > max) {
@@ -96,14 +99,15 @@ export class Channel {
 
   private onBody(payload: Buffer): void {
     const p = this.pending;
-    if (p === undefined || p.properties === undefined) {
-      throw new AmqpError(ReplyCode.UnexpectedFrame,
-        p === undefined ? 'expected method frame, got non method frame instead'
-          : 'expected content header for class 60, got non content header frame instead');
+    // Errors in the middle of a content are reported against the method it belongs to
+    // (basic.publish, 60/40), as rabbit_command_assembler does; without one, against none (0/0).
+    if (p === undefined) throw new AmqpError(ReplyCode.UnexpectedFrame, 'expected method frame, got non method frame instead');
+    if (p.properties === undefined) {
+      throw new AmqpError(ReplyCode.UnexpectedFrame, 'expected content header for class 60, got non content header frame instead', 60, 40);
     }
     p.received += payload.length;
     if (p.received > p.bodySize) {
-      throw new AmqpError(ReplyCode.FrameError, `body larger than the ${p.bodySize} bytes announced in the content header`);
+      throw new AmqpError(ReplyCode.FrameError, `body larger than the ${p.bodySize} bytes announced in the content header`, 60, 40);
     }
     p.chunks.push(payload);
     if (p.received === p.bodySize) this.completeContent(p);
@@ -120,9 +124,11 @@ export class Channel {
 
   private onMethod(m: Method): void {
     if (this.pending !== undefined) {
-      const part = this.pending.properties === undefined ? 'header' : 'body';
+      const text = this.pending.properties === undefined
+        ? 'expected content header for class 60, got non content header frame instead'
+        : 'expected content body, got non content body frame instead';
       this.pending = undefined;
-      throw new AmqpError(ReplyCode.UnexpectedFrame, `expected content ${part} for class 60, got non content ${part} frame instead`);
+      throw new AmqpError(ReplyCode.UnexpectedFrame, text, 60, 40);
     }
     switch (m.name) {
       case 'basic.publish':

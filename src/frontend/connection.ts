@@ -18,8 +18,16 @@ import { serverProperties } from './server-properties.js';
 
 type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' | 'closed';
 
+/** Our states by the names rabbit_reader gives them in error texts. */
+const RABBIT_STATE: Readonly<Record<State, string>> = {
+  header: 'pre_init', 'start-ok': 'starting', 'tune-ok': 'tuning', open: 'opening', running: 'running',
+  closing: 'closing', closed: 'closed',
+};
+
 /** How long we wait for close-ok after sending connection.close before dropping the socket. */
 const CLOSE_OK_TIMEOUT_MS = 3000;
+/** After answering a client's connection.close, how long we wait for it to end the socket. */
+const CLOSE_LINGER_MS = 5000;
 /** A client has this long to complete the handshake (RabbitMQ's handshake_timeout is 10 s). */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -128,6 +136,17 @@ export class Connection implements LiveConnection {
     return typeof caps === 'object' && caps !== null && (caps as FieldTable)[name] === true;
   }
 
+  /** The client's address and port, as logged. */
+  get peer(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`;
+  }
+
+  /** The client-provided connection name (client-properties connection_name), if any. */
+  get clientName(): string | undefined {
+    const n = this.clientProperties['connection_name'];
+    return typeof n === 'string' ? n : undefined;
+  }
+
   private isClosed(): boolean {
     return this.state === 'closed';
   }
@@ -198,10 +217,11 @@ export class Connection implements LiveConnection {
       throw new AmqpError(ReplyCode.ChannelError, `unexpected frame on channel ${frame.channel} before connection.open`);
     }
     if (this.closingChannels.has(frame.channel)) {
-      if (frame.type === 1 && (frame.method.name === 'channel.close-ok' || frame.method.name === 'channel.close')) {
-        this.closingChannels.delete(frame.channel);
-        if (frame.method.name === 'channel.close') this.out.send(encodeMethod(frame.channel, 'channel.close-ok', {}));
-      }
+      // We sent channel.close and wait for close-ok; everything else on the channel is dropped. A
+      // client close crossing ours (it had not read ours yet) is answered, and the channel still
+      // waits for the close-ok the client owes for our close (RabbitMQ's channel 'closing' state).
+      if (frame.type === 1 && frame.method.name === 'channel.close-ok') this.closingChannels.delete(frame.channel);
+      else if (frame.type === 1 && frame.method.name === 'channel.close') this.out.send(encodeMethod(frame.channel, 'channel.close-ok', {}));
       return;
     }
     const channel = this.channels.get(frame.channel);
@@ -260,7 +280,7 @@ export class Connection implements LiveConnection {
       case 'connection.open': return this.onOpen(m.args.virtualHost);
       case 'connection.close':
         this.out.send(encodeMethod(0, 'connection.close-ok', {}));
-        this.finish();
+        this.finish('client');
         return;
       case 'connection.update-secret':
         this.expect('running', m.name);
@@ -268,7 +288,8 @@ export class Connection implements LiveConnection {
         return;
       default: {
         const id = methodId(m.name);
-        throw new AmqpError(ReplyCode.ChannelError, `unexpected method on channel 0: ${m.name}`, id.classId, id.methodId);
+        throw new AmqpError(ReplyCode.ChannelError, `unexpected method in connection state ${RABBIT_STATE[this.state]}`,
+          id.classId, id.methodId);
       }
     }
   }
@@ -285,8 +306,12 @@ export class Connection implements LiveConnection {
     this.clientProperties = clientProperties;
     const creds = parseCredentials(mechanism, response);
     const user = creds && this.ctx.meta.authenticate(creds.user, creds.password);
-    if (!user || (user.loopbackOnly && !isLoopback(this.socket.remoteAddress))) {
-      this.ctx.log.warn({ conn: this.id, user: creds?.user, mechanism }, 'login refused');
+    const fromLoopback = isLoopback(this.socket.remoteAddress);
+    if (!user || (user.loopbackOnly && !fromLoopback)) {
+      const reason = creds === undefined ? 'malformed credentials'
+        : user === undefined ? (this.ctx.meta.userExists(creds.user) ? 'bad password' : 'unknown user')
+          : 'user may only connect via localhost (loopback_users)';
+      this.ctx.log.warn({ conn: this.id, peer: this.peer, user: creds?.user, mechanism, reason }, 'login refused');
       throw loginRefused(mechanism);
     }
     this.user = user;
@@ -317,7 +342,15 @@ export class Connection implements LiveConnection {
 
   private onOpen(vhost: string): void {
     this.expect('open', 'connection.open');
-    this.ctx.meta.openVhost(this.user as AuthUser, vhost);
+    const user = this.user as AuthUser;
+    try {
+      this.ctx.meta.openVhost(user, vhost);
+    } catch (err) {
+      const reason = err instanceof AmqpError ? err.replyText : String(err);
+      this.ctx.log.warn({ conn: this.id, peer: this.peer, user: user.name, vhost, reason }, 'vhost access refused');
+      throw err;
+    }
+    this.ctx.log.info({ conn: this.id, peer: this.peer, user: user.name, vhost, name: this.clientName }, 'connection accepted');
     this.vhost = vhost;
     this.state = 'running';
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
@@ -354,11 +387,13 @@ export class Connection implements LiveConnection {
 
   /** Channel-level (soft) error: channel.close, then wait for close-ok. Called by Channel. */
   closeChannel(channel: Channel, err: AmqpError): void {
+    this.ctx.log.warn({
+      conn: this.id, channel: channel.id, user: this.user?.name, vhost: this.vhost, code: err.replyCode, text: err.replyText,
+      classId: err.classId, methodId: err.methodId,
+    }, 'channel error');
     this.releaseChannel(channel);
     this.closingChannels.add(channel.id);
-    this.out.send(encodeMethod(channel.id, 'channel.close', {
-      replyCode: err.replyCode, replyText: err.replyText, classId: err.classId, methodId: err.methodId,
-    }));
+    this.out.send(encodeMethod(channel.id, 'channel.close', err.closeArgs()));
   }
 
   /** Client closed a channel (channel.close → close-ok). */
@@ -386,26 +421,35 @@ export class Connection implements LiveConnection {
 
   private closeWith(err: AmqpError): void {
     if (this.state === 'closing' || this.state === 'closed') return;
-    this.ctx.log.info({ conn: this.id, code: err.replyCode, text: err.replyText }, 'closing connection');
+    this.ctx.log.warn({
+      conn: this.id, peer: this.peer, user: this.user?.name, vhost: this.vhost, code: err.replyCode, text: err.replyText,
+      classId: err.classId, methodId: err.methodId,
+    }, 'connection error');
     if (this.state === 'header') {
       this.abort(err.replyText);
       return;
     }
-    this.out.send(encodeMethod(0, 'connection.close', {
-      replyCode: err.replyCode, replyText: err.replyText, classId: err.classId, methodId: err.methodId,
-    }));
+    this.out.send(encodeMethod(0, 'connection.close', err.closeArgs()));
     this.state = 'closing';
     this.releaseAllChannels();
     setTimeout(() => this.abort('close-ok timeout'), CLOSE_OK_TIMEOUT_MS).unref();
   }
 
   /** Orderly end after close / close-ok: flush what is queued, then end the socket. */
-  private finish(): void {
+  /**
+   * Orderly end of the handshake. When we sent connection.close and the client answered close-ok,
+   * we end the socket. When the client closed and we answered close-ok, the client ends the socket
+   * once it has read the close-ok, as with RabbitMQ: ending it ourselves at once lets a client see
+   * EOF race the close-ok it is waiting for (amqp091-go TestConcurrentClose). A client that never
+   * does is ended after CLOSE_LINGER_MS. Either way the close-ok is written before any end.
+   */
+  private finish(by: 'client' | 'server' = 'server'): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.releaseAllChannels();
     this.out.flush();
-    this.socket.end();
+    if (by === 'server') this.socket.end();
+    else setTimeout(() => this.socket.end(), CLOSE_LINGER_MS).unref();
   }
 
   private abort(reason: string): void {
@@ -421,6 +465,9 @@ export class Connection implements LiveConnection {
   }
 
   private onSocketClosed(): void {
+    if (this.vhost !== undefined && this.ctx.connections.has(this)) {
+      this.ctx.log.info({ conn: this.id, peer: this.peer, user: this.user?.name, vhost: this.vhost, name: this.clientName }, 'connection closed');
+    }
     this.state = 'closed';
     this.releaseAllChannels();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);

@@ -116,7 +116,23 @@ export class Consumers {
       return;
     }
     this.ch.ctx.owner.cancel(c.queue, c.id);
+    this.returnHeld(c);
     if (c.autoDelete) this.maybeAutoDelete(c.queue);
+  }
+
+  /**
+   * Deliveries held back for global prefetch were never sent: once the consumer is cancelled
+   * (cancel-ok, or the channel closing) its tag receives nothing more, so they go back to the queue.
+   */
+  private returnHeld(c: ConsumerState): void {
+    if (this.held.length === 0) return;
+    const ids: number[] = [];
+    this.held = this.held.filter((h) => {
+      if (h.consumer !== c) return true;
+      ids.push(h.delivery.msgId);
+      return false;
+    });
+    if (ids.length > 0) this.ch.ctx.owner.requeue(c.queue, c.id, ids);
   }
 
   /** RabbitMQ deletes an auto-delete queue when its last consumer goes away. */
@@ -132,6 +148,7 @@ export class Consumers {
   private onOwnerCancel(c: ConsumerState): void {
     if (this.released || !this.byTag.has(c.tag)) return;
     this.byTag.delete(c.tag);
+    this.held = this.held.filter((h) => h.consumer !== c); // their queue is gone
     if (this.ch.conn.hasCapability('consumer_cancel_notify')) {
       this.ch.send(encodeMethod(this.ch.id, 'basic.cancel', { consumerTag: c.tag, nowait: true }));
     }
@@ -195,7 +212,7 @@ export class Consumers {
     let i = 0;
     while (i < held.length && !this.globalFull()) {
       const h = held[i++] as Held;
-      if (this.byTag.has(h.consumer.tag) || !h.consumer.noAck) this.send(h.consumer, h.delivery);
+      if (this.byTag.get(h.consumer.tag) === h.consumer) this.send(h.consumer, h.delivery);
     }
     this.held = held.slice(i);
   }
@@ -301,15 +318,10 @@ export class Consumers {
   /** Channel closed: cancel consumers; everything unacked or held goes back to its queue. */
   release(): void {
     if (this.released) return;
-    const owner = this.ch.ctx.owner;
     for (const c of [...this.byTag.values()]) this.dropConsumer(c);
     this.released = true;
     const pending = [...this.unacked.keys()];
     this.apply(pending, 'requeue');
-    for (const h of this.held) {
-      if (!h.consumer.noAck) owner.requeue(h.consumer.queue, h.consumer.id, [h.delivery.msgId]);
-    }
-    this.held = [];
   }
 }
 

@@ -51,6 +51,8 @@ export interface QueueInfo {
 
 export interface MetaPort {
   authenticate(user: string, password: string): AuthUser | undefined;
+  /** Whether a user of that name exists (to log why a login was refused; never told to the client). */
+  userExists(user: string): boolean;
   /** connection.open: the vhost exists and the user may use it (530 NOT_ALLOWED otherwise). */
   openVhost(user: AuthUser, vhost: string): void;
   /** Throws 403 ACCESS_REFUSED when `user` lacks `access` on the resource. */

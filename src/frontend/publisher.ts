@@ -152,30 +152,39 @@ export class Publisher {
   }
 
   /**
-   * Sends the confirms completed since the last flush: nacks one by one, then a single
-   * `ack multiple` covering every completed seq below the lowest still outstanding, then
-   * individual acks for completions above it.
+   * Sends the confirms completed since the last flush in ascending sequence order, as RabbitMQ
+   * does. Consecutive acks below the lowest publish still outstanding are coalesced into one
+   * `ack multiple` (every earlier seq is then confirmed: acked before or nacked just before);
+   * acks above it go one by one, and a nack ends the run of acks before it.
    */
   private readonly flushConfirms = (): void => {
     this.flushScheduled = false;
     if (this.closed) return;
     const done = this.completed;
     this.completed = [];
+    done.sort((a, b) => Math.abs(a) - Math.abs(b));
     const lowestOutstanding = this.outstanding.size === 0 ? Infinity : (this.outstanding.keys().next().value as number);
-    let multipleUpTo = 0;
-    const singles: number[] = [];
+    const ch = this.ch;
+    let run = 0; // highest ack of the current coalescible run, 0 = none
+    let runLength = 0;
+    const endRun = (): void => {
+      if (run !== 0) ch.send(encodeMethod(ch.id, 'basic.ack', { deliveryTag: run, multiple: runLength > 1 }));
+      run = 0;
+      runLength = 0;
+    };
     for (const s of done) {
       if (s < 0) {
-        this.ch.send(encodeMethod(this.ch.id, 'basic.nack', { deliveryTag: -s, multiple: false, requeue: false }));
+        endRun();
+        ch.send(encodeMethod(ch.id, 'basic.nack', { deliveryTag: -s, multiple: false, requeue: false }));
       } else if (s < lowestOutstanding) {
-        if (s > multipleUpTo) multipleUpTo = s;
+        run = s;
+        runLength++;
       } else {
-        singles.push(s);
+        endRun();
+        ch.send(encodeMethod(ch.id, 'basic.ack', { deliveryTag: s, multiple: false }));
       }
     }
-    const ch = this.ch;
-    if (multipleUpTo > 0) ch.send(encodeMethod(ch.id, 'basic.ack', { deliveryTag: multipleUpTo, multiple: true }));
-    for (const s of singles) ch.send(encodeMethod(ch.id, 'basic.ack', { deliveryTag: s, multiple: false }));
+    endRun();
     ch.ctx.counters.confirmed += done.length;
   };
 

@@ -37,10 +37,23 @@ const longstr: Check = (v) => (typeof v === 'string' ? undefined : unacceptable(
 
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : unacceptable(v));
 
+/**
+ * A dead-letter routing key becomes the routing-key shortstr of basic.deliver / get-ok, so it
+ * must fit 255 bytes (RabbitMQ accepts longer ones and then fails to dead-letter with them).
+ */
 const dlxRoutingKey: Check = (v, a) => {
   if (typeof v !== 'string') return unacceptable(v);
+  if (Buffer.byteLength(v) > SHORTSTR_MAX_BYTES) return `{routing_key_too_long,${Buffer.byteLength(v)}}`;
   return a['x-dead-letter-exchange'] === undefined ? 'routing_key_but_no_dlx_defined' : undefined;
 };
+
+/** Exchange names are shortstrs: a longer dead-letter exchange name could never be declared. */
+const dlxName: Check = (v) => {
+  if (typeof v !== 'string') return unacceptable(v);
+  return Buffer.byteLength(v) > SHORTSTR_MAX_BYTES ? `{exchange_name_too_long,${Buffer.byteLength(v)}}` : undefined;
+};
+
+const SHORTSTR_MAX_BYTES = 255;
 
 const maxPriority: Check = (v, a) =>
   nonNegInt(v, a) ?? (Number(num(v)) > MAX_SUPPORTED_PRIORITY ? `{max_value_exceeded,${String(num(v))}}` : undefined);
@@ -68,7 +81,7 @@ const maxAge: Check = (v) => {
 const DECLARE_ARGS: ReadonlyArray<readonly [string, Check]> = [
   ['x-expires', expires],
   ['x-message-ttl', messageTtl],
-  ['x-dead-letter-exchange', longstr],
+  ['x-dead-letter-exchange', dlxName],
   ['x-dead-letter-routing-key', dlxRoutingKey],
   ['x-max-length', nonNegInt],
   ['x-max-length-bytes', nonNegInt],
@@ -79,7 +92,8 @@ const DECLARE_ARGS: ReadonlyArray<readonly [string, Check]> = [
   ['x-queue-mode', supported('queue mode', ['default', 'lazy'])],
   ['x-queue-version', queueVersion],
   ['x-single-active-consumer', bool],
-  ['x-queue-type', supported('queue type', ['classic', 'quorum', 'stream'])],
+  // Streams are not implemented: refused like an unknown type rather than silently accepted.
+  ['x-queue-type', supported('queue type', ['classic', 'quorum'])],
   ['x-quorum-initial-group-size', positiveInt],
   ['x-max-age', maxAge],
   ['x-stream-max-segment-size-bytes', nonNegInt],
@@ -103,12 +117,6 @@ const INVALID_FOR_TYPE: Readonly<Record<string, readonly string[]>> = {
   quorum: [
     'x-max-priority', 'x-queue-mode', 'x-queue-version', 'x-max-age', 'x-stream-max-segment-size-bytes',
     'x-initial-cluster-size', 'x-queue-master-locator',
-  ],
-  stream: [
-    'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length',
-    'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-max-priority', 'x-overflow', 'x-queue-mode',
-    'x-queue-version', 'x-single-active-consumer', 'x-quorum-initial-group-size', 'x-delivery-limit',
-    'x-dead-letter-strategy',
   ],
 };
 

@@ -29,10 +29,10 @@ function assertEquivalent(q: QueueRecord, c: QueueDeclareCommand, durable: boole
   assertQueueArgsEquivalent(q.name, q.vhost, q.arguments, c.arguments);
 }
 
-/** Replicated queue types (quorum, stream) refuse properties they cannot honour (rabbit_quorum_queue:declare). */
+/** Quorum queues refuse properties they cannot honour (rabbit_quorum_queue:declare). */
 function checkQueueTypeProperties(name: string, vhost: string, c: QueueDeclareCommand, durable: boolean): void {
   const type = queueTypeOf(c.arguments);
-  if (type !== 'quorum' && type !== 'stream') return;
+  if (type !== 'quorum') return;
   const invalid = c.autoDelete ? 'auto-delete' : c.exclusive ? 'exclusive-owner' : !durable ? 'non-durable' : undefined;
   if (invalid !== undefined) {
     throw new AmqpError(ReplyCode.PreconditionFailed, `invalid property '${invalid}' for ${rs('queue', name, vhost)}`);

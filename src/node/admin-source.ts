@@ -9,6 +9,7 @@ import {
 import type { FrontendContext } from '../frontend/context.js';
 import { PRODUCT, VERSION } from '../frontend/server-properties.js';
 import { hashPassword } from '../meta/users.js';
+import { queueTypeOf } from '../meta/queue-args.js';
 import type { QueueRecord } from '../meta/types.js';
 import type { LocalOwner } from '../owner/local.js';
 import type { LocalMeta } from './meta-port.js';
@@ -32,7 +33,7 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     const s = owner.stats({ vhost: q.vhost, name: q.name });
     return {
       name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.autoDelete, exclusive: q.exclusiveOwner !== undefined,
-      arguments: q.arguments, type: 'classic', state: 'running', node: 'warren@localhost',
+      arguments: q.arguments, type: queueTypeOf(q.arguments), state: 'running', node: 'warren@localhost',
       messages: (s?.messages ?? 0) + (s?.unacked ?? 0), messages_ready: s?.messages ?? 0,
       messages_unacknowledged: s?.unacked ?? 0, message_bytes: s?.bytes ?? 0, consumers: s?.consumers ?? 0,
     };

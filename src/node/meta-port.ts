@@ -46,6 +46,7 @@ export function createLocalMeta(config: WarrenConfig, salt: () => Uint8Array): L
       const u = machine.authenticate(user, password);
       return u && authUser(u);
     },
+    userExists: (user) => machine.getUser(user) !== undefined,
     openVhost: (user, vhost) => machine.checkVhostAccess(user.name, vhost),
     checkAccess: (user, vhost, access, kind, name) => machine.checkPermission(user.name, vhost, access, kind, name),
     declareExchange: (d) => {

@@ -22,6 +22,8 @@ export interface LocalOwnerOptions {
   /** x-expires fired: the queue is already gone here; remove its metadata record. */
   readonly onQueueExpired: (q: QueueRef) => void;
   readonly nowMs?: () => number;
+  /** An effect threw while being carried out (logged by the host). */
+  readonly onEffectError?: (err: unknown, effect: Effect['kind']) => void;
 }
 
 interface Hosted {
@@ -187,41 +189,60 @@ export class LocalOwner implements OwnerClient {
     // dead-lettered message enqueued into another queue); the shared array is then non-empty,
     // so the nested call takes a fresh one.
     const effects = this.effects.length === 0 ? this.effects : [];
-    const { reply } = h.machine.apply(cmd, effects);
-    if (effects.length > 0) this.perform(h, effects);
-    effects.length = 0;
-    this.schedule(h);
-    return reply;
+    try {
+      const { reply } = h.machine.apply(cmd, effects);
+      if (effects.length > 0) this.perform(h, effects);
+      return reply;
+    } finally {
+      // Even if applying threw (a bug: the machine validates before it mutates), no stale effect
+      // may stay in the shared array to be carried out again by the next command.
+      effects.length = 0;
+      this.schedule(h);
+    }
   }
 
+  /**
+   * Carries out every effect of one command. One that fails (a bug, or a sink that cannot encode)
+   * is logged and does not stop the others; a delivery that failed goes back to the queue, so no
+   * message stays checked out to a consumer that never received it.
+   */
   private perform(h: Hosted, effects: readonly Effect[]): void {
     for (const e of effects) {
-      switch (e.kind) {
-        case 'deliver': {
-          const sink = h.sinks.get(e.consumerId);
-          if (sink !== undefined) {
-            sink.deliver({ queue: h.ref.name, msgId: e.msgId, message: e.message as unknown as Message, redelivered: e.redelivered });
-          }
-          break;
-        }
-        case 'deadLetter': {
-          // Without x-dead-letter-routing-key, RabbitMQ routes by the original key and the CC keys too.
-          const keys = h.machine.args.deadLetterRoutingKey === undefined ? routingKeys(e.routingKey, e.message) : [e.routingKey];
-          this.deadLetter(h.ref.vhost, e.exchange, keys, e.message);
-          break;
-        }
-        case 'consumerCancelled': {
-          const sink = h.sinks.get(e.consumerId);
-          h.sinks.delete(e.consumerId);
-          sink?.cancelled();
-          break;
-        }
-        case 'queueExpired':
-          queueMicrotask(() => this.expire(h));
-          break;
-        case 'consumerActivated':
-          break;
+      try {
+        this.performOne(h, e);
+      } catch (err) {
+        this.opts.onEffectError?.(err, e.kind);
+        if (e.kind === 'deliver') this.requeue(h.ref, e.consumerId, [e.msgId]);
       }
+    }
+  }
+
+  private performOne(h: Hosted, e: Effect): void {
+    switch (e.kind) {
+      case 'deliver': {
+        const sink = h.sinks.get(e.consumerId);
+        if (sink !== undefined) {
+          sink.deliver({ queue: h.ref.name, msgId: e.msgId, message: e.message as unknown as Message, redelivered: e.redelivered });
+        }
+        break;
+      }
+      case 'deadLetter': {
+        // Without x-dead-letter-routing-key, RabbitMQ routes by the original key and the CC keys too.
+        const keys = h.machine.args.deadLetterRoutingKey === undefined ? routingKeys(e.routingKey, e.message) : [e.routingKey];
+        this.deadLetter(h.ref.vhost, e.exchange, keys, e.message);
+        break;
+      }
+      case 'consumerCancelled': {
+        const sink = h.sinks.get(e.consumerId);
+        h.sinks.delete(e.consumerId);
+        sink?.cancelled();
+        break;
+      }
+      case 'queueExpired':
+        queueMicrotask(() => this.expire(h));
+        break;
+      case 'consumerActivated':
+        break;
     }
   }
 

@@ -18,6 +18,7 @@ export const M = {
   channelClose: [20, 40], channelCloseOk: [20, 41],
   queueDeclare: [50, 10], queueDeclareOk: [50, 11],
   basicPublish: [60, 40], basicGet: [60, 70], basicGetOk: [60, 71], basicGetEmpty: [60, 72],
+  basicAck: [60, 80], basicNack: [60, 120], confirmSelect: [85, 10], confirmSelectOk: [85, 11],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export type TableValue = string | number | boolean | Buffer | { [k: string]: TableValue };
@@ -64,6 +65,7 @@ export class Reader {
   octet(): number { const v = this.buf.readUInt8(this.pos); this.pos += 1; return v; }
   short(): number { const v = this.buf.readUInt16BE(this.pos); this.pos += 2; return v; }
   long(): number { const v = this.buf.readUInt32BE(this.pos); this.pos += 4; return v; }
+  longlong(): bigint { const v = this.buf.readBigUInt64BE(this.pos); this.pos += 8; return v; }
   shortstr(): string { const n = this.octet(); const s = this.buf.toString('utf8', this.pos, this.pos + n); this.pos += n; return s; }
   longstr(): Buffer { const n = this.long(); const b = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return b; }
   /** Tables are returned undecoded: the raw tests only need to step over them. */

@@ -117,7 +117,11 @@ describe('queue argument validation (on creation)', () => {
     [{ 'x-max-age': '1D' }, "invalid arg 'x-max-age' for queue 'q' in vhost '/' of queue type rabbit_classic_queue"],
     [{ 'x-dead-letter-strategy': 'at-least-once' }, "invalid arg 'x-dead-letter-strategy' for queue 'q' in vhost '/' of queue type rabbit_classic_queue"],
     [{ 'x-queue-type': 'quorum', 'x-max-priority': 5 }, "invalid arg 'x-max-priority' for queue 'q' in vhost '/' of queue type rabbit_quorum_queue"],
-    [{ 'x-queue-type': 'stream', 'x-message-ttl': 5 }, "invalid arg 'x-message-ttl' for queue 'q' in vhost '/' of queue type rabbit_stream_queue"],
+    // Streams are not implemented: refused at declare rather than accepted as something else.
+    [{ 'x-queue-type': 'stream' }, `invalid arg 'x-queue-type' for queue 'q' in vhost '/': "unsupported queue type 'stream'"`],
+    // Values that later become shortstrs on the wire must fit one.
+    [{ 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'k'.repeat(256) }, "invalid arg 'x-dead-letter-routing-key' for queue 'q' in vhost '/': {routing_key_too_long,256}"],
+    [{ 'x-dead-letter-exchange': 'x'.repeat(300) }, "invalid arg 'x-dead-letter-exchange' for queue 'q' in vhost '/': {exchange_name_too_long,300}"],
     // Generic validation comes before the queue type's refusals.
     [{ 'x-delivery-limit': 3, 'x-max-priority': 300 }, "invalid arg 'x-max-priority' for queue 'q' in vhost '/': {max_value_exceeded,300}"],
     [{ 'x-single-active-consumer': 1 }, "invalid arg 'x-single-active-consumer' for queue 'q' in vhost '/': {unacceptable_type,signedint}"],
@@ -144,18 +148,17 @@ describe('queue argument validation (on creation)', () => {
     declareQ(m, 'qq', { durable: true, arguments: {
       'x-queue-type': 'quorum', 'x-delivery-limit': 3, 'x-message-ttl': 10, 'x-expires': 1000, 'x-quorum-initial-group-size': 3,
     } });
-    declareQ(m, 'st', { durable: true, arguments: { 'x-queue-type': 'stream', 'x-max-age': '7D', 'x-max-length-bytes': 1000 } });
-    assert.deepEqual(m.listQueues('/').map((q) => q.name), ['q', 'qq', 'st']);
+    assert.deepEqual(m.listQueues('/').map((q) => q.name), ['q', 'qq']);
   });
 
-  test('quorum and stream queues refuse auto-delete, exclusive and non-durable', () => {
+  test('quorum queues refuse auto-delete, exclusive and non-durable', () => {
     const m = new MetaMachine();
     const quorum = { 'x-queue-type': 'quorum' };
     throwsAmqp(() => declareQ(m, 'q', { durable: true, autoDelete: true, arguments: quorum }), 406,
       "PRECONDITION_FAILED - invalid property 'auto-delete' for queue 'q' in vhost '/'");
     throwsAmqp(() => declareQ(m, 'q', { durable: true, exclusive: true, arguments: quorum }), 406,
       "PRECONDITION_FAILED - invalid property 'exclusive-owner' for queue 'q' in vhost '/'");
-    throwsAmqp(() => declareQ(m, 'q', { arguments: { 'x-queue-type': 'stream' } }), 406,
+    throwsAmqp(() => declareQ(m, 'q', { arguments: quorum }), 406,
       "PRECONDITION_FAILED - invalid property 'non-durable' for queue 'q' in vhost '/'");
   });
 });
