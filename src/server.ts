@@ -30,7 +30,9 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
   const meta = createLocalMeta(config, () => randomBytes(4));
   const owner = new LocalOwner({
     route: (vhost, exchange, routingKey, message) => meta.routeDeadLetter(vhost, exchange, routingKey, message),
-    onQueueExpired: (q) => meta.port.deleteQueue(q.vhost, q.name),
+    onQueueDeleted: (q) => {
+      meta.port.deleteQueue(q.vhost, q.name).catch((err: unknown) => log.error({ err, queue: q.name }, 'queue record removal failed'));
+    },
     onEffectError: (err, effect) => log.error({ err, effect }, 'queue effect failed'),
   });
   const ctx: FrontendContext = {

@@ -1,12 +1,15 @@
 // exchange.* and queue.* methods: permission checks in RabbitMQ's order, then the metadata
-// command, then (for queues) the owner. Replies are sent only once both have taken effect, so a
-// publish right after a queue.bind on the same channel is routed by it.
+// command, then (for queues) the owner. Replies are sent only once both have taken effect, and the
+// channel handles nothing after the method until then, so a publish right after a queue.bind on
+// the same channel is routed by it.
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { encodeMethod } from '../amqp/frames.js';
 import { methodId, type ArgsOf, type Method } from '../amqp/generated.js';
 import type { Channel } from './channel.js';
+import { deleteQueue } from './queues.js';
 
-export function dispatch(ch: Channel, m: Method): void {
+/** Handles one exchange.* / queue.* method; the channel answers nothing else until it settles. */
+export function dispatch(ch: Channel, m: Method): Promise<void> {
   switch (m.name) {
     case 'exchange.declare': return exchangeDeclare(ch, m.args);
     case 'exchange.delete': return exchangeDelete(ch, m.args);
@@ -28,7 +31,7 @@ function reply(ch: Channel, nowait: boolean, frame: () => Buffer): void {
   if (!nowait) ch.send(frame());
 }
 
-function exchangeDeclare(ch: Channel, a: ArgsOf<'exchange.declare'>): void {
+async function exchangeDeclare(ch: Channel, a: ArgsOf<'exchange.declare'>): Promise<void> {
   if (!a.passive) {
     ch.checkAccess('configure', 'exchange', a.exchange);
     const ae = a.arguments['alternate-exchange'];
@@ -37,39 +40,39 @@ function exchangeDeclare(ch: Channel, a: ArgsOf<'exchange.declare'>): void {
       ch.checkAccess('read', 'exchange', a.exchange);
     }
   }
-  ch.ctx.meta.declareExchange({
+  await ch.ctx.meta.declareExchange({
     vhost: ch.vhost, name: a.exchange, type: a.type, passive: a.passive, durable: a.durable,
     autoDelete: a.autoDelete, internal: a.internal, arguments: a.arguments,
   });
   reply(ch, a.nowait, () => encodeMethod(ch.id, 'exchange.declare-ok', {}));
 }
 
-function exchangeDelete(ch: Channel, a: ArgsOf<'exchange.delete'>): void {
+async function exchangeDelete(ch: Channel, a: ArgsOf<'exchange.delete'>): Promise<void> {
   ch.checkAccess('configure', 'exchange', a.exchange);
-  ch.ctx.meta.deleteExchange(ch.vhost, a.exchange, a.ifUnused);
+  await ch.ctx.meta.deleteExchange(ch.vhost, a.exchange, a.ifUnused);
   reply(ch, a.nowait, () => encodeMethod(ch.id, 'exchange.delete-ok', {}));
 }
 
-function exchangeBind(ch: Channel, a: ArgsOf<'exchange.bind'>, bind: boolean): void {
+async function exchangeBind(ch: Channel, a: ArgsOf<'exchange.bind'>, bind: boolean): Promise<void> {
   ch.checkAccess('write', 'exchange', a.destination);
   ch.checkAccess('read', 'exchange', a.source);
   const meta = ch.ctx.meta;
   if (bind) {
-    meta.bindExchange(ch.vhost, a.destination, a.source, a.routingKey, a.arguments);
+    await meta.bindExchange(ch.vhost, a.destination, a.source, a.routingKey, a.arguments);
     reply(ch, a.nowait, () => encodeMethod(ch.id, 'exchange.bind-ok', {}));
   } else {
-    meta.unbindExchange(ch.vhost, a.destination, a.source, a.routingKey, a.arguments);
+    await meta.unbindExchange(ch.vhost, a.destination, a.source, a.routingKey, a.arguments);
     reply(ch, a.nowait, () => encodeMethod(ch.id, 'exchange.unbind-ok', {}));
   }
 }
 
-function queueDeclare(ch: Channel, a: ArgsOf<'queue.declare'>): void {
+async function queueDeclare(ch: Channel, a: ArgsOf<'queue.declare'>): Promise<void> {
   const serverNamed = a.queue === '' && !a.passive;
   const suffix = serverNamed ? ch.ctx.randomId() : undefined;
   const name = suffix !== undefined ? `amq.gen-${suffix}` : ch.resolveQueue(a.queue);
   if (!a.passive) ch.checkAccess('configure', 'queue', name);
   const { meta, owner } = ch.ctx;
-  const { queue } = meta.declareQueue({
+  const { queue } = await meta.declareQueue({
     vhost: ch.vhost, name: serverNamed ? '' : name, ...(suffix !== undefined ? { nameSuffix: suffix } : {}), passive: a.passive, durable: a.durable, exclusive: a.exclusive,
     autoDelete: a.autoDelete, arguments: a.arguments, connectionId: ch.conn.id,
   });
@@ -77,44 +80,40 @@ function queueDeclare(ch: Channel, a: ArgsOf<'queue.declare'>): void {
     throw new AmqpError(ReplyCode.ResourceLocked,
       `cannot obtain exclusive access to locked queue '${name}' in vhost '${ch.vhost}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`);
   }
-  const ref = { vhost: ch.vhost, name };
-  owner.ensureQueue(ref, queue.arguments);
+  const counts = await owner.declareQueue({ vhost: ch.vhost, name }, { arguments: queue.arguments, autoDelete: queue.autoDelete });
   ch.lastQueue = name;
-  const stats = owner.stats(ref);
   reply(ch, a.nowait, () => encodeMethod(ch.id, 'queue.declare-ok', {
-    queue: name, messageCount: stats?.messages ?? 0, consumerCount: stats?.consumers ?? 0,
+    queue: name, messageCount: counts.messages, consumerCount: counts.consumers,
   }));
 }
 
-function queueBind(ch: Channel, a: ArgsOf<'queue.bind'> | ArgsOf<'queue.unbind'>, bind: boolean): void {
+async function queueBind(ch: Channel, a: ArgsOf<'queue.bind'> | ArgsOf<'queue.unbind'>, bind: boolean): Promise<void> {
   const queue = ch.resolveQueue(a.queue);
   ch.checkAccess('write', 'queue', queue);
   ch.checkAccess('read', 'exchange', a.exchange);
   const meta = ch.ctx.meta;
   if (bind) {
-    meta.bindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments, ch.conn.id);
+    await meta.bindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments, ch.conn.id);
     reply(ch, 'nowait' in a && a.nowait, () => encodeMethod(ch.id, 'queue.bind-ok', {}));
   } else {
-    meta.unbindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments, ch.conn.id);
+    await meta.unbindQueue(ch.vhost, queue, a.exchange, a.routingKey, a.arguments, ch.conn.id);
     ch.send(encodeMethod(ch.id, 'queue.unbind-ok', {}));
   }
 }
 
-function queuePurge(ch: Channel, a: ArgsOf<'queue.purge'>): void {
+async function queuePurge(ch: Channel, a: ArgsOf<'queue.purge'>): Promise<void> {
   const name = ch.resolveQueue(a.queue);
   ch.checkAccess('read', 'queue', name);
   ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
-  const count = ch.ctx.owner.purge({ vhost: ch.vhost, name });
+  const count = await ch.ctx.owner.purge({ vhost: ch.vhost, name });
   reply(ch, a.nowait, () => encodeMethod(ch.id, 'queue.purge-ok', { messageCount: count }));
 }
 
-function queueDelete(ch: Channel, a: ArgsOf<'queue.delete'>): void {
+async function queueDelete(ch: Channel, a: ArgsOf<'queue.delete'>): Promise<void> {
   const name = ch.resolveQueue(a.queue);
   ch.checkAccess('configure', 'queue', name);
-  const { meta, owner } = ch.ctx;
-  let info;
   try {
-    info = meta.useQueue(ch.vhost, name, ch.conn.id);
+    ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
   } catch (err) {
     // RabbitMQ answers delete-ok for a queue that does not exist (idempotent delete).
     if (err instanceof AmqpError && err.replyCode === ReplyCode.NotFound) {
@@ -123,15 +122,6 @@ function queueDelete(ch: Channel, a: ArgsOf<'queue.delete'>): void {
     }
     throw err;
   }
-  const ref = { vhost: ch.vhost, name: info.name };
-  const stats = owner.stats(ref);
-  if (a.ifUnused && stats !== undefined && stats.consumers > 0) {
-    throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${name}' in vhost '${ch.vhost}' in use`);
-  }
-  if (a.ifEmpty && stats !== undefined && stats.messages > 0) {
-    throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${name}' in vhost '${ch.vhost}' not empty`);
-  }
-  const count = owner.deleteQueue(ref);
-  meta.deleteQueue(ch.vhost, name);
+  const count = await deleteQueue(ch.ctx, { vhost: ch.vhost, name }, { ifUnused: a.ifUnused, ifEmpty: a.ifEmpty });
   reply(ch, a.nowait, () => encodeMethod(ch.id, 'queue.delete-ok', { messageCount: count }));
 }

@@ -19,8 +19,19 @@ interface PendingContent {
   chunks: Buffer[];
 }
 
+/** A channel waiting for an owner stops the connection's reading at this many queued frames... */
+const BACKLOG_PAUSE_FRAMES = 2000;
+/** ...and lets it read again once the backlog is down to this many. */
+const BACKLOG_RESUME_FRAMES = 500;
+
 export class Channel {
   private pending: PendingContent | undefined;
+  /** A method of this channel is waiting for an owner or the metadata; frames wait in `backlog`. */
+  private waiting = false;
+  private backlog: Frame[] = [];
+  /** The connection's reading is held for this channel's backlog. */
+  private holding = false;
+  private released = false;
   /** queue.declare's last name, used when a later method names the queue '' (AMQP's "current queue"). */
   lastQueue: string | undefined;
   readonly publisher: Publisher;
@@ -48,14 +59,63 @@ export class Channel {
     this.conn.out.send(frame);
   }
 
+  /**
+   * Frames are handled strictly in arrival order, as RabbitMQ's channel process handles its
+   * mailbox: while a method waits for an owner or the metadata (declare, bind, get, consume,
+   * tx.commit, ...), later frames of this channel wait in `backlog`, so every answer goes out in
+   * order and a method sees the effects of every method before it. Publishes and acks complete
+   * at once and never hold the channel.
+   */
   onFrame(frame: Frame): void {
+    if (this.waiting) {
+      this.backlog.push(frame);
+      if (!this.holding && this.backlog.length >= BACKLOG_PAUSE_FRAMES) this.hold(true);
+      return;
+    }
+    this.handle(frame);
+  }
+
+  private handle(frame: Frame): void {
+    const method = frame.type === 1 ? frame.method : undefined;
     try {
-      if (frame.type === 1) this.onMethod(frame.method);
+      let pending: Promise<void> | void = undefined;
+      if (frame.type === 1) pending = this.onMethod(frame.method);
       else if (frame.type === 2) this.onHeader(frame.classId, frame.bodySize, frame.properties, frame.raw);
       else if (frame.type === 3) this.onBody(frame.payload);
+      if (pending !== undefined) this.wait(pending, method);
     } catch (err) {
-      this.onError(err, frame.type === 1 ? frame.method : undefined);
+      this.onError(err, method);
     }
+  }
+
+  /** Holds the channel until `pending` settles, then carries on with the backlog. */
+  private wait(pending: Promise<void>, method: Method | undefined): void {
+    this.waiting = true;
+    pending.then(() => this.resume(), (err: unknown) => {
+      if (this.released) return;
+      try {
+        this.onError(err, method);
+      } catch (hard) {
+        this.conn.fail(hard);
+        return;
+      }
+      this.resume();
+    });
+  }
+
+  private resume(): void {
+    this.waiting = false;
+    if (this.released) return;
+    while (this.backlog.length > 0 && !this.waiting && !this.released) {
+      const frame = this.backlog.shift() as Frame;
+      if (this.holding && this.backlog.length <= BACKLOG_RESUME_FRAMES) this.hold(false);
+      this.handle(frame);
+    }
+  }
+
+  private hold(on: boolean): void {
+    this.holding = on;
+    this.conn.holdReading(on);
   }
 
   /** Soft errors close this channel; hard ones (and bugs) propagate to the connection. */
@@ -122,7 +182,7 @@ export class Channel {
 
   // ---- methods --------------------------------------------------------------------------------
 
-  private onMethod(m: Method): void {
+  private onMethod(m: Method): Promise<void> | void {
     if (this.pending !== undefined) {
       const text = this.pending.properties === undefined
         ? 'expected content header for class 60, got non content header frame instead'
@@ -189,8 +249,18 @@ export class Channel {
     this.consumers.onWritable();
   }
 
+  /** Frames still waiting behind the method in progress (handed to the connection when the channel fails). */
+  takeBacklog(): Frame[] {
+    const b = this.backlog;
+    this.backlog = [];
+    return b;
+  }
+
   /** The channel is gone (closed either way, or the connection died): give everything back. */
   release(): void {
+    if (this.holding) this.hold(false);
+    this.released = true;
+    this.backlog = [];
     this.pending = undefined;
     this.consumers.release();
     this.publisher.release();

@@ -13,6 +13,7 @@ import { MECHANISMS, loginRefused, parseCredentials } from './auth.js';
 import { Channel } from './channel.js';
 import type { ConnectionInfo, FrontendContext, LiveConnection } from './context.js';
 import { Output } from './output.js';
+import { deleteQueue } from './queues.js';
 import type { AuthUser } from './ports.js';
 import { serverProperties } from './server-properties.js';
 
@@ -56,6 +57,7 @@ export class Connection implements LiveConnection {
   private blockedSent = false;
   private hasPublished = false;
   private yielding = false;
+  private readHolds = 0;
 
   constructor(
     readonly socket: Socket,
@@ -101,8 +103,7 @@ export class Connection implements LiveConnection {
    */
   setBlocked(blocked: boolean, reason: string): void {
     if (this.state !== 'running') return;
-    if (blocked && this.hasPublished) this.socket.pause();
-    if (!blocked) this.socket.resume();
+    this.updateReading();
     if (!this.hasCapability('connection.blocked') || blocked === this.blockedSent) return;
     this.blockedSent = blocked;
     this.out.send(blocked ? encodeMethod(0, 'connection.blocked', { reason }) : encodeMethod(0, 'connection.unblocked', {}));
@@ -116,11 +117,28 @@ export class Connection implements LiveConnection {
   yieldReading(): void {
     if (this.yielding || this.state !== 'running') return;
     this.yielding = true;
-    this.socket.pause();
+    this.updateReading();
     setImmediate(() => {
       this.yielding = false;
-      if (!(this.ctx.blocked && this.hasPublished) && !this.isClosed()) this.socket.resume();
+      this.updateReading();
     });
+  }
+
+  /** A channel's backlog of frames waiting for an owner is long: stop (true) or resume (false) reading. */
+  holdReading(on: boolean): void {
+    this.readHolds += on ? 1 : -1;
+    this.updateReading();
+  }
+
+  /**
+   * The one place the socket is paused or resumed: paused while the memory alarm blocks a
+   * publishing connection, for a flow yield, or while a channel's backlog is held.
+   */
+  private updateReading(): void {
+    if (this.isClosed()) return;
+    const pause = (this.ctx.blocked && this.hasPublished) || this.yielding || this.readHolds > 0;
+    if (pause && !this.socket.isPaused()) this.socket.pause();
+    else if (!pause && this.socket.isPaused()) this.socket.resume();
   }
 
   /** Called by channels on each publish; a publishing connection is paused at once while the alarm is on. */
@@ -217,11 +235,7 @@ export class Connection implements LiveConnection {
       throw new AmqpError(ReplyCode.ChannelError, `unexpected frame on channel ${frame.channel} before connection.open`);
     }
     if (this.closingChannels.has(frame.channel)) {
-      // We sent channel.close and wait for close-ok; everything else on the channel is dropped. A
-      // client close crossing ours (it had not read ours yet) is answered, and the channel still
-      // waits for the close-ok the client owes for our close (RabbitMQ's channel 'closing' state).
-      if (frame.type === 1 && frame.method.name === 'channel.close-ok') this.closingChannels.delete(frame.channel);
-      else if (frame.type === 1 && frame.method.name === 'channel.close') this.out.send(encodeMethod(frame.channel, 'channel.close-ok', {}));
+      this.onClosingChannelFrame(frame);
       return;
     }
     const channel = this.channels.get(frame.channel);
@@ -230,6 +244,17 @@ export class Connection implements LiveConnection {
       return;
     }
     channel.onFrame(frame);
+  }
+
+  /**
+   * We sent channel.close and wait for close-ok; everything else on the channel is dropped. A
+   * client close crossing ours (it had not read ours yet) is answered, and the channel still waits
+   * for the close-ok the client owes for our close (RabbitMQ's channel 'closing' state).
+   */
+  private onClosingChannelFrame(frame: Frame): void {
+    if (frame.type !== 1) return;
+    if (frame.method.name === 'channel.close-ok') this.closingChannels.delete(frame.channel);
+    else if (frame.method.name === 'channel.close') this.out.send(encodeMethod(frame.channel, 'channel.close-ok', {}));
   }
 
   private openChannel(frame: Frame): void {
@@ -391,9 +416,12 @@ export class Connection implements LiveConnection {
       conn: this.id, channel: channel.id, user: this.user?.name, vhost: this.vhost, code: err.replyCode, text: err.replyText,
       classId: err.classId, methodId: err.methodId,
     }, 'channel error');
+    // Frames the channel queued behind the failed method arrived after it: they meet the closing state.
+    const queued = channel.takeBacklog();
     this.releaseChannel(channel);
     this.closingChannels.add(channel.id);
     this.out.send(encodeMethod(channel.id, 'channel.close', err.closeArgs()));
+    for (const f of queued) if (this.closingChannels.has(channel.id)) this.onClosingChannelFrame(f);
   }
 
   /** Client closed a channel (channel.close → close-ok). */
@@ -480,12 +508,9 @@ export class Connection implements LiveConnection {
 
   private deleteExclusiveQueues(): void {
     for (const q of this.ctx.meta.exclusiveQueues(this.id)) {
-      try {
-        this.ctx.owner.deleteQueue({ vhost: q.vhost, name: q.name });
-        this.ctx.meta.deleteQueue(q.vhost, q.name);
-      } catch (err) {
+      deleteQueue(this.ctx, { vhost: q.vhost, name: q.name }).catch((err: unknown) => {
         this.ctx.log.warn({ conn: this.id, queue: q.name, err }, 'failed to delete exclusive queue');
-      }
+      });
     }
   }
 

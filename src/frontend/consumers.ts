@@ -8,7 +8,7 @@
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { encodeContent, encodeMethod } from '../amqp/frames.js';
 import type { BasicConsumeArgs } from '../amqp/generated.js';
-import type { Delivery, Message, QueueRef } from '../owner/api.js';
+import type { Delivery, Message, QueueRef, Settlement } from '../owner/api.js';
 import type { Channel } from './channel.js';
 import { asBuffer, contentHeader } from './content.js';
 import { DIRECT_REPLY_TO } from './direct-reply.js';
@@ -18,7 +18,9 @@ interface ConsumerState {
   readonly id: string;
   readonly queue: QueueRef;
   readonly noAck: boolean;
-  readonly autoDelete: boolean;
+  /** consume-ok sent: deliveries go out. Before it, the owner's deliveries wait in `early`. */
+  started: boolean;
+  early: Delivery[];
 }
 
 interface Unacked {
@@ -32,7 +34,6 @@ interface Held {
   readonly delivery: Delivery;
 }
 
-type Settlement = 'ack' | 'requeue' | 'discard';
 
 export class Consumers {
   private readonly byTag = new Map<string, ConsumerState>();
@@ -63,7 +64,7 @@ export class Consumers {
     this.releaseHeld();
   }
 
-  consume(args: BasicConsumeArgs): void {
+  async consume(args: BasicConsumeArgs): Promise<void> {
     const ch = this.ch;
     const tag = args.consumerTag === '' ? `amq.ctag-${ch.ctx.randomId()}` : args.consumerTag;
     if (this.byTag.has(tag)) {
@@ -72,20 +73,29 @@ export class Consumers {
     if (args.queue === DIRECT_REPLY_TO) return this.consumeDirectReply(tag, args);
     const name = ch.resolveQueue(args.queue);
     ch.checkAccess('read', 'queue', name);
-    const info = ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
+    ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
     const priority = consumerPriority(args.arguments['x-priority']);
     const consumer: ConsumerState = {
-      tag, id: `${ch.conn.id}/${ch.id}/${tag}`, queue: { vhost: ch.vhost, name }, noAck: args.noAck, autoDelete: info.autoDelete,
+      tag, id: `${ch.conn.id}/${ch.id}/${tag}`, queue: { vhost: ch.vhost, name }, noAck: args.noAck, started: false, early: [],
     };
-    // consume-ok must precede the first delivery, and the owner may deliver synchronously.
-    ch.ctx.owner.checkConsume(consumer.queue, args.exclusive);
     this.byTag.set(tag, consumer);
-    if (!args.nowait) ch.send(encodeMethod(ch.id, 'basic.consume-ok', { consumerTag: tag }));
     const prefetch = this.prefetchCount !== 0 ? this.prefetchCount : this.globalPrefetch;
-    ch.ctx.owner.consume(consumer.queue, consumer.id, { prefetch, priority, noAck: args.noAck, exclusive: args.exclusive }, {
-      deliver: (d) => this.onDelivery(consumer, d),
-      cancelled: () => this.onOwnerCancel(consumer),
-    });
+    try {
+      await ch.ctx.owner.consume(consumer.queue, consumer.id, { prefetch, priority, noAck: args.noAck, exclusive: args.exclusive }, {
+        deliver: (d) => this.onDelivery(consumer, d),
+        cancelled: () => this.onOwnerCancel(consumer),
+      });
+    } catch (err) {
+      if (this.byTag.get(tag) === consumer) this.byTag.delete(tag);
+      throw err;
+    }
+    if (this.released || this.byTag.get(tag) !== consumer) return;
+    // consume-ok precedes the first delivery; the owner may have delivered before it answered.
+    if (!args.nowait) ch.send(encodeMethod(ch.id, 'basic.consume-ok', { consumerTag: tag }));
+    consumer.started = true;
+    const early = consumer.early;
+    consumer.early = [];
+    for (const d of early) this.onDelivery(consumer, d);
   }
 
   private consumeDirectReply(tag: string, args: BasicConsumeArgs): void {
@@ -94,7 +104,9 @@ export class Consumers {
     const ch = this.ch;
     const key = ch.ctx.randomId() + ch.ctx.randomId();
     this.directReplyKey = key;
-    const consumer: ConsumerState = { tag, id: key, queue: { vhost: ch.vhost, name: DIRECT_REPLY_TO }, noAck: true, autoDelete: false };
+    const consumer: ConsumerState = {
+      tag, id: key, queue: { vhost: ch.vhost, name: DIRECT_REPLY_TO }, noAck: true, started: true, early: [],
+    };
     this.byTag.set(tag, consumer);
     if (!args.nowait) ch.send(encodeMethod(ch.id, 'basic.consume-ok', { consumerTag: tag }));
     ch.ctx.directReply.set(key, (message: Message) => {
@@ -117,7 +129,6 @@ export class Consumers {
     }
     this.ch.ctx.owner.cancel(c.queue, c.id);
     this.returnHeld(c);
-    if (c.autoDelete) this.maybeAutoDelete(c.queue);
   }
 
   /**
@@ -132,16 +143,7 @@ export class Consumers {
       ids.push(h.delivery.msgId);
       return false;
     });
-    if (ids.length > 0) this.ch.ctx.owner.requeue(c.queue, c.id, ids);
-  }
-
-  /** RabbitMQ deletes an auto-delete queue when its last consumer goes away. */
-  private maybeAutoDelete(q: QueueRef): void {
-    const { owner, meta } = this.ch.ctx;
-    const stats = owner.stats(q);
-    if (stats === undefined || stats.consumers > 0) return;
-    owner.deleteQueue(q);
-    meta.deleteQueue(q.vhost, q.name);
+    if (ids.length > 0) this.ch.ctx.owner.settle(c.queue, c.id, ids, 'requeue');
   }
 
   /** The queue went away under the consumer: basic.cancel to clients that understand it. */
@@ -154,13 +156,17 @@ export class Consumers {
     }
   }
 
-  get(queue: string, noAck: boolean): void {
+  async get(queue: string, noAck: boolean): Promise<void> {
     const ch = this.ch;
     const name = ch.resolveQueue(queue);
     ch.checkAccess('read', 'queue', name);
     ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
     const q = { vhost: ch.vhost, name };
-    const got = ch.ctx.owner.get(q, this.getterId, noAck);
+    const got = await ch.ctx.owner.get(q, this.getterId, noAck);
+    if (this.released) {
+      if (got !== undefined && !noAck) ch.ctx.owner.settle(q, this.getterId, [got.delivery.msgId], 'requeue');
+      return;
+    }
     if (got === undefined) {
       ch.send(encodeMethod(ch.id, 'basic.get-empty', { clusterId: '' }));
       return;
@@ -179,6 +185,10 @@ export class Consumers {
 
   private onDelivery(c: ConsumerState, d: Delivery): void {
     if (this.released) return;
+    if (!c.started) {
+      c.early.push(d);
+      return;
+    }
     if (!c.noAck && this.globalFull()) {
       this.held.push({ consumer: c, delivery: d });
       return;
@@ -269,40 +279,48 @@ export class Consumers {
   }
 
   /** Groups tags by (queue, consumer) and tells the owner; one call per group. */
-  private apply(tags: readonly number[], how: Settlement): void {
-    if (tags.length === 1) {
+  /**
+   * Groups tags by (queue, consumer) and tells the owner, one call per group; `done` runs once the
+   * owner applied all of them.
+   */
+  private apply(tags: readonly number[], how: Settlement, done?: () => void): void {
+    if (tags.length === 1) { // the hot path: one ack per delivery
       const u = this.unacked.get(tags[0] as number);
-      if (u === undefined) return;
-      this.unacked.delete(tags[0] as number);
-      this.tell(u.queue, u.consumerId, [u.msgId], how);
-    } else {
-      const groups = new Map<string, { q: QueueRef; consumerId: string; ids: number[] }>();
-      for (const tag of tags) {
-        const u = this.unacked.get(tag);
-        if (u === undefined) continue;
-        this.unacked.delete(tag);
-        const key = `${u.queue.vhost}\0${u.queue.name}\0${u.consumerId}`;
-        let g = groups.get(key);
-        if (g === undefined) groups.set(key, (g = { q: u.queue, consumerId: u.consumerId, ids: [] }));
-        g.ids.push(u.msgId);
+      if (u !== undefined) {
+        this.unacked.delete(tags[0] as number);
+        this.ch.ctx.owner.settle(u.queue, u.consumerId, [u.msgId], how, done);
+        if (how === 'ack') this.ch.ctx.counters.acked++;
+        this.releaseHeld();
+      } else {
+        done?.();
       }
-      for (const g of groups.values()) this.tell(g.q, g.consumerId, g.ids, how);
+      return;
     }
+    const groups = new Map<string, { q: QueueRef; consumerId: string; ids: number[] }>();
+    for (const tag of tags) {
+      const u = this.unacked.get(tag);
+      if (u === undefined) continue;
+      this.unacked.delete(tag);
+      const key = `${u.queue.vhost}\0${u.queue.name}\0${u.consumerId}`;
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = { q: u.queue, consumerId: u.consumerId, ids: [] }));
+      g.ids.push(u.msgId);
+    }
+    let waiting = groups.size;
+    const one = done === undefined ? undefined : (): void => { if (--waiting === 0) done(); };
+    for (const g of groups.values()) this.ch.ctx.owner.settle(g.q, g.consumerId, g.ids, how, one);
+    if (waiting === 0) done?.();
     if (how === 'ack') this.ch.ctx.counters.acked += tags.length;
     this.releaseHeld();
   }
 
-  private tell(q: QueueRef, consumerId: string, ids: number[], how: Settlement): void {
-    const owner = this.ch.ctx.owner;
-    if (how === 'ack') owner.settle(q, consumerId, ids);
-    else if (how === 'requeue') owner.requeue(q, consumerId, ids);
-    else owner.discard(q, consumerId, ids);
-  }
-
-  commitTx(): void {
+  /** Applies the transaction's acks and nacks; resolves once the owners applied every one. */
+  commitTx(): Promise<void> {
     const s = this.txSettlements;
     this.txSettlements = [];
-    for (const { tags, how } of s) this.apply(tags, how);
+    const waits: Array<Promise<void>> = [];
+    for (const { tags, how } of s) waits.push(new Promise((resolve) => this.apply(tags, how, resolve)));
+    return Promise.all(waits).then(() => undefined);
   }
 
   /** Rolled-back acks leave their deliveries unacked (tags stay in `unacked` until commit). */

@@ -49,6 +49,10 @@ export interface QueueInfo {
   readonly arguments: FieldTable;
 }
 
+/**
+ * Reads (authenticate, access checks, useQueue, route) answer from this frontend's applied view
+ * at once; changes are asynchronous.
+ */
 export interface MetaPort {
   authenticate(user: string, password: string): AuthUser | undefined;
   /** Whether a user of that name exists (to log why a login was refused; never told to the client). */
@@ -58,20 +62,23 @@ export interface MetaPort {
   /** Throws 403 ACCESS_REFUSED when `user` lacks `access` on the resource. */
   checkAccess(user: AuthUser, vhost: string, access: Access, kind: ResourceKind, name: string): void;
 
-  declareExchange(d: ExchangeDeclaration): void;
-  deleteExchange(vhost: string, name: string, ifUnused: boolean): void;
-  bindExchange(vhost: string, destination: string, source: string, routingKey: string, args: FieldTable): void;
-  unbindExchange(vhost: string, destination: string, source: string, routingKey: string, args: FieldTable): void;
+  // Changes resolve once this frontend's view applied them (with replication: once the change is
+  // committed and the local cache has applied it), so a method that follows on the same channel
+  // sees it; they reject with AmqpError.
+  declareExchange(d: ExchangeDeclaration): Promise<void>;
+  deleteExchange(vhost: string, name: string, ifUnused: boolean): Promise<void>;
+  bindExchange(vhost: string, destination: string, source: string, routingKey: string, args: FieldTable): Promise<void>;
+  unbindExchange(vhost: string, destination: string, source: string, routingKey: string, args: FieldTable): Promise<void>;
 
-  /** Creates or checks (passive / equivalence) a queue record; returns the record and whether it was created. */
-  declareQueue(d: QueueDeclaration): { readonly queue: QueueInfo; readonly created: boolean };
+  /** Creates or checks (passive / equivalence) a queue record; resolves with the record and whether it was created. */
+  declareQueue(d: QueueDeclaration): Promise<{ readonly queue: QueueInfo; readonly created: boolean }>;
   /** Looks a queue up for use by `connectionId`: 404 when missing, 405 when exclusive to another connection. */
   useQueue(vhost: string, name: string, connectionId: string): QueueInfo;
   /** 405 when the queue is exclusive to a connection other than `connectionId`. */
-  bindQueue(vhost: string, queue: string, exchange: string, routingKey: string, args: FieldTable, connectionId: string): void;
-  unbindQueue(vhost: string, queue: string, exchange: string, routingKey: string, args: FieldTable, connectionId: string): void;
+  bindQueue(vhost: string, queue: string, exchange: string, routingKey: string, args: FieldTable, connectionId: string): Promise<void>;
+  unbindQueue(vhost: string, queue: string, exchange: string, routingKey: string, args: FieldTable, connectionId: string): Promise<void>;
   /** Removes the record and its bindings (auto-deleting exchanges as RabbitMQ does). */
-  deleteQueue(vhost: string, name: string): void;
+  deleteQueue(vhost: string, name: string): Promise<void>;
   /** Exclusive queues owned by a connection, deleted when it closes. */
   exclusiveQueues(connectionId: string): readonly QueueInfo[];
 

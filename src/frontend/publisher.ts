@@ -196,19 +196,39 @@ export class Publisher {
     this.ch.send(encodeMethod(this.ch.id, 'tx.select-ok', {}));
   }
 
-  commit(): void {
+  /**
+   * tx.commit-ok goes out only once every publish of the transaction was accepted by its queues
+   * and every ack/nack applied by the owners (with replication: committed).
+   */
+  async commit(): Promise<void> {
     if (!this.txMode) throw new AmqpError(ReplyCode.PreconditionFailed, 'channel is not transactional', 90, 20);
     const publishes = this.txPublishes;
     this.txPublishes = [];
+    const waits: Array<Promise<unknown>> = [];
     for (const p of publishes) {
       if (p.queues.length === 0) {
         if (p.mandatory) this.returnMessage(p.message, ReplyCode.NoRoute, 'NO_ROUTE');
       } else {
-        this.enqueueAll(p.message, p.queues, 0);
+        waits.push(this.enqueueTx(p.message, p.queues));
       }
     }
-    this.ch.consumers.commitTx();
-    this.ch.send(encodeMethod(this.ch.id, 'tx.commit-ok', {}));
+    waits.push(this.ch.consumers.commitTx());
+    await Promise.all(waits);
+    if (!this.closed) this.ch.send(encodeMethod(this.ch.id, 'tx.commit-ok', {}));
+  }
+
+  /** Enqueues one transactional publish; resolves once every target queue answered. */
+  private enqueueTx(message: Message, queues: readonly string[]): Promise<void> {
+    const owner = this.ch.ctx.owner;
+    const vhost = this.ch.vhost;
+    return new Promise((resolve) => {
+      let remaining = queues.length;
+      const done = (_outcome: EnqueueOutcome, backlogged: boolean): void => {
+        if (backlogged) this.ch.conn.yieldReading();
+        if (--remaining === 0) resolve();
+      };
+      for (const name of queues) owner.enqueue({ vhost, name }, message, done);
+    });
   }
 
   rollback(): void {

@@ -163,7 +163,7 @@ function importDefinitions(meta: LocalMeta, owner: LocalOwner, defs: Definitions
       type: 'queue.declare', vhost: q.vhost, name: q.name, passive: false, durable: q.durable, exclusive: false,
       autoDelete: q.auto_delete, arguments: q.arguments as FieldTable, connection: 'definitions-import',
     });
-    owner.ensureQueue({ vhost: q.vhost, name: r.queue?.name ?? q.name }, q.arguments);
+    void owner.declareQueue({ vhost: q.vhost, name: r.queue?.name ?? q.name }, { arguments: q.arguments, autoDelete: q.auto_delete });
   }
   for (const b of defs.bindings ?? []) {
     m.apply({

@@ -7,6 +7,7 @@ import type { AuthUser, MetaPort } from '../frontend/ports.js';
 import { MetaMachine } from '../meta/machine.js';
 import type { UserRecord } from '../meta/types.js';
 import type { Message } from '../owner/api.js';
+import { attempt } from '../util/settle.js';
 
 /** The default user's salt is fixed so every replica derives the same initial state. */
 const DEFAULT_USER_SALT = Uint8Array.of(0x57, 0x61, 0x72, 0x6e);
@@ -34,12 +35,13 @@ export function createLocalMeta(config: WarrenConfig, salt: () => Uint8Array): L
   if (config.defaultVhost !== '/') machine.apply({ type: 'vhost.add', name: config.defaultVhost });
 
   const binding = (type: 'binding.add' | 'binding.remove', kind: 'queue' | 'exchange') =>
-    (vhost: string, destination: string, source: string, routingKey: string, args: FieldTable, connection?: string): void => {
-      machine.apply({
-        type, vhost, source, destinationKind: kind, destination, routingKey, arguments: args,
-        ...(connection !== undefined ? { connection } : {}),
+    (vhost: string, destination: string, source: string, routingKey: string, args: FieldTable, connection?: string): Promise<void> =>
+      attempt(() => {
+        machine.apply({
+          type, vhost, source, destinationKind: kind, destination, routingKey, arguments: args,
+          ...(connection !== undefined ? { connection } : {}),
+        });
       });
-    };
 
   const port: MetaPort = {
     authenticate: (user, password) => {
@@ -49,31 +51,31 @@ export function createLocalMeta(config: WarrenConfig, salt: () => Uint8Array): L
     userExists: (user) => machine.getUser(user) !== undefined,
     openVhost: (user, vhost) => machine.checkVhostAccess(user.name, vhost),
     checkAccess: (user, vhost, access, kind, name) => machine.checkPermission(user.name, vhost, access, kind, name),
-    declareExchange: (d) => {
+    declareExchange: (d) => attempt(() => {
       machine.apply({
         type: 'exchange.declare', vhost: d.vhost, name: d.name, exchangeType: d.type, passive: d.passive,
         durable: d.durable, autoDelete: d.autoDelete, internal: d.internal, arguments: d.arguments,
       });
-    },
-    deleteExchange: (vhost, name, ifUnused) => {
+    }),
+    deleteExchange: (vhost, name, ifUnused) => attempt(() => {
       machine.apply({ type: 'exchange.delete', vhost, name, ifUnused });
-    },
+    }),
     bindExchange: binding('binding.add', 'exchange'),
     unbindExchange: binding('binding.remove', 'exchange'),
-    declareQueue: (d) => {
+    declareQueue: (d) => attempt(() => {
       const r = machine.apply({
         type: 'queue.declare', vhost: d.vhost, name: d.name, ...(d.nameSuffix !== undefined ? { nameSuffix: d.nameSuffix } : {}),
         passive: d.passive, durable: d.durable,
         exclusive: d.exclusive, autoDelete: d.autoDelete, arguments: d.arguments, connection: d.connectionId,
       });
       return { queue: r.queue!, created: r.created ?? false };
-    },
+    }),
     useQueue: (vhost, name, connectionId) => machine.useQueue(vhost, name, connectionId),
     bindQueue: binding('binding.add', 'queue'),
     unbindQueue: binding('binding.remove', 'queue'),
-    deleteQueue: (vhost, name) => {
+    deleteQueue: (vhost, name) => attempt(() => {
       machine.apply({ type: 'queue.delete', vhost, name });
-    },
+    }),
     exclusiveQueues: (connectionId) => machine.exclusiveQueues(connectionId),
     route: (vhost, exchange, routingKey, headers, out) => machine.route(vhost, exchange, routingKey, headers, out),
   };

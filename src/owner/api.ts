@@ -38,6 +38,13 @@ export interface ConsumerSink {
 
 export type EnqueueOutcome = 'accepted' | 'rejected';
 
+/**
+ * The one settlement vocabulary from the frontend to a queue: `ack` settles (basic.ack), `requeue`
+ * returns the message redelivered (nack/reject with requeue, recover, channel close), `discard`
+ * dead-letters or drops it (nack/reject without requeue).
+ */
+export type Settlement = 'ack' | 'requeue' | 'discard';
+
 export interface ConsumeOptions {
   /** 0 = unlimited. */
   readonly prefetch: number;
@@ -58,29 +65,56 @@ export interface QueueStats {
   readonly bytes: number;
 }
 
+/** What queue.declare-ok reports. */
+export interface DeclareCounts {
+  readonly messages: number;
+  readonly consumers: number;
+}
+
+/** A queue as the owner hosts it: its arguments and whether it goes when its last consumer does. */
+export interface QueueSpec {
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /** RabbitMQ's auto-delete: deleted by the owner once it had a consumer and the last one went away. */
+  readonly autoDelete: boolean;
+}
+
+/** queue.delete's conditions, checked by the owner atomically with the deletion. */
+export interface DeleteConditions {
+  readonly ifUnused: boolean;
+  readonly ifEmpty: boolean;
+}
+
+/**
+ * Every call may cross a Raft commit (and, in a cluster, the network): the synchronous AMQP
+ * methods get promises, resolved once the owner applied the command; the hot paths (enqueue,
+ * settle) take callbacks so the in-process owner costs no promise per message. Calls on one queue
+ * are applied in the order they are made.
+ */
 export interface OwnerClient {
-  /** Creates the queue's state machine if absent (args already validated by the metadata layer); counts as use for x-expires. */
-  ensureQueue(q: QueueRef, args: Readonly<Record<string, unknown>>): void;
+  /** Creates the queue if absent (args already validated by the metadata layer), else counts as use for x-expires. */
+  declareQueue(q: QueueRef, spec: QueueSpec): Promise<DeclareCounts>;
   /**
    * `backlogged` is the owner's flow signal (RabbitMQ's "flow" state): the queue has consumers and
    * a ready backlog they are not keeping up with; the publisher should yield before sending more.
    */
   enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void): void;
-  /** 403 ACCESS_REFUSED when an exclusive consumer is asked for a queue that has consumers, or the queue has an exclusive one. */
-  checkConsume(q: QueueRef, exclusive: boolean): void;
-  consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): void;
+  /**
+   * Registers a consumer; rejects with 403 ACCESS_REFUSED when an exclusive consumer is asked for a
+   * queue that has consumers or the queue has an exclusive one, 404 when the queue is gone. The sink
+   * may be called before the promise resolves (the caller holds such deliveries until consume-ok).
+   */
+  consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): Promise<void>;
   /** Stops deliveries; the consumer's unacked messages stay checked out until settled or returned. */
   cancel(q: QueueRef, consumerId: string): void;
   /** Pauses (active=false) or resumes deliveries to a consumer: the frontend's socket is congested / drained. */
   setFlow(q: QueueRef, consumerId: string, active: boolean): void;
-  settle(q: QueueRef, consumerId: string, msgIds: readonly number[]): void;
-  /** Back to the queue (redelivered); nack/reject with requeue, recover, channel close. */
-  requeue(q: QueueRef, consumerId: string, msgIds: readonly number[]): void;
-  /** Dead-lettered or dropped; nack/reject without requeue. */
-  discard(q: QueueRef, consumerId: string, msgIds: readonly number[]): void;
-  get(q: QueueRef, getterId: string, noAck: boolean): GetResult | undefined;
-  purge(q: QueueRef): number;
-  /** Removes the queue and its messages, cancels its consumers (sink.cancelled); returns the message count. */
-  deleteQueue(q: QueueRef): number;
-  stats(q: QueueRef): QueueStats | undefined;
+  /** Settles checked-out messages; `done` runs once the owner applied it (tx.commit waits for it). */
+  settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: () => void): void;
+  get(q: QueueRef, getterId: string, noAck: boolean): Promise<GetResult | undefined>;
+  purge(q: QueueRef): Promise<number>;
+  /**
+   * Removes the queue and its messages, cancels its consumers (sink.cancelled); resolves with the
+   * message count. Rejects 406 when a condition does not hold. The caller removes the metadata record.
+   */
+  deleteQueue(q: QueueRef, conditions?: DeleteConditions): Promise<number>;
 }

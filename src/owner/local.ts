@@ -9,9 +9,11 @@ import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { parseQueueArgs } from '../queue/args.js';
 import { isDeathCycle } from '../queue/deadletter.js';
 import { QueueMachine } from '../queue/machine.js';
+import { attempt } from '../util/settle.js';
 import type { Effect, GetReply, QueueCommand, QueueMessage } from '../queue/types.js';
 import type {
-  ConsumeOptions, ConsumerSink, EnqueueOutcome, GetResult, Message, OwnerClient, QueueRef, QueueStats,
+  ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient, QueueRef,
+  QueueSpec, QueueStats, Settlement,
 } from './api.js';
 
 /** Where dead-lettered messages go: the metadata layer's router (queue names in the vhost). */
@@ -19,8 +21,8 @@ export type DeadLetterRouter = (vhost: string, exchange: string, routingKey: str
 
 export interface LocalOwnerOptions {
   readonly route: DeadLetterRouter;
-  /** x-expires fired: the queue is already gone here; remove its metadata record. */
-  readonly onQueueExpired: (q: QueueRef) => void;
+  /** The owner removed a queue on its own (x-expires, auto-delete): remove its metadata record. */
+  readonly onQueueDeleted: (q: QueueRef) => void;
   readonly nowMs?: () => number;
   /** An effect threw while being carried out (logged by the host). */
   readonly onEffectError?: (err: unknown, effect: Effect['kind']) => void;
@@ -30,6 +32,8 @@ interface Hosted {
   readonly ref: QueueRef;
   readonly machine: QueueMachine;
   readonly sinks: Map<string, ConsumerSink>;
+  readonly autoDelete: boolean;
+  hadConsumer: boolean;
   exclusiveConsumer: string | undefined;
   timer: NodeJS.Timeout | undefined;
   timerAtMs: number;
@@ -69,19 +73,22 @@ export class LocalOwner implements OwnerClient {
     return h;
   }
 
-  ensureQueue(q: QueueRef, args: Readonly<Record<string, unknown>>): void {
-    const existing = this.hosted(q);
-    if (existing !== undefined) {
-      this.run(existing, { kind: 'touch', nowMs: this.now() });
-      return;
-    }
-    const parsed = parseQueueArgs(args, q.name, q.vhost);
-    const h: Hosted = {
-      ref: q, machine: new QueueMachine(q.name, parsed, this.now()), sinks: new Map(),
-      exclusiveConsumer: undefined, timer: undefined, timerAtMs: Infinity,
-    };
-    this.queues.set(this.key(q), h);
-    this.schedule(h);
+  declareQueue(q: QueueRef, spec: QueueSpec): Promise<DeclareCounts> {
+    return attempt(() => {
+      let h = this.hosted(q);
+      if (h !== undefined) {
+        this.run(h, { kind: 'touch', nowMs: this.now() });
+      } else {
+        const parsed = parseQueueArgs(spec.arguments, q.name, q.vhost);
+        h = {
+          ref: q, machine: new QueueMachine(q.name, parsed, this.now()), sinks: new Map(), autoDelete: spec.autoDelete,
+          hadConsumer: false, exclusiveConsumer: undefined, timer: undefined, timerAtMs: Infinity,
+        };
+        this.queues.set(this.key(q), h);
+        this.schedule(h);
+      }
+      return { messages: h.machine.messageCount, consumers: h.machine.consumerCount };
+    });
   }
 
   enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void): void {
@@ -95,19 +102,18 @@ export class LocalOwner implements OwnerClient {
     done(reply === 'rejected' ? 'rejected' : 'accepted', m.messageCount > FLOW_BACKLOG_MESSAGES && m.consumerCount > 0);
   }
 
-  checkConsume(q: QueueRef, exclusive: boolean): void {
-    const h = this.must(q);
-    if (h.exclusiveConsumer !== undefined || (exclusive && h.machine.consumerCount > 0)) {
-      throw new AmqpError(ReplyCode.AccessRefused, `queue '${q.name}' in vhost '${q.vhost}' in exclusive use`, 60, 20);
-    }
-  }
-
-  consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): void {
-    const h = this.must(q);
-    h.sinks.set(consumerId, sink);
-    if (opts.exclusive) h.exclusiveConsumer = consumerId;
-    this.run(h, {
-      kind: 'checkout', consumerId, prefetch: opts.prefetch, priority: opts.priority, noAck: opts.noAck, nowMs: this.now(),
+  consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): Promise<void> {
+    return attempt(() => {
+      const h = this.must(q);
+      if (h.exclusiveConsumer !== undefined || (opts.exclusive && h.machine.consumerCount > 0)) {
+        throw new AmqpError(ReplyCode.AccessRefused, `queue '${q.name}' in vhost '${q.vhost}' in exclusive use`, 60, 20);
+      }
+      h.sinks.set(consumerId, sink);
+      h.hadConsumer = true;
+      if (opts.exclusive) h.exclusiveConsumer = consumerId;
+      this.run(h, {
+        kind: 'checkout', consumerId, prefetch: opts.prefetch, priority: opts.priority, noAck: opts.noAck, nowMs: this.now(),
+      });
     });
   }
 
@@ -117,6 +123,7 @@ export class LocalOwner implements OwnerClient {
     h.sinks.delete(consumerId);
     if (h.exclusiveConsumer === consumerId) h.exclusiveConsumer = undefined;
     this.run(h, { kind: 'cancel', consumerId, nowMs: this.now() });
+    this.maybeAutoDelete(h);
   }
 
   setFlow(q: QueueRef, consumerId: string, active: boolean): void {
@@ -124,42 +131,60 @@ export class LocalOwner implements OwnerClient {
     if (h !== undefined) this.run(h, { kind: 'flow', consumerId, active, nowMs: this.now() });
   }
 
-  settle(q: QueueRef, consumerId: string, msgIds: readonly number[]): void {
+  settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: () => void): void {
     const h = this.hosted(q);
-    if (h !== undefined) this.run(h, { kind: 'settle', consumerId, msgIds, nowMs: this.now() });
+    if (h !== undefined) {
+      const nowMs = this.now();
+      if (how === 'ack') this.run(h, { kind: 'settle', consumerId, msgIds, nowMs });
+      else if (how === 'requeue') this.run(h, { kind: 'return', consumerId, msgIds, nowMs });
+      else this.run(h, { kind: 'discard', consumerId, msgIds, nowMs });
+    }
+    done?.();
   }
 
-  requeue(q: QueueRef, consumerId: string, msgIds: readonly number[]): void {
-    const h = this.hosted(q);
-    if (h !== undefined) this.run(h, { kind: 'return', consumerId, msgIds, nowMs: this.now() });
+  get(q: QueueRef, getterId: string, noAck: boolean): Promise<GetResult | undefined> {
+    return attempt(() => {
+      const h = this.must(q);
+      const reply = this.run(h, { kind: 'get', getterId, noAck, nowMs: this.now() }) as GetReply;
+      if (reply.kind === 'empty') return undefined;
+      return {
+        delivery: { queue: q.name, msgId: reply.msgId, message: reply.message as unknown as Message, redelivered: reply.redelivered },
+        messageCount: reply.messageCount,
+      };
+    });
   }
 
-  discard(q: QueueRef, consumerId: string, msgIds: readonly number[]): void {
-    const h = this.hosted(q);
-    if (h !== undefined) this.run(h, { kind: 'discard', consumerId, msgIds, nowMs: this.now() });
+  purge(q: QueueRef): Promise<number> {
+    return attempt(() => this.run(this.must(q), { kind: 'purge', nowMs: this.now() }) as number);
   }
 
-  get(q: QueueRef, getterId: string, noAck: boolean): GetResult | undefined {
-    const h = this.must(q);
-    const reply = this.run(h, { kind: 'get', getterId, noAck, nowMs: this.now() }) as GetReply;
-    if (reply.kind === 'empty') return undefined;
-    return {
-      delivery: { queue: q.name, msgId: reply.msgId, message: reply.message as unknown as Message, redelivered: reply.redelivered },
-      messageCount: reply.messageCount,
-    };
+  deleteQueue(q: QueueRef, conditions?: DeleteConditions): Promise<number> {
+    return attempt(() => {
+      const h = this.hosted(q);
+      if (h === undefined) return 0;
+      if (conditions?.ifUnused && h.machine.consumerCount > 0) {
+        throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${q.name}' in vhost '${q.vhost}' in use`);
+      }
+      if (conditions?.ifEmpty && h.machine.messageCount > 0) {
+        throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${q.name}' in vhost '${q.vhost}' not empty`);
+      }
+      return this.remove(h);
+    });
   }
 
-  purge(q: QueueRef): number {
-    return this.run(this.must(q), { kind: 'purge', nowMs: this.now() }) as number;
-  }
-
-  deleteQueue(q: QueueRef): number {
-    const h = this.hosted(q);
-    if (h === undefined) return 0;
+  /** The one place a hosted queue goes: its consumers are cancelled (sinks told) and its messages dropped. */
+  private remove(h: Hosted): number {
     const count = this.run(h, { kind: 'delete', nowMs: this.now() }) as number;
-    this.queues.delete(this.key(q));
+    this.queues.delete(this.key(h.ref));
     if (h.timer) clearTimeout(h.timer);
     return count;
+  }
+
+  /** RabbitMQ's auto-delete: once the queue had a consumer, it goes with the last one. */
+  private maybeAutoDelete(h: Hosted): void {
+    if (!h.autoDelete || !h.hadConsumer || h.machine.consumerCount > 0 || this.queues.get(this.key(h.ref)) !== h) return;
+    this.remove(h);
+    this.opts.onQueueDeleted(h.ref);
   }
 
   stats(q: QueueRef): QueueStats | undefined {
@@ -212,7 +237,7 @@ export class LocalOwner implements OwnerClient {
         this.performOne(h, e);
       } catch (err) {
         this.opts.onEffectError?.(err, e.kind);
-        if (e.kind === 'deliver') this.requeue(h.ref, e.consumerId, [e.msgId]);
+        if (e.kind === 'deliver') this.settle(h.ref, e.consumerId, [e.msgId], 'requeue');
       }
     }
   }
@@ -270,8 +295,8 @@ export class LocalOwner implements OwnerClient {
 
   private expire(h: Hosted): void {
     if (this.queues.get(this.key(h.ref)) !== h) return;
-    this.deleteQueue(h.ref);
-    this.opts.onQueueExpired(h.ref);
+    this.remove(h);
+    this.opts.onQueueDeleted(h.ref);
   }
 
   /** Keeps one timer per queue armed for the machine's next deadline (TTL or x-expires). */

@@ -16,7 +16,8 @@ export const M = {
   connectionClose: [10, 50], connectionCloseOk: [10, 51],
   channelOpen: [20, 10], channelOpenOk: [20, 11], channelFlow: [20, 20], channelFlowOk: [20, 21],
   channelClose: [20, 40], channelCloseOk: [20, 41],
-  queueDeclare: [50, 10], queueDeclareOk: [50, 11],
+  queueDeclare: [50, 10], queueDeclareOk: [50, 11], queueBind: [50, 20], queueBindOk: [50, 21],
+  queueDelete: [50, 40], queueDeleteOk: [50, 41],
   basicPublish: [60, 40], basicGet: [60, 70], basicGetOk: [60, 71], basicGetEmpty: [60, 72],
   basicAck: [60, 80], basicNack: [60, 120], confirmSelect: [85, 10], confirmSelectOk: [85, 11],
 } as const satisfies Record<string, readonly [number, number]>;

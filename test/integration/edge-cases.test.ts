@@ -22,6 +22,33 @@ const passiveDeclare = (name: string): Buffer =>
   new Writer().short(0).shortstr(name).bits(true, false, false, false, false).table({}).build();
 const channelClose = (): Buffer => new Writer().short(200).shortstr('bye').short(0).short(0).build();
 
+describe('a channel answers in order', () => {
+  test('declare, bind, publish and get pipelined in one write: the publish is routed by the bind', async () => {
+    const { raw } = await rawOpenChannel(broker.host, broker.amqpPort);
+    try {
+      const q = uniq('pipelined');
+      const batch: Buffer[] = [
+        methodFrame(1, M.queueDeclare, new Writer().short(0).shortstr(q).bits(false, false, false, false, false).table({}).build()),
+        methodFrame(1, M.queueBind, new Writer().short(0).shortstr(q).shortstr('amq.direct').shortstr(q).bits(false).table({}).build()),
+      ];
+      raw.write(Buffer.concat(batch));
+      raw.publish(1, 'amq.direct', q, Buffer.from('routed by the bind'));
+      raw.write(methodFrame(1, M.basicGet, new Writer().short(0).shortstr(q).bits(true).build()));
+      raw.write(methodFrame(1, M.queueDelete, new Writer().short(0).shortstr(q).bits(false, false, false).build()));
+      const order: string[] = [];
+      const names = new Map([[M.queueDeclareOk, 'declare-ok'], [M.queueBindOk, 'bind-ok'], [M.basicGetOk, 'get-ok'],
+        [M.basicGetEmpty, 'get-empty'], [M.queueDeleteOk, 'delete-ok']] as const);
+      while (order.length < 4) {
+        const f = await raw.nextFrame((x) => x.channel === 1 && x.type === 1);
+        for (const [m, n] of names) if (isMethod(f, m)) order.push(n);
+      }
+      assert.deepEqual(order, ['declare-ok', 'bind-ok', 'get-ok', 'delete-ok']);
+    } finally {
+      await raw.close();
+    }
+  });
+});
+
 describe('reply texts longer than 255 bytes', () => {
   test('a 405 naming a long queue is cut to 255 bytes and closes only the channel', async () => {
     const name = `${uniq('locked')}-${'n'.repeat(200)}`;

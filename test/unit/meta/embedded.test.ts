@@ -8,7 +8,7 @@ import type { MetaCommand } from '../../../src/meta/types.js';
 import { declareQ } from './helpers.js';
 
 describe('the embedded MetaPort (src/node/meta-port.ts)', () => {
-  test('implements the frontend MetaPort over the machine', () => {
+  test('implements the frontend MetaPort over the machine', async () => {
     const { port } = createLocalMeta(DEFAULT_CONFIG, () => Uint8Array.of(1, 2, 3, 4));
     const guest = port.authenticate('guest', 'guest');
     assert.ok(guest);
@@ -17,25 +17,25 @@ describe('the embedded MetaPort (src/node/meta-port.ts)', () => {
     port.openVhost(guest, '/');
     assert.throws(() => port.openVhost(guest, 'nope'), { replyCode: 530, replyText: 'NOT_ALLOWED - vhost nope not found' });
     port.checkAccess(guest, '/', 'configure', 'queue', 'q');
-    port.declareExchange({ vhost: '/', name: 'x', type: 'topic', passive: false, durable: true, autoDelete: false, internal: false, arguments: {} });
-    const { queue, created } = port.declareQueue({ vhost: '/', name: '', nameSuffix: 'fixed', passive: false, durable: false, exclusive: true, autoDelete: true, arguments: {}, connectionId: 'c1' });
+    await port.declareExchange({ vhost: '/', name: 'x', type: 'topic', passive: false, durable: true, autoDelete: false, internal: false, arguments: {} });
+    const { queue, created } = await port.declareQueue({ vhost: '/', name: '', nameSuffix: 'fixed', passive: false, durable: false, exclusive: true, autoDelete: true, arguments: {}, connectionId: 'c1' });
     assert.equal(queue.name, 'amq.gen-fixed');
     assert.equal(created, true);
     assert.equal(queue.exclusiveOwner, 'c1');
-    port.bindQueue('/', queue.name, 'x', 'a.*', {}, 'c1');
-    assert.throws(() => port.bindQueue('/', queue.name, 'x', 'b.*', {}, 'c2'), { replyCode: 405 });
+    await port.bindQueue('/', queue.name, 'x', 'a.*', {}, 'c1');
+    await assert.rejects(port.bindQueue('/', queue.name, 'x', 'b.*', {}, 'c2'), { replyCode: 405 });
     const out: string[] = [];
     port.route('/', 'x', 'a.b', undefined, out);
     assert.deepEqual(out, ['amq.gen-fixed']);
     assert.throws(() => port.useQueue('/', queue.name, 'c2'), { replyCode: 405 });
     assert.deepEqual(port.exclusiveQueues('c1').map((q) => q.name), ['amq.gen-fixed']);
-    port.unbindQueue('/', queue.name, 'x', 'a.*', {}, 'c1');
+    await port.unbindQueue('/', queue.name, 'x', 'a.*', {}, 'c1');
     out.length = 0;
     port.route('/', 'x', 'a.b', undefined, out);
     assert.deepEqual(out, []);
-    port.deleteQueue('/', queue.name);
+    await port.deleteQueue('/', queue.name);
     assert.throws(() => port.useQueue('/', queue.name, 'c1'), { replyCode: 404 });
-    port.deleteExchange('/', 'x', false);
+    await port.deleteExchange('/', 'x', false);
   });
 });
 

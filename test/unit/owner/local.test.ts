@@ -8,38 +8,38 @@ const q = { vhost: '/', name: 'q' };
 const msg = (text: string): Message => ({ exchange: '', routingKey: 'q', properties: {}, body: Buffer.from(text) });
 
 function owner(route: (exchange: string, key: string) => string[] = () => []): LocalOwner {
-  return new LocalOwner({ route: (_v, exchange, key) => route(exchange, key), onQueueExpired: () => {}, nowMs: () => 1000 });
+  return new LocalOwner({ route: (_v, exchange, key) => route(exchange, key), onQueueDeleted: () => {}, nowMs: () => 1000 });
 }
 
-test('a backlogged queue with consumers asks publishers to yield; one without consumers does not', () => {
+test('a backlogged queue with consumers asks publishers to yield; one without consumers does not', async () => {
   const o = owner();
-  o.ensureQueue(q, {});
+  await o.declareQueue(q, { arguments: {}, autoDelete: false });
   const flags: boolean[] = [];
   for (let i = 0; i < 2500; i++) o.enqueue(q, msg(`m${i}`), (_outcome, backlogged) => flags.push(backlogged));
   assert.equal(flags.some(Boolean), false, 'no consumers: the queue buffers without flow');
   const delivered: Delivery[] = [];
-  o.consume(q, 'c1', { prefetch: 1, priority: 0, noAck: false, exclusive: false }, { deliver: (d) => delivered.push(d), cancelled: () => {} });
+  await o.consume(q, 'c1', { prefetch: 1, priority: 0, noAck: false, exclusive: false }, { deliver: (d) => delivered.push(d), cancelled: () => {} });
   assert.equal(delivered.length, 1);
   let backlogged = false;
   o.enqueue(q, msg('more'), (_outcome, b) => { backlogged = b; });
   assert.equal(backlogged, true, 'consumers are not keeping up with a 2500-message backlog');
-  o.purge(q);
+  await o.purge(q);
   o.enqueue(q, msg('after purge'), (_outcome, b) => { backlogged = b; });
   assert.equal(backlogged, false);
   o.close();
 });
 
-test('dead-lettered messages are republished with the dead-letter exchange and routing key', () => {
+test('dead-lettered messages are republished with the dead-letter exchange and routing key', async () => {
   const routed: string[] = [];
   const o = owner((exchange, key) => { routed.push(`${exchange}/${key}`); return ['dlq']; });
-  o.ensureQueue(q, { 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'dead' });
-  o.ensureQueue({ vhost: '/', name: 'dlq' }, {});
+  await o.declareQueue(q, { arguments: { 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'dead' }, autoDelete: false });
+  await o.declareQueue({ vhost: '/', name: 'dlq' }, { arguments: {}, autoDelete: false });
   o.enqueue(q, msg('doomed'), () => {});
-  const got = o.get(q, 'getter', false);
+  const got = await o.get(q, 'getter', false);
   assert.ok(got);
-  o.discard(q, 'getter', [got.delivery.msgId]);
+  o.settle(q, 'getter', [got.delivery.msgId], 'discard');
   assert.deepEqual(routed, ['dlx/dead']);
-  const dead = o.get({ vhost: '/', name: 'dlq' }, 'getter', true);
+  const dead = await o.get({ vhost: '/', name: 'dlq' }, 'getter', true);
   assert.ok(dead);
   assert.equal(dead.delivery.message.exchange, 'dlx');
   assert.equal(dead.delivery.message.routingKey, 'dead');
