@@ -47,13 +47,17 @@ export function reqBool(o: Record<string, unknown>, key: string, fallback?: bool
 /** RabbitMQ accepts tags as "a,b" or ["a","b"]; each tag is trimmed and must be a non-empty word. */
 export function parseTags(v: unknown): string[] {
   if (v === undefined || v === null || v === '') return [];
-  const raw = typeof v === 'string' ? v.split(',') : Array.isArray(v) && v.every((t) => typeof t === 'string') ? v : undefined;
+  const raw = typeof v === 'string' ? v.split(',') : isStringArray(v) ? v : undefined;
   if (raw === undefined) throw bad('tags must be a comma-separated string or an array of strings');
-  const tags = raw.map((t: string) => t.trim()).filter((t: string) => t !== '');
+  const tags = raw.map((t) => t.trim()).filter((t) => t !== '');
   for (const t of tags) {
     if (!/^[\x21-\x7e]{1,255}$/.test(t) || t.includes(',')) throw bad(`invalid tag '${t}'`);
   }
   return tags;
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((t: unknown) => typeof t === 'string');
 }
 
 export function unknownTags(tags: readonly string[]): string[] {
@@ -127,7 +131,7 @@ export function exchangeType(o: Record<string, unknown>): string {
 
 function fieldValue(v: unknown, key: string): FieldValue {
   if (v === null || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map((x) => fieldValue(x, key));
+  if (Array.isArray(v)) return v.map((x: unknown) => fieldValue(x, key));
   if (typeof v === 'object') return fieldTable(v, key);
   throw bad(`arguments: unsupported value for '${key}'`);
 }
