@@ -41,6 +41,11 @@ export class AccessRefused extends AdminError {
     super(401, error, reason);
   }
 
+  /** The credentials were refused (as opposed to a valid user lacking a right). */
+  get loginFailed(): boolean {
+    return this.logReason === 'unknown user' || this.logReason === 'bad password' || this.logReason === 'loopback only';
+  }
+
   /** RabbitMQ answers a request without credentials with an empty 401. */
   get emptyBody(): boolean {
     return this.logReason === 'no credentials';

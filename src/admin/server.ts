@@ -111,8 +111,7 @@ function resultOf(method: string, status: number): string {
 function logRefusal(log: Logger | undefined, err: AccessRefused, req: IncomingMessage, peer: string | undefined): void {
   const fields = { user: err.user, peer, method: req.method, path: req.url, reason: err.logReason };
   if (err.logReason === 'no credentials') log?.debug(fields, 'admin HTTP request without credentials');
-  else log?.warn(fields, err.logReason === 'bad password' || err.logReason === 'unknown user' || err.logReason === 'loopback only'
-    ? 'admin HTTP login failed' : 'admin HTTP access refused');
+  else log?.warn(fields, err.loginFailed ? 'admin HTTP login failed' : 'admin HTTP access refused');
 }
 
 function replyFailure(logger: Logger | undefined, req: IncomingMessage, res: ServerResponse, err: unknown): void {
