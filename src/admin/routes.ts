@@ -1,29 +1,35 @@
-// The management API routes (/api/...): RabbitMQ's paths, verbs, status codes and JSON shapes
-// for the subset Warren serves. Each route names the access it needs: 'read' (any management
-// user) or 'write' (tag 'administrator'). Handlers validate bodies and call AdminSource.
-import { AdminError, type AdminSource, type Definitions, type PermissionSpec, type PutOutcome, type UserUpdate } from './source.js';
+// The management API routes (/api/...): RabbitMQ's paths, verbs, status codes and JSON shapes for
+// the subset Warren serves. Each route names the access it needs (access.ts: 'management', 'vhost'
+// or 'admin', as the matching RabbitMQ 3.10 resource does) and, if it changes anything, the action
+// the server logs. Handlers validate bodies (validate.ts, definitions.ts) and call AdminSource.
+import { inVisibleVhosts, isMonitor, type Access, type Caller } from './access.js';
+import { validateDefinitions } from './definitions.js';
+import { AdminError, type AdminSource, type Overview, type PutOutcome } from './source.js';
+import { asObject, permissionSpec, userUpdate, vhostOptions } from './validate.js';
 
 export type Method = 'GET' | 'PUT' | 'DELETE' | 'POST';
-export type Access = 'read' | 'write';
 export type Params = Readonly<Record<string, string>>;
 
-export interface Caller {
-  readonly user: string;
-  readonly tags: readonly string[];
-}
+/** Extra fields for the admin change log line (never secrets: no passwords, no hashes). */
+export type AuditDetail = Readonly<Record<string, unknown>>;
 
-export type Reply = { readonly status: 200; readonly body: unknown } | { readonly status: 201 | 204 };
+export type Reply =
+  | { readonly status: 200; readonly body: unknown; readonly audit?: AuditDetail }
+  | { readonly status: 201 | 204; readonly audit?: AuditDetail };
 
 export interface Route {
   readonly method: Method;
   /** Literal segments, or ':name' capturing one decoded segment. */
   readonly path: readonly string[];
   readonly access: Access;
+  /** Set on routes that change the broker: the action name in the admin change log. */
+  readonly change?: string;
   readonly handle: (source: AdminSource, params: Params, body: unknown, caller: Caller) => Promise<Reply>;
 }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
-const put = (outcome: PutOutcome): Reply => ({ status: outcome === 'created' ? 201 : 204 });
+const put = (outcome: PutOutcome, audit?: AuditDetail): Reply =>
+  ({ status: outcome === 'created' ? 201 : 204, ...(audit !== undefined ? { audit } : {}) });
 const noContent: Reply = { status: 204 };
 
 function p(params: Params, name: string): string {
@@ -32,104 +38,108 @@ function p(params: Params, name: string): string {
   return v;
 }
 
-function findOr404<T>(items: readonly T[], pred: (x: T) => boolean, what: string): T {
+function findOr404<T>(items: readonly T[], pred: (x: T) => boolean): T {
   const found = items.find(pred);
-  if (found === undefined) throw AdminError.notFound(`${what} not found`);
+  if (found === undefined) throw AdminError.notFound();
   return found;
 }
 
-function asObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw AdminError.badRequest('body must be a JSON object');
-  return body as Record<string, unknown>;
+/** Listings under /api/{kind}/{vhost}: 404 for a vhost that does not exist (RabbitMQ's resource_exists). */
+async function inVhost<T>(s: AdminSource, vhost: string, list: () => Promise<readonly T[]> | readonly T[]): Promise<readonly T[]> {
+  if (!(await s.listVhosts()).some((v) => v.name === vhost)) throw AdminError.notFound();
+  return list();
 }
 
-/** RabbitMQ accepts tags as "a,b" or ["a","b"]. */
-export function parseTags(v: unknown): string[] {
-  if (v === undefined || v === null || v === '') return [];
-  if (typeof v === 'string') return v.split(',').map((t) => t.trim()).filter((t) => t !== '');
-  if (Array.isArray(v) && v.every((t) => typeof t === 'string')) return (v as string[]).map((t) => t.trim()).filter((t) => t !== '');
-  throw AdminError.badRequest('tags must be a comma-separated string or an array of strings');
-}
-
-function optString(o: Record<string, unknown>, key: string): string | undefined {
-  const v = o[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw AdminError.badRequest(`${key} must be a string`);
-  return v;
-}
-
-function userUpdate(body: unknown): UserUpdate {
-  const o = asObject(body);
-  if (!('tags' in o)) throw AdminError.badRequest('tags is mandatory');
-  const password = optString(o, 'password');
-  const passwordHash = optString(o, 'password_hash');
-  if (password === undefined && passwordHash === undefined) throw AdminError.badRequest('password or password_hash is mandatory');
+/**
+ * Administrators and monitoring users get the broker-wide overview; other management users get
+ * totals over their permitted vhosts and their own connections, without node, listeners and the
+ * broker-wide message counters (which would tell them about other vhosts).
+ */
+async function overview(s: AdminSource, c: Caller): Promise<Overview> {
+  const full = await s.overview();
+  if (isMonitor(c.tags)) return full;
+  const queues = await inVisibleVhosts(c, await s.listQueues());
+  const exchanges = await inVisibleVhosts(c, await s.listExchanges());
+  const conns = (await s.listConnections()).filter((x) => x.user === c.user);
+  const sum = <T>(xs: readonly T[], f: (x: T) => number | undefined): number => xs.reduce((a, x) => a + (f(x) ?? 0), 0);
+  const { node: _node, listeners: _listeners, message_stats: _stats, ...rest } = full;
   return {
-    tags: parseTags(o['tags']),
-    ...(password !== undefined ? { password } : {}),
-    ...(passwordHash !== undefined ? { password_hash: passwordHash } : {}),
+    ...rest,
+    object_totals: {
+      connections: conns.length, channels: sum(conns, (x) => x.channels), exchanges: exchanges.length,
+      queues: queues.length, consumers: sum(queues, (q) => q.consumers),
+    },
+    queue_totals: {
+      messages: sum(queues, (q) => q.messages), messages_ready: sum(queues, (q) => q.messages_ready),
+      messages_unacknowledged: sum(queues, (q) => q.messages_unacknowledged),
+    },
   };
 }
 
-function permissionSpec(body: unknown): PermissionSpec {
-  const o = asObject(body);
-  const get = (k: string): string => {
-    const v = optString(o, k);
-    if (v === undefined) throw AdminError.badRequest(`${k} is mandatory`);
-    try { new RegExp(v); } catch { throw AdminError.badRequest(`${k} is not a valid regular expression`); }
-    return v;
-  };
-  return { configure: get('configure'), write: get('write'), read: get('read') };
+async function importDefinitions(s: AdminSource, body: unknown): Promise<Reply> {
+  const { plan, warnings } = validateDefinitions(body);
+  const report = await s.importDefinitions(plan);
+  const all = [...warnings, ...report.warnings];
+  const audit = { entries: report.applied, ...(all.length > 0 ? { warnings: all } : {}) };
+  // 204 as RabbitMQ when everything was imported; 200 with the list of what was not, otherwise.
+  return all.length === 0 ? { status: 204, audit } : { status: 200, body: { warnings: all }, audit };
 }
 
-function vhostOptions(body: unknown): { description?: string; tags?: readonly string[] } {
-  const o = asObject(body);
-  const description = optString(o, 'description');
-  return { ...(description !== undefined ? { description } : {}), ...('tags' in o ? { tags: parseTags(o['tags']) } : {}) };
-}
-
-const r = (method: Method, path: string, access: Access, handle: Route['handle']): Route =>
-  ({ method, path: path.split('/').filter((s) => s !== ''), access, handle });
+const r = (method: Method, path: string, access: Access, handle: Route['handle'], change?: string): Route =>
+  ({ method, path: path.split('/').filter((s) => s !== ''), access, handle, ...(change !== undefined ? { change } : {}) });
 
 export const ROUTES: readonly Route[] = [
-  r('GET', 'api/overview', 'read', async (s) => ok(await s.overview())),
-  r('GET', 'api/whoami', 'read', async (_s, _p, _b, c) => ok({ name: c.user, tags: c.tags })),
+  r('GET', 'api/overview', 'management', async (s, _p, _b, c) => ok(await overview(s, c))),
+  r('GET', 'api/whoami', 'management', async (_s, _p, _b, c) => ok({ name: c.user, tags: c.tags })),
 
-  r('GET', 'api/vhosts', 'read', async (s) => ok(await s.listVhosts())),
-  r('GET', 'api/vhosts/:vhost', 'read', async (s, ps) =>
-    ok(findOr404(await s.listVhosts(), (v) => v.name === p(ps, 'vhost'), 'vhost'))),
-  r('PUT', 'api/vhosts/:vhost', 'write', async (s, ps, b) => put(await s.putVhost(p(ps, 'vhost'), vhostOptions(b)))),
-  r('DELETE', 'api/vhosts/:vhost', 'write', async (s, ps) => { await s.deleteVhost(p(ps, 'vhost')); return noContent; }),
-
-  r('GET', 'api/users', 'read', async (s) => ok(await s.listUsers())),
-  r('GET', 'api/users/:user', 'read', async (s, ps) =>
-    ok(findOr404(await s.listUsers(), (u) => u.name === p(ps, 'user'), 'user'))),
-  r('PUT', 'api/users/:user', 'write', async (s, ps, b) => put(await s.putUser(p(ps, 'user'), userUpdate(b)))),
-  r('DELETE', 'api/users/:user', 'write', async (s, ps) => { await s.deleteUser(p(ps, 'user')); return noContent; }),
-
-  r('GET', 'api/permissions', 'read', async (s) => ok(await s.listPermissions())),
-  r('GET', 'api/permissions/:vhost/:user', 'read', async (s, ps) =>
-    ok(findOr404(await s.listPermissions(), (x) => x.vhost === p(ps, 'vhost') && x.user === p(ps, 'user'), 'permission'))),
-  r('PUT', 'api/permissions/:vhost/:user', 'write', async (s, ps, b) =>
-    put(await s.putPermissions(p(ps, 'vhost'), p(ps, 'user'), permissionSpec(b)))),
-
-  r('GET', 'api/queues', 'read', async (s) => ok(await s.listQueues())),
-  r('GET', 'api/queues/:vhost', 'read', async (s, ps) => ok(await s.listQueues(p(ps, 'vhost')))),
-  r('GET', 'api/queues/:vhost/:name', 'read', async (s, ps) =>
-    ok(findOr404(await s.listQueues(p(ps, 'vhost')), (q) => q.name === p(ps, 'name'), 'queue'))),
-  r('GET', 'api/exchanges', 'read', async (s) => ok(await s.listExchanges())),
-  r('GET', 'api/exchanges/:vhost', 'read', async (s, ps) => ok(await s.listExchanges(p(ps, 'vhost')))),
-  r('GET', 'api/exchanges/:vhost/:name', 'read', async (s, ps) =>
-    ok(findOr404(await s.listExchanges(p(ps, 'vhost')), (x) => x.name === p(ps, 'name'), 'exchange'))),
-  r('GET', 'api/bindings', 'read', async (s) => ok(await s.listBindings())),
-  r('GET', 'api/bindings/:vhost', 'read', async (s, ps) => ok(await s.listBindings(p(ps, 'vhost')))),
-  r('GET', 'api/connections', 'read', async (s) => ok(await s.listConnections())),
-
-  r('GET', 'api/definitions', 'read', async (s) => ok(await s.exportDefinitions())),
-  r('POST', 'api/definitions', 'write', async (s, _p, b) => {
-    await s.importDefinitions(asObject(b) as Definitions);
-    return noContent;
+  r('GET', 'api/vhosts', 'management', async (s, _p, _b, c) => {
+    const all = await s.listVhosts();
+    if (isMonitor(c.tags)) return ok(all);
+    const permitted = await c.permittedVhosts();
+    return ok(all.filter((v) => permitted.has(v.name)));
   }),
+  r('GET', 'api/vhosts/:vhost', 'admin', async (s, ps) => ok(findOr404(await s.listVhosts(), (v) => v.name === p(ps, 'vhost')))),
+  r('PUT', 'api/vhosts/:vhost', 'admin', async (s, ps, b) => put(await s.putVhost(p(ps, 'vhost'), vhostOptions(b))), 'vhost.put'),
+  r('DELETE', 'api/vhosts/:vhost', 'admin', async (s, ps) => { await s.deleteVhost(p(ps, 'vhost')); return noContent; }, 'vhost.delete'),
+
+  r('GET', 'api/users', 'admin', async (s) => ok(await s.listUsers())),
+  r('GET', 'api/users/:user', 'admin', async (s, ps) => ok(findOr404(await s.listUsers(), (u) => u.name === p(ps, 'user')))),
+  r('PUT', 'api/users/:user', 'admin', async (s, ps, b) => {
+    const update = userUpdate(b);
+    const how = update.password !== undefined ? 'password' : update.password_hash !== undefined ? 'password_hash' : 'none';
+    return put(await s.putUser(p(ps, 'user'), update), { tags: update.tags, credentials: how });
+  }, 'user.put'),
+  r('DELETE', 'api/users/:user', 'admin', async (s, ps) => { await s.deleteUser(p(ps, 'user')); return noContent; }, 'user.delete'),
+
+  r('GET', 'api/permissions', 'admin', async (s) => ok(await s.listPermissions())),
+  r('GET', 'api/permissions/:vhost/:user', 'admin', async (s, ps) =>
+    ok(findOr404(await s.listPermissions(), (x) => x.vhost === p(ps, 'vhost') && x.user === p(ps, 'user')))),
+  r('PUT', 'api/permissions/:vhost/:user', 'admin', async (s, ps, b) => {
+    const spec = permissionSpec(b);
+    return put(await s.putPermissions(p(ps, 'vhost'), p(ps, 'user'), spec), { ...spec });
+  }, 'permissions.put'),
+  r('DELETE', 'api/permissions/:vhost/:user', 'admin', async (s, ps) => {
+    await s.deletePermissions(p(ps, 'vhost'), p(ps, 'user'));
+    return noContent;
+  }, 'permissions.delete'),
+
+  r('GET', 'api/queues', 'management', async (s, _p, _b, c) => ok(await inVisibleVhosts(c, await s.listQueues()))),
+  r('GET', 'api/queues/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listQueues(p(ps, 'vhost'))))),
+  r('GET', 'api/queues/:vhost/:name', 'vhost', async (s, ps) =>
+    ok(findOr404(await s.listQueues(p(ps, 'vhost')), (q) => q.name === p(ps, 'name')))),
+  r('GET', 'api/exchanges', 'management', async (s, _p, _b, c) => ok(await inVisibleVhosts(c, await s.listExchanges()))),
+  r('GET', 'api/exchanges/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listExchanges(p(ps, 'vhost'))))),
+  r('GET', 'api/exchanges/:vhost/:name', 'vhost', async (s, ps) =>
+    ok(findOr404(await s.listExchanges(p(ps, 'vhost')), (x) => x.name === p(ps, 'name')))),
+  r('GET', 'api/bindings', 'management', async (s, _p, _b, c) => ok(await inVisibleVhosts(c, await s.listBindings()))),
+  r('GET', 'api/bindings/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listBindings(p(ps, 'vhost'))))),
+  r('GET', 'api/connections', 'management', async (s, _p, _b, c) => {
+    const all = await s.listConnections();
+    return ok(isMonitor(c.tags) ? all : all.filter((x) => x.user === c.user));
+  }),
+
+  r('GET', 'api/definitions', 'admin', async (s) => ok(await s.exportDefinitions())),
+  r('POST', 'api/definitions', 'admin', async (s, _p, b) => importDefinitions(s, asObject(b)), 'definitions.import'),
 ];
 
 export type RouteMatch =

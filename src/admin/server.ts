@@ -2,15 +2,18 @@
 //   GET /healthz  200 while the process serves HTTP (liveness; no auth)
 //   GET /readyz   200 when AdminSource.isReady(), else 503 (readiness; no auth)
 //   GET /metrics  Prometheus text format (no auth, like RabbitMQ's prometheus plugin)
-//   /api/...      the management API subset in routes.ts, HTTP basic auth against broker users:
-//                 reads need a management tag, writes need 'administrator', else 401.
+//   /api/...      the management API subset in routes.ts, HTTP basic auth against broker users,
+//                 authorised as RabbitMQ's management plugin does (access.ts).
+// Logging: every change made through /api (and every failed one) is logged with the HTTP user, the
+// action, its target and the result; every failed login or refused request with the reason.
 // Node's http module only; no framework.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
-import { AdminError, MANAGEMENT_TAGS, type AdminSource } from './source.js';
-import { matchRoute, type Access, type Caller } from './routes.js';
+import { AccessRefused, authorize } from './access.js';
+import { AdminError, type AdminSource } from './source.js';
+import { matchRoute } from './routes.js';
 import { basicCredentials, readJsonBody, sendError, sendJson, sendNoContent, sendText, splitPath } from './wire.js';
 import { createAdminRegistry } from './metrics.js';
 
@@ -30,7 +33,10 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const opts: AdminServerOptions = {
+    ...options, ...(options.logger !== undefined ? { logger: options.logger.child({ component: 'admin' }) } : {}),
+  };
   const registry = createAdminRegistry(opts.source, opts.registry);
   const server = createServer((req, res) => {
     handle(opts, registry, req, res).catch((err: unknown) => replyFailure(opts.logger, req, res, err));
@@ -68,29 +74,44 @@ async function handle(opts: AdminServerOptions, registry: Registry, req: Incomin
     res.setHeader('allow', match.allowed.join(', '));
     throw new AdminError(405, 'method_not_allowed', `allowed: ${match.allowed.join(', ')}`);
   }
-  const caller = await authorize(opts.source, req, match.route.access);
-  const body = method === 'PUT' || method === 'POST' ? await readJsonBody(req) : undefined;
-  const reply = await match.route.handle(opts.source, match.params, body, caller);
-  if (reply.status === 200) sendJson(res, 200, reply.body);
-  else sendNoContent(res, reply.status);
-  if (match.route.access === 'write') {
-    opts.logger?.info({ user: caller.user, method, path: req.url }, 'admin change');
+  const { route, params } = match;
+  const peer = req.socket.remoteAddress;
+  const log = opts.logger;
+  const caller = await authorize(opts.source, basicCredentials(req.headers.authorization), peer, route.access, params['vhost'])
+    .catch((err: unknown) => {
+      if (err instanceof AccessRefused) logRefusal(log, err, req, peer);
+      throw err;
+    });
+  try {
+    const body = method === 'PUT' || method === 'POST' ? await readJsonBody(req) : undefined;
+    const reply = await route.handle(opts.source, params, body, caller);
+    if (reply.status === 200) sendJson(res, 200, reply.body);
+    else sendNoContent(res, reply.status);
+    if (route.change !== undefined) {
+      log?.info({ user: caller.user, peer, action: route.change, target: params, result: resultOf(method, reply.status), ...reply.audit },
+        'admin change');
+    }
+  } catch (err) {
+    if (route.change !== undefined) {
+      const status = err instanceof AdminError ? err.status : 500;
+      const reason = err instanceof AdminError ? err.message : 'internal error';
+      log?.warn({ user: caller.user, peer, action: route.change, target: params, result: 'failed', status, reason }, 'admin change failed');
+    }
+    throw err;
   }
 }
 
-/** RabbitMQ answers 401 both for bad credentials and for a user lacking the needed tag. */
-async function authorize(source: AdminSource, req: IncomingMessage, access: Access): Promise<Caller> {
-  const creds = basicCredentials(req.headers.authorization);
-  if (!creds) throw new AdminError(401, 'not_authorised', 'Login failed');
-  const tags = await source.authenticate(creds.user, creds.password);
-  if (!tags) throw new AdminError(401, 'not_authorised', 'Login failed');
-  if (access === 'write' && !tags.includes('administrator')) {
-    throw new AdminError(401, 'not_authorised', 'Not administrator user');
-  }
-  if (access === 'read' && !tags.some((t) => (MANAGEMENT_TAGS as readonly string[]).includes(t))) {
-    throw new AdminError(401, 'not_authorised', 'Not management user');
-  }
-  return { user: creds.user, tags };
+function resultOf(method: string, status: number): string {
+  if (method === 'DELETE') return 'deleted';
+  if (method === 'POST') return status === 200 ? 'imported with warnings' : 'imported';
+  return status === 201 ? 'created' : 'updated';
+}
+
+/** Failed logins and refused authorisations: warn, except a request without credentials (browsers send one first). */
+function logRefusal(log: Logger | undefined, err: AccessRefused, req: IncomingMessage, peer: string | undefined): void {
+  const fields = { user: err.user, peer, method: req.method, path: req.url, reason: err.logReason };
+  if (err.logReason === 'no credentials') log?.debug(fields, 'admin HTTP request without credentials');
+  else log?.warn(fields, err.loginFailed ? 'admin HTTP login failed' : 'admin HTTP access refused');
 }
 
 function replyFailure(logger: Logger | undefined, req: IncomingMessage, res: ServerResponse, err: unknown): void {

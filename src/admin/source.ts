@@ -4,13 +4,19 @@
 //
 // Record shapes use RabbitMQ management API field names (snake_case) so tools written for
 // RabbitMQ's /api read Warren's unchanged; fields Warren cannot know yet may be omitted.
-// Every method may return a value or a promise. To signal an HTTP-visible failure (unknown
-// vhost, bad argument), throw AdminError; anything else becomes 500.
+// Every method may return a value or a promise (the metadata will move to a Raft group and these
+// calls become asynchronous). To signal an HTTP-visible failure (unknown vhost, bad argument),
+// throw AdminError; anything else becomes 500. Request bodies are validated before they reach the
+// source (validate.ts, definitions.ts); the source checks only what needs the broker's state.
+import type { FieldTable } from '../amqp/table.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
-/** RabbitMQ user tags that matter here: 'administrator' may write; these may read. */
+/** RabbitMQ's user tags that grant access to the management API (rabbit_mgmt_util:is_mgmt_user/1). */
 export const MANAGEMENT_TAGS = ['administrator', 'monitoring', 'policymaker', 'management'] as const;
+
+/** The only password hashing Warren verifies (RabbitMQ's default). */
+export const SHA256_HASHING = 'rabbit_password_hashing_sha256';
 
 export interface ObjectTotals {
   readonly connections: number;
@@ -31,7 +37,8 @@ export interface Overview {
   readonly product_version: string;
   readonly management_version?: string;
   readonly cluster_name: string;
-  readonly node: string;
+  /** Shown to administrator and monitoring users only, as RabbitMQ. */
+  readonly node?: string;
   readonly object_totals: ObjectTotals;
   readonly queue_totals: QueueTotals;
   /** Cumulative counters, RabbitMQ names: publish, deliver_get, ack, confirm, redeliver... */
@@ -55,7 +62,10 @@ export interface UserInfo {
   readonly hashing_algorithm?: string;
 }
 
-/** PUT /api/users/{name}: a password (hashed by the broker) or a pre-computed hash. */
+/**
+ * PUT /api/users/{name}: a password (hashed by the broker), a pre-computed sha256 hash, or neither:
+ * then, as in RabbitMQ, the user has no password (password_hash '') and cannot log in with one.
+ */
 export interface UserUpdate {
   readonly password?: string;
   readonly password_hash?: string;
@@ -128,18 +138,102 @@ export interface ConnectionInfo {
   readonly client_properties?: Readonly<Record<string, unknown>>;
 }
 
-/** RabbitMQ's definitions export format (the subset Warren has). Unknown keys pass through. */
-export interface Definitions {
-  readonly product_name?: string;
-  readonly product_version?: string;
-  readonly users?: readonly UserInfo[];
-  readonly vhosts?: ReadonlyArray<{ readonly name: string; readonly description?: string }>;
-  readonly permissions?: readonly PermissionInfo[];
-  readonly queues?: ReadonlyArray<Omit<QueueInfo, 'exclusive'>>;
-  readonly exchanges?: readonly ExchangeInfo[];
-  readonly bindings?: readonly BindingInfo[];
-  readonly [key: string]: unknown;
+/** One exported user: RabbitMQ's definitions fields. */
+export interface DefinitionsUser {
+  readonly name: string;
+  readonly password_hash: string;
+  readonly hashing_algorithm: string;
+  readonly tags: readonly string[];
+  readonly limits: Readonly<Record<string, unknown>>;
 }
+
+/** A queue as RabbitMQ's definitions carry it: no stats, no exclusive flag (exclusive queues are not exported). */
+export interface DefinitionsQueue {
+  readonly name: string;
+  readonly vhost: string;
+  readonly durable: boolean;
+  readonly auto_delete: boolean;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
+/** GET /api/definitions: RabbitMQ 3.10's export format, sections Warren has no equivalent of left empty. */
+export interface Definitions {
+  readonly product_name: string;
+  readonly product_version: string;
+  readonly users: readonly DefinitionsUser[];
+  readonly vhosts: ReadonlyArray<{ readonly name: string }>;
+  readonly permissions: readonly PermissionInfo[];
+  readonly topic_permissions: readonly [];
+  readonly parameters: readonly [];
+  readonly global_parameters: readonly [];
+  readonly policies: readonly [];
+  readonly queues: readonly DefinitionsQueue[];
+  readonly exchanges: readonly ExchangeInfo[];
+  readonly bindings: readonly Omit<BindingInfo, 'properties_key'>[];
+}
+
+/**
+ * A definitions document after validation (definitions.ts): typed, defaults filled in, every entry
+ * tagged with where it came from ("queues[3]") so later failures can name it.
+ */
+export interface ImportPlan {
+  readonly vhosts: ReadonlyArray<Located<{ readonly name: string }>>;
+  readonly users: ReadonlyArray<Located<PlannedUser>>;
+  readonly permissions: ReadonlyArray<Located<PermissionInfo>>;
+  readonly exchanges: ReadonlyArray<Located<PlannedExchange>>;
+  readonly queues: ReadonlyArray<Located<PlannedQueue>>;
+  readonly bindings: ReadonlyArray<Located<PlannedBinding>>;
+}
+
+export type Located<T> = T & { readonly at: string };
+
+/** Exactly one of password (hashed by the source) and passwordHash (sha256 format, '' = no password). */
+export interface PlannedUser {
+  readonly name: string;
+  readonly tags: readonly string[];
+  readonly password?: string;
+  readonly passwordHash?: string;
+}
+
+export interface PlannedExchange {
+  readonly vhost: string;
+  readonly name: string;
+  readonly type: string;
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly internal: boolean;
+  readonly arguments: FieldTable;
+}
+
+export interface PlannedQueue {
+  readonly vhost: string;
+  readonly name: string;
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly arguments: FieldTable;
+}
+
+export interface PlannedBinding {
+  readonly vhost: string;
+  readonly source: string;
+  readonly destination: string;
+  readonly destinationType: 'queue' | 'exchange';
+  readonly routingKey: string;
+  readonly arguments: FieldTable;
+}
+
+/** What an import did: entries created or updated, and entries it left alone (with why). */
+export interface ImportReport {
+  readonly applied: number;
+  readonly warnings: readonly string[];
+}
+
+/** Why a login failed, for the log (the HTTP answer is RabbitMQ's and says less). */
+export type LoginFailure = 'unknown user' | 'bad password' | 'loopback only';
+
+export type AuthResult =
+  | { readonly ok: true; readonly tags: readonly string[] }
+  | { readonly ok: false; readonly reason: LoginFailure };
 
 /** Scraped by /metrics at scrape time; keep it cheap (counters the broker already keeps). */
 export interface AdminStats {
@@ -167,8 +261,13 @@ export interface AdminStats {
 export type PutOutcome = 'created' | 'updated';
 
 export interface AdminSource {
-  /** Tags of the user if the credentials are valid, undefined otherwise. */
-  authenticate(user: string, password: string): MaybePromise<readonly string[] | undefined>;
+  /**
+   * Checks a password login from `peer` (the client's IP address): the user's tags, or why not. A
+   * loopback-only user (guest) from a non-loopback peer fails as on AMQP (RabbitMQ's loopback_users).
+   */
+  authenticate(user: string, password: string, peer: string | undefined): MaybePromise<AuthResult>;
+  /** Vhosts in which `user` has permissions (RabbitMQ's "login vhosts"), in listing order. */
+  permittedVhosts(user: string): MaybePromise<readonly string[]>;
   /** True when the broker accepts AMQP clients (listeners up, metadata loaded). */
   isReady(): MaybePromise<boolean>;
   stats(): MaybePromise<AdminStats>;
@@ -181,14 +280,24 @@ export interface AdminSource {
   putUser(name: string, update: UserUpdate): MaybePromise<PutOutcome>;
   deleteUser(name: string): MaybePromise<void>;
   listPermissions(): MaybePromise<readonly PermissionInfo[]>;
+  /** 400 vhost_or_user_not_found when either is missing, as RabbitMQ. */
   putPermissions(vhost: string, user: string, perms: PermissionSpec): MaybePromise<PutOutcome>;
+  /** 404 when the user has no permissions in the vhost. */
+  deletePermissions(vhost: string, user: string): MaybePromise<void>;
   /** vhost undefined = every vhost. */
   listQueues(vhost?: string): MaybePromise<readonly QueueInfo[]>;
   listExchanges(vhost?: string): MaybePromise<readonly ExchangeInfo[]>;
   listBindings(vhost?: string): MaybePromise<readonly BindingInfo[]>;
   listConnections(): MaybePromise<readonly ConnectionInfo[]>;
   exportDefinitions(): MaybePromise<Definitions>;
-  importDefinitions(defs: Definitions): MaybePromise<void>;
+  /**
+   * Applies a validated plan all-or-nothing: every entry is checked against the broker's state
+   * first (vhosts, users, sources and destinations must exist, in the broker or earlier in the
+   * plan); on any failure nothing is applied and AdminError 400 names the entries ("queues[3]: ...").
+   * Queues and exchanges that already exist are kept as they are (as RabbitMQ does), with a warning
+   * when the file describes them differently.
+   */
+  importDefinitions(plan: ImportPlan): MaybePromise<ImportReport>;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Small HTTP helpers for the admin server (server.ts): path splitting with per-segment decoding (so the
 // vhost '/' travels as %2F), bounded JSON bodies, RabbitMQ-shaped error replies, basic auth.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AccessRefused } from './access.js';
 import { AdminError } from './source.js';
 
 /** Largest request body accepted (a definitions import of a big broker fits comfortably). */
@@ -57,9 +58,17 @@ export function sendNoContent(res: ServerResponse, status: 201 | 204): void {
   res.end();
 }
 
-/** RabbitMQ's error body: {"error": "...", "reason": "..."}. */
+/**
+ * RabbitMQ's error body: {"error": "...", "reason": "..."}. A refused login also carries the
+ * WWW-Authenticate challenge, and a request without credentials gets an empty 401, as RabbitMQ's.
+ */
 export function sendError(res: ServerResponse, err: AdminError): void {
-  if (err.status === 401) res.setHeader('www-authenticate', 'Basic realm="Warren Management"');
+  if (err instanceof AccessRefused && err.challenge) res.setHeader('www-authenticate', 'Basic realm="Warren Management"');
+  if (err instanceof AccessRefused && err.emptyBody) {
+    res.writeHead(err.status, { 'content-length': 0 });
+    res.end();
+    return;
+  }
   sendJson(res, err.status, { error: err.error, reason: err.message });
 }
 

@@ -1,16 +1,22 @@
 // AdminSource (what the HTTP management API and /metrics read and write) over the embedded broker:
 // the metadata machine, the in-process owner and the frontend's connections and counters.
 import { AmqpError } from '../amqp/errors.js';
-import type { FieldTable } from '../amqp/table.js';
+import { MAX_REPORTED_ERRORS } from '../admin/definitions.js';
 import {
-  AdminError, type AdminSource, type AdminStats, type BindingInfo, type ConnectionInfo, type Definitions,
-  type ExchangeInfo, type PutOutcome, type QueueInfo, type UserInfo,
+  AdminError, SHA256_HASHING, type AdminSource, type AdminStats, type AuthResult, type BindingInfo, type ConnectionInfo,
+  type Definitions, type ExchangeInfo, type ImportPlan, type ImportReport, type PlannedQueue, type PutOutcome, type QueueInfo,
+  type UserInfo,
 } from '../admin/source.js';
+import { amqpDetail } from '../admin/validate.js';
 import type { FrontendContext } from '../frontend/context.js';
+import { isLoopback } from '../frontend/connection.js';
 import { PRODUCT, VERSION } from '../frontend/server-properties.js';
+import { rs } from '../meta/errors.js';
+import { GUEST, MetaMachine } from '../meta/machine.js';
+import { SERVER_NAMED_PREFIX } from '../meta/queues.js';
+import type { MetaCommand, QueueRecord } from '../meta/types.js';
 import { hashPassword } from '../meta/users.js';
 import { queueTypeOf } from '../meta/queue-args.js';
-import type { QueueRecord } from '../meta/types.js';
 import type { LocalOwner } from '../owner/local.js';
 import type { LocalMeta } from './meta-port.js';
 
@@ -75,11 +81,22 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     };
   };
   const users = (): UserInfo[] => m.listUsers().map((u) => ({
-    name: u.name, tags: u.tags, password_hash: u.passwordHash, hashing_algorithm: 'rabbit_password_hashing_sha256',
+    name: u.name, tags: u.tags, password_hash: u.passwordHash, hashing_algorithm: SHA256_HASHING,
   }));
 
   const source: AdminSource = {
-    authenticate: (user, password) => m.authenticate(user, password)?.tags,
+    authenticate: (user, password, peer): AuthResult => {
+      const u = m.getUser(user);
+      if (u === undefined) return { ok: false, reason: 'unknown user' };
+      if (m.authenticate(user, password) === undefined) return { ok: false, reason: 'bad password' };
+      // The same loopback rule as AMQP's connection.start-ok (src/frontend/connection.ts).
+      if (u.loopbackOnly && !isLoopback(peer)) return { ok: false, reason: 'loopback only' };
+      return { ok: true, tags: u.tags };
+    },
+    permittedVhosts: (user) => {
+      const permitted = new Set(m.listPermissions().filter((x) => x.user === user).map((x) => x.vhost));
+      return m.listVhosts().filter((v) => permitted.has(v));
+    },
     isReady: () => true,
     stats,
     overview: () => {
@@ -101,14 +118,14 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     deleteVhost: (name) => {
       if (!m.hasVhost(name)) throw AdminError.notFound();
       const r = m.apply({ type: 'vhost.delete', name });
-      for (const q of r.deletedQueues ?? []) owner.deleteQueue({ vhost: q.vhost, name: q.name });
+      for (const q of r.deletedQueues ?? []) void owner.deleteQueue({ vhost: q.vhost, name: q.name });
     },
     listUsers: users,
     putUser: (name, update): PutOutcome => {
       const existed = m.getUser(name) !== undefined;
-      const hash = update.password_hash ?? (update.password !== undefined ? hashPassword(update.password, meta.salt()) : undefined);
-      if (hash === undefined) throw AdminError.badRequest('password or password_hash required');
-      m.apply({ type: 'user.put', name, passwordHash: hash, tags: update.tags });
+      // Neither password nor hash: RabbitMQ's passwordless user ('' never verifies).
+      const hash = update.password_hash ?? (update.password !== undefined ? hashPassword(update.password, meta.salt()) : '');
+      m.apply({ type: 'user.put', name, passwordHash: hash, tags: update.tags, loopbackOnly: loopbackOnly(m, name) });
       return existed ? 'updated' : 'created';
     },
     deleteUser: (name) => {
@@ -117,61 +134,149 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     },
     listPermissions: () => m.listPermissions(),
     putPermissions: (vhost, user, p): PutOutcome => {
+      if (m.getUser(user) === undefined || !m.hasVhost(vhost)) throw AdminError.badRequest('vhost_or_user_not_found');
+      const existed = m.listPermissions().some((x) => x.user === user && x.vhost === vhost);
       adminCall(() => m.apply({ type: 'permissions.set', user, vhost, configure: p.configure, write: p.write, read: p.read }));
-      return 'created';
+      return existed ? 'updated' : 'created';
+    },
+    deletePermissions: (vhost, user) => {
+      if (!m.listPermissions().some((x) => x.user === user && x.vhost === vhost)) throw AdminError.notFound();
+      m.apply({ type: 'permissions.clear', user, vhost });
     },
     listQueues: (vhost) => m.listQueues(vhost).map(queueInfo),
     listExchanges: exchanges,
     listBindings: bindings,
     listConnections: connections,
-    exportDefinitions: (): Definitions => ({
-      product_name: PRODUCT, product_version: VERSION,
-      users: users(),
-      vhosts: m.listVhosts().map((name) => ({ name })),
-      permissions: m.listPermissions(),
-      queues: m.listQueues().filter((q) => q.exclusiveOwner === undefined).map((q) => {
-        const { exclusive: _exclusive, ...rest } = queueInfo(q);
-        void _exclusive;
-        return rest;
-      }),
-      exchanges: exchanges().filter((x) => x.name !== '' && !x.name.startsWith('amq.')),
-      bindings: bindings().filter((b) => b.source !== ''),
-    }),
-    importDefinitions: (defs) => adminCall(() => importDefinitions(meta, owner, defs)),
+    exportDefinitions: () => exportDefinitions(m, users(), exchanges(), bindings()),
+    importDefinitions: (plan) => importDefinitions(meta, owner, plan),
   };
   return source;
 }
 
-function importDefinitions(meta: LocalMeta, owner: LocalOwner, defs: Definitions): void {
-  const m = meta.machine;
-  for (const v of defs.vhosts ?? []) m.apply({ type: 'vhost.add', name: v.name });
-  for (const u of defs.users ?? []) {
-    if (u.password_hash === undefined) continue;
-    m.apply({ type: 'user.put', name: u.name, passwordHash: u.password_hash, tags: u.tags });
-  }
-  for (const p of defs.permissions ?? []) {
-    m.apply({ type: 'permissions.set', user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read });
-  }
-  for (const x of defs.exchanges ?? []) {
-    m.apply({
-      type: 'exchange.declare', vhost: x.vhost, name: x.name, exchangeType: x.type, passive: false, durable: x.durable,
-      autoDelete: x.auto_delete, internal: x.internal, arguments: x.arguments as FieldTable,
-    });
-  }
-  for (const q of defs.queues ?? []) {
-    const r = m.apply({
-      type: 'queue.declare', vhost: q.vhost, name: q.name, passive: false, durable: q.durable, exclusive: false,
-      autoDelete: q.auto_delete, arguments: q.arguments as FieldTable, connection: 'definitions-import',
-    });
-    void owner.declareQueue({ vhost: q.vhost, name: r.queue?.name ?? q.name }, { arguments: q.arguments, autoDelete: q.auto_delete });
-  }
-  for (const b of defs.bindings ?? []) {
-    m.apply({
-      type: 'binding.add', vhost: b.vhost, source: b.source, destinationKind: b.destination_type,
-      destination: b.destination, routingKey: b.routing_key, arguments: b.arguments as FieldTable,
-    });
-  }
+/**
+ * RabbitMQ's loopback_users (default [guest]) is a list of names; Warren keeps it as a flag on the
+ * user, so a user.put must carry it over, or re-putting guest (PUT, definitions import) would open
+ * guest to remote logins.
+ */
+function loopbackOnly(m: MetaMachine, name: string): boolean {
+  return (m.getUser(name)?.loopbackOnly ?? false) || name === GUEST.name;
 }
+
+/**
+ * RabbitMQ 3.10's export: exclusive queues are not definitions, nor are the default and 'amq.*'
+ * exchanges, default-exchange bindings or bindings to exclusive queues; queues carry no stats.
+ */
+function exportDefinitions(m: MetaMachine, users: readonly UserInfo[], xs: readonly ExchangeInfo[], bs: readonly BindingInfo[]): Definitions {
+  const queues = m.listQueues().filter((q) => q.exclusiveOwner === undefined);
+  const exported = new Set(queues.map((q) => `${q.vhost}\u0000${q.name}`));
+  return {
+    product_name: PRODUCT, product_version: VERSION,
+    users: users.map((u) => ({
+      name: u.name, password_hash: u.password_hash ?? '', hashing_algorithm: SHA256_HASHING, tags: u.tags, limits: {},
+    })),
+    vhosts: m.listVhosts().map((name) => ({ name })),
+    permissions: m.listPermissions(),
+    topic_permissions: [], parameters: [], global_parameters: [], policies: [],
+    queues: queues.map((q) => ({ name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.autoDelete, arguments: q.arguments })),
+    exchanges: xs.filter((x) => x.name !== '' && !x.name.startsWith('amq.')),
+    bindings: bs
+      .filter((b) => b.source !== '' && (b.destination_type === 'exchange' || exported.has(`${b.vhost}\u0000${b.destination}`)))
+      .map(({ properties_key: _key, ...b }) => b),
+  };
+}
+
+/** One planned change: the command, where it came from, and whether it creates a queue the owner must host. */
+interface Step { readonly at: string; readonly cmd: MetaCommand }
+
+/**
+ * Definitions import, all-or-nothing. Every entry is first applied to a copy of the metadata (the
+ * state machine's own checks are the authority: missing vhosts, users, sources and destinations,
+ * queue type rules); only when all pass are the same commands applied to the broker. Queues and
+ * exchanges that exist are kept as they are, as RabbitMQ does, with a warning when the file
+ * describes them differently. With clustering this becomes one batch proposed to the metadata group.
+ */
+function importDefinitions(meta: LocalMeta, owner: LocalOwner, plan: ImportPlan): ImportReport {
+  const m = meta.machine;
+  const trial = MetaMachine.restore(m.snapshot());
+  const steps: Step[] = [];
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const attempt = (at: string, cmd: MetaCommand): void => {
+    try {
+      trial.apply(cmd);
+      steps.push({ at, cmd });
+    } catch (err) {
+      if (!(err instanceof AmqpError)) throw err;
+      errors.push(`${at}: ${amqpDetail(err)}`);
+    }
+  };
+  /** An existing queue or exchange: nothing to do when equivalent, a warning when not. */
+  const keepExisting = (at: string, what: string, cmd: MetaCommand): void => {
+    try {
+      trial.apply(cmd);
+    } catch (err) {
+      if (!(err instanceof AmqpError)) throw err;
+      warnings.push(`${at}: ${what} exists with different properties (${amqpDetail(err)}); kept as it is`);
+    }
+  };
+
+  for (const v of plan.vhosts) attempt(v.at, { type: 'vhost.add', name: v.name });
+  for (const u of plan.users) {
+    const passwordHash = u.passwordHash ?? hashPassword(u.password ?? '', meta.salt());
+    attempt(u.at, { type: 'user.put', name: u.name, passwordHash, tags: u.tags, loopbackOnly: loopbackOnly(trial, u.name) });
+  }
+  for (const p of plan.permissions) {
+    attempt(p.at, { type: 'permissions.set', user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read });
+  }
+  for (const x of plan.exchanges) {
+    const cmd: MetaCommand = {
+      type: 'exchange.declare', vhost: x.vhost, name: x.name, exchangeType: x.type, passive: false, durable: x.durable,
+      autoDelete: x.autoDelete, internal: x.internal, arguments: x.arguments,
+    };
+    if (trial.getExchange(x.vhost, x.name) !== undefined) keepExisting(x.at, rs('exchange', x.name, x.vhost), cmd);
+    else attempt(x.at, cmd);
+  }
+  for (const q of plan.queues) {
+    const cmd = queueDeclare(q);
+    if (trial.getQueue(q.vhost, q.name) !== undefined) keepExisting(q.at, rs('queue', q.name, q.vhost), cmd);
+    else attempt(q.at, cmd);
+  }
+  for (const b of plan.bindings) {
+    attempt(b.at, {
+      type: 'binding.add', vhost: b.vhost, source: b.source, destinationKind: b.destinationType,
+      destination: b.destination, routingKey: b.routingKey, arguments: b.arguments,
+    });
+  }
+  if (errors.length > 0) {
+    const more = errors.length > MAX_REPORTED_ERRORS ? `; and ${errors.length - MAX_REPORTED_ERRORS} more` : '';
+    throw AdminError.badRequest(errors.slice(0, MAX_REPORTED_ERRORS).join('; ') + more);
+  }
+  // The trial accepted every command on an identical state, so none of these throws; if one did,
+  // it is a bug in the state machine's determinism, and the 500 it becomes is logged by the server.
+  for (const { cmd } of steps) {
+    const r = m.apply(cmd);
+    if (cmd.type === 'queue.declare' && r.created === true && r.queue !== undefined) {
+      void owner.declareQueue({ vhost: r.queue.vhost, name: r.queue.name }, { arguments: r.queue.arguments, autoDelete: r.queue.autoDelete });
+    }
+  }
+  return { applied: steps.length, warnings };
+}
+
+/**
+ * A queue.declare for an imported queue. A server-named queue ('amq.gen-...') is declared the way
+ * the broker names one (empty name + suffix): the 'amq.' prefix is reserved to clients, not to imports.
+ */
+function queueDeclare(q: PlannedQueue): MetaCommand {
+  const serverNamed = q.name.startsWith(SERVER_NAMED_PREFIX);
+  return {
+    type: 'queue.declare', vhost: q.vhost, passive: false, durable: q.durable, exclusive: false, autoDelete: q.autoDelete,
+    arguments: q.arguments, connection: IMPORT_CONNECTION,
+    ...(serverNamed ? { name: '', nameSuffix: q.name.slice(SERVER_NAMED_PREFIX.length) } : { name: q.name }),
+  };
+}
+
+/** The pseudo-connection declaring imported queues (none is exclusive, so it owns nothing). */
+const IMPORT_CONNECTION = 'definitions-import';
 
 function splitPeer(peer: string): [string, number] {
   const i = peer.lastIndexOf(':');

@@ -36,8 +36,8 @@ describe('a channel answers in order', () => {
       raw.write(methodFrame(1, M.basicGet, new Writer().short(0).shortstr(q).bits(true).build()));
       raw.write(methodFrame(1, M.queueDelete, new Writer().short(0).shortstr(q).bits(false, false, false).build()));
       const order: string[] = [];
-      const names = new Map([[M.queueDeclareOk, 'declare-ok'], [M.queueBindOk, 'bind-ok'], [M.basicGetOk, 'get-ok'],
-        [M.basicGetEmpty, 'get-empty'], [M.queueDeleteOk, 'delete-ok']] as const);
+      const names: Array<[readonly [number, number], string]> = [[M.queueDeclareOk, 'declare-ok'], [M.queueBindOk, 'bind-ok'],
+        [M.basicGetOk, 'get-ok'], [M.basicGetEmpty, 'get-empty'], [M.queueDeleteOk, 'delete-ok']];
       while (order.length < 4) {
         const f = await raw.nextFrame((x) => x.channel === 1 && x.type === 1);
         for (const [m, n] of names) if (isMethod(f, m)) order.push(n);

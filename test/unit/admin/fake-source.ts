@@ -1,12 +1,12 @@
 // An in-memory AdminSource for the admin server tests: enough broker state to exercise every
 // route, plus call logs so tests can check what the server passed down.
 import {
-  AdminError, type AdminSource, type AdminStats, type BindingInfo, type Definitions, type ExchangeInfo,
-  type Overview, type PermissionInfo, type PermissionSpec, type PutOutcome, type QueueInfo, type UserInfo, type UserUpdate,
-  type VhostInfo,
+  AdminError, type AdminSource, type AdminStats, type AuthResult, type BindingInfo, type Definitions, type ExchangeInfo,
+  type ImportPlan, type ImportReport, type Overview, type PermissionInfo, type PermissionSpec, type PutOutcome, type QueueInfo,
+  type UserInfo, type UserUpdate, type VhostInfo,
 } from '../../../src/admin/source.js';
 
-interface FakeUser { password: string; tags: string[] }
+interface FakeUser { password: string; tags: string[]; loopbackOnly?: boolean }
 
 export class FakeSource implements AdminSource {
   ready = true;
@@ -17,9 +17,17 @@ export class FakeSource implements AdminSource {
     ['admin', { password: 'secret', tags: ['administrator'] }],
     ['watcher', { password: 'look', tags: ['monitoring'] }],
     ['app', { password: 'app', tags: [] }],
+    ['viewer', { password: 'view', tags: ['management'] }],
+    ['local', { password: 'local', tags: ['administrator'], loopbackOnly: true }],
   ]);
   readonly vhosts = new Map<string, VhostInfo>([['/', { name: '/' }], ['staging', { name: 'staging' }]]);
-  readonly permissions: PermissionInfo[] = [{ user: 'admin', vhost: '/', configure: '.*', write: '.*', read: '.*' }];
+  readonly permissions: PermissionInfo[] = [
+    { user: 'admin', vhost: '/', configure: '.*', write: '.*', read: '.*' },
+    { user: 'viewer', vhost: 'staging', configure: '', write: '', read: '.*' },
+    { user: 'watcher', vhost: 'staging', configure: '', write: '', read: '.*' },
+  ];
+  /** The peer address the server passed to the last authenticate(). */
+  lastPeer: string | undefined;
   readonly queues: QueueInfo[] = [
     { name: 'orders', vhost: '/', durable: true, auto_delete: false, exclusive: false, arguments: {}, messages_ready: 3 },
     { name: 'jobs', vhost: 'staging', durable: false, auto_delete: true, exclusive: false, arguments: { 'x-max-length': 10 } },
@@ -39,9 +47,17 @@ export class FakeSource implements AdminSource {
 
   private log(method: string, ...args: unknown[]): void { this.calls.push({ method, args }); }
 
-  authenticate(user: string, password: string): readonly string[] | undefined {
+  authenticate(user: string, password: string, peer: string | undefined): AuthResult {
+    this.lastPeer = peer;
     const u = this.users.get(user);
-    return u && u.password === password ? u.tags : undefined;
+    if (u === undefined) return { ok: false, reason: 'unknown user' };
+    if (u.password !== password) return { ok: false, reason: 'bad password' };
+    // The fake treats every peer as remote, so the loopback rule shows through HTTP on 127.0.0.1.
+    if (u.loopbackOnly === true) return { ok: false, reason: 'loopback only' };
+    return { ok: true, tags: u.tags };
+  }
+  permittedVhosts(user: string): Promise<string[]> {
+    return Promise.resolve(this.permissions.filter((p) => p.user === user).map((p) => p.vhost));
   }
   isReady(): Promise<boolean> { return Promise.resolve(this.ready); }
   stats(): AdminStats { this.statsCalls += 1; return this.stats_; }
@@ -65,7 +81,9 @@ export class FakeSource implements AdminSource {
     this.log('deleteVhost', name);
     if (!this.vhosts.delete(name)) throw AdminError.notFound('vhost not found');
   }
-  listUsers(): UserInfo[] { return [...this.users].map(([name, u]) => ({ name, tags: u.tags })); }
+  listUsers(): UserInfo[] {
+    return [...this.users].map(([name, u]) => ({ name, tags: u.tags, password_hash: `hash-of-${u.password}`, hashing_algorithm: 'rabbit_password_hashing_sha256' }));
+  }
   putUser(name: string, update: UserUpdate): PutOutcome {
     this.log('putUser', name, update);
     const existed = this.users.has(name);
@@ -86,6 +104,12 @@ export class FakeSource implements AdminSource {
     this.permissions.push(rec);
     return 'created';
   }
+  deletePermissions(vhost: string, user: string): void {
+    this.log('deletePermissions', vhost, user);
+    const i = this.permissions.findIndex((p) => p.vhost === vhost && p.user === user);
+    if (i < 0) throw AdminError.notFound();
+    this.permissions.splice(i, 1);
+  }
   listQueues(vhost?: string): QueueInfo[] {
     this.log('listQueues', vhost);
     return this.queues.filter((q) => vhost === undefined || q.vhost === vhost);
@@ -94,11 +118,17 @@ export class FakeSource implements AdminSource {
   listBindings(vhost?: string): BindingInfo[] { return this.bindings.filter((b) => vhost === undefined || b.vhost === vhost); }
   listConnections(): [] { return []; }
   exportDefinitions(): Definitions {
-    return { product_name: 'Warren', vhosts: this.listVhosts(), users: this.listUsers(), permissions: this.permissions,
-      queues: this.queues, exchanges: this.exchanges, bindings: this.bindings };
+    return {
+      product_name: 'Warren', product_version: '0.1.0', vhosts: this.listVhosts(),
+      users: this.listUsers().map((u) => ({ name: u.name, tags: u.tags, password_hash: u.password_hash ?? '', hashing_algorithm: 'rabbit_password_hashing_sha256', limits: {} })),
+      permissions: this.permissions, topic_permissions: [], parameters: [], global_parameters: [], policies: [],
+      queues: this.queues.map((q) => ({ name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.auto_delete, arguments: q.arguments })),
+      exchanges: this.exchanges, bindings: this.bindings,
+    };
   }
-  importDefinitions(defs: Definitions): void {
-    this.log('importDefinitions', defs);
-    for (const v of defs.vhosts ?? []) this.vhosts.set(v.name, { name: v.name });
+  importDefinitions(plan: ImportPlan): ImportReport {
+    this.log('importDefinitions', plan);
+    for (const v of plan.vhosts) this.vhosts.set(v.name, { name: v.name });
+    return { applied: plan.vhosts.length, warnings: [] };
   }
 }

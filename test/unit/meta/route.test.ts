@@ -97,24 +97,19 @@ describe('route', () => {
     assert.deepEqual(route(m, '', 'q1'), []);
   });
 
-  test('publish hot path: 100 000 routes through a topic exchange stay fast', () => {
+  // Speed is measured by the benchmarks (npm run bench), not by timing a test on a shared machine;
+  // this checks that 100 000 routes over 1 000 topic bindings each find exactly their queue.
+  test('publish hot path: 100 000 routes through a topic exchange with 1 000 bindings', () => {
     const m = new MetaMachine();
     for (let i = 0; i < 1000; i++) {
       declareQ(m, `q${i}`);
       bindQ(m, `q${i}`, 'amq.topic', `orders.${i}.*`);
     }
     const out: string[] = [];
-    const runsMs: number[] = [];
-    // Best of up to three runs: the CI machine is shared.
-    for (let run = 0; run < 3 && !(runsMs.length > 0 && Math.min(...runsMs) < 1000); run++) {
-      const start = process.hrtime.bigint();
-      for (let k = 0; k < 100_000; k++) {
-        out.length = 0;
-        m.route('/', 'amq.topic', `orders.${k % 1000}.created`, undefined, out);
-        if (out.length !== 1 || out[0] !== `q${k % 1000}`) assert.fail(`key ${k}: ${out.join(',')}`);
-      }
-      runsMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    for (let k = 0; k < 100_000; k++) {
+      out.length = 0;
+      m.route('/', 'amq.topic', `orders.${k % 1000}.created`, undefined, out);
+      if (out.length !== 1 || out[0] !== `q${k % 1000}`) assert.fail(`key ${k}: ${out.join(',')}`);
     }
-    assert.ok(Math.min(...runsMs) < 1000, `runs took ${runsMs.map((t) => t.toFixed(0)).join(', ')} ms`);
   });
 });

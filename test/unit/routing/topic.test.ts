@@ -116,7 +116,7 @@ describe('topic: corner cases', () => {
 });
 
 describe('topic: scale', () => {
-  test('10 000 bindings route 100 000 keys in well under a second', () => {
+  test('10 000 bindings route 100 000 keys, each to exactly its binding', () => {
     const m = new TopicMatcher();
     const services = 100;
     for (let i = 0; i < 10_000; i++) {
@@ -126,22 +126,15 @@ describe('topic: scale', () => {
       m.bind(queueDest(`q${i}`), key, undefined);
     }
     const out = new Set<string>();
-    // Best of three runs, so a burst of load on the shared CI machine does not fail the test.
-    const runsMs: number[] = [];
-    for (let run = 0; run < 3 && !(runsMs.length > 0 && Math.min(...runsMs) < 1000); run++) {
-      let hits = 0;
-      const start = process.hrtime.bigint();
-      for (let k = 0; k < 100_000; k++) {
-        const i = (k * 7919) % 10_000;
-        out.clear();
-        m.match(`svc${i % services}.ev${i}.created`, undefined, out);
-        hits += out.size;
-      }
-      runsMs.push(Number(process.hrtime.bigint() - start) / 1e6);
-      // Key i matches binding i when shape 0 or 2 (shape 1 and 3 have other suffixes): half the keys.
-      assert.equal(hits, 50_000);
+    // Correctness at scale only: speed is measured by benchmarks, not by timing a test on a shared machine.
+    let hits = 0;
+    for (let k = 0; k < 100_000; k++) {
+      const i = (k * 7919) % 10_000;
+      out.clear();
+      m.match(`svc${i % services}.ev${i}.created`, undefined, out);
+      hits += out.size;
     }
-    const bestMs = Math.min(...runsMs);
-    assert.ok(bestMs < 1000, `runs took ${runsMs.map((t) => t.toFixed(0)).join(', ')} ms`);
+    // Key i matches binding i when shape 0 or 2 (shape 1 and 3 have other suffixes): half the keys.
+    assert.equal(hits, 50_000);
   });
 });
