@@ -9,6 +9,7 @@ import { openCore } from '../../src/raft/node/adapter.js';
 import { RaftHost } from '../../src/raft/node/host.js';
 import { MemoryLogStore } from '../../src/raft/storage/memory.js';
 import type { RaftLogStore, SaveRequest } from '../../src/raft/storage/store.js';
+import type { RoleInfo } from '../../src/raft/node/app.js';
 
 const GROUP = 5;
 
@@ -39,6 +40,8 @@ class SlowStore implements RaftLogStore {
 interface Cluster {
   hosts: Map<number, RaftHost>;
   applied: Map<number, Entry[]>;
+  /** Every app.roleChanged call, per node, in order. */
+  roles: Map<number, RoleInfo[]>;
   violations: string[];
   stop(): void;
 }
@@ -46,6 +49,7 @@ interface Cluster {
 async function cluster(ids: number[], delayMs = 2, votersOf: (id: number) => number[] = () => ids): Promise<Cluster> {
   const hosts = new Map<number, RaftHost>();
   const applied = new Map<number, Entry[]>();
+  const roles = new Map<number, RoleInfo[]>();
   const violations: string[] = [];
   for (const id of ids) {
     const store = new SlowStore(new MemoryLogStore(), delayMs);
@@ -65,11 +69,20 @@ async function cluster(ids: number[], delayMs = 2, votersOf: (id: number) => num
     });
     const log: Entry[] = [];
     applied.set(id, log);
-    host.addGroup(GROUP, core, store, { apply: (es) => log.push(...es) });
+    const seen: RoleInfo[] = [];
+    roles.set(id, seen);
+    host.addGroup(GROUP, core, store, {
+      // Result per entry: which node applied it and the data's length (the proposer sees its own).
+      apply: (es) => {
+        log.push(...es);
+        return es.map((e) => `n${id}:${e.index}:${e.data.length}`);
+      },
+      roleChanged: (r) => seen.push(r),
+    });
     hosts.set(id, host);
   }
   for (const h of hosts.values()) h.start();
-  return { hosts, applied, violations, stop: () => { for (const h of hosts.values()) h.stop(); } };
+  return { hosts, applied, roles, violations, stop: () => { for (const h of hosts.values()) h.stop(); } };
 }
 
 function promiseBroken(m: Message, s: SlowStore): string | undefined {
@@ -114,6 +127,49 @@ describe('RaftHost driving the real core', () => {
       for (const l of c.applied.values()) assert.deepEqual(norm(l), norm(leaderLog));
       assert.equal(leaderLog.filter((e) => e.type === EntryType.ConfChange).length, 3); // bootstrap
       assert.deepEqual(c.violations, []);
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('propose() resolves with the result the proposing node\'s apply returned for the entry', async () => {
+    const c = await cluster([1, 2, 3]);
+    try {
+      const leader = await leaderOf(c);
+      const r = await c.hosts.get(leader)!.propose<string>(GROUP, new TextEncoder().encode('hello'));
+      assert.equal(r.result, `n${leader}:${r.index}:5`);
+      const many = await Promise.all([1, 22, 333].map((n) => c.hosts.get(leader)!.propose<string>(GROUP, new Uint8Array(n))));
+      assert.deepEqual(many.map((x) => x.result), many.map((x, i) => `n${leader}:${x.index}:${[1, 22, 333][i]}`));
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('roleChanged: once at start, then on every term/leader change, as Ra\'s state_enter', async () => {
+    const c = await cluster([1, 2, 3]);
+    try {
+      for (const seen of c.roles.values()) assert.deepEqual(seen[0], { term: 1, leader: 0, isLeader: false }, 'reported at start');
+      const leader = await leaderOf(c);
+      await until(() => [...c.hosts.values()].every((h) => h.group(GROUP).leader() === leader));
+      const term = c.roles.get(leader)!.at(-1)!.term;
+      assert.deepEqual(c.roles.get(leader)!.at(-1), { term, leader, isLeader: true });
+      for (const id of [1, 2, 3].filter((x) => x !== leader)) {
+        await until(() => c.roles.get(id)!.at(-1)?.leader === leader);
+        assert.deepEqual(c.roles.get(id)!.at(-1), { term, leader, isLeader: false });
+      }
+      for (const seen of c.roles.values()) {
+        for (let i = 1; i < seen.length; i++) {
+          const [a, b] = [seen[i - 1]!, seen[i]!];
+          assert.ok(b.term > a.term || (b.term === a.term && b.leader !== a.leader), 'only changes are reported');
+          assert.ok(b.term >= a.term, 'terms never go back');
+        }
+      }
+      // A transfer: the old leader learns it lost leadership, the target that it leads a new term.
+      const target = [1, 2, 3].find((id) => id !== leader)!;
+      c.hosts.get(leader)!.group(GROUP).transferLeadership(target);
+      await until(() => c.roles.get(target)!.at(-1)?.isLeader === true);
+      await until(() => c.roles.get(leader)!.at(-1)?.isLeader === false);
+      assert.ok(c.roles.get(target)!.at(-1)!.term > term);
     } finally {
       c.stop();
     }

@@ -8,7 +8,7 @@ import type { Message, NodeId, Snapshot } from '../core/types.js';
  * One batch of work the core hands to the driver (the core's own Ready, less what the driver does
  * not use): persist hardState/entries/snapshot, then send messages, then apply committedEntries.
  */
-export type CoreReady = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'messages' | 'committedEntries' | 'readStates'>;
+export type CoreReady = Pick<Ready, 'softState' | 'hardState' | 'entries' | 'snapshot' | 'messages' | 'committedEntries' | 'readStates'>;
 
 export interface CoreStatus {
   readonly id: NodeId;

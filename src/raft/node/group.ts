@@ -3,12 +3,20 @@
 import type { ConfChange } from '../core/index.js';
 import type { Entry, Message, NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
+import type { Applied, RoleInfo } from './app.js';
 import type { CoreReady, RaftCore } from './core.js';
 import { CompactionRefusedError, NotLeaderError, ProposalDroppedError, ProposalTimeoutError } from './errors.js';
 
 /** The application's state machine for one group. Called in log order, each entry once per run. */
-export interface GroupApplication {
-  apply(entries: readonly Entry[]): void;
+export interface GroupApplication<R = unknown> {
+  /**
+   * Returns one result per entry (same order), handed to the proposer of that entry on this
+   * replica (propose() resolves with it); results of entries proposed elsewhere are dropped.
+   * Returning nothing gives every proposer `undefined`.
+   */
+  apply(entries: readonly Entry[]): readonly R[] | void;
+  /** Term or role changed; also once at start. See app.ts GroupApp.roleChanged. */
+  roleChanged?(role: RoleInfo): void;
   /**
    * Replace the state with `snapshot` (before later entries apply): one received from the leader
    * (InstallSnapshot, data reassembled from all chunks), or — when the driver is created over a
@@ -21,10 +29,8 @@ export interface MessageSender {
   send(group: number, messages: readonly Message[]): void;
 }
 
-export interface Committed {
-  readonly index: number;
-  readonly term: number;
-}
+/** A committed-and-applied proposal: its index, term and the application's result for it. */
+export type Committed<R = unknown> = Applied<R>;
 
 /** A ReadIndex request: `index` is -1 until the leader's answer (a ReadState) arrives. */
 interface PendingRead {
@@ -36,7 +42,7 @@ interface PendingRead {
 
 interface PendingProposal {
   readonly term: number;
-  readonly resolve: (c: Committed) => void;
+  readonly resolve: (c: Committed<unknown>) => void;
   readonly reject: (err: Error) => void;
   readonly timer: NodeJS.Timeout | undefined;
 }
@@ -72,6 +78,8 @@ export class GroupDriver {
   private draining = false;
   private scheduled = false;
   private stopped = false;
+  /** The role last reported to app.roleChanged (term, leader), as made durable. */
+  private role: RoleInfo;
 
   constructor(
     readonly groupId: number,
@@ -86,6 +94,9 @@ export class GroupDriver {
     // after it (its applied index starts at the snapshot index), so the state must come from it.
     const snap = core.snapshot();
     if (snap.meta.index > 0) this.restore(snap);
+    const st = core.status();
+    this.role = { term: st.term, leader: st.leader, isLeader: st.leader === st.id && st.id !== 0 };
+    this.app.roleChanged?.(this.role);
   }
 
   tick(): void {
@@ -104,8 +115,8 @@ export class GroupDriver {
    * here; rejects with NotLeaderError (`raft: not leader`, leaderHint) when this replica cannot
    * propose, ProposalDroppedError when another entry won that index, or ProposalTimeoutError.
    */
-  propose(data: Uint8Array): Promise<Committed> {
-    return this.proposeWith(() => this.core.propose(data));
+  propose<R = unknown>(data: Uint8Array): Promise<Committed<R>> {
+    return this.proposeWith<R>(() => this.core.propose(data));
   }
 
   /**
@@ -114,7 +125,7 @@ export class GroupDriver {
    * ProposalDroppedError) while another change is pending or before the leader committed its term.
    */
   changeMembership(cc: ConfChange): Promise<Committed> {
-    return this.proposeWith(() => this.core.proposeConfChange(cc));
+    return this.proposeWith<unknown>(() => this.core.proposeConfChange(cc));
   }
 
   /** Asks the leader to transfer leadership to `target` (Raft thesis §3.10); fire and forget. */
@@ -146,7 +157,7 @@ export class GroupDriver {
     });
   }
 
-  private proposeWith(append: () => { index: number; term: number } | null): Promise<Committed> {
+  private proposeWith<R>(append: () => { index: number; term: number } | null): Promise<Committed<R>> {
     let at: { index: number; term: number } | null;
     try {
       at = this.stopped ? null : append();
@@ -157,14 +168,15 @@ export class GroupDriver {
     this.schedule();
     // A proposal of an older term still waiting at this index lost it (its entry was truncated).
     this.settle(at.index, new ProposalDroppedError(`index ${at.index} reused in term ${at.term}`));
-    return new Promise<Committed>((resolve, reject) => {
+    return new Promise<Committed<R>>((resolve, reject) => {
       const timer = this.proposalTimeoutMs > 0
         ? setTimeout(() => {
           if (this.pending.get(at.index) === p) this.settle(at.index, new ProposalTimeoutError(this.groupId, at.index));
         }, this.proposalTimeoutMs)
         : undefined;
       timer?.unref();
-      const p: PendingProposal = { term: at.term, resolve, reject, timer };
+      // The application's result type is the caller's promise: R is what its apply returns.
+      const p: PendingProposal = { term: at.term, resolve: resolve as (c: Committed<unknown>) => void, reject, timer };
       this.pending.set(at.index, p);
     });
   }
@@ -265,6 +277,7 @@ export class GroupDriver {
       this.stats.persisted += rd.entries.length;
     }
     if (this.stopped) return;
+    this.reportRole(rd);
     // 2. SEND the messages that depend on that state.
     if (rd.messages.length > 0) {
       this.sender.send(this.groupId, rd.messages);
@@ -310,6 +323,15 @@ export class GroupDriver {
     c.resolve(snap.meta);
   }
 
+  /** Tells the application of a term or leader change made durable by `rd` (Ra's state_enter). */
+  private reportRole(rd: CoreReady): void {
+    const term = rd.hardState?.term ?? this.role.term;
+    const leader = rd.softState?.lead ?? this.role.leader;
+    if (term === this.role.term && leader === this.role.leader) return;
+    this.role = { term, leader, isLeader: leader !== 0 && leader === this.core.status().id };
+    this.app.roleChanged?.(this.role);
+  }
+
   private restore(snapshot: Snapshot): void {
     this.app.restore?.(snapshot);
     this.stats.restores++;
@@ -317,18 +339,21 @@ export class GroupDriver {
   }
 
   private apply(entries: readonly Entry[]): void {
-    this.app.apply(entries);
-    for (const e of entries) {
+    const results = this.app.apply(entries) ?? undefined;
+    if (results !== undefined && results.length !== entries.length) {
+      throw new Error(`raft driver: apply returned ${results.length} results for ${entries.length} entries`);
+    }
+    for (const [i, e] of entries.entries()) {
       this.stats.appliedIndex = e.index;
       const p = this.pending.get(e.index);
       if (!p) continue;
-      if (p.term === e.term) this.settle(e.index, { index: e.index, term: e.term });
+      if (p.term === e.term) this.settle(e.index, { index: e.index, term: e.term, result: results?.[i] });
       else this.settle(e.index, new ProposalDroppedError(`index ${e.index} committed with term ${e.term}, not ${p.term}`));
     }
     this.stats.appliedEntries += entries.length;
   }
 
-  private settle(index: number, outcome: Committed | Error): void {
+  private settle(index: number, outcome: Committed<unknown> | Error): void {
     const p = this.pending.get(index);
     if (!p) return;
     this.pending.delete(index);

@@ -44,10 +44,10 @@ export class RaftHost {
     this.groups.get(groupId)?.step(message);
   }
 
-  propose(groupId: number, data: Uint8Array): Promise<Committed> {
+  propose<R = unknown>(groupId: number, data: Uint8Array): Promise<Committed<R>> {
     const g = this.groups.get(groupId);
     if (!g) return Promise.reject(new GroupUnknownError(groupId));
-    return g.propose(data);
+    return g.propose<R>(data);
   }
 
   /** Log compaction of one group; see GroupDriver.compact. */
