@@ -35,6 +35,15 @@ class SlowStore implements RaftLogStore {
   compact(meta: Parameters<RaftLogStore['compact']>[0]) {
     return this.inner.compact(meta);
   }
+  appReader() {
+    return this.inner.appReader();
+  }
+  openSnapshot() {
+    return this.inner.openSnapshot();
+  }
+  beginInstall() {
+    return this.inner.beginInstall();
+  }
 }
 
 interface Cluster {
@@ -72,12 +81,15 @@ async function cluster(ids: number[], delayMs = 2, votersOf: (id: number) => num
     const seen: RoleInfo[] = [];
     roles.set(id, seen);
     host.addGroup(GROUP, core, store, {
+      recover: () => undefined,
       // Result per entry: which node applied it and the data's length (the proposer sees its own).
-      apply: (es) => {
+      apply: (es: readonly Entry[]) => {
         log.push(...es);
         return es.map((e) => `n${id}:${e.index}:${e.data.length}`);
       },
-      roleChanged: (r) => seen.push(r),
+      roleChanged: (r: RoleInfo) => {
+        seen.push(r);
+      },
     });
     hosts.set(id, host);
   }

@@ -30,7 +30,7 @@ import { Raft, StateType } from './raft.js';
 import type { Config, ReadState } from './raft.js';
 import * as leader from './raft_leader.js';
 import type { MemoryStorage } from './storage.js';
-import type { ConfState, Entry, HardState, Message, NodeId, Snapshot } from './types.js';
+import type { ConfState, Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from './types.js';
 import { EntryType, MessageType, NONE } from './types.js';
 
 export interface SoftState {
@@ -225,6 +225,11 @@ export class RawNode {
 
   firstIndex(): number {
     return this.raft.log.firstIndex();
+  }
+
+  /** The snapshot restored from a leader and not yet handed out in a Ready (undefined if none). */
+  pendingSnapshot(): SnapshotMeta | undefined {
+    return this.raft.log.unstable.snapshot?.meta;
   }
 
   private softState(): SoftState {

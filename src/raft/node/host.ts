@@ -1,20 +1,20 @@
-// Runs many Raft groups on one process: one real timer ticks them all, the transport's inbound
+// Runs many Raft groups on one process: one timer ticks them all, the transport's inbound
 // messages are routed to their group, and every group persists through the same group-commit
 // store (so one fsync serves all groups that had work in a turn).
 import type { Message, SnapshotMeta } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
+import type { GroupApp } from './app.js';
 import type { RaftCore } from './core.js';
 import { GroupUnknownError } from './errors.js';
 import { GroupDriver } from './group.js';
-import type { Committed, GroupApplication, MessageSender } from './group.js';
+import type { Committed, GroupDriverOptions, MessageSender } from './group.js';
 
-export interface RaftHostOptions {
+export interface RaftHostOptions extends Omit<GroupDriverOptions, 'onFatal'> {
   /** Wall-clock length of one core tick; election/heartbeat timeouts are counted in ticks. */
   readonly tickIntervalMs: number;
   readonly sender: MessageSender;
-  /** Storage or invariant failure: default rethrows (crash; do not limp on). */
-  readonly onFatal?: (err: Error) => void;
-  readonly proposalTimeoutMs?: number;
+  /** Storage or invariant failure of a group: default rethrows (crash; do not limp on). */
+  readonly onFatal?: (err: Error, group: number) => void;
 }
 
 export class RaftHost {
@@ -23,11 +23,15 @@ export class RaftHost {
 
   constructor(private readonly opts: RaftHostOptions) {}
 
-  addGroup(groupId: number, core: RaftCore, store: RaftLogStore, app: GroupApplication): GroupDriver {
-    const onFatal = this.opts.onFatal ?? ((err: Error) => {
-      throw err;
+  addGroup(groupId: number, core: RaftCore, store: RaftLogStore, app: GroupApp): GroupDriver {
+    const { tickIntervalMs: _t, sender, onFatal, ...driverOpts } = this.opts;
+    const g = new GroupDriver(groupId, core, store, sender, app, {
+      ...driverOpts,
+      onFatal: (err) => {
+        if (onFatal) onFatal(err, groupId);
+        else throw err;
+      },
     });
-    const g = new GroupDriver(groupId, core, store, this.opts.sender, app, onFatal, this.opts.proposalTimeoutMs);
     this.groups.set(groupId, g);
     g.schedule();
     return g;
@@ -51,10 +55,10 @@ export class RaftHost {
   }
 
   /** Log compaction of one group; see GroupDriver.compact. */
-  compact(groupId: number, index: number, data: Uint8Array): Promise<SnapshotMeta> {
+  compact(groupId: number, index?: number): Promise<SnapshotMeta> {
     const g = this.groups.get(groupId);
     if (!g) return Promise.reject(new GroupUnknownError(groupId));
-    return g.compact(index, data);
+    return g.compact(index);
   }
 
   start(): void {

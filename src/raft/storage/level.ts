@@ -12,10 +12,11 @@ import {
   decodeEntry, decodeHardState, decodeSnapMeta, encodeEntry, encodeHardState, encodeSnapMeta,
 } from './codec.js';
 import { GroupCommitWriter } from './group-commit.js';
+import { LevelAppState, LevelInstall } from './level-app.js';
 import type { BatchOp, BatchSink } from './group-commit.js';
 import { hardStateKey, indexOfLogKey, logKey, logRange, snapshotDataKey, snapshotKey } from './keys.js';
 import { LogBounds, RaftStorageError, checkSnapshotSize } from './store.js';
-import type { PersistedState, RaftLogStore, SaveRequest } from './store.js';
+import type { AppReader, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource } from './store.js';
 
 export interface LevelRaftStorageOptions {
   /** fsync every batch (default true). false only for tests that do not care about crashes. */
@@ -66,12 +67,27 @@ class LevelLogStore implements RaftLogStore {
   private bounds: LogBounds | undefined;
   /** The last hard state submitted: a save changing only its commit index needs no fsync. */
   private lastHardState: HardState = EMPTY_HARD_STATE;
+  private readonly app: LevelAppState;
 
   constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
     private readonly writer: GroupCommitWriter,
     private readonly groupId: number,
-  ) {}
+  ) {
+    this.app = new LevelAppState(db, writer, groupId);
+  }
+
+  appReader(): AppReader {
+    return this.app.reader();
+  }
+
+  openSnapshot(): Promise<SnapshotSource> {
+    return this.app.openSnapshot();
+  }
+
+  beginInstall(): SnapshotInstall {
+    return this.app.beginInstall();
+  }
 
   async load(): Promise<PersistedState> {
     await this.writer.flushed();
@@ -93,8 +109,10 @@ class LevelLogStore implements RaftLogStore {
     });
     this.bounds = new LogBounds(first, first + entries.length - 1);
     this.lastHardState = hs ? decodeHardState(hs) : EMPTY_HARD_STATE;
+    const applied = await this.app.load();
     return {
       hardState: this.lastHardState,
+      applied,
       entries,
       ...(snapshotMeta ? { snapshot: { meta: snapshotMeta, data: snapData ?? new Uint8Array(0) } } : {}),
     };
@@ -103,11 +121,16 @@ class LevelLogStore implements RaftLogStore {
   save(req: SaveRequest): Promise<void> {
     const bounds = this.loadedBounds();
     const ops: BatchOp[] = [];
+    let replacedGen: number | undefined;
     try {
       if (req.snapshot) {
         checkSnapshotSize(req.snapshot.data);
         this.pushDeletes(ops, bounds.planSnapshot(req.snapshot.meta));
         this.pushSnapshot(ops, req.snapshot);
+        if (req.installed !== undefined) {
+          if (!(req.installed instanceof LevelInstall)) throw new RaftStorageError('raft storage: foreign install');
+          replacedGen = this.app.pushInstalled(ops, req.installed, req.snapshot.meta.index);
+        }
       }
       const entries = req.entries ?? [];
       if (entries.length > 0) {
@@ -125,7 +148,15 @@ class LevelLogStore implements RaftLogStore {
       if (hs.term !== this.lastHardState.term || hs.vote !== this.lastHardState.vote) mustSync = true;
       this.lastHardState = hs;
     }
-    return this.writer.submit(ops, req.entries?.length ?? 0, mustSync);
+    // Application writes need no fsync of their own: the log is the durable record of them.
+    const app = req.apply;
+    const token = app !== undefined ? this.app.pushApply(ops, app) : 0;
+    const done = this.writer.submit(ops, req.entries?.length ?? 0, mustSync);
+    if (app === undefined && replacedGen === undefined) return done;
+    return done.then(() => {
+      if (app !== undefined) this.app.written(token, app.ops);
+      if (replacedGen !== undefined) this.app.dropGen(replacedGen);
+    });
   }
 
   compact(snapshot: Snapshot): Promise<void> {
