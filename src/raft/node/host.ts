@@ -2,7 +2,9 @@
 // messages are routed to their group, and every group persists through the same group-commit
 // store (so one fsync serves all groups that had work in a turn).
 import type { Message, SnapshotMeta } from '../core/types.js';
-import type { RaftLogStore } from '../storage/store.js';
+import type { GroupStorage, RaftLogStore } from '../storage/store.js';
+import { openCore } from './adapter.js';
+import type { OpenCoreOptions } from './adapter.js';
 import type { GroupApp } from './app.js';
 import type { RaftCore } from './core.js';
 import { GroupUnknownError } from './errors.js';
@@ -15,7 +17,12 @@ export interface RaftHostOptions extends Omit<GroupDriverOptions, 'onFatal'> {
   readonly sender: MessageSender;
   /** Storage or invariant failure of a group: default rethrows (crash; do not limp on). */
   readonly onFatal?: (err: Error, group: number) => void;
+  /** Where createGroup() opens stores and removeGroup() deletes them. */
+  readonly storage?: GroupStorage;
 }
+
+/** What createGroup needs besides the group id: the core's options (its store comes from the host). */
+export type CreateGroupOptions = Omit<OpenCoreOptions, 'store'>;
 
 export class RaftHost {
   private readonly groups = new Map<number, GroupDriver>();
@@ -24,7 +31,7 @@ export class RaftHost {
   constructor(private readonly opts: RaftHostOptions) {}
 
   addGroup(groupId: number, core: RaftCore, store: RaftLogStore, app: GroupApp): GroupDriver {
-    const { tickIntervalMs: _t, sender, onFatal, ...driverOpts } = this.opts;
+    const { tickIntervalMs: _t, sender, onFatal, storage: _s, ...driverOpts } = this.opts;
     const g = new GroupDriver(groupId, core, store, sender, app, {
       ...driverOpts,
       onFatal: (err) => {
@@ -35,6 +42,35 @@ export class RaftHost {
     this.groups.set(groupId, g);
     g.schedule();
     return g;
+  }
+
+  /**
+   * Opens (or creates: `voters` bootstraps a brand-new group on every initial member) group
+   * `groupId` on this host at run time, from the host's storage.
+   */
+  async createGroup(groupId: number, opts: CreateGroupOptions, app: GroupApp): Promise<GroupDriver> {
+    const storage = this.requireStorage();
+    if (this.groups.has(groupId)) throw new Error(`raft: group ${groupId} already hosted`);
+    const store = storage.group(groupId);
+    const core = await openCore({ ...opts, store });
+    return this.addGroup(groupId, core, store, app);
+  }
+
+  /**
+   * Stops group `groupId` here and deletes all its keys (log, hard state, snapshot, applied index,
+   * application keys). The caller decides that this replica is gone (membership change done, or
+   * the group deleted cluster-wide); messages for it are dropped from now on.
+   */
+  async removeGroup(groupId: number): Promise<void> {
+    const storage = this.requireStorage();
+    this.groups.get(groupId)?.stop();
+    this.groups.delete(groupId);
+    await storage.deleteGroup(groupId);
+  }
+
+  private requireStorage(): GroupStorage {
+    if (!this.opts.storage) throw new Error('raft: RaftHost has no storage (RaftHostOptions.storage)');
+    return this.opts.storage;
   }
 
   group(groupId: number): GroupDriver {

@@ -14,16 +14,21 @@ import {
 import { GroupCommitWriter } from './group-commit.js';
 import { LevelAppState, LevelInstall } from './level-app.js';
 import type { BatchOp, BatchSink } from './group-commit.js';
-import { hardStateKey, indexOfLogKey, logKey, logRange, snapshotDataKey, snapshotKey } from './keys.js';
+import {
+  REMOVING_PREFIX, appGroupRange, appliedKey, groupOfKey, hardStateKey, indexOfLogKey, logKey, logRange, removingKey,
+  snapshotDataKey, snapshotKey,
+} from './keys.js';
 import { LogBounds, RaftStorageError, checkSnapshotSize } from './store.js';
-import type { AppReader, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource } from './store.js';
+import type {
+  AppReader, GroupStorage, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource,
+} from './store.js';
 
 export interface LevelRaftStorageOptions {
   /** fsync every batch (default true). false only for tests that do not care about crashes. */
   readonly sync?: boolean;
 }
 
-export class LevelRaftStorage {
+export class LevelRaftStorage implements GroupStorage {
   readonly writer: GroupCommitWriter;
   private readonly stores = new Map<number, LevelLogStore>();
 
@@ -44,7 +49,27 @@ export class LevelRaftStorage {
   static async open(dir: string, options: LevelRaftStorageOptions = {}): Promise<LevelRaftStorage> {
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
-    return new LevelRaftStorage(db, options.sync ?? true);
+    const storage = new LevelRaftStorage(db, options.sync ?? true);
+    // Deletions interrupted by a crash are finished before any group is opened.
+    const end = Buffer.from(REMOVING_PREFIX);
+    end[end.length - 1]! += 1;
+    for await (const key of db.keys({ gte: REMOVING_PREFIX, lt: end })) await storage.clearGroup(groupOfKey(REMOVING_PREFIX, key));
+    return storage;
+  }
+
+  async deleteGroup(id: number): Promise<void> {
+    this.stores.delete(id);
+    await this.writer.submit([{ type: 'put', key: removingKey(id), value: new Uint8Array(0) }]);
+    await this.clearGroup(id);
+  }
+
+  /** Range deletes of every key of the group, then (one batch) its singletons and the marker. */
+  private async clearGroup(id: number): Promise<void> {
+    await this.writer.flushed();
+    await this.db.clear(logRange(id));
+    await this.db.clear(appGroupRange(id));
+    const keys = [hardStateKey(id), snapshotKey(id), snapshotDataKey(id), appliedKey(id), removingKey(id)];
+    await this.writer.submit(keys.map((key) => ({ type: 'del' as const, key })));
   }
 
   /** The store of one group; the same object for the same id. */

@@ -6,7 +6,7 @@ import { EMPTY_HARD_STATE } from '../core/types.js';
 import { chunked, compareBytes, decodeChunk, inRange } from './appkv.js';
 import { LogBounds, RaftStorageError, checkSnapshotSize } from './store.js';
 import type {
-  AppKeyRange, AppReader, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource,
+  AppKeyRange, AppReader, GroupStorage, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource,
 } from './store.js';
 
 type Kv = Map<string, readonly [Uint8Array, Uint8Array]>;
@@ -137,4 +137,27 @@ function copyEntry(e: Entry): Entry {
 /** Stored and loaded snapshots own their bytes, like a round trip through disk. */
 function copySnapshot(s: Snapshot): Snapshot {
   return { meta: s.meta, data: s.data.slice() };
+}
+
+/** The memory twin of LevelRaftStorage's group registry. */
+export class MemoryGroupStorage implements GroupStorage {
+  private readonly stores = new Map<number, MemoryLogStore>();
+
+  group(id: number): MemoryLogStore {
+    let s = this.stores.get(id);
+    if (!s) {
+      s = new MemoryLogStore();
+      this.stores.set(id, s);
+    }
+    return s;
+  }
+
+  deleteGroup(id: number): Promise<void> {
+    this.stores.delete(id);
+    return Promise.resolve();
+  }
+
+  has(id: number): boolean {
+    return this.stores.has(id);
+  }
 }

@@ -120,6 +120,18 @@ export interface RaftLogStore {
   compact(snapshot: Snapshot): Promise<void>;
 }
 
+/** The stores of every group of a process (LevelRaftStorage, MemoryGroupStorage). */
+export interface GroupStorage {
+  /** The store of one group; the same object for the same id until the group is deleted. */
+  group(id: number): RaftLogStore;
+  /**
+   * Deletes every key of the group (log, hard state, snapshot, applied index, application keys).
+   * Durable once resolved; a crash in between is finished by the next open. The group's driver
+   * must be stopped first; a later group(id) starts empty.
+   */
+  deleteGroup(id: number): Promise<void>;
+}
+
 /** Thrown on contract violations (a gap in the log, compacting beyond the log). */
 export class RaftStorageError extends Error {
   override readonly name = 'RaftStorageError';
