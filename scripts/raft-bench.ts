@@ -33,7 +33,17 @@ async function startCluster(root: string): Promise<BenchNode[]> {
     for (const g of groupIds) {
       const store = storage.group(g);
       const core = await openCore({ id, voters: ids, store, electionTicks: 10, heartbeatTicks: 1 });
-      host.addGroup(g, core, store, { apply: () => {} });
+      // Like a partition storing message bodies: every entry's data becomes an application key.
+      host.addGroup(g, core, store, {
+        recover: () => undefined,
+        apply: (es, batch) => es.map((e) => {
+          const k = Buffer.alloc(10);
+          k.write('q/', 0);
+          k.writeBigUInt64BE(BigInt(e.index), 2);
+          if (e.data.length > 0) batch.put(k, e.data);
+          return undefined;
+        }),
+      });
     }
     transport = await RaftTransport.start({
       nodeId: id, host: '127.0.0.1', port: 0, onMessage: (g, m) => host.step(g, m),

@@ -9,6 +9,13 @@ import { openCore } from '../../src/raft/node/adapter.js';
 import { RaftHost } from '../../src/raft/node/host.js';
 import { MemoryLogStore } from '../../src/raft/storage/memory.js';
 import type { RaftLogStore, SaveRequest } from '../../src/raft/storage/store.js';
+import type { RoleInfo } from '../../src/raft/node/app.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LevelRaftStorage } from '../../src/raft/storage/level.js';
+import { removingKey } from '../../src/raft/storage/keys.js';
+import { ListApp, utf8 } from './list-app.js';
 
 const GROUP = 5;
 
@@ -34,11 +41,22 @@ class SlowStore implements RaftLogStore {
   compact(meta: Parameters<RaftLogStore['compact']>[0]) {
     return this.inner.compact(meta);
   }
+  appReader() {
+    return this.inner.appReader();
+  }
+  openSnapshot() {
+    return this.inner.openSnapshot();
+  }
+  beginInstall() {
+    return this.inner.beginInstall();
+  }
 }
 
 interface Cluster {
   hosts: Map<number, RaftHost>;
   applied: Map<number, Entry[]>;
+  /** Every app.roleChanged call, per node, in order. */
+  roles: Map<number, RoleInfo[]>;
   violations: string[];
   stop(): void;
 }
@@ -46,6 +64,7 @@ interface Cluster {
 async function cluster(ids: number[], delayMs = 2, votersOf: (id: number) => number[] = () => ids): Promise<Cluster> {
   const hosts = new Map<number, RaftHost>();
   const applied = new Map<number, Entry[]>();
+  const roles = new Map<number, RoleInfo[]>();
   const violations: string[] = [];
   for (const id of ids) {
     const store = new SlowStore(new MemoryLogStore(), delayMs);
@@ -65,11 +84,23 @@ async function cluster(ids: number[], delayMs = 2, votersOf: (id: number) => num
     });
     const log: Entry[] = [];
     applied.set(id, log);
-    host.addGroup(GROUP, core, store, { apply: (es) => log.push(...es) });
+    const seen: RoleInfo[] = [];
+    roles.set(id, seen);
+    host.addGroup(GROUP, core, store, {
+      recover: () => undefined,
+      // Result per entry: which node applied it and the data's length (the proposer sees its own).
+      apply: (es: readonly Entry[]) => {
+        log.push(...es);
+        return es.map((e) => `n${id}:${e.index}:${e.data.length}`);
+      },
+      roleChanged: (r: RoleInfo) => {
+        seen.push(r);
+      },
+    });
     hosts.set(id, host);
   }
   for (const h of hosts.values()) h.start();
-  return { hosts, applied, violations, stop: () => { for (const h of hosts.values()) h.stop(); } };
+  return { hosts, applied, roles, violations, stop: () => { for (const h of hosts.values()) h.stop(); } };
 }
 
 function promiseBroken(m: Message, s: SlowStore): string | undefined {
@@ -114,6 +145,49 @@ describe('RaftHost driving the real core', () => {
       for (const l of c.applied.values()) assert.deepEqual(norm(l), norm(leaderLog));
       assert.equal(leaderLog.filter((e) => e.type === EntryType.ConfChange).length, 3); // bootstrap
       assert.deepEqual(c.violations, []);
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('propose() resolves with the result the proposing node\'s apply returned for the entry', async () => {
+    const c = await cluster([1, 2, 3]);
+    try {
+      const leader = await leaderOf(c);
+      const r = await c.hosts.get(leader)!.propose<string>(GROUP, new TextEncoder().encode('hello'));
+      assert.equal(r.result, `n${leader}:${r.index}:5`);
+      const many = await Promise.all([1, 22, 333].map((n) => c.hosts.get(leader)!.propose<string>(GROUP, new Uint8Array(n))));
+      assert.deepEqual(many.map((x) => x.result), many.map((x, i) => `n${leader}:${x.index}:${[1, 22, 333][i]}`));
+    } finally {
+      c.stop();
+    }
+  });
+
+  test('roleChanged: once at start, then on every term/leader change, as Ra\'s state_enter', async () => {
+    const c = await cluster([1, 2, 3]);
+    try {
+      for (const seen of c.roles.values()) assert.deepEqual(seen[0], { term: 1, leader: 0, isLeader: false }, 'reported at start');
+      const leader = await leaderOf(c);
+      await until(() => [...c.hosts.values()].every((h) => h.group(GROUP).leader() === leader));
+      const term = c.roles.get(leader)!.at(-1)!.term;
+      assert.deepEqual(c.roles.get(leader)!.at(-1), { term, leader, isLeader: true });
+      for (const id of [1, 2, 3].filter((x) => x !== leader)) {
+        await until(() => c.roles.get(id)!.at(-1)?.leader === leader);
+        assert.deepEqual(c.roles.get(id)!.at(-1), { term, leader, isLeader: false });
+      }
+      for (const seen of c.roles.values()) {
+        for (let i = 1; i < seen.length; i++) {
+          const [a, b] = [seen[i - 1]!, seen[i]!];
+          assert.ok(b.term > a.term || (b.term === a.term && b.leader !== a.leader), 'only changes are reported');
+          assert.ok(b.term >= a.term, 'terms never go back');
+        }
+      }
+      // A transfer: the old leader learns it lost leadership, the target that it leads a new term.
+      const target = [1, 2, 3].find((id) => id !== leader)!;
+      c.hosts.get(leader)!.group(GROUP).transferLeadership(target);
+      await until(() => c.roles.get(target)!.at(-1)?.isLeader === true);
+      await until(() => c.roles.get(leader)!.at(-1)?.isLeader === false);
+      assert.ok(c.roles.get(target)!.at(-1)!.term > term);
     } finally {
       c.stop();
     }
@@ -214,3 +288,91 @@ async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('groups created and removed at run time', () => {
+  test('a host creates groups from its LevelDB storage, and removing one deletes every key of it', async () => {
+    const ids = [1, 2, 3];
+    const dirs = ids.map(() => mkdtempSync(join(tmpdir(), 'warren-groups-')));
+    const storages = await Promise.all(dirs.map((d) => LevelRaftStorage.open(d, { sync: false })));
+    const hosts = new Map<number, RaftHost>();
+    ids.forEach((id, i) => {
+      hosts.set(id, new RaftHost({
+        tickIntervalMs: 10,
+        storage: storages[i]!,
+        sender: { send: (group, ms) => { for (const m of ms) setImmediate(() => hosts.get(m.to)?.step(group, m)); } },
+      }));
+    });
+    const apps = new Map<string, ListApp>();
+    const create = (id: number, g: number) => {
+      const app = new ListApp();
+      apps.set(`${id}/${g}`, app);
+      return hosts.get(id)!.createGroup(g, { id, voters: ids, electionTicks: 10, heartbeatTicks: 2, seed: id * 100 + g }, app);
+    };
+    const keysOfGroup = async (i: number, g: number): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const k of storages[i]!.db.keys()) {
+        const b = Buffer.from(k);
+        const slash = b.indexOf(0x2f);
+        if (b.readUInt32BE(slash + 1) === g) out.push(b.subarray(0, slash).toString());
+      }
+      return out;
+    };
+    try {
+      for (const h of hosts.values()) h.start();
+      for (const g of [7, 8]) for (const id of ids) await create(id, g);
+      const leaderOfGroup = async (g: number) => {
+        let l: RaftHost | undefined;
+        await until(() => (l = [...hosts.values()].find((h) => h.group(g).isLeader())) !== undefined);
+        return l!;
+      };
+      for (const g of [7, 8]) {
+        const l = await leaderOfGroup(g);
+        for (let i = 0; i < 10; i++) await l.propose(g, utf8(`g${g}-${i}`));
+      }
+      await until(() => ids.every((id) => apps.get(`${id}/7`)!.cmds.length === 10));
+      assert.deepEqual([...new Set(await keysOfGroup(0, 7))].sort(), ['app', 'applied', 'hs', 'log']);
+
+      for (const h of hosts.values()) await h.removeGroup(7);
+      for (const i of [0, 1, 2]) assert.deepEqual(await keysOfGroup(i, 7), [], 'no key of group 7 is left');
+      await assert.rejects(hosts.get(1)!.propose(7, utf8('x')), /group 7 is not hosted/);
+      // Group 8 is untouched and keeps serving.
+      const l8 = await leaderOfGroup(8);
+      await l8.propose(8, utf8('still here'));
+      assert.ok((await keysOfGroup(0, 8)).length > 0);
+
+      // The same id created again starts empty: a new group.
+      for (const id of ids) await create(id, 7);
+      const l7 = await leaderOfGroup(7);
+      await l7.propose(7, utf8('reborn'));
+      await until(() => ids.every((id) => apps.get(`${id}/7`)!.cmds.length === 1));
+      assert.deepEqual(apps.get('1/7')!.cmds, ['reborn']);
+    } finally {
+      for (const h of hosts.values()) h.stop();
+      for (const s of storages) await s.close();
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  test('a deletion interrupted by a crash is finished when the storage is opened again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warren-groups-'));
+    try {
+      let storage = await LevelRaftStorage.open(dir);
+      const s = storage.group(5);
+      await s.load();
+      await s.save({ entries: [{ index: 1, term: 1, type: EntryType.Normal, data: utf8('x') }], hardState: { term: 1, vote: 0, commit: 1 } });
+      await s.save({ apply: { ops: [{ type: 'put', key: utf8('k'), value: utf8('v') }], applied: 1 } });
+      // Only the marker made it to disk before the "crash".
+      await storage.writer.submit([{ type: 'put', key: removingKey(5), value: new Uint8Array(0) }]);
+      await storage.close();
+      storage = await LevelRaftStorage.open(dir);
+      const keys: string[] = [];
+      for await (const k of storage.db.keys()) keys.push(Buffer.from(k).toString('hex'));
+      assert.deepEqual(keys, []);
+      const fresh = await storage.group(5).load();
+      assert.deepEqual({ applied: fresh.applied, entries: fresh.entries.length, term: fresh.hardState.term }, { applied: 0, entries: 0, term: 0 });
+      await storage.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

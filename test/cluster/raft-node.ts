@@ -27,7 +27,14 @@ const storage = await LevelRaftStorage.open(dir!);
 const store = storage.group(GROUP);
 const core = await openCore({ id, voters: [...peers.keys()], store, electionTicks: 10, heartbeatTicks: 2 });
 
-const applied: Entry[] = [];
+// The applied log lives in the group's application keys (u64 index -> "index term type hex"), so
+// a restarted node resumes after its durable applied index and still dumps everything.
+const applied: string[] = [];
+const indexKey = (i: number): Uint8Array => {
+  const k = Buffer.alloc(8);
+  k.writeBigUInt64BE(BigInt(i));
+  return k;
+};
 let transport: RaftTransport | undefined;
 const host = new RaftHost({
   tickIntervalMs: 100,
@@ -35,12 +42,20 @@ const host = new RaftHost({
   proposalTimeoutMs: 20_000,
 });
 host.addGroup(GROUP, core, store, {
-  apply(entries) {
-    for (const e of entries) {
-      // The core re-applies from the snapshot (index 0 here) after a restart: strictly sequential.
+  async recover(info) {
+    applied.length = 0;
+    for await (const [, v] of info.store.iterate()) applied.push(new TextDecoder().decode(v));
+    if (applied.length !== info.appliedIndex) throw new Error(`recovered ${applied.length} != applied ${info.appliedIndex}`);
+  },
+  apply(entries: readonly Entry[], batch) {
+    return entries.map((e) => {
+      // Strictly sequential, continuing after the durable applied index.
       if (e.index !== applied.length + 1) throw new Error(`apply gap: got ${e.index} after ${applied.length}`);
-      applied.push(e);
-    }
+      const line = `${e.index} ${e.term} ${e.type} ${Buffer.from(e.data).toString('hex')}`;
+      applied.push(line);
+      batch.put(indexKey(e.index), new TextEncoder().encode(line));
+      return undefined;
+    });
   },
 });
 transport = await RaftTransport.start({
@@ -66,8 +81,7 @@ rl.on('line', (line) => {
   } else if (cmd === 's') {
     out(`S ${id} ${host.group(GROUP).leader()} ${applied.length}`);
   } else if (cmd === 'd') {
-    const lines = applied.map((e) => `${e.index} ${e.term} ${e.type} ${Buffer.from(e.data).toString('hex')}`);
-    writeFileSync(a!, lines.join('\n') + '\n');
+    writeFileSync(a!, applied.join('\n') + '\n');
     out(`D ${applied.length}`);
   }
 });

@@ -24,3 +24,14 @@ test('seed 3: restart re-applied committed entries between the compaction point 
 test('seed 8: restart after compaction below the snapshot re-applied committed entries', () => {
   passes(8);
 });
+
+// Bug 2: a follower forwards a proposal keeping its original `from`; the proposal came back
+// (through a node that had lost leadership) to its originator, now the leader and transferring
+// leadership. propose() took `from === self` for a local call and threw ProposalDroppedError out
+// of step() for a network message. Fix: local requests are told apart by their entry point
+// (RawNode's API passes local = true to Raft.step), not by `from`.
+// Unit test: transfer.test.ts "§3.10 a proposal forwarded back to its originator during a
+// transfer is dropped, not thrown".
+test('seed 321125409: a proposal forwarded back to its transferring originator threw out of step', () => {
+  passes(321125409);
+});

@@ -85,8 +85,14 @@ export class Raft extends RaftState {
 
   // ---- step -------------------------------------------------------------------------------
 
-  /** Feeds one message (from the network, or a local request built by RawNode) to the node. */
-  step(m: Message): void {
+  /**
+   * Feeds one message to the node. `local` is true only for requests made through RawNode's API
+   * on this node (propose, readIndex, ...): those may throw ProposalDroppedError. A message from
+   * the network never throws, even when its `from` is this node (a proposal this node forwarded
+   * can come back to it through a node that lost leadership): `from` names the originator, not
+   * the entry point.
+   */
+  step(m: Message, local = false): void {
     if (m.term === 0) {
       // Local or forwarded requests (Hup, Prop, ReadIndex, TransferLeader) carry no term.
     } else if (m.term > this.term) {
@@ -104,9 +110,9 @@ export class Raft extends RaftState {
         this.handleVoteRequest(m);
         return;
       default:
-        if (this.state === StateType.Leader) leader.stepLeader(this, m);
-        else if (this.state === StateType.Follower) follower.stepFollower(this, m);
-        else follower.stepCandidate(this, m);
+        if (this.state === StateType.Leader) leader.stepLeader(this, m, local);
+        else if (this.state === StateType.Follower) follower.stepFollower(this, m, local);
+        else follower.stepCandidate(this, m, local);
     }
   }
 

@@ -10,18 +10,19 @@ import { MessageType, NONE } from './types.js';
 import { EMPTY_BYTES } from './util.js';
 
 /** Refuses a request that needs a leader: local requests throw, forwarded ones are dropped. */
-function dropRequest(r: Raft, m: Message, reason: string): void {
-  if (m.from === r.id) throw new ProposalDroppedError(reason);
+function dropRequest(local: boolean, reason: string): void {
+  if (local) throw new ProposalDroppedError(reason);
 }
 
-export function stepFollower(r: Raft, m: Message): void {
+/** `local`: the message is a request made on this node (may throw), not one from the network. */
+export function stepFollower(r: Raft, m: Message, local: boolean): void {
   switch (m.type) {
     case MessageType.Prop:
-      if (r.lead === NONE) return dropRequest(r, m, 'no leader');
+      if (r.lead === NONE) return dropRequest(local, 'no leader');
       r.send({ type: MessageType.Prop, to: r.lead, from: m.from, entries: m.entries });
       return;
     case MessageType.ReadIndex:
-      if (r.lead === NONE) return dropRequest(r, m, 'no leader');
+      if (r.lead === NONE) return dropRequest(local, 'no leader');
       r.send({ type: MessageType.ReadIndex, to: r.lead, from: m.from, context: m.context });
       return;
     case MessageType.TransferLeader:
@@ -44,12 +45,12 @@ export function stepFollower(r: Raft, m: Message): void {
   }
 }
 
-export function stepCandidate(r: Raft, m: Message): void {
+export function stepCandidate(r: Raft, m: Message, local: boolean): void {
   const myResp = r.state === StateType.PreCandidate ? MessageType.PreVoteResp : MessageType.VoteResp;
   switch (m.type) {
     case MessageType.Prop:
     case MessageType.ReadIndex:
-      return dropRequest(r, m, 'no leader');
+      return dropRequest(local, 'no leader');
     case MessageType.App:
     case MessageType.Heartbeat:
     case MessageType.Snap:

@@ -66,10 +66,11 @@ function quorumActive(r: Raft): boolean {
   return voteResult(r.conf().voters, active) === VoteResult.Won;
 }
 
-export function stepLeader(r: Raft, m: Message): void {
+/** `local`: the message is a request made on this node (may throw), not one from the network. */
+export function stepLeader(r: Raft, m: Message, local: boolean): void {
   switch (m.type) {
     case MessageType.Prop:
-      propose(r, m);
+      propose(r, m, local);
       return;
     case MessageType.ReadIndex:
       readIndex(r, m);
@@ -98,9 +99,8 @@ export function stepLeader(r: Raft, m: Message): void {
   }
 }
 
-function propose(r: Raft, m: Message): void {
+function propose(r: Raft, m: Message, local: boolean): void {
   invariant(m.entries.length > 0, 'empty proposal');
-  const local = m.from === r.id;
   const drop = (reason: string): void => {
     if (local) throw new ProposalDroppedError(reason);
   };

@@ -30,7 +30,7 @@ import { Raft, StateType } from './raft.js';
 import type { Config, ReadState } from './raft.js';
 import * as leader from './raft_leader.js';
 import type { MemoryStorage } from './storage.js';
-import type { ConfState, Entry, HardState, Message, NodeId, Snapshot } from './types.js';
+import type { ConfState, Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from './types.js';
 import { EntryType, MessageType, NONE } from './types.js';
 
 export interface SoftState {
@@ -87,28 +87,28 @@ export class RawNode {
 
   /** Starts an election now (pre-vote first if enabled). */
   campaign(): void {
-    this.raft.step(this.local(MessageType.Hup, {}));
+    this.raft.step(this.local(MessageType.Hup, {}), true);
   }
 
   /** Throws ProposalDroppedError when no leader is known or the leader refuses. */
   propose(data: Uint8Array): void {
-    this.raft.step(this.local(MessageType.Prop, { entries: [entry(EntryType.Normal, data)] }));
+    this.raft.step(this.local(MessageType.Prop, { entries: [entry(EntryType.Normal, data)] }), true);
   }
 
   /** Throws ProposalDroppedError (pending change) or ConfChangeInvalidError on the leader. */
   proposeConfChange(cc: ConfChange): void {
-    this.raft.step(this.local(MessageType.Prop, { entries: [entry(EntryType.ConfChange, encodeConfChange(cc))] }));
+    this.raft.step(this.local(MessageType.Prop, { entries: [entry(EntryType.ConfChange, encodeConfChange(cc))] }), true);
   }
 
   /** Asks the leader to hand leadership to `target` (forwarded if this node is a follower). */
   transferLeader(target: NodeId): void {
-    this.raft.step({ ...this.local(MessageType.TransferLeader, {}), from: target });
+    this.raft.step({ ...this.local(MessageType.TransferLeader, {}), from: target }, true);
   }
 
   /** Requests a linearizable read point; it arrives as a ReadState carrying `ctx` (unique). */
   readIndex(ctx: Uint8Array): void {
     invariant(ctx.length > 0, 'readIndex context must be non-empty');
-    this.raft.step(this.local(MessageType.ReadIndex, { context: ctx }));
+    this.raft.step(this.local(MessageType.ReadIndex, { context: ctx }), true);
   }
 
   /** A message from the network. */
@@ -119,7 +119,7 @@ export class RawNode {
 
   /** The transport reports whether a snapshot reached `id` (optional; the leader also times out). */
   reportSnapshot(id: NodeId, failed: boolean): void {
-    this.raft.step({ ...this.local(MessageType.SnapStatus, { reject: failed }), from: id });
+    this.raft.step({ ...this.local(MessageType.SnapStatus, { reject: failed }), from: id }, true);
   }
 
   hasReady(): boolean {
@@ -225,6 +225,11 @@ export class RawNode {
 
   firstIndex(): number {
     return this.raft.log.firstIndex();
+  }
+
+  /** The snapshot restored from a leader and not yet handed out in a Ready (undefined if none). */
+  pendingSnapshot(): SnapshotMeta | undefined {
+    return this.raft.log.unstable.snapshot?.meta;
   }
 
   private softState(): SoftState {

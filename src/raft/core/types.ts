@@ -71,6 +71,12 @@ export const MessageType = {
   /** A follower forwarding a client proposal to the leader. */
   Prop: 14,
   TransferLeader: 15,
+  /**
+   * Driver-level, never stepped into the core (which ignores it): a follower's driver acknowledges
+   * the snapshot chunks it wrote (context = the stream's id, snapOffset = bytes written so far,
+   * reject = the install was dropped), pacing the leader's driver that streams them.
+   */
+  SnapAck: 16,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 

@@ -5,7 +5,7 @@
 // replaces the compacted entries is durable.
 import { MemoryStorage, RawNode, StateType, bootstrap, mulberry32 } from '../core/index.js';
 import type { ConfChange, Ready } from '../core/index.js';
-import type { NodeId, Snapshot } from '../core/types.js';
+import type { NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
 import type { CoreReady, CoreStatus, RaftCore } from './core.js';
 import { ProposalDroppedError } from './errors.js';
@@ -32,6 +32,10 @@ export interface OpenCoreOptions {
  */
 export async function openCore(opts: OpenCoreOptions): Promise<RaftCore> {
   const persisted = await opts.store.load();
+  const snapIndex = persisted.snapshot?.meta.index ?? 0;
+  if (persisted.applied < snapIndex) {
+    throw new Error(`raft: group store applied ${persisted.applied} below its snapshot ${snapIndex}`);
+  }
   const storage = new MemoryStorage();
   const fresh = persisted.entries.length === 0 && !persisted.snapshot && persisted.hardState.term === 0;
   if (fresh && opts.voters.length > 0) {
@@ -49,6 +53,8 @@ export async function openCore(opts: OpenCoreOptions): Promise<RaftCore> {
     electionTicks: opts.electionTicks,
     heartbeatTicks: opts.heartbeatTicks,
     rand: mulberry32(opts.seed ?? (opts.id * 7919) ^ Date.now()),
+    // The application's keys reflect every entry ≤ applied (written with them): resume after it.
+    applied: persisted.applied,
     ...(opts.maxInflightMsgs !== undefined ? { maxInflightMsgs: opts.maxInflightMsgs } : {}),
     ...(opts.maxSizePerMsgBytes !== undefined ? { maxSizePerMsgBytes: opts.maxSizePerMsgBytes } : {}),
     ...(opts.maxSnapshotChunkBytes !== undefined ? { maxSnapshotChunkBytes: opts.maxSnapshotChunkBytes } : {}),
@@ -126,7 +132,28 @@ class RawNodeCore implements RaftCore {
 
   status(): CoreStatus {
     const s = this.node.basicStatus();
-    return { id: this.id, term: s.term, leader: s.lead };
+    return { id: this.id, term: s.term, leader: s.lead, applied: this.node.status().applied };
+  }
+
+  snapshotMetaAt(index: number): SnapshotMeta | undefined {
+    const term = this.node.termAt(index);
+    return term === undefined ? undefined : { index, term, confState: this.node.confStateAt(index) };
+  }
+
+  pendingSnapshot(): SnapshotMeta | undefined {
+    return this.node.pendingSnapshot();
+  }
+
+  reportSnapshot(id: NodeId, failed: boolean): void {
+    this.node.reportSnapshot(id, failed);
+  }
+
+  slowestFollower(): number | undefined {
+    const s = this.node.status();
+    if (s.state !== StateType.Leader) return undefined;
+    let min: number | undefined;
+    for (const [id, pr] of s.progress) if (id !== this.id) min = Math.min(min ?? Infinity, pr.match);
+    return min;
   }
 
   snapshot(): Snapshot {

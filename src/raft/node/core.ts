@@ -2,19 +2,21 @@
 // The real core (src/raft/core/rawnode.ts) is plugged in through an adapter (adapter.ts); tests
 // may plug in anything with this shape.
 import type { ConfChange, Ready } from '../core/index.js';
-import type { Message, NodeId, Snapshot } from '../core/types.js';
+import type { Message, NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
 
 /**
  * One batch of work the core hands to the driver (the core's own Ready, less what the driver does
  * not use): persist hardState/entries/snapshot, then send messages, then apply committedEntries.
  */
-export type CoreReady = Pick<Ready, 'hardState' | 'entries' | 'snapshot' | 'messages' | 'committedEntries' | 'readStates'>;
+export type CoreReady = Pick<Ready, 'softState' | 'hardState' | 'entries' | 'snapshot' | 'messages' | 'committedEntries' | 'readStates'>;
 
 export interface CoreStatus {
   readonly id: NodeId;
   readonly term: number;
   /** Current leader as this replica knows it; 0 when unknown. */
   readonly leader: NodeId;
+  /** The applied index the core believes in (set at start from the store, then by advance). */
+  readonly applied: number;
 }
 
 export interface RaftCore {
@@ -51,4 +53,12 @@ export interface RaftCore {
   createSnapshot(index: number, data: Uint8Array): Snapshot;
   /** Discards entries ≤ index from the core's storage; call after the snapshot is durable. */
   compact(index: number): void;
+  /** The meta of a snapshot of the state at `index` (≥ the first index - 1): term and membership then. */
+  snapshotMetaAt(index: number): SnapshotMeta | undefined;
+  /** A snapshot restored from a leader's message and not yet handed out in a Ready. */
+  pendingSnapshot(): SnapshotMeta | undefined;
+  /** Leader: whether the snapshot sent to `id` reached it (etcd's ReportSnapshot). */
+  reportSnapshot(id: NodeId, failed: boolean): void;
+  /** Leader: the lowest match index among the other members; undefined when not leading. */
+  slowestFollower(): number | undefined;
 }

@@ -1,44 +1,39 @@
 // Drives ONE Raft group on this process: the thin shell around a RaftCore (etcd's node.go loop,
-// without goroutines). All I/O for the group happens here, in a fixed order per Ready.
+// without goroutines). All I/O for the group happens here, in a fixed order per Ready; the
+// environment (deferral, timers) comes in through DriverPorts so the simulator can run it.
 import type { ConfChange } from '../core/index.js';
 import type { Entry, Message, NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
-import type { RaftLogStore } from '../storage/store.js';
+import { MessageType } from '../core/types.js';
+import { BufferedBatch } from '../storage/appkv.js';
+import type { AppOp, RaftLogStore, SaveRequest } from '../storage/store.js';
+import type { Applied, GroupApp, RoleInfo } from './app.js';
+import { DEFAULT_COMPACTION, compactionTarget } from './compaction.js';
+import type { CompactionPolicy } from './compaction.js';
 import type { CoreReady, RaftCore } from './core.js';
-import { CompactionRefusedError, NotLeaderError, ProposalDroppedError, ProposalTimeoutError } from './errors.js';
+import { CompactionRefusedError, ProposalDroppedError } from './errors.js';
+import { nodePorts } from './ports.js';
+import type { DriverPorts } from './ports.js';
+import { Requests } from './requests.js';
+import { DEFAULT_SNAPSHOT_OPTIONS, SnapshotReceiver, SnapshotSender } from './snapshots.js';
+import type { SnapshotOptions } from './snapshots.js';
 
-/** The application's state machine for one group. Called in log order, each entry once per run. */
-export interface GroupApplication {
-  apply(entries: readonly Entry[]): void;
-  /**
-   * Replace the state with `snapshot` (before later entries apply): one received from the leader
-   * (InstallSnapshot, data reassembled from all chunks), or — when the driver is created over a
-   * store holding a snapshot — the stored one, since entries ≤ its index are never applied again.
-   */
-  restore?(snapshot: Snapshot): void;
-}
+export type { GroupApp } from './app.js';
 
 export interface MessageSender {
   send(group: number, messages: readonly Message[]): void;
 }
 
-export interface Committed {
-  readonly index: number;
-  readonly term: number;
-}
+/** A committed-and-applied proposal: its index, term and the application's result for it. */
+export type Committed<R = unknown> = Applied<R>;
 
-/** A ReadIndex request: `index` is -1 until the leader's answer (a ReadState) arrives. */
-interface PendingRead {
-  index: number;
-  readonly resolve: (index: number) => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
-interface PendingProposal {
-  readonly term: number;
-  readonly resolve: (c: Committed) => void;
-  readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout | undefined;
+export interface GroupDriverOptions {
+  /** Storage or invariant failure: the group cannot continue (default: rethrow). */
+  readonly onFatal?: (err: Error) => void;
+  /** Proposals and reads not answered within this many ms reject (0: never). Default 30 s. */
+  readonly proposalTimeoutMs?: number;
+  readonly ports?: DriverPorts;
+  readonly snapshots?: Partial<SnapshotOptions>;
+  readonly compaction?: CompactionPolicy;
 }
 
 export interface GroupDriverStats {
@@ -46,66 +41,98 @@ export interface GroupDriverStats {
   persisted: number;
   sentMessages: number;
   appliedEntries: number;
+  /** Applied in memory (reads see it); `durableApplied` once its batch is written. */
   appliedIndex: number;
-  /** Snapshots taken here through compact(). */
+  durableApplied: number;
+  /** Log compactions done here. */
   compactions: number;
-  /** Snapshots handed to app.restore (received from a leader or loaded at start). */
+  /** Snapshots installed from a leader. */
   restores: number;
 }
 
 interface PendingCompaction {
   readonly index: number;
-  readonly data: Uint8Array;
   readonly resolve: (meta: SnapshotMeta) => void;
   readonly reject: (err: Error) => void;
 }
 
 export class GroupDriver {
   readonly stats: GroupDriverStats = {
-    readies: 0, persisted: 0, sentMessages: 0, appliedEntries: 0, appliedIndex: 0, compactions: 0, restores: 0,
+    readies: 0, persisted: 0, sentMessages: 0, appliedEntries: 0, appliedIndex: 0, durableApplied: 0, compactions: 0, restores: 0,
   };
-  private readonly pending = new Map<number, PendingProposal>();
-  private readonly reads = new Map<number, PendingRead>();
-  private nextReadId = 1;
+  readonly snapshotSender: SnapshotSender;
+  readonly snapshotReceiver: SnapshotReceiver;
+  private readonly requests: Requests;
+  private readonly ports: DriverPorts;
+  private readonly onFatal: (err: Error) => void;
+  private readonly policy: CompactionPolicy;
   /** Requested through compact(); run by drain() between Readies, in request order. */
   private readonly compactions: PendingCompaction[] = [];
+  private readonly opened: Promise<void>;
   private draining = false;
   private scheduled = false;
   private stopped = false;
+  /** The role last reported to app.roleChanged (term, leader), as made durable. */
+  private role: RoleInfo;
 
   constructor(
     readonly groupId: number,
     private readonly core: RaftCore,
     private readonly store: RaftLogStore,
     private readonly sender: MessageSender,
-    private readonly app: GroupApplication,
-    private readonly onFatal: (err: Error) => void,
-    private readonly proposalTimeoutMs = 30_000,
+    private readonly app: GroupApp,
+    opts: GroupDriverOptions = {},
   ) {
-    // A restarted replica resumes from its durable snapshot: the core will only hand out entries
-    // after it (its applied index starts at the snapshot index), so the state must come from it.
-    const snap = core.snapshot();
-    if (snap.meta.index > 0) this.restore(snap);
+    this.ports = opts.ports ?? nodePorts;
+    this.onFatal = opts.onFatal ?? ((err: Error) => {
+      throw err;
+    });
+    this.policy = opts.compaction ?? DEFAULT_COMPACTION;
+    this.requests = new Requests(groupId, this.ports, opts.proposalTimeoutMs ?? 30_000);
+    const send = (ms: readonly Message[]): void => this.sendNow(ms);
+    const snapOpts = { ...DEFAULT_SNAPSHOT_OPTIONS, ...opts.snapshots };
+    this.snapshotSender = new SnapshotSender(store, core, send, snapOpts, (e) => this.fail(e));
+    this.snapshotReceiver = new SnapshotReceiver(store, core, send, (m) => {
+      this.core.step(m);
+      this.schedule();
+    }, (e) => this.fail(e));
+    const st = core.status();
+    this.role = { term: st.term, leader: st.leader, isLeader: st.leader !== 0 && st.leader === st.id };
+    this.stats.appliedIndex = st.applied;
+    this.stats.durableApplied = st.applied;
+    this.opened = this.open(st.applied);
+  }
+
+  /** The application reloads from the store (it reflects every entry ≤ applied), then learns its role. */
+  private async open(applied: number): Promise<void> {
+    await this.app.recover({ appliedIndex: applied, store: this.store.appReader(), reason: 'start' });
+    this.app.roleChanged?.(this.role);
   }
 
   tick(): void {
+    if (this.stopped) return;
     this.core.tick();
+    this.snapshotSender.tick();
     this.schedule();
   }
 
+  /** A message from the network. Snapshot chunks and their acks are the drivers' own business. */
   step(message: Message): void {
     if (this.stopped) return;
-    this.core.step(message);
+    if (message.type === MessageType.Snap) this.snapshotReceiver.onChunk(message);
+    else if (message.type === MessageType.SnapAck) this.snapshotSender.onAck(message);
+    else this.core.step(message);
     this.schedule();
   }
 
   /**
-   * Proposes `data`. Resolves with its index and term once the entry is committed AND applied
-   * here; rejects with NotLeaderError (`raft: not leader`, leaderHint) when this replica cannot
-   * propose, ProposalDroppedError when another entry won that index, or ProposalTimeoutError.
+   * Proposes `data`. Resolves with its index, term and the result the application's apply returned
+   * for it, once the entry is committed AND applied here; rejects with NotLeaderError
+   * (`raft: not leader`, leaderHint) when this replica cannot propose, ProposalDroppedError when
+   * another entry won that index, or ProposalTimeoutError.
    */
-  propose(data: Uint8Array): Promise<Committed> {
-    return this.proposeWith(() => this.core.propose(data));
+  propose<R = unknown>(data: Uint8Array): Promise<Committed<R>> {
+    return this.proposeWith<R>(() => this.core.propose(data));
   }
 
   /**
@@ -114,7 +141,19 @@ export class GroupDriver {
    * ProposalDroppedError) while another change is pending or before the leader committed its term.
    */
   changeMembership(cc: ConfChange): Promise<Committed> {
-    return this.proposeWith(() => this.core.proposeConfChange(cc));
+    return this.proposeWith<unknown>(() => this.core.proposeConfChange(cc));
+  }
+
+  private proposeWith<R>(append: () => { index: number; term: number } | null): Promise<Committed<R>> {
+    if (this.stopped) return Promise.reject(new ProposalDroppedError('raft group stopped'));
+    let at: { index: number; term: number } | null;
+    try {
+      at = append();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    this.schedule();
+    return this.requests.proposal<R>(at, this.core.status().leader);
   }
 
   /** Asks the leader to transfer leadership to `target` (Raft thesis §3.10); fire and forget. */
@@ -131,42 +170,10 @@ export class GroupDriver {
    */
   readIndex(): Promise<number> {
     if (this.stopped) return Promise.reject(new ProposalDroppedError('raft group stopped'));
-    const id = this.nextReadId++;
-    const ctx = new Uint8Array(8);
-    new DataView(ctx.buffer).setFloat64(0, id);
-    return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.reads.delete(id);
-        reject(new ProposalTimeoutError(this.groupId, -1));
-      }, this.proposalTimeoutMs > 0 ? this.proposalTimeoutMs : 30_000);
-      timer.unref();
-      this.reads.set(id, { index: -1, resolve, reject, timer });
-      this.core.readIndex(ctx);
-      this.schedule();
-    });
-  }
-
-  private proposeWith(append: () => { index: number; term: number } | null): Promise<Committed> {
-    let at: { index: number; term: number } | null;
-    try {
-      at = this.stopped ? null : append();
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    if (!at) return Promise.reject(new NotLeaderError(this.core.status().leader));
+    const { promise, ctx } = this.requests.read();
+    this.core.readIndex(ctx);
     this.schedule();
-    // A proposal of an older term still waiting at this index lost it (its entry was truncated).
-    this.settle(at.index, new ProposalDroppedError(`index ${at.index} reused in term ${at.term}`));
-    return new Promise<Committed>((resolve, reject) => {
-      const timer = this.proposalTimeoutMs > 0
-        ? setTimeout(() => {
-          if (this.pending.get(at.index) === p) this.settle(at.index, new ProposalTimeoutError(this.groupId, at.index));
-        }, this.proposalTimeoutMs)
-        : undefined;
-      timer?.unref();
-      const p: PendingProposal = { term: at.term, resolve, reject, timer };
-      this.pending.set(at.index, p);
-    });
+    return promise;
   }
 
   isLeader(): boolean {
@@ -178,20 +185,22 @@ export class GroupDriver {
     return this.core.status().leader;
   }
 
+  /** The current role (as last reported to the application). */
+  roleInfo(): RoleInfo {
+    return this.role;
+  }
+
   /**
-   * Log compaction: the application has applied everything ≤ `index` and `data` is its state at
-   * exactly `index`. The driver records the snapshot in the core's storage (with the membership
-   * at `index`), makes it durable together with the deletion of entries ≤ `index`
-   * (RaftLogStore.compact, one atomic write), and only then compacts the core's in-memory log.
-   * Followers that need compacted entries get this snapshot (InstallSnapshot). Resolves with the
-   * snapshot's meta; rejects with CompactionRefusedError when `index` is above the applied index
-   * or not above the current snapshot, and with ProposalDroppedError when the group stops.
-   * Runs between Readies, so it never races a Ready's persist/apply.
+   * Log compaction to `index` (default: the durable applied index): the driver records a snapshot
+   * meta at `index` (its data is the application's keys, read when a follower needs it) and
+   * deletes entries ≤ `index`, in one atomic write, then compacts the core's in-memory log.
+   * Rejects with CompactionRefusedError when `index` is above the durable applied index or not
+   * above the current snapshot. The policy (CompactionPolicy) calls this on its own.
    */
-  compact(index: number, data: Uint8Array): Promise<SnapshotMeta> {
+  compact(index?: number): Promise<SnapshotMeta> {
     if (this.stopped) return Promise.reject(new ProposalDroppedError('raft group stopped'));
     return new Promise<SnapshotMeta>((resolve, reject) => {
-      this.compactions.push({ index, data, resolve, reject });
+      this.compactions.push({ index: index ?? -1, resolve, reject });
       this.schedule();
     });
   }
@@ -201,23 +210,12 @@ export class GroupDriver {
     return this.core.snapshot().meta;
   }
 
-  private serveReads(): void {
-    for (const [id, r] of this.reads) {
-      if (r.index < 0 || r.index > this.stats.appliedIndex) continue;
-      this.reads.delete(id);
-      clearTimeout(r.timer);
-      r.resolve(r.index);
-    }
-  }
-
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
-    for (const r of this.reads.values()) {
-      clearTimeout(r.timer);
-      r.reject(new ProposalDroppedError('raft group stopped'));
-    }
-    this.reads.clear();
-    for (const index of [...this.pending.keys()]) this.settle(index, new ProposalDroppedError('raft group stopped'));
+    this.requests.stop();
+    this.snapshotSender.stop();
+    this.snapshotReceiver.stop();
     for (const c of this.compactions.splice(0)) c.reject(new ProposalDroppedError('raft group stopped'));
   }
 
@@ -225,16 +223,23 @@ export class GroupDriver {
   schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.ports.defer(() => {
       this.scheduled = false;
-      this.drain().catch((err: unknown) => this.onFatal(err as Error));
+      this.drain().catch((err: unknown) => this.fail(err as Error));
     });
+  }
+
+  private fail(err: Error): void {
+    if (this.stopped) return;
+    this.stop();
+    this.onFatal(err);
   }
 
   private async drain(): Promise<void> {
     if (this.draining || this.stopped) return;
     this.draining = true;
     try {
+      await this.opened;
       while (!this.stopped) {
         const c = this.compactions.shift();
         if (c) {
@@ -245,6 +250,8 @@ export class GroupDriver {
         const rd = this.core.ready();
         this.stats.readies++;
         await this.handleReady(rd);
+        const to = compactionTarget(this.policy, this.stats.durableApplied, this.core.snapshot().meta.index, this.core.slowestFollower());
+        if (to !== undefined) this.compactions.push({ index: to, resolve: () => undefined, reject: () => undefined });
       }
     } finally {
       this.draining = false;
@@ -256,84 +263,106 @@ export class GroupDriver {
     // 1. PERSIST entries, hard state and snapshot — group-committed with the other groups' writes,
     //    fsynced. A vote or an append acknowledgement may only leave this node once the term,
     //    vote and entries it promises are durable, or a crash could make this node break it.
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      await this.store.save({
-        ...(rd.hardState ? { hardState: rd.hardState } : {}),
-        ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
-        ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
-      });
-      this.stats.persisted += rd.entries.length;
+    //    Committed entries are durable here already, so they are applied FIRST and their writes
+    //    join the same batch (with the applied index): one write per Ready, no fsync of its own.
+    let results: readonly unknown[] = [];
+    if (rd.snapshot) {
+      // The staged keys become the state with the snapshot; entries after it apply on top.
+      await this.persist(rd, undefined, rd.snapshot);
+      if (this.stopped) return;
+      await this.installed(rd.snapshot);
+      if (rd.committedEntries.length > 0) {
+        const a = await this.applyEntries(rd.committedEntries);
+        results = a.results;
+        await this.persist({ entries: [], messages: [], committedEntries: [], readStates: [] }, a);
+      }
+    } else {
+      const a = rd.committedEntries.length > 0 ? await this.applyEntries(rd.committedEntries) : undefined;
+      results = a?.results ?? [];
+      await this.persist(rd, a);
     }
     if (this.stopped) return;
-    // 2. SEND the messages that depend on that state.
-    if (rd.messages.length > 0) {
-      this.sender.send(this.groupId, rd.messages);
-      this.stats.sentMessages += rd.messages.length;
-    }
-    // 3. APPLY: the snapshot first, then committed entries in order; settle their proposals.
-    if (rd.snapshot) this.restore(rd.snapshot);
-    if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
-    // Read points answered by the leader: a read is served once this replica applied that far.
-    for (const rs of rd.readStates) {
-      const r = this.reads.get(new DataView(rs.requestCtx.buffer, rs.requestCtx.byteOffset, 8).getFloat64(0));
-      if (r !== undefined) r.index = rs.index;
-    }
-    this.serveReads();
+    this.reportRole(rd);
+    // 2. SEND the messages that depend on that state (snapshots: streamed, see snapshots.ts).
+    this.sendNow(this.snapshotSender.filter(rd.messages));
+    // 3. ANSWER: proposals applied here get their results; read points once applied that far.
+    this.requests.applied(rd.committedEntries, results);
+    this.requests.readStates(rd.readStates, this.stats.appliedIndex);
     // 4. ADVANCE: tell the core all of the above is done so it can hand out the next Ready.
     this.core.advance(rd);
   }
 
-  /**
-   * No Ready is outstanding here, so every applied entry is already in the core's storage. The
-   * snapshot is durable before the core's log forgets the entries it covers: a crash in between
-   * leaves the store with the snapshot and the core is rebuilt from the store anyway.
-   */
-  private async runCompaction(c: PendingCompaction): Promise<void> {
-    const current = this.core.snapshot().meta.index;
-    let reason: string | undefined;
-    if (c.index > this.stats.appliedIndex) reason = `only ${this.stats.appliedIndex} applied`;
-    else if (c.index <= current) reason = `not newer than the snapshot at ${current}`;
-    if (reason !== undefined) {
-      c.reject(new CompactionRefusedError(this.groupId, c.index, reason));
-      return;
-    }
-    let snap: Snapshot;
-    try {
-      snap = this.core.createSnapshot(c.index, c.data);
-      await this.store.compact(snap);
-    } catch (err) {
-      c.reject(err as Error);
-      throw err; // a storage (or invariant) failure is fatal (onFatal), as for save()
-    }
-    this.core.compact(c.index);
-    this.stats.compactions++;
-    c.resolve(snap.meta);
+  private async persist(
+    rd: CoreReady,
+    applied: { ops: readonly AppOp[]; applied: number } | undefined,
+    snapshot?: Snapshot,
+  ): Promise<void> {
+    const req: SaveRequest = {
+      ...(rd.hardState ? { hardState: rd.hardState } : {}),
+      ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
+      ...(snapshot ? { snapshot, installed: this.snapshotReceiver.take(snapshot.meta) } : {}),
+      ...(applied ? { apply: { ops: applied.ops, applied: applied.applied } } : {}),
+    };
+    if (!req.hardState && !req.entries && !req.snapshot && !req.apply) return;
+    await this.store.save(req);
+    this.stats.persisted += rd.entries.length;
+    if (applied) this.stats.durableApplied = applied.applied;
+    if (snapshot) this.stats.durableApplied = snapshot.meta.index;
   }
 
-  private restore(snapshot: Snapshot): void {
-    this.app.restore?.(snapshot);
+  /** Applies committed entries; their writes are returned for the Ready's batch. */
+  private async applyEntries(entries: readonly Entry[]): Promise<{ ops: readonly AppOp[]; applied: number; results: readonly unknown[] }> {
+    const batch = new BufferedBatch(this.store.appReader());
+    const results = await this.app.apply(entries, batch);
+    if (results.length !== entries.length) {
+      throw new Error(`raft driver: apply returned ${results.length} results for ${entries.length} entries`);
+    }
+    const last = entries[entries.length - 1]!.index;
+    this.stats.appliedIndex = last;
+    this.stats.appliedEntries += entries.length;
+    return { ops: batch.ops, applied: last, results };
+  }
+
+  private async installed(snapshot: Snapshot): Promise<void> {
     this.stats.restores++;
     this.stats.appliedIndex = snapshot.meta.index;
+    await this.app.recover({ appliedIndex: snapshot.meta.index, store: this.store.appReader(), reason: 'snapshot', snapshot: snapshot.meta });
   }
 
-  private apply(entries: readonly Entry[]): void {
-    this.app.apply(entries);
-    for (const e of entries) {
-      this.stats.appliedIndex = e.index;
-      const p = this.pending.get(e.index);
-      if (!p) continue;
-      if (p.term === e.term) this.settle(e.index, { index: e.index, term: e.term });
-      else this.settle(e.index, new ProposalDroppedError(`index ${e.index} committed with term ${e.term}, not ${p.term}`));
+  private sendNow(messages: readonly Message[]): void {
+    if (messages.length === 0 || this.stopped) return;
+    this.sender.send(this.groupId, messages);
+    this.stats.sentMessages += messages.length;
+  }
+
+  /** Tells the application of a term or leader change made durable by `rd` (Ra's state_enter). */
+  private reportRole(rd: CoreReady): void {
+    const term = rd.hardState?.term ?? this.role.term;
+    const leader = rd.softState?.lead ?? this.role.leader;
+    if (term === this.role.term && leader === this.role.leader) return;
+    this.role = { term, leader, isLeader: leader !== 0 && leader === this.core.status().id };
+    this.app.roleChanged?.(this.role);
+  }
+
+  /**
+   * No Ready is outstanding here. The snapshot meta is durable with the deletion of the entries
+   * it replaces before the core's log forgets them; its data is the application's keys, which
+   * reflect at least `index` (index ≤ durable applied).
+   */
+  private async runCompaction(c: PendingCompaction): Promise<void> {
+    const index = c.index < 0 ? this.stats.durableApplied : c.index;
+    const current = this.core.snapshot().meta.index;
+    let reason: string | undefined;
+    if (index > this.stats.durableApplied) reason = `only ${this.stats.durableApplied} applied`;
+    else if (index <= current) reason = `not newer than the snapshot at ${current}`;
+    if (reason !== undefined) {
+      c.reject(new CompactionRefusedError(this.groupId, index, reason));
+      return;
     }
-    this.stats.appliedEntries += entries.length;
-  }
-
-  private settle(index: number, outcome: Committed | Error): void {
-    const p = this.pending.get(index);
-    if (!p) return;
-    this.pending.delete(index);
-    clearTimeout(p.timer);
-    if (outcome instanceof Error) p.reject(outcome);
-    else p.resolve(outcome);
+    const snap = this.core.createSnapshot(index, new Uint8Array(0));
+    await this.store.compact(snap);
+    this.core.compact(index);
+    this.stats.compactions++;
+    c.resolve(snap.meta);
   }
 }

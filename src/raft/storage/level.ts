@@ -12,17 +12,23 @@ import {
   decodeEntry, decodeHardState, decodeSnapMeta, encodeEntry, encodeHardState, encodeSnapMeta,
 } from './codec.js';
 import { GroupCommitWriter } from './group-commit.js';
+import { LevelAppState, LevelInstall } from './level-app.js';
 import type { BatchOp, BatchSink } from './group-commit.js';
-import { hardStateKey, indexOfLogKey, logKey, logRange, snapshotDataKey, snapshotKey } from './keys.js';
+import {
+  REMOVING_PREFIX, appGroupRange, appliedKey, groupOfKey, hardStateKey, indexOfLogKey, logKey, logRange, removingKey,
+  snapshotDataKey, snapshotKey,
+} from './keys.js';
 import { LogBounds, RaftStorageError, checkSnapshotSize } from './store.js';
-import type { PersistedState, RaftLogStore, SaveRequest } from './store.js';
+import type {
+  AppReader, GroupStorage, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource,
+} from './store.js';
 
 export interface LevelRaftStorageOptions {
   /** fsync every batch (default true). false only for tests that do not care about crashes. */
   readonly sync?: boolean;
 }
 
-export class LevelRaftStorage {
+export class LevelRaftStorage implements GroupStorage {
   readonly writer: GroupCommitWriter;
   private readonly stores = new Map<number, LevelLogStore>();
 
@@ -43,7 +49,27 @@ export class LevelRaftStorage {
   static async open(dir: string, options: LevelRaftStorageOptions = {}): Promise<LevelRaftStorage> {
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
-    return new LevelRaftStorage(db, options.sync ?? true);
+    const storage = new LevelRaftStorage(db, options.sync ?? true);
+    // Deletions interrupted by a crash are finished before any group is opened.
+    const end = Buffer.from(REMOVING_PREFIX);
+    end[end.length - 1]! += 1;
+    for await (const key of db.keys({ gte: REMOVING_PREFIX, lt: end })) await storage.clearGroup(groupOfKey(REMOVING_PREFIX, key));
+    return storage;
+  }
+
+  async deleteGroup(id: number): Promise<void> {
+    this.stores.delete(id);
+    await this.writer.submit([{ type: 'put', key: removingKey(id), value: new Uint8Array(0) }]);
+    await this.clearGroup(id);
+  }
+
+  /** Range deletes of every key of the group, then (one batch) its singletons and the marker. */
+  private async clearGroup(id: number): Promise<void> {
+    await this.writer.flushed();
+    await this.db.clear(logRange(id));
+    await this.db.clear(appGroupRange(id));
+    const keys = [hardStateKey(id), snapshotKey(id), snapshotDataKey(id), appliedKey(id), removingKey(id)];
+    await this.writer.submit(keys.map((key) => ({ type: 'del' as const, key })));
   }
 
   /** The store of one group; the same object for the same id. */
@@ -66,12 +92,27 @@ class LevelLogStore implements RaftLogStore {
   private bounds: LogBounds | undefined;
   /** The last hard state submitted: a save changing only its commit index needs no fsync. */
   private lastHardState: HardState = EMPTY_HARD_STATE;
+  private readonly app: LevelAppState;
 
   constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
     private readonly writer: GroupCommitWriter,
     private readonly groupId: number,
-  ) {}
+  ) {
+    this.app = new LevelAppState(db, writer, groupId);
+  }
+
+  appReader(): AppReader {
+    return this.app.reader();
+  }
+
+  openSnapshot(): Promise<SnapshotSource> {
+    return this.app.openSnapshot();
+  }
+
+  beginInstall(): SnapshotInstall {
+    return this.app.beginInstall();
+  }
 
   async load(): Promise<PersistedState> {
     await this.writer.flushed();
@@ -93,8 +134,10 @@ class LevelLogStore implements RaftLogStore {
     });
     this.bounds = new LogBounds(first, first + entries.length - 1);
     this.lastHardState = hs ? decodeHardState(hs) : EMPTY_HARD_STATE;
+    const applied = await this.app.load();
     return {
       hardState: this.lastHardState,
+      applied,
       entries,
       ...(snapshotMeta ? { snapshot: { meta: snapshotMeta, data: snapData ?? new Uint8Array(0) } } : {}),
     };
@@ -103,11 +146,16 @@ class LevelLogStore implements RaftLogStore {
   save(req: SaveRequest): Promise<void> {
     const bounds = this.loadedBounds();
     const ops: BatchOp[] = [];
+    let replacedGen: number | undefined;
     try {
       if (req.snapshot) {
         checkSnapshotSize(req.snapshot.data);
         this.pushDeletes(ops, bounds.planSnapshot(req.snapshot.meta));
         this.pushSnapshot(ops, req.snapshot);
+        if (req.installed !== undefined) {
+          if (!(req.installed instanceof LevelInstall)) throw new RaftStorageError('raft storage: foreign install');
+          replacedGen = this.app.pushInstalled(ops, req.installed, req.snapshot.meta.index);
+        }
       }
       const entries = req.entries ?? [];
       if (entries.length > 0) {
@@ -125,7 +173,15 @@ class LevelLogStore implements RaftLogStore {
       if (hs.term !== this.lastHardState.term || hs.vote !== this.lastHardState.vote) mustSync = true;
       this.lastHardState = hs;
     }
-    return this.writer.submit(ops, req.entries?.length ?? 0, mustSync);
+    // Application writes need no fsync of their own: the log is the durable record of them.
+    const app = req.apply;
+    const token = app !== undefined ? this.app.pushApply(ops, app) : 0;
+    const done = this.writer.submit(ops, req.entries?.length ?? 0, mustSync);
+    if (app === undefined && replacedGen === undefined) return done;
+    return done.then(() => {
+      if (app !== undefined) this.app.written(token, app.ops);
+      if (replacedGen !== undefined) this.app.dropGen(replacedGen);
+    });
   }
 
   compact(snapshot: Snapshot): Promise<void> {

@@ -14,6 +14,11 @@ export const MAX_SNAPSHOT_DATA_BYTES = 64 * 1024 * 1024;
 export interface PersistedState {
   readonly hardState: HardState;
   /**
+   * The index of the last entry whose application writes are stored (0 for a new group): the
+   * application's keys reflect exactly the entries ≤ applied, and the driver resumes after it.
+   */
+  readonly applied: number;
+  /**
    * The last snapshot installed or taken, WITH its data; entries ≤ its index are gone from the
    * log. The application restarts from it, and a leader sends it to followers that are behind.
    */
@@ -35,11 +40,75 @@ export interface SaveRequest {
   readonly hardState?: HardState;
   readonly entries?: readonly Entry[];
   readonly snapshot?: Snapshot;
+  /**
+   * With `snapshot`: the install whose keys were streamed in (beginInstall). Its keys become the
+   * application's state and applied becomes snapshot.meta.index, atomically with the snapshot.
+   */
+  readonly installed?: SnapshotInstall;
+  /** Application writes of applied entries, and the index of the last of those entries. */
+  readonly apply?: { readonly ops: readonly AppOp[]; readonly applied: number };
+}
+
+/** One application write; keys are relative to the group's application prefix. */
+export interface AppOp {
+  readonly type: 'put' | 'del';
+  readonly key: Uint8Array;
+  readonly value?: Uint8Array;
+}
+
+/** Bounds on keys relative to the group's application prefix; bytewise order. All optional. */
+export interface AppKeyRange {
+  readonly gt?: Uint8Array;
+  readonly gte?: Uint8Array;
+  readonly lt?: Uint8Array;
+  readonly lte?: Uint8Array;
+  readonly reverse?: boolean;
+  readonly limit?: number;
+}
+
+/**
+ * Reads of the application's own keys. They see every save() submitted so far (also while its
+ * batch is still on its way to disk), and nothing else.
+ */
+export interface AppReader {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Key order (descending with `reverse`), a consistent point-in-time view; copies. */
+  iterate(range?: AppKeyRange): AsyncIterable<readonly [key: Uint8Array, value: Uint8Array]>;
+}
+
+/**
+ * A consistent point-in-time read of the application's keys and the applied index they reflect
+ * (a LevelDB snapshot): the data of an InstallSnapshot, read and sent chunk by chunk.
+ */
+export interface SnapshotSource {
+  readonly applied: number;
+  /** The keys as encoded chunks (snapchunk.ts) of about `chunkBytes` each; at least one chunk. */
+  chunks(chunkBytes: number): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/**
+ * A snapshot being received: its keys are written to a fresh key range, invisible to the
+ * application until a save() with `installed` makes them current (atomically with the snapshot
+ * meta and applied index). A crash before that leaves the old state intact and the staged range
+ * is deleted at the next load(); so is an aborted install.
+ */
+export interface SnapshotInstall {
+  /** Writes one encoded chunk (in order); resolves once written (not fsynced). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Discards the staged keys (in the background). */
+  abort(): void;
 }
 
 export interface RaftLogStore {
   /** Reads the durable state. Must be called once before the first save/compact. */
   load(): Promise<PersistedState>;
+  /** The application's keys (see AppReader). */
+  appReader(): AppReader;
+  /** Opens a consistent read of the application's keys for a snapshot sent to a follower. */
+  openSnapshot(): Promise<SnapshotSource>;
+  /** Starts receiving a snapshot's keys into a staged range (see SnapshotInstall). */
+  beginInstall(): SnapshotInstall;
   /** Resolves once the write is durable (LevelDB: fsynced, shared with other groups' writes). */
   save(req: SaveRequest): Promise<void>;
   /**
@@ -49,6 +118,18 @@ export interface RaftLogStore {
    * no-op. Data larger than MAX_SNAPSHOT_DATA_BYTES is rejected.
    */
   compact(snapshot: Snapshot): Promise<void>;
+}
+
+/** The stores of every group of a process (LevelRaftStorage, MemoryGroupStorage). */
+export interface GroupStorage {
+  /** The store of one group; the same object for the same id until the group is deleted. */
+  group(id: number): RaftLogStore;
+  /**
+   * Deletes every key of the group (log, hard state, snapshot, applied index, application keys).
+   * Durable once resolved; a crash in between is finished by the next open. The group's driver
+   * must be stopped first; a later group(id) starts empty.
+   */
+  deleteGroup(id: number): Promise<void>;
 }
 
 /** Thrown on contract violations (a gap in the log, compacting beyond the log). */

@@ -65,7 +65,7 @@ test('§4.1 a new leader proposes no membership change before committing an entr
   assert.equal(r.state, StateType.Leader);
   const cc = { type: EntryType.ConfChange, term: 0, index: 0, data: encodeConfChange({ type: ConfChangeType.AddLearner, nodeId: 4 }) };
   assert.throws(
-    () => r.step(msg({ type: MessageType.Prop, from: 1, to: 1, entries: [cc] })),
+    () => r.step(msg({ type: MessageType.Prop, from: 1, to: 1, entries: [cc] }), true),
     (e: unknown) => e instanceof ProposalDroppedError && /committed an entry in its term/.test(e.message),
   );
 });

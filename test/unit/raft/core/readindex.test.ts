@@ -49,7 +49,7 @@ test('§6.4 a new leader defers reads until it has committed an entry of its ter
   r.campaign('election');
   r.step(msg({ type: MessageType.VoteResp, from: 2, to: 1, term: 2 }));
   take(r);
-  r.step(msg({ type: MessageType.ReadIndex, from: 1, to: 1, context: utf8('early') }));
+  r.step(msg({ type: MessageType.ReadIndex, from: 1, to: 1, context: utf8('early') }), true);
   assert.equal(take(r).filter((m) => m.type === MessageType.Heartbeat).length, 0, 'no read round yet');
   r.prs.get(1)!.maybeUpdate(4);
   r.step(msg({ type: MessageType.AppResp, from: 2, to: 1, term: 2, index: 4 }));
@@ -61,5 +61,5 @@ test('§6.4 a new leader defers reads until it has committed an entry of its ter
 
 test('§6.4 a read with no known leader is refused', () => {
   const r = newRaft(1, [1, 2, 3]);
-  assert.throws(() => r.step(msg({ type: MessageType.ReadIndex, from: 1, to: 1, context: utf8('x') })), ProposalDroppedError);
+  assert.throws(() => r.step(msg({ type: MessageType.ReadIndex, from: 1, to: 1, context: utf8('x') }), true), ProposalDroppedError);
 });

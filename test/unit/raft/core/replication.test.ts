@@ -8,7 +8,7 @@ import { MemoryStorage, MessageType, NONE, RawNode, bootstrap, type Message } fr
 import { Cluster, baseConfig, ent, msg, newRaft, persistAll, take, utf8 } from './harness.js';
 
 function prop(r: Raft, data: string): void {
-  r.step(msg({ type: MessageType.Prop, from: r.id, to: r.id, entries: [ent(0, 0, data)] }));
+  r.step(msg({ type: MessageType.Prop, from: r.id, to: r.id, entries: [ent(0, 0, data)] }), true);
 }
 
 /** Elects r (term+1) with a vote from `voter`; the leader's own entries are persisted. */

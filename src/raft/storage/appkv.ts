@@ -1,0 +1,201 @@
+// Helpers for the application's key range shared by the LevelDB and memory stores: range tests,
+// the snapshot chunk encoding, and the overlay of writes submitted but not yet written.
+import type { AppKeyRange, AppOp } from './store.js';
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+export function inRange(key: Uint8Array, r: AppKeyRange): boolean {
+  if (r.gt !== undefined && compareBytes(key, r.gt) <= 0) return false;
+  if (r.gte !== undefined && compareBytes(key, r.gte) < 0) return false;
+  if (r.lt !== undefined && compareBytes(key, r.lt) >= 0) return false;
+  if (r.lte !== undefined && compareBytes(key, r.lte) > 0) return false;
+  return true;
+}
+
+const hex = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('hex');
+
+// ---- snapshot chunks: repeated [u32be keyLen][key][u32be valueLen][value] -------------------
+
+export function encodeChunk(pairs: readonly (readonly [Uint8Array, Uint8Array])[]): Uint8Array {
+  let size = 0;
+  for (const [k, v] of pairs) size += 8 + k.length + v.length;
+  const out = Buffer.alloc(size);
+  let at = 0;
+  for (const [k, v] of pairs) {
+    out.writeUInt32BE(k.length, at);
+    out.set(k, at + 4);
+    at += 4 + k.length;
+    out.writeUInt32BE(v.length, at);
+    out.set(v, at + 4);
+    at += 4 + v.length;
+  }
+  return out;
+}
+
+export function decodeChunk(chunk: Uint8Array): Array<[Uint8Array, Uint8Array]> {
+  const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const out: Array<[Uint8Array, Uint8Array]> = [];
+  let at = 0;
+  const take = (): Uint8Array => {
+    if (at + 4 > b.length) throw new RangeError('snapshot chunk truncated');
+    const n = b.readUInt32BE(at);
+    if (at + 4 + n > b.length) throw new RangeError('snapshot chunk truncated');
+    const v = new Uint8Array(b.subarray(at + 4, at + 4 + n));
+    at += 4 + n;
+    return v;
+  };
+  while (at < b.length) out.push([take(), take()]);
+  return out;
+}
+
+/** Groups key/value pairs into encoded chunks of about `chunkBytes`; always yields ≥ 1 chunk. */
+export async function* chunked(
+  pairs: AsyncIterable<readonly [Uint8Array, Uint8Array]>,
+  chunkBytes: number,
+): AsyncIterable<Uint8Array> {
+  let batch: Array<readonly [Uint8Array, Uint8Array]> = [];
+  let size = 0;
+  let yielded = false;
+  for await (const p of pairs) {
+    batch.push(p);
+    size += 8 + p[0].length + p[1].length;
+    if (size >= chunkBytes) {
+      yield encodeChunk(batch);
+      yielded = true;
+      batch = [];
+      size = 0;
+    }
+  }
+  if (batch.length > 0 || !yielded) yield encodeChunk(batch);
+}
+
+// ---- overlay ----------------------------------------------------------------------------------
+
+interface OverlayEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | undefined;
+  readonly seq: number;
+}
+
+/**
+ * Application writes submitted to the write loop and not yet in the database, so that reads see
+ * every applied entry at once (read-your-applies). An entry leaves when its batch is written,
+ * unless a later write to the same key replaced it.
+ */
+export class Overlay {
+  private readonly entries = new Map<string, OverlayEntry>();
+  private seq = 0;
+
+  /** Records ops; returns the token to pass to written() once their batch is in the database. */
+  add(ops: readonly AppOp[]): number {
+    const seq = ++this.seq;
+    for (const op of ops) this.entries.set(hex(op.key), { key: op.key, value: op.type === 'put' ? op.value : undefined, seq });
+    return seq;
+  }
+
+  written(seq: number, ops: readonly AppOp[]): void {
+    for (const op of ops) {
+      const k = hex(op.key);
+      if (this.entries.get(k)?.seq === seq) this.entries.delete(k);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /** undefined: not in the overlay; { value: undefined }: deleted. */
+  get(key: Uint8Array): { value: Uint8Array | undefined } | undefined {
+    const e = this.entries.get(hex(key));
+    return e === undefined ? undefined : { value: e.value };
+  }
+
+  /** The overlay's entries within `range`, sorted in iteration order (a copy). */
+  slice(range: AppKeyRange): OverlayEntry[] {
+    const out = [...this.entries.values()].filter((e) => inRange(e.key, range));
+    out.sort((a, b) => compareBytes(a.key, b.key) * (range.reverse === true ? -1 : 1));
+    return out;
+  }
+}
+
+/**
+ * Merges a database iteration (in the same order, same range) with an overlay slice taken at the
+ * same moment: overlay entries win, deletions hide keys. Honours range.limit.
+ */
+export async function* mergeOverlay(
+  db: AsyncIterable<readonly [Uint8Array, Uint8Array]>,
+  overlay: readonly OverlayEntry[],
+  range: AppKeyRange,
+): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+  const dir = range.reverse === true ? -1 : 1;
+  const limit = range.limit ?? Infinity;
+  let n = 0;
+  let o = 0;
+  const emit = function* (e: OverlayEntry): Iterable<readonly [Uint8Array, Uint8Array]> {
+    if (e.value !== undefined) {
+      n++;
+      yield [e.key.slice(), e.value.slice()] as const;
+    }
+  };
+  for await (const [k, v] of db) {
+    if (n >= limit) return;
+    while (o < overlay.length && compareBytes(overlay[o]!.key, k) * dir < 0) {
+      yield* emit(overlay[o++]!);
+      if (n >= limit) return;
+    }
+    if (o < overlay.length && compareBytes(overlay[o]!.key, k) === 0) {
+      yield* emit(overlay[o++]!);
+      continue;
+    }
+    n++;
+    yield [k, v] as const;
+  }
+  while (o < overlay.length && n < limit) yield* emit(overlay[o++]!);
+}
+
+/**
+ * The application's writes while applying one Ready's entries: buffered ops, with reads that see
+ * them on top of the store's reader. `ops` go to the store in one save (SaveRequest.apply).
+ */
+export class BufferedBatch {
+  readonly ops: AppOp[] = [];
+  private readonly own = new Overlay();
+
+  constructor(private readonly base: { get(key: Uint8Array): Promise<Uint8Array | undefined>; iterate(range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> }) {}
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    const op: AppOp = { type: 'put', key: key.slice(), value: value.slice() };
+    this.ops.push(op);
+    this.own.add([op]);
+  }
+
+  del(key: Uint8Array): void {
+    const op: AppOp = { type: 'del', key: key.slice() };
+    this.ops.push(op);
+    this.own.add([op]);
+  }
+
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const o = this.own.get(key);
+    if (o !== undefined) return Promise.resolve(o.value?.slice());
+    return this.base.get(key);
+  }
+
+  iterate(range: AppKeyRange = {}): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    const over = this.own.slice(range);
+    return mergeOverlay(this.base.iterate(over.length === 0 ? range : withoutLimit(range)), over, range);
+  }
+}
+
+/** The same range without its limit (the overlay may hide keys, so the base must not stop early). */
+export function withoutLimit(r: AppKeyRange): AppKeyRange {
+  return {
+    ...(r.gt !== undefined ? { gt: r.gt } : {}),
+    ...(r.gte !== undefined ? { gte: r.gte } : {}),
+    ...(r.lt !== undefined ? { lt: r.lt } : {}),
+    ...(r.lte !== undefined ? { lte: r.lte } : {}),
+    ...(r.reverse !== undefined ? { reverse: r.reverse } : {}),
+  };
+}
