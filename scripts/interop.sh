@@ -80,7 +80,9 @@ run_amqplib() {
   t0=$(now)
   # Node 20 applies --test-timeout to each whole file too (upstream's 1000 ms is meant per test
   # and cuts uri_spec.test.js short on a loaded machine), hence the larger value.
-  (cd "$dir" && URL="amqp://guest:guest@127.0.0.1:$WARREN_PORT" \
+  # NODE_TEST_CONTEXT is set when this script runs under node:test (test/interop/); node would
+  # then refuse to start a test run of its own.
+  (cd "$dir" && unset NODE_TEST_CONTEXT && URL="amqp://guest:guest@127.0.0.1:$WARREN_PORT" \
     timeout "$SUITE_TIMEOUT_S" node --test --test-timeout=20000 \
     --test-reporter=spec --test-reporter-destination="$WORK/amqplib.log" \
     --test-reporter="$HERE/node-reporter.mjs" --test-reporter-destination="$WORK/amqplib.ndjson" \

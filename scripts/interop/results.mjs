@@ -4,7 +4,7 @@
 // Exit 0 only when the run finished (no crash, panic or timeout) and every failing test is on
 // the skip list for this suite. Prints counts, the run time, each unexpected failure with its
 // output, each skip-listed failure with its reason, and skip-list entries that passed.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const [kind, resultFile, skipFile, seconds] = process.argv.slice(2);
 const SUITE_NAMES = { go: 'amqp091-go', node: 'amqplib' };
@@ -29,6 +29,7 @@ function readSkipList() {
 
 function jsonLines(file) {
   const out = [];
+  if (!existsSync(file)) return out;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.startsWith('{')) continue;
     try { out.push(JSON.parse(line)); } catch { /* a non-JSON line from the tool: ignored */ }
