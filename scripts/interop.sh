@@ -21,8 +21,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE="$ROOT/scripts/interop"
 AMQPLIB_VERSION=2.2.0
 GO_PKG_SRC=/usr/share/gocode/src/github.com/rabbitmq/amqp091-go
-GO_TEST_TIMEOUT=150s
-SUITE_TIMEOUT_S=200
+GO_TEST_TIMEOUT=120s
+SUITE_TIMEOUT_S=150
 
 say() { echo "interop: $*" >&2; }
 

@@ -15,13 +15,16 @@ interface ScriptRun { code: number | null; stdout: string; stderr: string }
 
 function runScript(): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['scripts/interop.sh', 'all'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // detached: the script leads its own process group, so a timeout can end all of it
+    // (bash, Warren, go test, node --test) by that group's id.
+    const child = spawn('bash', ['scripts/interop.sh', 'all'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    // SIGTERM reaches bash, whose EXIT trap stops Warren and removes the work directory.
-    const timer = setTimeout(() => child.kill('SIGTERM'), SCRIPT_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    }, SCRIPT_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
