@@ -14,7 +14,8 @@
 # (`unshare --net`, needs root) whose loopback is the only interface: Warren listens on 5672
 # there without colliding with anything on the host. Without unshare, Go uses a free port and
 # amqplib needs the host's 5672 to be free.
-# Set INTEROP_KEEP=1 to keep the work directory (logs, sources) for inspection.
+# Set INTEROP_KEEP=1 to keep the work directory (logs, sources) for inspection, and
+# INTEROP_SUITE_TIMEOUT_S to change the per-suite time limit (default 150 s).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,7 +23,7 @@ HERE="$ROOT/scripts/interop"
 AMQPLIB_VERSION=2.2.0
 GO_PKG_SRC=/usr/share/gocode/src/github.com/rabbitmq/amqp091-go
 GO_TEST_TIMEOUT=120s
-SUITE_TIMEOUT_S=150
+SUITE_TIMEOUT_S=${INTEROP_SUITE_TIMEOUT_S:-150}   # per suite, seconds
 
 say() { echo "interop: $*" >&2; }
 
@@ -68,10 +69,9 @@ run_go() {
     AMQP_URL="amqp://guest:guest@127.0.0.1:$WARREN_PORT/" \
     timeout "$SUITE_TIMEOUT_S" go test -tags integration -count=1 -timeout "$GO_TEST_TIMEOUT" -json . \
     >"$WORK/go.json" 2>"$WORK/go.stderr")
-  local secs; secs=$(elapsed "$t0")
+  local rc=$? secs; secs=$(elapsed "$t0")
   stop_warren
-  [ -s "$WORK/go.stderr" ] && { say "go test stderr:"; tail -20 "$WORK/go.stderr" >&2; }
-  node "$HERE/results.mjs" go "$WORK/go.json" "$HERE/skip-list.txt" "$secs"
+  node "$HERE/results.mjs" go "$WORK/go.json" "$HERE/skip-list.txt" "$secs" "$rc" "$WORK/go.stderr"
 }
 
 run_amqplib() {
@@ -86,10 +86,10 @@ run_amqplib() {
     timeout "$SUITE_TIMEOUT_S" node --test --test-timeout=20000 \
     --test-reporter=spec --test-reporter-destination="$WORK/amqplib.log" \
     --test-reporter="$HERE/node-reporter.mjs" --test-reporter-destination="$WORK/amqplib.ndjson" \
-    test/*.test.js)
-  local secs; secs=$(elapsed "$t0")
+    test/*.test.js >"$WORK/amqplib.out" 2>&1)
+  local rc=$? secs; secs=$(elapsed "$t0")
   stop_warren
-  node "$HERE/results.mjs" node "$WORK/amqplib.ndjson" "$HERE/skip-list.txt" "$secs"
+  node "$HERE/results.mjs" node "$WORK/amqplib.ndjson" "$HERE/skip-list.txt" "$secs" "$rc" "$WORK/amqplib.out"
 }
 
 run_phase() {
@@ -137,7 +137,8 @@ prepare_go() {
   # GOPATH mode on a private copy: dependencies (goleak) come from Debian's /usr/share/gocode.
   mkdir -p "$WORK/gopath/src/github.com/rabbitmq"
   cp -a "$GO_PKG_SRC" "$WORK/gopath/src/github.com/rabbitmq/"
-  [ -n "$(go env GOCACHE 2>/dev/null)" ] || export GOCACHE="$WORK/gocache"
+  # go's build cache lives under $HOME; without one (CI may have none) go reports GOCACHE=off
+  case "$(go env GOCACHE 2>/dev/null)" in ''|off) export GOCACHE="$WORK/gocache" ;; esac
 }
 
 prepare_amqplib() {

@@ -1,16 +1,18 @@
 // Judges one interop suite run against the skip list.
-//   node results.mjs go <go-test-json-file> <skip-list> <seconds>
-//   node results.mjs node <reporter-ndjson-file> <skip-list> <seconds>
+//   node results.mjs go|node <results-file> <skip-list> <seconds> <exit-code> <output-file>
+// results-file: `go test -json` output, or scripts/interop/node-reporter.mjs's JSON lines;
+// exit-code: the suite command's (124 = killed by `timeout`); output-file: its other output,
+// shown when the run broke.
 // Exit 0 only when the run finished (no crash, panic or timeout) and every failing test is on
 // the skip list for this suite. Prints counts, the run time, each unexpected failure with its
 // output, each skip-listed failure with its reason, and skip-list entries that passed.
 import { existsSync, readFileSync } from 'node:fs';
 
-const [kind, resultFile, skipFile, seconds] = process.argv.slice(2);
+const [kind, resultFile, skipFile, seconds, exitCode, outputFile] = process.argv.slice(2);
 const SUITE_NAMES = { go: 'amqp091-go', node: 'amqplib' };
 const suite = SUITE_NAMES[kind];
 if (!suite || !resultFile || !skipFile) {
-  console.error('usage: node results.mjs go|node <results> <skip-list> <seconds>');
+  console.error('usage: node results.mjs go|node <results> <skip-list> <seconds> <exit-code> <output-file>');
   process.exit(2);
 }
 
@@ -92,6 +94,7 @@ function collapse(lines) {
 
 const skips = readSkipList();
 const { list, crashes } = kind === 'go' ? goResults() : nodeResults();
+if (exitCode === '124') crashes.push(`killed by timeout after ${seconds} s`);
 const count = (s) => list.filter((t) => t.status === s).length;
 const failed = list.filter((t) => t.status === 'fail');
 const unexpected = failed.filter((t) => !skips.has(t.id));
@@ -107,6 +110,10 @@ for (const t of unexpected) {
   for (const l of collapse(t.detail.split('\n')).slice(0, 30)) console.log(`      ${l}`);
 }
 for (const c of crashes) console.log(`  RUN BROKEN: ${c}`);
+if (crashes.length > 0 && outputFile && existsSync(outputFile)) {
+  const tail = readFileSync(outputFile, 'utf8').trimEnd().split('\n').slice(-20);
+  for (const l of tail) console.log(`  output: ${l}`);
+}
 const ok = unexpected.length === 0 && crashes.length === 0;
 console.log(`${suite} — ${ok ? 'OK' : 'NOT OK'}${unexpected.length ? ` (${unexpected.length} unexpected failures)` : ''}`);
 process.exit(ok ? 0 : 1);
