@@ -102,8 +102,12 @@ const skipped = failed.filter((t) => skips.has(t.id));
 
 console.log(`${suite} — ${count('pass')} passed / ${failed.length} failed / ${count('skip') + count('todo')} skipped by the suite, in ${seconds ?? '?'} s`);
 for (const t of skipped) console.log(`  skip-listed failure: ${t.id} (${skips.get(t.id)})`);
-for (const [id] of skips) {
-  if (list.some((t) => t.id === id && t.status === 'pass')) console.log(`  skip-listed but passed (stale entry?): ${id}`);
+for (const [id, reason] of skips) {
+  const found = list.find((t) => t.id === id);
+  // amqp091-go's skip-listed tests are left out of the run (scripts/interop.sh, go_run_pattern)
+  if (!found && kind === 'go') console.log(`  skip-listed, not run: ${id} (${reason})`);
+  else if (!found) console.log(`  skip-list entry matches no test (stale?): ${id}`);
+  else if (found.status === 'pass') console.log(`  skip-listed but passed (stale entry?): ${id}`);
 }
 for (const t of unexpected) {
   console.log(`  FAILED: ${t.id}`);
