@@ -8,7 +8,8 @@ import { DEFAULT_CONFIG, type WarrenConfig } from './config.js';
 import { newCounters, type FrontendContext } from './frontend/context.js';
 import { listenAmqp, listenAmqps, type Listener } from './frontend/listener.js';
 import { configureLogging, type Logger } from './log.js';
-import { createLocalMeta } from './node/meta-port.js';
+import { createMeta, initialMeta } from './node/meta-port.js';
+import { startReplication } from './node/replication.js';
 import { createAdminSource } from './node/admin-source.js';
 import { LocalOwner } from './owner/local.js';
 import { MemoryAlarm } from './node/memory-alarm.js';
@@ -27,7 +28,8 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
   const log = configureLogging(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
 
-  const meta = createLocalMeta(config, () => randomBytes(4));
+  const replication = await startReplication(config.dataDir, () => initialMeta(config), log);
+  const meta = createMeta(replication.meta, () => randomBytes(4));
   const owner = new LocalOwner({
     route: (vhost, exchange, routingKey, message) => meta.routeDeadLetter(vhost, exchange, routingKey, message),
     onQueueDeleted: (q) => {
@@ -35,6 +37,12 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
     },
     onEffectError: (err, effect) => log.error({ err, effect }, 'queue effect failed'),
   });
+  // After a restart the transient metadata (non-durable and exclusive queues, non-durable
+  // exchanges) is gone, as in RabbitMQ; durable queues are hosted again.
+  await replication.meta.apply({ type: 'transient.purge' });
+  for (const q of replication.meta.machine.listQueues()) {
+    await owner.declareQueue({ vhost: q.vhost, name: q.name }, { arguments: q.arguments, autoDelete: q.autoDelete });
+  }
   const ctx: FrontendContext = {
     config, meta: meta.port, owner, log, counters: newCounters(), connections: new Set(),
     randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(),
@@ -67,6 +75,7 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
       await closed;
       await admin.close();
       owner.close();
+      await replication.close();
     },
   };
 }

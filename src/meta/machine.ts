@@ -91,6 +91,17 @@ export class MetaMachine {
         for (const v of this.vhosts.values()) dropConnection(v, cmd.connection, removed);
         return { deletedQueues: removed.queues, deletedExchanges: removed.exchanges };
       }
+      case 'batch': {
+        // All or nothing: the commands are tried on a copy first, so a failing one changes nothing here.
+        const trial = MetaMachine.restore(this.snapshot());
+        for (const c of cmd.commands) trial.apply(c);
+        return { batch: cmd.commands.map((c) => this.apply(c)) };
+      }
+      case 'transient.purge': {
+        const removed: Removed = { queues: [], exchanges: [] };
+        for (const v of this.vhosts.values()) v.purgeTransient(removed);
+        return { deletedQueues: removed.queues, deletedExchanges: removed.exchanges };
+      }
     }
   }
 

@@ -71,7 +71,14 @@ export type MetaCommand =
   | QueueDeclareCommand
   | QueueDeleteCommand
   | BindingCommand
-  | { readonly type: 'connection.closed'; readonly connection: string };
+  | { readonly type: 'connection.closed'; readonly connection: string }
+  /**
+   * The broker restarted: non-durable queues (and exclusive ones, whose connections are gone),
+   * non-durable exchanges and the bindings they had go, as they do in RabbitMQ.
+   */
+  | { readonly type: 'transient.purge' }
+  /** Several commands applied whole or not at all (definitions import). */
+  | { readonly type: 'batch'; readonly commands: readonly MetaCommand[] };
 
 export interface ExchangeDeclareCommand {
   readonly type: 'exchange.declare';
@@ -132,4 +139,6 @@ export interface MetaResult {
   readonly deletedQueues?: readonly QueueRecord[];
   /** Exchanges removed by this command, auto-deleted ones included. */
   readonly deletedExchanges?: readonly { readonly vhost: string; readonly name: string }[];
+  /** batch: the result of each command, in order. */
+  readonly batch?: readonly MetaResult[];
 }

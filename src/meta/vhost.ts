@@ -127,6 +127,19 @@ export class VhostState {
     return q;
   }
 
+  /** After a restart: every non-durable or exclusive queue and every non-durable exchange goes (predeclared ones stay). */
+  purgeTransient(removed: Removed): void {
+    for (const q of [...this.queues.values()]) {
+      if (!q.durable || q.exclusiveOwner !== undefined) this.deleteQueue(q.name, removed);
+    }
+    const predeclared = new Set(DEFAULT_EXCHANGES.map(([name]) => name));
+    for (const x of [...this.exchanges.values()]) {
+      if (!x.record.durable && !predeclared.has(x.record.name) && this.exchanges.has(x.record.name)) {
+        this.deleteExchange(x.record.name, removed);
+      }
+    }
+  }
+
   private removeBindingsTo(dest: Destination, removed: Removed): void {
     const byDest = this.byDestination.get(dest);
     if (byDest === undefined) return;

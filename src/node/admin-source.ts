@@ -14,16 +14,16 @@ import { PRODUCT, VERSION } from '../frontend/server-properties.js';
 import { rs } from '../meta/errors.js';
 import { GUEST, MetaMachine } from '../meta/machine.js';
 import { SERVER_NAMED_PREFIX } from '../meta/queues.js';
-import type { MetaCommand, QueueRecord } from '../meta/types.js';
+import type { MetaCommand, MetaResult, QueueRecord } from '../meta/types.js';
 import { hashPassword } from '../meta/users.js';
 import { queueTypeOf } from '../meta/queue-args.js';
 import type { LocalOwner } from '../owner/local.js';
 import type { LocalMeta } from './meta-port.js';
 
 /** AMQP errors from the metadata machine become HTTP errors with the same reason text. */
-function adminCall<T>(fn: () => T): T {
+async function adminCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     if (err instanceof AmqpError) {
       throw err.replyCode === 404 ? AdminError.notFound(err.replyText) : AdminError.badRequest(err.replyText);
@@ -33,7 +33,8 @@ function adminCall<T>(fn: () => T): T {
 }
 
 export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: LocalOwner): AdminSource {
-  const m = meta.machine;
+  const m = (): MetaMachine => meta.backend.machine;
+  const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);
 
   const queueInfo = (q: QueueRecord): QueueInfo => {
     const s = owner.stats({ vhost: q.vhost, name: q.name });
@@ -44,11 +45,11 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
       messages_unacknowledged: s?.unacked ?? 0, message_bytes: s?.bytes ?? 0, consumers: s?.consumers ?? 0,
     };
   };
-  const exchanges = (vhost?: string): ExchangeInfo[] => m.listExchanges(vhost).map((x) => ({
+  const exchanges = (vhost?: string): ExchangeInfo[] => m().listExchanges(vhost).map((x) => ({
     name: x.name, vhost: x.vhost, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal,
     arguments: x.arguments,
   }));
-  const bindings = (vhost?: string): BindingInfo[] => m.listBindings(vhost, true).map((b) => ({
+  const bindings = (vhost?: string): BindingInfo[] => m().listBindings(vhost, true).map((b) => ({
     source: b.source, vhost: b.vhost, destination: b.destination, destination_type: b.destinationKind,
     routing_key: b.routingKey, arguments: b.arguments, properties_key: b.routingKey === '' ? '~' : b.routingKey,
   }));
@@ -73,29 +74,29 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     for (const c of ctx.connections) channels += c.info().channels;
     const k = ctx.counters;
     return {
-      connections: ctx.connections.size, channels, consumers, queues, exchanges: m.listExchanges().length,
-      vhosts: m.listVhosts().length, messagesReady: ready, messagesUnacked: unacked,
+      connections: ctx.connections.size, channels, consumers, queues, exchanges: m().listExchanges().length,
+      vhosts: m().listVhosts().length, messagesReady: ready, messagesUnacked: unacked,
       publishedTotal: k.published, deliveredTotal: k.delivered, acknowledgedTotal: k.acked, confirmedTotal: k.confirmed,
       redeliveredTotal: 0, unroutableTotal: k.returned, connectionsOpenedTotal: k.connectionsOpened,
       connectionsClosedTotal: k.connectionsClosed, ...(perQueue.length <= 1000 ? { perQueue } : {}),
     };
   };
-  const users = (): UserInfo[] => m.listUsers().map((u) => ({
+  const users = (): UserInfo[] => m().listUsers().map((u) => ({
     name: u.name, tags: u.tags, password_hash: u.passwordHash, hashing_algorithm: SHA256_HASHING,
   }));
 
   const source: AdminSource = {
     authenticate: (user, password, peer): AuthResult => {
-      const u = m.getUser(user);
+      const u = m().getUser(user);
       if (u === undefined) return { ok: false, reason: 'unknown user' };
-      if (m.authenticate(user, password) === undefined) return { ok: false, reason: 'bad password' };
+      if (m().authenticate(user, password) === undefined) return { ok: false, reason: 'bad password' };
       // The same loopback rule as AMQP's connection.start-ok (src/frontend/connection.ts).
       if (u.loopbackOnly && !isLoopback(peer)) return { ok: false, reason: 'loopback only' };
       return { ok: true, tags: u.tags };
     },
     permittedVhosts: (user) => {
-      const permitted = new Set(m.listPermissions().filter((x) => x.user === user).map((x) => x.vhost));
-      return m.listVhosts().filter((v) => permitted.has(v));
+      const permitted = new Set(m().listPermissions().filter((x) => x.user === user).map((x) => x.vhost));
+      return m().listVhosts().filter((v) => permitted.has(v));
     },
     isReady: () => true,
     stats,
@@ -109,45 +110,45 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
         listeners: [{ node: 'warren@localhost', protocol: 'amqp', ip_address: ctx.config.bind[0] ?? '::', port: ctx.config.amqpPort }],
       };
     },
-    listVhosts: () => m.listVhosts().map((name) => ({ name })),
-    putVhost: (name): PutOutcome => {
-      const existed = m.hasVhost(name);
-      m.apply({ type: 'vhost.add', name });
+    listVhosts: () => m().listVhosts().map((name) => ({ name })),
+    putVhost: async (name): Promise<PutOutcome> => {
+      const existed = m().hasVhost(name);
+      await change({ type: 'vhost.add', name });
       return existed ? 'updated' : 'created';
     },
-    deleteVhost: (name) => {
-      if (!m.hasVhost(name)) throw AdminError.notFound();
-      const r = m.apply({ type: 'vhost.delete', name });
+    deleteVhost: async (name) => {
+      if (!m().hasVhost(name)) throw AdminError.notFound();
+      const r = await change({ type: 'vhost.delete', name });
       for (const q of r.deletedQueues ?? []) void owner.deleteQueue({ vhost: q.vhost, name: q.name });
     },
     listUsers: users,
-    putUser: (name, update): PutOutcome => {
-      const existed = m.getUser(name) !== undefined;
+    putUser: async (name, update): Promise<PutOutcome> => {
+      const existed = m().getUser(name) !== undefined;
       // Neither password nor hash: RabbitMQ's passwordless user ('' never verifies).
       const hash = update.password_hash ?? (update.password !== undefined ? hashPassword(update.password, meta.salt()) : '');
-      m.apply({ type: 'user.put', name, passwordHash: hash, tags: update.tags, loopbackOnly: loopbackOnly(m, name) });
+      await change({ type: 'user.put', name, passwordHash: hash, tags: update.tags, loopbackOnly: loopbackOnly(m(), name) });
       return existed ? 'updated' : 'created';
     },
-    deleteUser: (name) => {
-      if (m.getUser(name) === undefined) throw AdminError.notFound();
-      m.apply({ type: 'user.delete', name });
+    deleteUser: async (name) => {
+      if (m().getUser(name) === undefined) throw AdminError.notFound();
+      await change({ type: 'user.delete', name });
     },
-    listPermissions: () => m.listPermissions(),
-    putPermissions: (vhost, user, p): PutOutcome => {
-      if (m.getUser(user) === undefined || !m.hasVhost(vhost)) throw AdminError.badRequest('vhost_or_user_not_found');
-      const existed = m.listPermissions().some((x) => x.user === user && x.vhost === vhost);
-      adminCall(() => m.apply({ type: 'permissions.set', user, vhost, configure: p.configure, write: p.write, read: p.read }));
+    listPermissions: () => m().listPermissions(),
+    putPermissions: async (vhost, user, p): Promise<PutOutcome> => {
+      if (m().getUser(user) === undefined || !m().hasVhost(vhost)) throw AdminError.badRequest('vhost_or_user_not_found');
+      const existed = m().listPermissions().some((x) => x.user === user && x.vhost === vhost);
+      await adminCall(() => change({ type: 'permissions.set', user, vhost, configure: p.configure, write: p.write, read: p.read }));
       return existed ? 'updated' : 'created';
     },
-    deletePermissions: (vhost, user) => {
-      if (!m.listPermissions().some((x) => x.user === user && x.vhost === vhost)) throw AdminError.notFound();
-      m.apply({ type: 'permissions.clear', user, vhost });
+    deletePermissions: async (vhost, user) => {
+      if (!m().listPermissions().some((x) => x.user === user && x.vhost === vhost)) throw AdminError.notFound();
+      await change({ type: 'permissions.clear', user, vhost });
     },
-    listQueues: (vhost) => m.listQueues(vhost).map(queueInfo),
+    listQueues: (vhost) => m().listQueues(vhost).map(queueInfo),
     listExchanges: exchanges,
     listBindings: bindings,
     listConnections: connections,
-    exportDefinitions: () => exportDefinitions(m, users(), exchanges(), bindings()),
+    exportDefinitions: () => exportDefinitions(m(), users(), exchanges(), bindings()),
     importDefinitions: (plan) => importDefinitions(meta, owner, plan),
   };
   return source;
@@ -195,8 +196,8 @@ interface Step { readonly at: string; readonly cmd: MetaCommand }
  * exchanges that exist are kept as they are, as RabbitMQ does, with a warning when the file
  * describes them differently. With clustering this becomes one batch proposed to the metadata group.
  */
-function importDefinitions(meta: LocalMeta, owner: LocalOwner, plan: ImportPlan): ImportReport {
-  const m = meta.machine;
+async function importDefinitions(meta: LocalMeta, owner: LocalOwner, plan: ImportPlan): Promise<ImportReport> {
+  const m = meta.backend.machine;
   const trial = MetaMachine.restore(m.snapshot());
   const steps: Step[] = [];
   const errors: string[] = [];
@@ -251,12 +252,13 @@ function importDefinitions(meta: LocalMeta, owner: LocalOwner, plan: ImportPlan)
     const more = errors.length > MAX_REPORTED_ERRORS ? `; and ${errors.length - MAX_REPORTED_ERRORS} more` : '';
     throw AdminError.badRequest(errors.slice(0, MAX_REPORTED_ERRORS).join('; ') + more);
   }
-  // The trial accepted every command on an identical state, so none of these throws; if one did,
-  // it is a bug in the state machine's determinism, and the 500 it becomes is logged by the server.
-  for (const { cmd } of steps) {
-    const r = m.apply(cmd);
-    if (cmd.type === 'queue.declare' && r.created === true && r.queue !== undefined) {
-      void owner.declareQueue({ vhost: r.queue.vhost, name: r.queue.name }, { arguments: r.queue.arguments, autoDelete: r.queue.autoDelete });
+  // One batch command, applied whole or not at all by the machine (a change committed between the
+  // trial and the batch can still make it fail; then nothing of it is applied and the answer says why).
+  const r = await adminCall(() => meta.backend.apply({ type: 'batch', commands: steps.map((s) => s.cmd) }));
+  for (const one of r.batch ?? []) {
+    const q = one.queue;
+    if (one.created === true && q !== undefined) {
+      await owner.declareQueue({ vhost: q.vhost, name: q.name }, { arguments: q.arguments, autoDelete: q.autoDelete });
     }
   }
   return { applied: steps.length, warnings };

@@ -1,0 +1,80 @@
+// The Raft groups of one embedded node: a RaftHost over the node's LevelDB (`<dataDir>/raft`),
+// with the metadata group (group 0) as a single-voter group until the cluster (issue 8) adds
+// members. Every change to it is committed — fsynced in the group-commit write loop — before it
+// is applied, so an answer sent after apply is durable.
+import { join } from 'node:path';
+import { AmqpError } from '../amqp/errors.js';
+import { encodeMeta } from '../meta/codec.js';
+import type { MetaResult } from '../meta/types.js';
+import type { Logger } from '../log.js';
+import { RaftHost } from '../raft/node/host.js';
+import type { GroupDriver } from '../raft/node/group.js';
+import type { GroupApp } from '../raft/node/app.js';
+import { LevelRaftStorage } from '../raft/storage/level.js';
+import { MetaGroupApp, type MetaOutcome } from './meta-group.js';
+import type { MetaBackend } from './meta-port.js';
+import type { MetaMachine } from '../meta/machine.js';
+
+/** The metadata group's id; partitions are 1..P. */
+export const META_GROUP = 0;
+/** This node's Raft id while it is the only member. */
+const SELF = 1;
+/** One tick; a single voter elects itself after 10–20 ticks at start. */
+const TICK_MS = 10;
+const ELECTION_TICKS = 10;
+const LEADER_WAIT_MS = 10_000;
+
+export interface NodeReplication {
+  readonly host: RaftHost;
+  readonly storage: LevelRaftStorage;
+  readonly meta: MetaBackend;
+  /** Opens (or creates) a single-voter group and waits until it leads. */
+  openGroup(groupId: number, app: GroupApp): Promise<GroupDriver>;
+  close(): Promise<void>;
+}
+
+export async function startReplication(dataDir: string, initialMeta: () => MetaMachine, log: Logger): Promise<NodeReplication> {
+  const storage = await LevelRaftStorage.open(join(dataDir, 'raft'));
+  const host = new RaftHost({
+    tickIntervalMs: TICK_MS,
+    sender: { send: () => {} }, // no peers yet
+    storage,
+    onFatal: (err, group) => {
+      // A storage or invariant failure: do not limp on with state that may be wrong.
+      log.fatal({ err, group }, 'raft group failed');
+      process.exit(70);
+    },
+  });
+  host.start();
+  const openGroup = async (groupId: number, app: GroupApp): Promise<GroupDriver> => {
+    const g = await host.createGroup(groupId, { id: SELF, voters: [SELF], electionTicks: ELECTION_TICKS, heartbeatTicks: 1 }, app);
+    await waitUntil(() => g.isLeader(), LEADER_WAIT_MS, `raft group ${groupId} to elect this node`);
+    return g;
+  };
+  const metaApp = new MetaGroupApp(initialMeta);
+  const metaGroup = await openGroup(META_GROUP, metaApp);
+  const meta: MetaBackend = {
+    get machine() { return metaApp.machine; },
+    apply: async (cmd): Promise<MetaResult> => {
+      const { result } = await metaGroup.propose<MetaOutcome | undefined>(encodeMeta(cmd));
+      if (result instanceof AmqpError) throw result;
+      if (result === undefined) throw new Error('metadata group: a command entry produced no result');
+      return result;
+    },
+  };
+  return {
+    host, storage, meta, openGroup,
+    close: async () => {
+      host.stop();
+      await storage.close();
+    },
+  };
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
