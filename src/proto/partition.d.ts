@@ -536,7 +536,6 @@ export namespace warren {
         class QueueStateRecord {
             constructor(properties?: warren.v1.QueueStateRecord.$Properties);
             $unknowns?: Uint8Array[];
-            clockMs: number;
             lastUsedMs: number;
             expiredSignalled: boolean;
             nextMsgId: number;
@@ -551,7 +550,6 @@ export namespace warren {
 
         namespace QueueStateRecord {
             interface $Properties {
-                clockMs?: (number|null);
                 lastUsedMs?: (number|null);
                 expiredSignalled?: (boolean|null);
                 nextMsgId?: (number|null);

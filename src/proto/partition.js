@@ -4033,7 +4033,6 @@ export const warren = $root.warren = (() => {
             /**
              * Properties of a QueueStateRecord.
              * @typedef {Object} warren.v1.QueueStateRecord.$Properties
-             * @property {number|null} [clockMs] QueueStateRecord clockMs
              * @property {number|null} [lastUsedMs] QueueStateRecord lastUsedMs
              * @property {boolean|null} [expiredSignalled] QueueStateRecord expiredSignalled
              * @property {number|null} [nextMsgId] QueueStateRecord nextMsgId
@@ -4074,14 +4073,6 @@ export const warren = $root.warren = (() => {
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
                             this[keys[i]] = properties[keys[i]];
             };
-
-            /**
-             * QueueStateRecord clockMs.
-             * @member {number} clockMs
-             * @memberof warren.v1.QueueStateRecord
-             * @instance
-             */
-            QueueStateRecord.prototype.clockMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
              * QueueStateRecord lastUsedMs.
@@ -4163,8 +4154,6 @@ export const warren = $root.warren = (() => {
                     _depth = 0;
                 if (_depth > $util.recursionLimit)
                     throw $Error("max depth exceeded");
-                if (message.clockMs != null && $Object.hasOwnProperty.call(message, "clockMs") && (typeof message.clockMs === "object" ? message.clockMs.low || message.clockMs.high : message.clockMs !== 0))
-                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.clockMs);
                 if (message.lastUsedMs != null && $Object.hasOwnProperty.call(message, "lastUsedMs") && (typeof message.lastUsedMs === "object" ? message.lastUsedMs.low || message.lastUsedMs.high : message.lastUsedMs !== 0))
                     writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.lastUsedMs);
                 if (message.expiredSignalled != null && $Object.hasOwnProperty.call(message, "expiredSignalled") && message.expiredSignalled !== false)
@@ -4227,15 +4216,6 @@ export const warren = $root.warren = (() => {
                     }
                     let wireType = tag & 7;
                     switch (tag >>>= 3) {
-                    case 1: {
-                            if (wireType !== 0)
-                                break;
-                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
-                                message.clockMs = value;
-                            else
-                                delete message.clockMs;
-                            continue;
-                        }
                     case 2: {
                             if (wireType !== 0)
                                 break;
