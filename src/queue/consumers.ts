@@ -9,7 +9,7 @@
 // and the switch happens once it has no unacked messages left (so processing order holds). When
 // the active consumer is cancelled or goes down, the next one is activated at once.
 
-import type { Effect } from './types.js';
+import type { ConsumerActivatedEffect, ConsumerSetState } from './types.js';
 
 export class Consumer {
   /** Deliveries not yet settled/returned/discarded (always 0 for noAck consumers). */
@@ -62,6 +62,41 @@ export class ConsumerSet {
   /** Live consumers in registration order. */
   list(): IterableIterator<Consumer> {
     return this.byId.values();
+  }
+
+  /** Everything needed to rebuild this set exactly (restore()). */
+  exportState(): ConsumerSetState {
+    return {
+      consumers: [...this.byId.values()].map((c) => ({
+        id: c.id, prefetch: c.prefetch, priority: c.priority, noAck: c.noAck, seq: c.seq, paused: c.paused,
+      })),
+      groups: this.groups.map((g) => ({ priority: g.priority, members: g.members.map((c) => c.id), cursor: g.cursor })),
+      nextSeq: this.nextSeq,
+      activeId: this.active?.id,
+    };
+  }
+
+  /** The set exportState() described, with every unacked count 0 (the caller re-counts checked-out messages). */
+  static restore(singleActive: boolean, s: ConsumerSetState): ConsumerSet {
+    const set = new ConsumerSet(singleActive);
+    for (const r of s.consumers) {
+      const c = new Consumer(r.id, r.prefetch, r.priority, r.noAck, r.seq);
+      c.paused = r.paused;
+      set.byId.set(r.id, c);
+    }
+    for (const g of s.groups) {
+      const members = g.members.map((id) => set.mustGet(id));
+      set.groups.push({ priority: g.priority, members, cursor: g.cursor });
+    }
+    set.nextSeq = s.nextSeq;
+    set.active = s.activeId === undefined ? undefined : set.mustGet(s.activeId);
+    return set;
+  }
+
+  private mustGet(id: string): Consumer {
+    const c = this.byId.get(id);
+    if (c === undefined) throw new Error(`queue: restored state names unknown consumer ${JSON.stringify(id)}`);
+    return c;
   }
 
   /** Registers a consumer; returns undefined if the id is already live (the command is ignored). */
@@ -122,7 +157,7 @@ export class ConsumerSet {
    * Single active consumer: hands over to the desired consumer when allowed, emitting
    * consumerActivated. Call after any change to consumers or to the active one's unacked count.
    */
-  reconcile(effects: Effect[]): void {
+  reconcile(effects: { push(e: ConsumerActivatedEffect): unknown }): void {
     if (!this.singleActive) return;
     const want = this.desired();
     if (want === this.active) return;

@@ -14,7 +14,9 @@
 // Server-typed values use the codec's { $type, value } wrapper: counts 'l' (long), time 'T'.
 
 import { parseExpirationMs } from './args.js';
-import type { DeadLetterReason, QueueArgs, QueueMessage } from './types.js';
+import type { DeadLetterInput, QueueArgs, QueueMessage } from './types.js';
+
+export type { DeadLetterInput } from './types.js';
 
 export interface TypedValue { readonly $type: string; readonly value: unknown }
 
@@ -54,12 +56,6 @@ function publishedRoutingKeys(msg: QueueMessage): string[] {
     if (k !== undefined) keys.push(k);
   }
   return keys;
-}
-
-export interface DeadLetterInput {
-  readonly queue: string;
-  readonly reason: DeadLetterReason;
-  readonly nowMs: number;
 }
 
 /** The rewritten message and where to publish it. Caller checks a DLX is configured. */

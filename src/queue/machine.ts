@@ -10,20 +10,39 @@
 // After every apply: either no ready message exists or no consumer can take one (has credit and,
 // with single active consumer, is the active one). Every command that frees credit or adds
 // messages ends by draining ready messages to consumers.
+//
+// QueueCore<M> is generic in what it holds per message (MessageModel<M>); an optional
+// MessageObserver hears every change to a message's life, and exportState()/restore() rebuild a
+// machine exactly (src/partition keeps bodies in its store and uses all three). QueueMachine is
+// the in-memory flavour holding whole QueueMessages.
 
 import { parseExpirationMs } from './args.js';
 import { ConsumerSet, type Consumer } from './consumers.js';
 import { deadLetter } from './deadletter.js';
 import { Entry, ReadyList } from './ready.js';
 import type {
-  CheckoutCmd, DeadLetterReason, DeleteCmd, Effect, EnqueueCmd, EnqueueReply, GetCmd, GetReply,
-  PurgeCmd, QueueArgs, QueueCommand, QueueMessage, QueueResult,
+  CheckoutCmd, DeadLetterReason, DeleteCmd, Effect, EnqueueCmd, EnqueueReply, GetCmd, GetReply, MessageModel,
+  MessageObserver, PurgeCmd, QueueArgs, QueueCommand, QueueCoreState, QueueMessage, QueueReply, QueueResult,
+  RestoredMessage,
 } from './types.js';
 
-export class QueueMachine {
-  private readonly ready: ReadyList;
-  private readonly unacked = new Map<number, Entry>();
-  private readonly consumers: ConsumerSet;
+/** QueueMachine's model: whole messages in memory, dead-lettered with RabbitMQ's x-death rewrite. */
+export const queueMessageModel: MessageModel<QueueMessage> = {
+  bodyBytes: (m) => m.body.byteLength,
+  priority: (m) => m.properties.priority,
+  expiresAtMs(m, args, clockMs) {
+    const q = args.messageTtlMs;
+    const own = parseExpirationMs(m.properties.expiration);
+    const ttl = q === undefined ? own : own === undefined ? q : Math.min(q, own);
+    return ttl === undefined ? Infinity : clockMs + ttl;
+  },
+  deadLetter: (m, args, input) => deadLetter(m, args, input),
+};
+
+export class QueueCore<M> {
+  private readonly ready: ReadyList<Entry<M>>;
+  private readonly unacked = new Map<number, Entry<M>>();
+  private consumers: ConsumerSet;
   private nextMsgId = 1;
   private clockMs: number;
   private unackedBytes = 0;
@@ -31,12 +50,14 @@ export class QueueMachine {
   private lastUsedMs: number;
   private expiredSignalled = false;
   /** Scratch list for expired heads (reused: this is the hot path). */
-  private readonly expiredScratch: Entry[] = [];
+  private readonly expiredScratch: Entry<M>[] = [];
 
   constructor(
     readonly name: string,
     readonly args: QueueArgs,
     nowMs: number,
+    private readonly model: MessageModel<M>,
+    private readonly observer?: MessageObserver<M>,
   ) {
     this.ready = new ReadyList(args.maxPriority);
     this.consumers = new ConsumerSet(args.singleActiveConsumer);
@@ -60,6 +81,65 @@ export class QueueMachine {
   get activeConsumerId(): string | undefined { return this.consumers.activeId; }
   /** The machine's clock: the largest nowMs applied. */
   get nowMs(): number { return this.clockMs; }
+  /** The id the next enqueued message gets. */
+  get nextId(): number { return this.nextMsgId; }
+
+  /** Ready messages in delivery order (highest priority first, then by msgId). */
+  readyMessages(): Iterable<Entry<M>> { return this.ready; }
+  /** Checked-out messages (no particular order). */
+  unackedMessages(): Iterable<Entry<M>> { return this.unacked.values(); }
+  /** Ids of live consumers and of every holder of a checked-out message. */
+  ownerIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const c of this.consumers.list()) ids.add(c.id);
+    for (const e of this.unacked.values()) ids.add(e.ownerId);
+    return ids;
+  }
+
+  // ---- export / restore ---------------------------------------------------------------------
+
+  /** Everything but the messages; with the messages (RestoredMessage) it rebuilds this machine exactly. */
+  exportState(): QueueCoreState {
+    return {
+      clockMs: this.clockMs,
+      lastUsedMs: this.lastUsedMs,
+      expiredSignalled: this.expiredSignalled,
+      nextMsgId: this.nextMsgId,
+      consumers: this.consumers.exportState(),
+    };
+  }
+
+  /**
+   * A machine in the state exportState() described, holding `messages` (ascending msgId; ready
+   * ones go back in that order, checked-out ones to their owner). Not told to the observer.
+   * Expiry is computed again by the model at the restored clock, so the rebuild is exact only for
+   * models whose expiresAtMs ignores clockMs (the partition's stubs carry their enqueue time).
+   */
+  static restore<M>(
+    name: string, args: QueueArgs, model: MessageModel<M>, state: QueueCoreState,
+    messages: Iterable<RestoredMessage<M>>, observer?: MessageObserver<M>,
+  ): QueueCore<M> {
+    const q = new QueueCore(name, args, state.clockMs, model, observer);
+    q.lastUsedMs = state.lastUsedMs;
+    q.expiredSignalled = state.expiredSignalled;
+    q.nextMsgId = state.nextMsgId;
+    q.consumers = ConsumerSet.restore(args.singleActiveConsumer, state.consumers);
+    let last = 0;
+    for (const r of messages) {
+      if (r.msgId <= last || r.msgId >= q.nextMsgId) throw new Error(`queue ${name}: restored msgId ${r.msgId} out of order`);
+      last = r.msgId;
+      const e = q.newEntry(r.msgId, r.message);
+      e.deliveryCount = r.deliveryCount;
+      e.redelivered = r.redelivered;
+      if (r.ownerId === undefined || r.ownerId === '') {
+        q.ready.push(e);
+        continue;
+      }
+      const c = q.consumers.get(r.ownerId);
+      q.checkOut(e, r.ownerId, c !== undefined && c.seq === r.ownerSeq ? c : undefined);
+    }
+    return q;
+  }
 
   /**
    * When the host should propose the next tick: the earliest expiry of a message at a queue head,
@@ -77,13 +157,13 @@ export class QueueMachine {
   // ---- apply --------------------------------------------------------------------------------
 
   /** Applies one command. Effects are appended to `effects` (pass one array to batch). */
-  apply(cmd: EnqueueCmd, effects?: Effect[]): QueueResult<EnqueueReply>;
-  apply(cmd: GetCmd, effects?: Effect[]): QueueResult<GetReply>;
-  apply(cmd: PurgeCmd | DeleteCmd, effects?: Effect[]): QueueResult<number>;
-  apply(cmd: QueueCommand, effects?: Effect[]): QueueResult;
-  apply(cmd: QueueCommand, effects: Effect[] = []): QueueResult {
+  apply(cmd: EnqueueCmd<M>, effects?: Effect<M>[]): QueueResult<EnqueueReply, M>;
+  apply(cmd: GetCmd, effects?: Effect<M>[]): QueueResult<GetReply<M>, M>;
+  apply(cmd: PurgeCmd | DeleteCmd, effects?: Effect<M>[]): QueueResult<number, M>;
+  apply(cmd: QueueCommand<M>, effects?: Effect<M>[]): QueueResult<QueueReply<M>, M>;
+  apply(cmd: QueueCommand<M>, effects: Effect<M>[] = []): QueueResult<QueueReply<M>, M> {
     if (cmd.nowMs !== undefined && cmd.nowMs > this.clockMs) this.clockMs = cmd.nowMs;
-    let reply: QueueResult['reply'] = undefined;
+    let reply: EnqueueReply | GetReply<M> | number | undefined = undefined;
     switch (cmd.kind) {
       case 'enqueue': reply = this.enqueue(cmd.message, effects); break;
       case 'checkout': this.checkout(cmd, effects); break;
@@ -98,7 +178,7 @@ export class QueueMachine {
         break;
       case 'returnAll': this.returnOwnedBy(new Set([cmd.consumerId]), effects); break;
       case 'get': reply = this.get(cmd.getterId, cmd.noAck, effects); break;
-      case 'purge': reply = this.ready.clear(); break;
+      case 'purge': reply = this.purge(); break;
       case 'delete': reply = this.delete(effects); break;
       case 'tick': this.tick(effects); break;
       case 'touch':
@@ -122,22 +202,28 @@ export class QueueMachine {
 
   // ---- commands -----------------------------------------------------------------------------
 
-  private enqueue(message: QueueMessage, effects: Effect[]): EnqueueReply {
-    const now = this.clockMs;
-    const bytes = message.body.byteLength;
+  private newEntry(msgId: number, message: M): Entry<M> {
+    const m = this.model;
+    return new Entry(
+      msgId, message, m.bodyBytes(message), this.ready.levelOf(m.priority(message)),
+      m.expiresAtMs(message, this.args, this.clockMs),
+    );
+  }
+
+  private enqueue(message: M, effects: Effect<M>[]): EnqueueReply {
+    const bytes = this.model.bodyBytes(message);
     this.expireHeads(effects);
     if (this.args.overflow !== 'drop-head' && this.wouldOverflow(bytes)) {
       // RabbitMQ checks before trying consumers: a full queue refuses even with a consumer waiting.
       if (this.args.overflow === 'reject-publish-dlx') {
         const e = new Entry(this.nextMsgId++, message, bytes, 0, Infinity);
+        this.observer?.stored(e);
         this.deadLetterOrDrop(e, 'maxlen', effects);
       }
       return 'rejected';
     }
-    const e = new Entry(
-      this.nextMsgId++, message, bytes,
-      this.ready.levelOf(message.properties.priority), this.expiryOf(message, now),
-    );
+    const e = this.newEntry(this.nextMsgId++, message);
+    this.observer?.stored(e);
     if (this.ready.count === 0) {
       // Fast path: straight to a consumer. A TTL of 0 still delivers when someone is waiting.
       const c = this.consumers.pick();
@@ -153,7 +239,7 @@ export class QueueMachine {
     return 'accepted';
   }
 
-  private checkout(cmd: CheckoutCmd, effects: Effect[]): void {
+  private checkout(cmd: CheckoutCmd, effects: Effect<M>[]): void {
     const c = this.consumers.add(cmd.consumerId, Math.max(0, cmd.prefetch), cmd.priority, cmd.noAck);
     if (c === undefined) return; // duplicate id: ignored
     this.lastUsedMs = this.clockMs;
@@ -161,14 +247,17 @@ export class QueueMachine {
     this.drain(effects);
   }
 
-  private settle(ownerId: string, msgIds: readonly number[], effects: Effect[]): void {
-    for (const id of msgIds) this.checkIn(ownerId, id);
+  private settle(ownerId: string, msgIds: readonly number[], effects: Effect<M>[]): void {
+    for (const id of msgIds) {
+      const e = this.checkIn(ownerId, id);
+      if (e !== undefined) this.observer?.ended(e, 'settled');
+    }
     this.consumers.reconcile(effects);
     this.drain(effects);
   }
 
-  private returnMsgs(ownerId: string, msgIds: readonly number[], effects: Effect[]): void {
-    const back: Entry[] = [];
+  private returnMsgs(ownerId: string, msgIds: readonly number[], effects: Effect<M>[]): void {
+    const back: Entry<M>[] = [];
     for (const id of msgIds) {
       const e = this.checkIn(ownerId, id);
       if (e !== undefined) back.push(e);
@@ -176,7 +265,7 @@ export class QueueMachine {
     this.requeue(back, effects);
   }
 
-  private discard(ownerId: string, msgIds: readonly number[], effects: Effect[]): void {
+  private discard(ownerId: string, msgIds: readonly number[], effects: Effect<M>[]): void {
     for (const id of msgIds) {
       const e = this.checkIn(ownerId, id);
       if (e !== undefined) this.deadLetterOrDrop(e, 'rejected', effects);
@@ -185,7 +274,7 @@ export class QueueMachine {
     this.drain(effects);
   }
 
-  private cancel(consumerId: string, effects: Effect[]): void {
+  private cancel(consumerId: string, effects: Effect<M>[]): void {
     if (!this.removeConsumer(consumerId)) return;
     this.consumers.reconcile(effects);
     this.drain(effects);
@@ -199,19 +288,24 @@ export class QueueMachine {
   }
 
   /** Returns everything checked out to these owners (consumers or getters), in msgId order. */
-  private returnOwnedBy(owners: ReadonlySet<string>, effects: Effect[]): void {
-    const back: Entry[] = [];
+  private returnOwnedBy(owners: ReadonlySet<string>, effects: Effect<M>[]): void {
+    const back: Entry<M>[] = [];
     for (const e of this.unacked.values()) if (owners.has(e.ownerId)) back.push(e);
     for (const e of back) this.checkIn(e.ownerId, e.msgId);
     this.requeue(back, effects);
   }
 
-  private get(getterId: string, noAck: boolean, effects: Effect[]): GetReply {
+  private get(getterId: string, noAck: boolean, effects: Effect<M>[]): GetReply<M> {
     this.lastUsedMs = this.clockMs;
     this.expireHeads(effects);
     const e = this.ready.shift();
     if (e === undefined) return { kind: 'empty' };
-    if (!noAck) this.checkOut(e, getterId, undefined);
+    if (noAck) {
+      this.observer?.ended(e, 'autoAcked');
+    } else {
+      this.checkOut(e, getterId, undefined);
+      this.observer?.checkedOut(e);
+    }
     return {
       kind: 'message',
       msgId: e.msgId,
@@ -222,7 +316,16 @@ export class QueueMachine {
     };
   }
 
-  private delete(effects: Effect[]): number {
+  private purge(): number {
+    if (this.observer !== undefined) for (const e of this.ready) this.observer.ended(e, 'purged');
+    return this.ready.clear();
+  }
+
+  private delete(effects: Effect<M>[]): number {
+    if (this.observer !== undefined) {
+      for (const e of this.ready) this.observer.ended(e, 'deleted');
+      for (const e of this.unacked.values()) this.observer.ended(e, 'deleted');
+    }
     const n = this.ready.clear();
     this.unacked.clear();
     this.unackedBytes = 0;
@@ -230,7 +333,7 @@ export class QueueMachine {
     return n;
   }
 
-  private tick(effects: Effect[]): void {
+  private tick(effects: Effect<M>[]): void {
     this.expireHeads(effects);
     const e = this.args.expiresMs;
     if (e !== undefined && !this.expiredSignalled && this.consumers.size === 0 && this.clockMs >= this.lastUsedMs + e) {
@@ -241,14 +344,6 @@ export class QueueMachine {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  /** Absolute expiry: the smaller of x-message-ttl and the message's expiration applies. */
-  private expiryOf(message: QueueMessage, nowMs: number): number {
-    const q = this.args.messageTtlMs;
-    const m = parseExpirationMs(message.properties.expiration);
-    const ttl = q === undefined ? m : m === undefined ? q : Math.min(q, m);
-    return ttl === undefined ? Infinity : nowMs + ttl;
-  }
-
   private wouldOverflow(bytes: number): boolean {
     const { maxLength, maxLengthBytes } = this.args;
     return (maxLength !== undefined && this.ready.count + 1 > maxLength)
@@ -256,7 +351,7 @@ export class QueueMachine {
   }
 
   /** drop-head: dead-letter the oldest ready messages until within x-max-length(-bytes). */
-  private dropHeadOverLimit(effects: Effect[]): void {
+  private dropHeadOverLimit(effects: Effect<M>[]): void {
     if (this.args.overflow !== 'drop-head') return;
     const { maxLength, maxLengthBytes } = this.args;
     while (
@@ -269,7 +364,7 @@ export class QueueMachine {
     }
   }
 
-  private expireHeads(effects: Effect[]): void {
+  private expireHeads(effects: Effect<M>[]): void {
     const out = this.expiredScratch;
     this.ready.shiftExpired(this.clockMs, out);
     if (out.length === 0) return;
@@ -278,10 +373,10 @@ export class QueueMachine {
   }
 
   /** Hands ready messages to consumers with credit until one side runs out. */
-  private drain(effects: Effect[]): void {
+  private drain(effects: Effect<M>[]): void {
     const now = this.clockMs;
     while (this.ready.count > 0) {
-      const head = this.ready.peek() as Entry;
+      const head = this.ready.peek() as Entry<M>;
       if (head.expiresAtMs <= now) {
         this.ready.shift();
         this.deadLetterOrDrop(head, 'expired', effects);
@@ -294,8 +389,12 @@ export class QueueMachine {
     }
   }
 
-  private deliver(e: Entry, c: Consumer, effects: Effect[]): void {
+  private deliver(e: Entry<M>, c: Consumer, effects: Effect<M>[]): void {
     if (!c.noAck) this.checkOut(e, c.id, c);
+    if (this.observer !== undefined) {
+      if (c.noAck) this.observer.ended(e, 'autoAcked');
+      else this.observer.checkedOut(e);
+    }
     effects.push({
       kind: 'deliver',
       consumerId: c.id,
@@ -306,7 +405,7 @@ export class QueueMachine {
     });
   }
 
-  private checkOut(e: Entry, ownerId: string, c: Consumer | undefined): void {
+  private checkOut(e: Entry<M>, ownerId: string, c: Consumer | undefined): void {
     e.ownerId = ownerId;
     e.owner = c;
     this.unacked.set(e.msgId, e);
@@ -318,7 +417,7 @@ export class QueueMachine {
    * Takes msgId back from ownerId; undefined if it is not checked out to that owner (unknown,
    * already settled, or another consumer's: ignored, the frontend owns delivery-tag validation).
    */
-  private checkIn(ownerId: string, msgId: number): Entry | undefined {
+  private checkIn(ownerId: string, msgId: number): Entry<M> | undefined {
     const e = this.unacked.get(msgId);
     if (e === undefined || e.ownerId !== ownerId) return undefined;
     this.unacked.delete(msgId);
@@ -332,26 +431,41 @@ export class QueueMachine {
   }
 
   /** Returned messages: redelivered, deliveryCount+1, back at their original position. */
-  private requeue(back: Entry[], effects: Effect[]): void {
+  private requeue(back: Entry<M>[], effects: Effect<M>[]): void {
     const limit = this.args.deliveryLimit;
     back.sort((a, b) => b.msgId - a.msgId); // descending: each insert lands at (or near) the front
-    const dead: Entry[] = [];
+    const dead: Entry<M>[] = [];
     for (const e of back) {
       e.deliveryCount++;
       e.redelivered = true;
-      if (limit !== undefined && e.deliveryCount > limit) dead.push(e);
-      else this.ready.insertReturned(e);
+      if (limit !== undefined && e.deliveryCount > limit) {
+        dead.push(e);
+      } else {
+        this.ready.insertReturned(e);
+        this.observer?.requeued(e);
+      }
     }
-    for (let i = dead.length - 1; i >= 0; i--) this.deadLetterOrDrop(dead[i] as Entry, 'delivery_limit', effects);
+    for (let i = dead.length - 1; i >= 0; i--) this.deadLetterOrDrop(dead[i] as Entry<M>, 'delivery_limit', effects);
     this.dropHeadOverLimit(effects);
     this.expireHeads(effects);
     this.consumers.reconcile(effects);
     this.drain(effects);
   }
 
-  private deadLetterOrDrop(e: Entry, reason: DeadLetterReason, effects: Effect[]): void {
-    if (this.args.deadLetterExchange === undefined) return;
-    const d = deadLetter(e.message, this.args, { queue: this.name, reason, nowMs: this.clockMs });
+  private deadLetterOrDrop(e: Entry<M>, reason: DeadLetterReason, effects: Effect<M>[]): void {
+    if (this.args.deadLetterExchange === undefined) {
+      this.observer?.ended(e, 'dropped', reason);
+      return;
+    }
+    this.observer?.ended(e, 'deadLettered', reason);
+    const d = this.model.deadLetter(e.message, this.args, { queue: this.name, reason, nowMs: this.clockMs });
     effects.push({ kind: 'deadLetter', message: d.message, reason, exchange: d.exchange, routingKey: d.routingKey });
+  }
+}
+
+/** The in-memory queue machine: whole QueueMessages, RabbitMQ's dead-letter rewrite. */
+export class QueueMachine extends QueueCore<QueueMessage> {
+  constructor(name: string, args: QueueArgs, nowMs: number, observer?: MessageObserver<QueueMessage>) {
+    super(name, args, nowMs, queueMessageModel, observer);
   }
 }

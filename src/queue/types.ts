@@ -46,12 +46,65 @@ export interface QueueArgs {
 
 export type DeadLetterReason = 'expired' | 'maxlen' | 'rejected' | 'delivery_limit';
 
+// ---- message models -------------------------------------------------------------------------
+// The machine is generic in what it holds per message (M). QueueMachine holds whole QueueMessages
+// (the embedded in-memory path). The partition machine (src/partition) holds a small stub and keeps
+// bodies in its store; it learns what happened to each message through a MessageObserver.
+
+/** What the machine needs to know about a message of type M. Pure functions. */
+export interface MessageModel<M> {
+  /** What x-max-length-bytes counts: the body size. */
+  bodyBytes(m: M): number;
+  /** The basic.priority property, if any. */
+  priority(m: M): number | undefined;
+  /** Absolute expiry (ms): the smaller of x-message-ttl and the message's own TTL; Infinity if none. */
+  expiresAtMs(m: M, args: QueueArgs, clockMs: number): number;
+  /** The message and routing of a dead-letter effect (QueueMachine: RabbitMQ's x-death rewrite). */
+  deadLetter(m: M, args: QueueArgs, input: DeadLetterInput): { message: M; exchange: string; routingKey: string };
+}
+
+export interface DeadLetterInput {
+  readonly queue: string;
+  readonly reason: DeadLetterReason;
+  readonly nowMs: number;
+}
+
+/** A message held by the machine, as observers see it (read-only; valid during the callback). */
+export interface MessageView<M> {
+  readonly msgId: number;
+  readonly message: M;
+  readonly bytes: number;
+  readonly expiresAtMs: number;
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  /** Consumer or getter holding it while checked out ('' when ready). */
+  readonly ownerId: string;
+  /** Registration number of the consumer incarnation holding it; undefined for getters and when ready. */
+  readonly ownerSeq: number | undefined;
+}
+
+/** How a message left the queue. */
+export type MessageEnd = 'settled' | 'autoAcked' | 'deadLettered' | 'dropped' | 'purged' | 'deleted';
+
+/**
+ * Told about every change to a message's life, synchronously, during apply(): a message is stored
+ * (given its id), checked out, requeued (ready again, deliveryCount/redelivered changed) and ends
+ * exactly once. A message stored and refused at once (reject-publish-dlx) is stored then ended.
+ */
+export interface MessageObserver<M> {
+  stored(m: MessageView<M>): void;
+  checkedOut(m: MessageView<M>): void;
+  requeued(m: MessageView<M>): void;
+  /** reason: for deadLettered and dropped (expired, maxlen, rejected, delivery_limit). */
+  ended(m: MessageView<M>, end: MessageEnd, reason?: DeadLetterReason): void;
+}
+
 // ---- commands -------------------------------------------------------------------------------
 // Every command that can move time carries nowMs (the proposer's clock). The machine keeps the
 // largest nowMs seen so far as its clock, so commands without nowMs (settle, cancel) are still
 // deterministic.
 
-export interface EnqueueCmd { readonly kind: 'enqueue'; readonly message: QueueMessage; readonly nowMs: number }
+export interface EnqueueCmd<M = QueueMessage> { readonly kind: 'enqueue'; readonly message: M; readonly nowMs: number }
 export interface CheckoutCmd {
   readonly kind: 'checkout';
   /** Opaque, unique per consumer; chosen by the frontend. */
@@ -82,26 +135,26 @@ export interface TouchCmd { readonly kind: 'touch'; readonly nowMs: number }
  */
 export interface FlowCmd { readonly kind: 'flow'; readonly consumerId: string; readonly active: boolean; readonly nowMs?: number }
 
-export type QueueCommand =
-  | EnqueueCmd | CheckoutCmd | SettleCmd | ReturnCmd | DiscardCmd | CancelCmd | DownCmd | ReturnAllCmd
+export type QueueCommand<M = QueueMessage> =
+  | EnqueueCmd<M> | CheckoutCmd | SettleCmd | ReturnCmd | DiscardCmd | CancelCmd | DownCmd | ReturnAllCmd
   | GetCmd | PurgeCmd | DeleteCmd | TickCmd | TouchCmd | FlowCmd;
 
 // ---- effects --------------------------------------------------------------------------------
 // Effects are what the leader must do after applying a command; followers drop them.
 
-export interface DeliverEffect {
+export interface DeliverEffect<M = QueueMessage> {
   readonly kind: 'deliver';
   readonly consumerId: string;
   readonly msgId: number;
-  readonly message: QueueMessage;
+  readonly message: M;
   readonly redelivered: boolean;
   /** Times this message was returned before (RabbitMQ's x-delivery-count); 0 on first delivery. */
   readonly deliveryCount: number;
 }
-export interface DeadLetterEffect {
+export interface DeadLetterEffect<M = QueueMessage> {
   readonly kind: 'deadLetter';
   /** The rewritten message (x-death headers, no expiration, no raw header). */
-  readonly message: QueueMessage;
+  readonly message: M;
   readonly reason: DeadLetterReason;
   /** Route the message to this exchange with this routing key (plus CC keys in its headers when no x-dead-letter-routing-key). */
   readonly exchange: string;
@@ -113,28 +166,70 @@ export interface ConsumerActivatedEffect { readonly kind: 'consumerActivated'; r
 /** The queue cancelled this consumer (queue deleted): the frontend sends basic.cancel if supported. */
 export interface ConsumerCancelledEffect { readonly kind: 'consumerCancelled'; readonly consumerId: string }
 
-export type Effect =
-  | DeliverEffect | DeadLetterEffect | QueueExpiredEffect | ConsumerActivatedEffect | ConsumerCancelledEffect;
+export type Effect<M = QueueMessage> =
+  | DeliverEffect<M> | DeadLetterEffect<M> | QueueExpiredEffect | ConsumerActivatedEffect | ConsumerCancelledEffect;
 
 // ---- replies --------------------------------------------------------------------------------
 
 export type EnqueueReply = 'accepted' | 'rejected';
-export type GetReply =
+export type GetReply<M = QueueMessage> =
   | { readonly kind: 'empty' }
   | {
       readonly kind: 'message';
       readonly msgId: number;
-      readonly message: QueueMessage;
+      readonly message: M;
       readonly redelivered: boolean;
       readonly deliveryCount: number;
       /** Ready messages left after this one (basic.get-ok message-count). */
       readonly messageCount: number;
     };
 
-export type QueueReply = EnqueueReply | GetReply | number | undefined;
+export type QueueReply<M = QueueMessage> = EnqueueReply | GetReply<M> | number | undefined;
 
 /** reply: EnqueueReply for enqueue, GetReply for get, a message count for purge/delete, else undefined. */
-export interface QueueResult<R extends QueueReply = QueueReply> {
+export interface QueueResult<R = QueueReply, M = QueueMessage> {
   readonly reply: R;
-  readonly effects: Effect[];
+  readonly effects: Effect<M>[];
+}
+
+// ---- exported state (what a store must keep to rebuild a machine exactly) ----------------------
+
+export interface ConsumerState {
+  readonly id: string;
+  readonly prefetch: number;
+  readonly priority: number;
+  readonly noAck: boolean;
+  /** Registration number within the queue (incarnation; single-active-consumer tie-break). */
+  readonly seq: number;
+  readonly paused: boolean;
+}
+
+export interface ConsumerSetState {
+  /** Live consumers in registration order. */
+  readonly consumers: readonly ConsumerState[];
+  /** Priority groups, highest first: member ids in rotation order and whose turn is next. */
+  readonly groups: readonly { readonly priority: number; readonly members: readonly string[]; readonly cursor: number }[];
+  readonly nextSeq: number;
+  readonly activeId: string | undefined;
+}
+
+/** Everything of a machine except its messages. */
+export interface QueueCoreState {
+  readonly clockMs: number;
+  readonly lastUsedMs: number;
+  readonly expiredSignalled: boolean;
+  readonly nextMsgId: number;
+  readonly consumers: ConsumerSetState;
+}
+
+/** A message to restore, as it was when the state was exported. */
+export interface RestoredMessage<M> {
+  readonly msgId: number;
+  readonly message: M;
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  /** Checked out to this consumer/getter; absent when ready. */
+  readonly ownerId?: string | undefined;
+  /** The consumer incarnation (ConsumerState.seq) holding it; absent for getters. */
+  readonly ownerSeq?: number | undefined;
 }

@@ -1,0 +1,99 @@
+// The partition's keys, relative to its group prefix (src/raft/node/app.ts). Integers are big-endian
+// so bytewise key order is numeric order: a queue's messages iterate in msgId order, and a
+// message's state key sorts right after its record.
+//
+//   m/partition                    PartitionRecord (next queue id)
+//   m/queue/<u32 id>               QueueRecord (vhost, name, arguments, declared at)
+//   m/qstate/<u32 id>              QueueStateRecord (clock, x-expires, next msg id, consumers)
+//   m/dedupe/<session utf-8>       DedupeRecord (highest enqueue seq applied)
+//   q/<u32 id>/<u64 msg id>        the message record: the encoded Enqueue as proposed
+//   q/<u32 id>/<u64 msg id>/s      MessageStateRecord, only while not "ready, never delivered"
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export const PARTITION_KEY = enc.encode('m/partition');
+const QUEUE = enc.encode('m/queue/');
+const QSTATE = enc.encode('m/qstate/');
+const DEDUPE = enc.encode('m/dedupe/');
+const MSG = enc.encode('q/');
+const SLASH = 0x2f;
+const STATE_SUFFIX = enc.encode('/s');
+
+/** Record key length: 'q/' + u32 + '/' + u64. */
+export const RECORD_KEY_BYTES = 15;
+
+function withU32(prefix: Uint8Array, id: number, extra: number): Uint8Array {
+  const k = new Uint8Array(prefix.length + 4 + extra);
+  k.set(prefix, 0);
+  new DataView(k.buffer).setUint32(prefix.length, id);
+  return k;
+}
+
+export const queueKey = (id: number): Uint8Array => withU32(QUEUE, id, 0);
+export const queueStateKey = (id: number): Uint8Array => withU32(QSTATE, id, 0);
+export const dedupeKey = (session: string): Uint8Array => concat(DEDUPE, enc.encode(session));
+
+/** q/<queue>/<msgId>. */
+export function recordKey(queue: number, msgId: number): Uint8Array {
+  const k = withU32(MSG, queue, 1 + 8);
+  const v = new DataView(k.buffer);
+  k[6] = SLASH;
+  v.setUint32(7, Math.floor(msgId / 0x1_0000_0000));
+  v.setUint32(11, msgId >>> 0);
+  return k;
+}
+
+/** q/<queue>/<msgId>/s. */
+export function stateKey(queue: number, msgId: number): Uint8Array {
+  const k = new Uint8Array(RECORD_KEY_BYTES + STATE_SUFFIX.length);
+  k.set(recordKey(queue, msgId), 0);
+  k.set(STATE_SUFFIX, RECORD_KEY_BYTES);
+  return k;
+}
+
+/** The range of a prefix: [prefix, prefix + 0xff...) as gte/lt bounds. */
+export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {
+  const lt = prefix.slice();
+  let i = lt.length - 1;
+  while (i >= 0 && lt[i] === 0xff) i--;
+  if (i < 0) throw new Error('partition: prefix has no upper bound');
+  lt[i] = (lt[i] as number) + 1;
+  return { gte: prefix, lt: lt.subarray(0, i + 1) };
+}
+
+export const RANGES = {
+  queues: prefixRange(QUEUE),
+  queueStates: prefixRange(QSTATE),
+  dedupe: prefixRange(DEDUPE),
+  messages: prefixRange(MSG),
+} as const;
+
+export const queueIdOf = (key: Uint8Array, prefixBytes: number): number =>
+  new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(prefixBytes);
+
+export const QUEUE_PREFIX_BYTES = QUEUE.length;
+export const QSTATE_PREFIX_BYTES = QSTATE.length;
+
+export function sessionOfDedupeKey(key: Uint8Array): string {
+  return dec.decode(key.subarray(DEDUPE.length));
+}
+
+/** A message key (record or state) taken apart; undefined if it is not one. */
+export function parseMessageKey(key: Uint8Array): { queue: number; msgId: number; isState: boolean } | undefined {
+  if (key.length !== RECORD_KEY_BYTES && key.length !== RECORD_KEY_BYTES + STATE_SUFFIX.length) return undefined;
+  if (key[0] !== MSG[0] || key[1] !== MSG[1] || key[6] !== SLASH) return undefined;
+  const v = new DataView(key.buffer, key.byteOffset, key.byteLength);
+  return {
+    queue: v.getUint32(2),
+    msgId: v.getUint32(7) * 0x1_0000_0000 + v.getUint32(11),
+    isState: key.length !== RECORD_KEY_BYTES,
+  };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const k = new Uint8Array(a.length + b.length);
+  k.set(a, 0);
+  k.set(b, a.length);
+  return k;
+}

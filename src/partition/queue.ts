@@ -1,0 +1,261 @@
+// One queue hosted by a partition: the pure QueueCore over message stubs, plus the observer that
+// keeps the queue's keys in step with it (docs/partitions.md "Keys and memory").
+//
+// In memory per message: a stub (body size, priority, absolute expiry) inside the core's entry
+// (msg id, delivery count, redelivered, holder). The body, header, exchange and routing key are only
+// in the record key, written when the message is stored and deleted when it ends. A message's
+// state key holds what differs from "ready, never delivered": delivery count, redelivered, holder,
+// and the dead-letter in flight.
+import { warren } from '../proto/partition.js';
+import { QueueCore } from '../queue/machine.js';
+import type {
+  DeadLetterReason, Effect, MessageEnd, MessageModel, MessageObserver, MessageView, QueueArgs, QueueCoreState,
+  RestoredMessage,
+} from '../queue/types.js';
+import type { MessageRecord } from './codec.js';
+import type { WriteSet } from './writes.js';
+import type { MessageOutcome, PartitionEffect } from './types.js';
+
+const pb = warren.v1;
+
+/** What the core holds per message. */
+export interface Stub {
+  readonly bytes: number;
+  readonly priority: number | undefined;
+  readonly expiresAtMs: number;
+}
+
+/** The message's TTL counts from its enqueue command's nowMs, so a rebuild from keys is exact. */
+export function stubOf(rec: MessageRecord, args: QueueArgs): Stub {
+  const q = args.messageTtlMs;
+  const own = rec.expirationMs;
+  const ttl = q === undefined ? own : own === undefined ? q : Math.min(q, own);
+  return { bytes: rec.body.byteLength, priority: rec.priority, expiresAtMs: ttl === undefined ? Infinity : rec.nowMs + ttl };
+}
+
+const stubModel: MessageModel<Stub> = {
+  bodyBytes: (m) => m.bytes,
+  priority: (m) => m.priority,
+  expiresAtMs: (m) => m.expiresAtMs,
+  // The rewrite happens when the leader carries out the effect, from the stored record.
+  deadLetter: (m, args) => ({ message: m, exchange: args.deadLetterExchange ?? '', routingKey: args.deadLetterRoutingKey ?? '' }),
+};
+
+/** The consumer/getter id inside the core: session and consumer joined by NUL. */
+export const ownerId = (session: string, consumer: string): string => `${session}\0${consumer}`;
+
+export function splitOwnerId(id: string): [session: string, consumer: string] {
+  const i = id.indexOf('\0');
+  return [id.slice(0, i), id.slice(i + 1)];
+}
+
+export interface QueueMeta {
+  readonly id: number;
+  readonly vhost: string;
+  readonly name: string;
+  /** The declare arguments as proposed (encoded field table). */
+  readonly arguments: Uint8Array;
+  readonly declaredAtMs: number;
+  readonly args: QueueArgs;
+}
+
+/** A dead-lettered message whose copy the targets have not confirmed yet; its record stays. */
+export interface PendingDeadLetter {
+  readonly reason: DeadLetterReason;
+  readonly atMs: number;
+  readonly seq: number;
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+}
+
+/** A read of a record from the store, done at the end of apply() before any delete reaches it. */
+export interface RecordRead {
+  readonly queue: number;
+  readonly msgId: number;
+  /** A command result needs it (always read); else only an effect does (leader only). */
+  readonly forResult: boolean;
+  readonly fill: (record: Uint8Array | undefined) => void;
+}
+
+/** Where a queue's observer writes during one apply() call. */
+export interface ApplyCtx {
+  readonly writes: WriteSet;
+  readonly effects: PartitionEffect[];
+  readonly reads: RecordRead[];
+  readonly outcomes: MessageOutcome[] | undefined;
+  readonly stored: { queue: number; msgId: number }[] | undefined;
+  /** "queue:msgId" of messages auto-acked by the current command → their record if at hand. */
+  readonly autoAcked: Map<string, Uint8Array | undefined>;
+  /** The record of the enqueue being applied. */
+  record: Uint8Array | undefined;
+  /** The id the current enqueue got in this queue (0 when refused). */
+  storedId: number;
+}
+
+export function encodeMessageState(m: MessageView<unknown>, pending?: PendingDeadLetter): Uint8Array {
+  const seq = m.ownerSeq;
+  const p: warren.v1.MessageStateRecord.$Properties = {
+    deliveryCount: m.deliveryCount, redelivered: m.redelivered, owner: m.ownerId, ownerSeq: seq === undefined ? 0 : seq + 1,
+  };
+  if (pending !== undefined) {
+    p.deadLetterReason = pending.reason;
+    p.deadLetteredAtMs = pending.atMs;
+    p.deadLetterSeq = pending.seq;
+  }
+  return pb.MessageStateRecord.encode(p).finish();
+}
+
+export class PartitionQueue implements MessageObserver<Stub> {
+  readonly deadLetters = new Map<number, PendingDeadLetter>();
+  nextDeadLetterSeq = 1;
+  private current: ApplyCtx | undefined;
+  readonly core: QueueCore<Stub>;
+
+  constructor(readonly meta: QueueMeta, nowMs: number, restored?: {
+    readonly state: QueueCoreState;
+    readonly messages: Iterable<RestoredMessage<Stub>>;
+    readonly deadLetters: Iterable<readonly [number, PendingDeadLetter]>;
+    readonly nextDeadLetterSeq: number;
+  }) {
+    if (restored === undefined) {
+      this.core = new QueueCore(meta.name, meta.args, nowMs, stubModel, this);
+      return;
+    }
+    this.core = QueueCore.restore(meta.name, meta.args, stubModel, restored.state, restored.messages, this);
+    for (const [id, p] of restored.deadLetters) this.deadLetters.set(id, p);
+    this.nextDeadLetterSeq = restored.nextDeadLetterSeq;
+  }
+
+  get id(): number { return this.meta.id; }
+
+  /** Runs `f` (which applies core commands) with the observer writing into `ctx`. */
+  with<T>(ctx: ApplyCtx, f: () => T): T {
+    this.current = ctx;
+    try {
+      return f();
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private get ctx(): ApplyCtx {
+    const c = this.current;
+    if (c === undefined) throw new Error(`partition: queue ${this.meta.id} changed outside apply()`);
+    return c;
+  }
+
+  // ---- MessageObserver: keys follow the core ------------------------------------------------
+
+  stored(m: MessageView<Stub>): void {
+    const ctx = this.ctx;
+    if (ctx.record === undefined) throw new Error('partition: a message was stored outside an enqueue');
+    ctx.writes.putRecord(this.id, m.msgId, ctx.record);
+    ctx.storedId = m.msgId;
+    ctx.stored?.push({ queue: this.id, msgId: m.msgId });
+  }
+
+  checkedOut(m: MessageView<Stub>): void {
+    this.ctx.writes.putState(this.id, m.msgId, encodeMessageState(m));
+  }
+
+  requeued(m: MessageView<Stub>): void {
+    this.ctx.writes.putState(this.id, m.msgId, encodeMessageState(m));
+  }
+
+  ended(m: MessageView<Stub>, end: MessageEnd, reason?: DeadLetterReason): void {
+    const ctx = this.ctx;
+    ctx.outcomes?.push({ queue: this.id, msgId: m.msgId, end, reason });
+    if (end === 'deadLettered') {
+      this.startDeadLetter(m, reason ?? 'rejected', ctx);
+      return;
+    }
+    if (end === 'autoAcked') {
+      // The delivery or get needs the body, and this call deletes it: keep it at hand or read it first.
+      const v = ctx.writes.recordValue(this.id, m.msgId);
+      ctx.autoAcked.set(`${this.id}:${m.msgId}`, v ?? undefined);
+    }
+    ctx.writes.delRecord(this.id, m.msgId);
+    ctx.writes.delState(this.id, m.msgId);
+  }
+
+  private startDeadLetter(m: MessageView<Stub>, reason: DeadLetterReason, ctx: ApplyCtx): void {
+    const p: PendingDeadLetter = {
+      reason, atMs: this.core.nowMs, seq: this.nextDeadLetterSeq++, deliveryCount: m.deliveryCount, redelivered: m.redelivered,
+    };
+    this.deadLetters.set(m.msgId, p);
+    ctx.writes.putState(this.id, m.msgId, encodeMessageState(m, p));
+    ctx.effects.push(this.deadLetterEffect(m.msgId, p, ctx.writes.recordValue(this.id, m.msgId) ?? undefined));
+  }
+
+  deadLetterEffect(msgId: number, p: PendingDeadLetter, record: Uint8Array | undefined): PartitionEffect {
+    const { args, vhost, name } = this.meta;
+    return {
+      kind: 'deadLetter', queue: this.id, vhost, queueName: name, msgId, seq: p.seq, reason: p.reason, atMs: p.atMs,
+      exchange: args.deadLetterExchange ?? '', routingKey: args.deadLetterRoutingKey, record,
+    };
+  }
+
+  /** The target partitions have the copies: forget the sources. Unknown ids are ignored. */
+  deadLettered(msgIds: readonly number[], ctx: ApplyCtx): void {
+    for (const id of msgIds) {
+      if (!this.deadLetters.delete(id)) continue;
+      ctx.writes.delRecord(this.id, id);
+      ctx.writes.delState(this.id, id);
+    }
+  }
+
+  /** Queue deleted: its in-flight dead-letters go too (their outcome was already told). */
+  dropDeadLetters(ctx: ApplyCtx): void {
+    this.deadLettered([...this.deadLetters.keys()], ctx);
+  }
+
+  // ---- core effects → partition effects -------------------------------------------------------
+
+  translate(effects: readonly Effect<Stub>[], ctx: ApplyCtx): void {
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'deliver': ctx.effects.push(this.delivery(e.consumerId, e.msgId, e.redelivered, e.deliveryCount, ctx)); break;
+        case 'deadLetter': break; // told by the observer, with the message's id
+        case 'consumerCancelled': case 'consumerActivated': {
+          const [session, consumer] = splitOwnerId(e.consumerId);
+          ctx.effects.push({ kind: e.kind, queue: this.id, session, consumer });
+          break;
+        }
+        case 'queueExpired':
+          ctx.effects.push({ kind: 'queueExpired', queue: this.id, vhost: this.meta.vhost, name: this.meta.name });
+          break;
+        default: {
+          const never: never = e;
+          throw new Error(`partition: unknown queue effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  private delivery(id: string, msgId: number, redelivered: boolean, deliveryCount: number, ctx: ApplyCtx): PartitionEffect {
+    const [session, consumer] = splitOwnerId(id);
+    const key = `${this.id}:${msgId}`;
+    const noAck = ctx.autoAcked.has(key);
+    const record = noAck ? ctx.autoAcked.get(key) : ctx.writes.recordValue(this.id, msgId) ?? undefined;
+    const eff = { kind: 'deliver' as const, queue: this.id, session, consumer, msgId, redelivered, deliveryCount, noAck, record };
+    if (noAck && record === undefined) ctx.reads.push({ queue: this.id, msgId, forResult: false, fill: (r) => { eff.record = r; } });
+    return eff;
+  }
+
+  // ---- stored state ---------------------------------------------------------------------------
+
+  /** m/qstate/<id>: everything of the queue but its messages. */
+  encodeState(): Uint8Array {
+    const s = this.core.exportState();
+    return pb.QueueStateRecord.encode({
+      lastUsedMs: s.lastUsedMs, expiredSignalled: s.expiredSignalled, nextMsgId: s.nextMsgId,
+      nextDeadLetterSeq: this.nextDeadLetterSeq,
+      consumers: s.consumers.consumers.map((c) => ({
+        id: c.id, prefetch: c.prefetch, priority: c.priority, noAck: c.noAck, seq: c.seq, paused: c.paused,
+      })),
+      groups: s.consumers.groups.map((g) => ({ priority: g.priority, members: [...g.members], cursor: g.cursor })),
+      nextConsumerSeq: s.consumers.nextSeq,
+      activeConsumer: s.consumers.activeId ?? '',
+    }).finish();
+  }
+}
