@@ -18,7 +18,9 @@ for proto in proto/warren/v1/raft.proto proto/warren/v1/partition.proto; do
   js="$OUT/$name.js"
   dts="$OUT/$name.d.ts"
   # One commented build: pbts derives the .d.ts from its JSDoc.
-  "$PBJS" -t static-module -w es6 --es6 --force-number --no-verify --no-convert --no-delimited \
+  # Each file gets its own protobuf root (-r): two files sharing the default root would each
+  # replace the other's `warren` namespace.
+  "$PBJS" -t static-module -w es6 --es6 -r "$name" --force-number --no-verify --no-convert --no-delimited \
     --no-typeurl --no-service --no-create -o "$OUT/$name.tmp.js" "$proto"
   "$PBTS" --no-comments -o "$OUT/$name.tmp.d.ts" "$OUT/$name.tmp.js"
   # Post-process for our ESM + NodeNext setup: the default import of the CommonJS

@@ -30,6 +30,11 @@ export interface WarrenConfig {
   readonly logLevel: string;
   /** Fraction of RAM at which publishers are blocked (RabbitMQ's vm_memory_high_watermark, default 0.4). */
   readonly memoryHighWatermark: number;
+  /**
+   * Partition groups durable queues are spread over. Used when the data directory is created and
+   * recorded there (`<dataDir>/warren.json`); a data directory keeps its count for good.
+   */
+  readonly partitions: number;
 }
 
 export const DEFAULT_CONFIG: WarrenConfig = {
@@ -47,4 +52,5 @@ export const DEFAULT_CONFIG: WarrenConfig = {
   maxMessageBytes: 16 * 1024 * 1024,
   logLevel: 'info',
   memoryHighWatermark: 0.4,
+  partitions: 16,
 };

@@ -29,6 +29,8 @@ export class Channel {
   /** A method of this channel is waiting for an owner or the metadata; frames wait in `backlog`. */
   private waiting = false;
   private backlog: Frame[] = [];
+  /** Notifications held until the method in progress is answered (afterCurrent). */
+  private deferred: Array<() => void> = [];
   /** The connection's reading is held for this channel's backlog. */
   private holding = false;
   private released = false;
@@ -103,9 +105,25 @@ export class Channel {
     });
   }
 
+  /**
+   * Runs `notify` now, or — while a method is in progress — right after its answer, as RabbitMQ's
+   * channel process handles a queue's message (e.g. "your consumer was cancelled") only after the
+   * call it is blocked in returns: a queue.delete answers delete-ok before the basic.cancel of the
+   * channel's own consumers on that queue.
+   */
+  afterCurrent(notify: () => void): void {
+    if (this.waiting) this.deferred.push(notify);
+    else notify();
+  }
+
   private resume(): void {
     this.waiting = false;
     if (this.released) return;
+    if (this.deferred.length > 0) {
+      const deferred = this.deferred;
+      this.deferred = [];
+      for (const notify of deferred) notify();
+    }
     while (this.backlog.length > 0 && !this.waiting && !this.released) {
       const frame = this.backlog.shift() as Frame;
       if (this.holding && this.backlog.length <= BACKLOG_RESUME_FRAMES) this.hold(false);

@@ -152,7 +152,9 @@ export class Consumers {
     this.byTag.delete(c.tag);
     this.held = this.held.filter((h) => h.consumer !== c); // their queue is gone
     if (this.ch.conn.hasCapability('consumer_cancel_notify')) {
-      this.ch.send(encodeMethod(this.ch.id, 'basic.cancel', { consumerTag: c.tag, nowait: true }));
+      this.ch.afterCurrent(() => {
+        if (!this.released) this.ch.send(encodeMethod(this.ch.id, 'basic.cancel', { consumerTag: c.tag, nowait: true }));
+      });
     }
   }
 

@@ -17,7 +17,8 @@ import { SERVER_NAMED_PREFIX } from '../meta/queues.js';
 import type { MetaCommand, MetaResult, QueueRecord } from '../meta/types.js';
 import { hashPassword } from '../meta/users.js';
 import { queueTypeOf } from '../meta/queue-args.js';
-import type { LocalOwner } from '../owner/local.js';
+import type { OwnerClient } from '../owner/api.js';
+import type { OwnerStats } from '../owner/router.js';
 import type { LocalMeta } from './meta-port.js';
 
 /** AMQP errors from the metadata machine become HTTP errors with the same reason text. */
@@ -32,7 +33,7 @@ async function adminCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: LocalOwner): AdminSource {
+export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: OwnerClient & OwnerStats): AdminSource {
   const m = (): MetaMachine => meta.backend.machine;
   const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);
 
@@ -196,7 +197,7 @@ interface Step { readonly at: string; readonly cmd: MetaCommand }
  * exchanges that exist are kept as they are, as RabbitMQ does, with a warning when the file
  * describes them differently. With clustering this becomes one batch proposed to the metadata group.
  */
-async function importDefinitions(meta: LocalMeta, owner: LocalOwner, plan: ImportPlan): Promise<ImportReport> {
+async function importDefinitions(meta: LocalMeta, owner: OwnerClient & OwnerStats, plan: ImportPlan): Promise<ImportReport> {
   const m = meta.backend.machine;
   const trial = MetaMachine.restore(m.snapshot());
   const steps: Step[] = [];

@@ -24,6 +24,11 @@ export interface LocalOwnerOptions {
   /** The owner removed a queue on its own (x-expires, auto-delete): remove its metadata record. */
   readonly onQueueDeleted: (q: QueueRef) => void;
   readonly nowMs?: () => number;
+  /**
+   * Where dead-lettered copies are enqueued (the node's owner, which may place the target in a
+   * partition); default: this owner.
+   */
+  readonly enqueue?: (q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void) => void;
   /** An effect threw while being carried out (logged by the host). */
   readonly onEffectError?: (err: unknown, effect: Effect['kind']) => void;
 }
@@ -286,7 +291,7 @@ export class LocalOwner implements OwnerClient {
       // Delivered as if published to the dead-letter exchange with the dead-letter routing key.
       const republished = { ...message, exchange, routingKey: routingKeys[0] ?? '' } as unknown as Message;
       for (const name of targets) {
-        if (!isDeathCycle(message, name)) this.enqueue({ vhost, name }, republished, ignore);
+        if (!isDeathCycle(message, name)) (this.opts.enqueue ?? this.enqueue.bind(this))({ vhost, name }, republished, ignore);
       }
     } finally {
       this.deadLetterDepth--;

@@ -1,0 +1,255 @@
+// The owner of durable queues: P partitions, each a Raft group whose machine hosts the queues
+// placed in it (DESIGN §2, §5). A queue's partition is a hash of (vhost, name), fixed for the data
+// directory's life. Every answer is sent after the partition committed (fsynced) and applied the
+// command: a publisher confirm for a durable queue means the message is in the log on disk.
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import { basicPropertiesSize, writeBasicProperties } from '../amqp/generated.js';
+import { encodeTable, type FieldTable } from '../amqp/table.js';
+import type { Logger } from '../log.js';
+import { withWireTypes } from '../meta/codec.js';
+import { readRecord, type CommandResult } from '../partition/index.js';
+import { parseExpirationMs } from '../queue/args.js';
+import type {
+  ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient,
+  QueueRef, QueueSpec, QueueStats, Settlement,
+} from './api.js';
+import { PartitionHost, messageOf } from './partition-host.js';
+import type { GroupApp } from '../raft/node/app.js';
+import type { GroupDriver } from '../raft/node/group.js';
+
+/** Ready messages above which a queue with consumers asks its publishers to yield (as LocalOwner). */
+const FLOW_BACKLOG_MESSAGES = 300;
+
+export interface DurableOwnerOptions {
+  readonly partitions: number;
+  readonly session: string;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** Opens partition group `id` on this node and waits until it can propose. */
+  readonly openGroup: (id: number, app: GroupApp) => Promise<GroupDriver>;
+  /** Enqueues a dead-lettered copy to every queue `exchange` routes `routingKeys` to; `done` once all accepted it. */
+  readonly deadLetter: (vhost: string, exchange: string, routingKeys: readonly string[], message: Message, done: () => void) => void;
+  /** The owner removed a queue on its own (x-expires): remove its metadata record. */
+  readonly onQueueDeleted: (q: QueueRef) => void;
+}
+
+/** FNV-1a over (vhost, name): the queue's place on the partition ring. */
+export function partitionOf(q: QueueRef, partitions: number): number {
+  let h = 0x811c9dc5;
+  const s = `${q.vhost}\0${q.name}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return 1 + (h % partitions);
+}
+
+export class DurableOwner implements OwnerClient {
+  private readonly hosts: PartitionHost[] = [];
+  private readonly exclusiveConsumers = new Map<string, string>();
+  private readonly now: () => number;
+
+  private constructor(private readonly opts: DurableOwnerOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async open(opts: DurableOwnerOptions): Promise<DurableOwner> {
+    const owner = new DurableOwner(opts);
+    for (let id = 1; id <= opts.partitions; id++) {
+      const host = new PartitionHost({
+        id, session: opts.session, now: owner.now, log: opts.log, deadLetter: opts.deadLetter,
+        expired: (vhost, name) => owner.expire({ vhost, name }),
+      });
+      owner.hosts.push(host);
+    }
+    await Promise.all(owner.hosts.map(async (h, i) => h.attach(await opts.openGroup(i + 1, h.app))));
+    await owner.forgetOldSessions();
+    return owner;
+  }
+
+  /** Consumers registered by earlier runs of this node are gone with their connections: their messages come back. */
+  private async forgetOldSessions(): Promise<void> {
+    for (const h of this.hosts) {
+      const sessions = new Set<string>();
+      for (const id of h.machine.queueIds()) {
+        for (const c of h.machine.consumerIds(id)) sessions.add(c.slice(0, c.indexOf('\0')));
+        for (const c of h.machine.checkedOut(id)) sessions.add(c.session);
+      }
+      sessions.delete(this.opts.session);
+      for (const session of sessions) await h.call({ kind: 'sessionDown', session, nowMs: this.now() });
+    }
+  }
+
+  private host(q: QueueRef): PartitionHost {
+    return this.hosts[partitionOf(q, this.opts.partitions) - 1] as PartitionHost;
+  }
+
+  /** The queue's id in its partition, or a 404 as the frontend reports it. */
+  private located(q: QueueRef): { host: PartitionHost; id: number } {
+    const host = this.host(q);
+    const id = host.machine.queueId(q.vhost, q.name);
+    if (id === undefined) throw new AmqpError(ReplyCode.NotFound, `no queue '${q.name}' in vhost '${q.vhost}'`);
+    return { host, id };
+  }
+
+  async declareQueue(q: QueueRef, spec: QueueSpec): Promise<DeclareCounts> {
+    const r = await this.host(q).call({
+      kind: 'declare', vhost: q.vhost, name: q.name, arguments: encodeTable(withWireTypes(spec.arguments as FieldTable)), nowMs: this.now(),
+    });
+    if (r.kind === 'invalid') throw new AmqpError(r.code, r.text.replace(/^[A-Z_]+ - /, ''));
+    if (r.kind !== 'declared') throw unexpected(r);
+    return { messages: r.messageCount, consumers: r.consumerCount };
+  }
+
+  enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void): void {
+    const host = this.host(q);
+    const id = host.machine.queueId(q.vhost, q.name);
+    if (id === undefined) {
+      done('accepted', false); // deleted between routing and enqueue: RabbitMQ drops it too
+      return;
+    }
+    const p = message.properties;
+    host.ask({
+      kind: 'enqueue', queues: [id], exchange: message.exchange, routingKey: message.routingKey,
+      header: message.header ?? headerOf(message), body: message.body, session: this.opts.session, seq: host.nextEnqueueSeq(),
+      priority: p.priority, expirationMs: p.expiration === undefined ? undefined : parseExpirationMs(p.expiration), nowMs: this.now(),
+    }, (r) => {
+      if (r instanceof Error) {
+        this.opts.log.error({ err: r, queue: q.name }, 'enqueue not committed');
+        done('rejected', false);
+        return;
+      }
+      const outcome = r.kind === 'enqueued' && r.outcomes[0] === 'rejected' ? 'rejected' : 'accepted';
+      const v = host.machine.queue(id);
+      done(outcome, v !== undefined && v.messageCount > FLOW_BACKLOG_MESSAGES && v.consumerCount > 0);
+    });
+  }
+
+  async consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): Promise<void> {
+    const { host, id } = this.located(q);
+    const key = `${q.vhost}\0${q.name}`;
+    if (this.exclusiveConsumers.has(key) || (opts.exclusive && host.machine.consumerIds(id).length > 0)) {
+      throw new AmqpError(ReplyCode.AccessRefused, `queue '${q.name}' in vhost '${q.vhost}' in exclusive use`, 60, 20);
+    }
+    const sinkKey = `${this.opts.session}\0${consumerId}`;
+    host.sinks.set(sinkKey, sink);
+    if (opts.exclusive) this.exclusiveConsumers.set(key, consumerId);
+    const r = await host.call({
+      kind: 'checkout', queue: id, session: this.opts.session, consumer: consumerId, prefetch: opts.prefetch,
+      priority: opts.priority, noAck: opts.noAck, nowMs: this.now(),
+    });
+    if (r.kind === 'noQueue') {
+      host.sinks.delete(sinkKey);
+      if (this.exclusiveConsumers.get(key) === consumerId) this.exclusiveConsumers.delete(key);
+      throw new AmqpError(ReplyCode.NotFound, `no queue '${q.name}' in vhost '${q.vhost}'`);
+    }
+  }
+
+  cancel(q: QueueRef, consumerId: string): void {
+    const host = this.host(q);
+    const id = host.machine.queueId(q.vhost, q.name);
+    host.sinks.delete(`${this.opts.session}\0${consumerId}`);
+    const key = `${q.vhost}\0${q.name}`;
+    if (this.exclusiveConsumers.get(key) === consumerId) this.exclusiveConsumers.delete(key);
+    if (id !== undefined) host.ask({ kind: 'cancel', queue: id, session: this.opts.session, consumer: consumerId, nowMs: this.now() }, ignore);
+  }
+
+  setFlow(q: QueueRef, consumerId: string, active: boolean): void {
+    const host = this.host(q);
+    const id = host.machine.queueId(q.vhost, q.name);
+    if (id !== undefined) host.ask({ kind: 'flow', queue: id, session: this.opts.session, consumer: consumerId, active, nowMs: this.now() }, ignore);
+  }
+
+  settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: () => void): void {
+    const host = this.host(q);
+    const id = host.machine.queueId(q.vhost, q.name);
+    if (id === undefined) {
+      done?.();
+      return;
+    }
+    const kind = how === 'ack' ? 'settle' : how === 'requeue' ? 'return' : 'discard';
+    host.ask({ kind, queue: id, session: this.opts.session, consumer: consumerId, msgIds, nowMs: this.now() }, () => done?.());
+  }
+
+  async get(q: QueueRef, getterId: string, noAck: boolean): Promise<GetResult | undefined> {
+    const { host, id } = this.located(q);
+    const r = await host.call({ kind: 'get', queue: id, session: this.opts.session, consumer: getterId, noAck, nowMs: this.now() });
+    if (r.kind === 'noQueue') throw new AmqpError(ReplyCode.NotFound, `no queue '${q.name}' in vhost '${q.vhost}'`);
+    if (r.kind !== 'got') throw unexpected(r);
+    const m = r.message;
+    if (m === undefined) return undefined;
+    const record = m.record ?? (host.app.store === undefined ? undefined : await readRecord(host.app.store, id, m.msgId));
+    if (record === undefined) return undefined;
+    return { delivery: { queue: q.name, msgId: m.msgId, message: messageOf(record), redelivered: m.redelivered }, messageCount: m.messageCount };
+  }
+
+  async purge(q: QueueRef): Promise<number> {
+    const { host, id } = this.located(q);
+    const r = await host.call({ kind: 'purge', queue: id, nowMs: this.now() });
+    return r.kind === 'purged' ? r.messageCount : 0;
+  }
+
+  async deleteQueue(q: QueueRef, conditions?: DeleteConditions): Promise<number> {
+    const host = this.host(q);
+    const id = host.machine.queueId(q.vhost, q.name);
+    if (id === undefined) return 0;
+    const v = host.machine.queue(id);
+    if (conditions?.ifUnused && v !== undefined && v.consumerCount > 0) {
+      throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${q.name}' in vhost '${q.vhost}' in use`);
+    }
+    if (conditions?.ifEmpty && v !== undefined && v.messageCount > 0) {
+      throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${q.name}' in vhost '${q.vhost}' not empty`);
+    }
+    this.exclusiveConsumers.delete(`${q.vhost}\0${q.name}`);
+    const r = await host.call({ kind: 'delete', queue: id, nowMs: this.now() });
+    return r.kind === 'deleted' ? r.messageCount : 0;
+  }
+
+  private expire(q: QueueRef): void {
+    this.deleteQueue(q).then(() => this.opts.onQueueDeleted(q), (err: unknown) => {
+      this.opts.log.error({ err, queue: q.name }, 'expiring a queue failed');
+    });
+  }
+
+  /** Whether a partition hosts the queue (its metadata record may already be gone). */
+  has(q: QueueRef): boolean {
+    return this.host(q).machine.queueId(q.vhost, q.name) !== undefined;
+  }
+
+  stats(q: QueueRef): QueueStats | undefined {
+    const host = this.host(q);
+    const id = host.machine.queueId(q.vhost, q.name);
+    const v = id === undefined ? undefined : host.machine.queue(id);
+    return v === undefined ? undefined : { messages: v.messageCount, unacked: v.unackedCount, consumers: v.consumerCount, bytes: v.bytes };
+  }
+
+  *list(): IterableIterator<{ ref: QueueRef; stats: QueueStats }> {
+    for (const h of this.hosts) {
+      for (const id of h.machine.queueIds()) {
+        const v = h.machine.queue(id);
+        if (v === undefined) continue;
+        yield { ref: { vhost: v.vhost, name: v.name }, stats: { messages: v.messageCount, unacked: v.unackedCount, consumers: v.consumerCount, bytes: v.bytes } };
+      }
+    }
+  }
+
+  close(): void {
+    for (const h of this.hosts) h.stop();
+  }
+}
+
+function ignore(): void {}
+
+function unexpected(r: CommandResult): Error {
+  return new Error(`partition: unexpected result ${r.kind}`);
+}
+
+/** The content-header payload for a message whose raw header is gone (properties rewritten). */
+function headerOf(m: Message): Uint8Array {
+  const buf = Buffer.alloc(12 + basicPropertiesSize(m.properties));
+  buf.writeUInt16BE(60, 0);
+  buf.writeUInt16BE(0, 2);
+  buf.writeBigUInt64BE(BigInt(m.body.byteLength), 4);
+  writeBasicProperties(buf, 12, m.properties);
+  return buf;
+}
