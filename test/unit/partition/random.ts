@@ -65,11 +65,12 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 /** Entries of 1..4 operations each. */
-export const workloadArb = fc.record({
+export interface Workload { readonly profiles: number[]; readonly entries: Op[][] }
+
+export const workloadArb: fc.Arbitrary<Workload> = fc.record({
   profiles: fc.array(fc.integer({ min: 0, max: PROFILES.length - 1 }), { minLength: QUEUES, maxLength: QUEUES }),
   entries: fc.array(fc.array(opArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 60, size: 'large' }),
 });
-export type Workload = fc.Infer<typeof workloadArb>;
 
 const sessionOf = (consumer: number): string => `s${consumer % SESSIONS}`;
 
