@@ -106,7 +106,8 @@ function get(q: PartitionQueue, c: GetCmd, now: number, ctx: MachineCtx): Comman
 /** Every consumer and getter of `session` in q (ids joined with NUL, see ownerId). */
 function ownersOfSession(q: PartitionQueue, session: string): string[] {
   const prefix = `${session}\0`;
-  return [...q.core.ownerIds()].filter((id) => id.startsWith(prefix));
+  // Sorted: the set's order depends on history a rebuilt replica does not share.
+  return [...q.core.ownerIds()].filter((id) => id.startsWith(prefix)).sort();
 }
 
 function forQueue(s: PartitionState, id: number, f: (q: PartitionQueue) => CommandResult): CommandResult {

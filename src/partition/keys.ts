@@ -23,10 +23,19 @@ const STATE_SUFFIX = enc.encode('/s');
 /** Record key length: 'q/' + u32 + '/' + u64. */
 export const RECORD_KEY_BYTES = 15;
 
+// Keys are built on the hot path (four per message): Buffer.allocUnsafe takes them from Node's
+// pool, and bytes are written by hand (a DataView per key costs more than the rest together).
+function writeU32(k: Uint8Array, o: number, v: number): void {
+  k[o] = v >>> 24;
+  k[o + 1] = (v >>> 16) & 0xff;
+  k[o + 2] = (v >>> 8) & 0xff;
+  k[o + 3] = v & 0xff;
+}
+
 function withU32(prefix: Uint8Array, id: number, extra: number): Uint8Array {
-  const k = new Uint8Array(prefix.length + 4 + extra);
+  const k = Buffer.allocUnsafe(prefix.length + 4 + extra);
   k.set(prefix, 0);
-  new DataView(k.buffer).setUint32(prefix.length, id);
+  writeU32(k, prefix.length, id);
   return k;
 }
 
@@ -34,20 +43,25 @@ export const queueKey = (id: number): Uint8Array => withU32(QUEUE, id, 0);
 export const queueStateKey = (id: number): Uint8Array => withU32(QSTATE, id, 0);
 export const dedupeKey = (session: string): Uint8Array => concat(DEDUPE, enc.encode(session));
 
+function messageKey(queue: number, msgId: number, bytes: number): Uint8Array {
+  const k = Buffer.allocUnsafe(bytes);
+  k[0] = MSG[0] as number;
+  k[1] = MSG[1] as number;
+  writeU32(k, 2, queue);
+  k[6] = SLASH;
+  writeU32(k, 7, Math.floor(msgId / 0x1_0000_0000));
+  writeU32(k, 11, msgId >>> 0);
+  return k;
+}
+
 /** q/<queue>/<msgId>. */
 export function recordKey(queue: number, msgId: number): Uint8Array {
-  const k = withU32(MSG, queue, 1 + 8);
-  const v = new DataView(k.buffer);
-  k[6] = SLASH;
-  v.setUint32(7, Math.floor(msgId / 0x1_0000_0000));
-  v.setUint32(11, msgId >>> 0);
-  return k;
+  return messageKey(queue, msgId, RECORD_KEY_BYTES);
 }
 
 /** q/<queue>/<msgId>/s. */
 export function stateKey(queue: number, msgId: number): Uint8Array {
-  const k = new Uint8Array(RECORD_KEY_BYTES + STATE_SUFFIX.length);
-  k.set(recordKey(queue, msgId), 0);
+  const k = messageKey(queue, msgId, RECORD_KEY_BYTES + STATE_SUFFIX.length);
   k.set(STATE_SUFFIX, RECORD_KEY_BYTES);
   return k;
 }

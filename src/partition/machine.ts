@@ -134,7 +134,8 @@ export class PartitionMachine {
     for (const q of this.state.queues.values()) {
       const live = new Set<string>();
       for (const c of q.core.exportState().consumers.consumers) live.add(`${c.id}\0${c.seq}`);
-      for (const e of q.core.unackedMessages()) {
+      const held = [...q.core.unackedMessages()].sort((a, b) => a.msgId - b.msgId);
+      for (const e of held) {
         if (e.ownerSeq === undefined || !live.has(`${e.ownerId}\0${e.ownerSeq}`)) continue;
         const [session, consumer] = splitOwnerId(e.ownerId);
         effects.push({

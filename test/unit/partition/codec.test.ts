@@ -1,0 +1,70 @@
+// The log entry format (PartitionBatch) and the key layout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeBatch, decodeRecord, encodeBatch } from '../../../src/partition/codec.js';
+import { parseMessageKey, recordKey, stateKey, RANGES, queueKey } from '../../../src/partition/keys.js';
+import type { PartitionCommand } from '../../../src/partition/types.js';
+import { declare, enqueue, header, text } from './helpers.js';
+
+const every: PartitionCommand[] = [
+  declare('q', { 'x-max-length': 10 }, 5),
+  { kind: 'delete', queue: 3, nowMs: 6 },
+  enqueue([1, 2], 'body', { session: 'pub', seq: 2 ** 40, priority: 4, expirationMs: 0, nowMs: 1_700_000_000_000, header: header({ priority: 4 }) }),
+  enqueue(1, ''),
+  { kind: 'checkout', queue: 1, session: 's', consumer: 'c', prefetch: 200, priority: -2, noAck: true, nowMs: 7 },
+  { kind: 'settle', queue: 1, session: 's', consumer: 'c', msgIds: [1, 2 ** 33 + 5], nowMs: 0 },
+  { kind: 'return', queue: 1, session: 's', consumer: 'c', msgIds: [3], nowMs: 8 },
+  { kind: 'discard', queue: 1, session: 's', consumer: 'c', msgIds: [], nowMs: 9 },
+  { kind: 'cancel', queue: 1, session: 's', consumer: 'c', nowMs: 10 },
+  { kind: 'recover', queue: 1, session: 's', consumer: 'c', nowMs: 11 },
+  { kind: 'down', queue: 0, session: 's', consumers: ['a', 'b'], nowMs: 12 },
+  { kind: 'get', queue: 2, session: 's', consumer: 'g', noAck: false, nowMs: 13 },
+  { kind: 'purge', queue: 2, nowMs: 14 },
+  { kind: 'touch', queue: 2, nowMs: 15 },
+  { kind: 'flow', queue: 2, session: 's', consumer: 'c', active: false, nowMs: 16 },
+  { kind: 'tick', nowMs: 17 },
+  { kind: 'sessionDown', session: 's', nowMs: 18 },
+  { kind: 'deadLettered', queue: 2, msgIds: [9, 10], nowMs: 19 },
+];
+
+test('every command survives encodeBatch → decodeBatch', () => {
+  const decoded = decodeBatch(encodeBatch(every));
+  assert.equal(decoded.length, every.length);
+  for (const [i, d] of decoded.entries()) {
+    const want = every[i] as PartitionCommand;
+    if (d.kind === 'enqueue' && want.kind === 'enqueue') {
+      const { record, ...fields } = d;
+      assert.ok(record !== undefined);
+      assert.deepEqual({ ...fields, header: Buffer.from(fields.header), body: Buffer.from(fields.body) },
+        { ...want, header: Buffer.from(want.header), body: Buffer.from(want.body) });
+    } else if (d.kind === 'declare' && want.kind === 'declare') {
+      assert.deepEqual({ ...d, arguments: Buffer.from(d.arguments) }, { ...want, arguments: Buffer.from(want.arguments) });
+    } else {
+      assert.deepEqual(d, want);
+    }
+  }
+});
+
+test('an enqueue\'s record is a view of the entry bytes (no copy) and decodes to the message', () => {
+  const data = encodeBatch([enqueue(1, 'payload', { exchange: 'x', routingKey: 'k', nowMs: 42 })]);
+  const [e] = decodeBatch(data);
+  assert.ok(e?.kind === 'enqueue' && e.record !== undefined);
+  assert.equal(e.record.buffer, data.buffer);
+  const r = decodeRecord(e.record);
+  assert.deepEqual([r.exchange, r.routingKey, new TextDecoder().decode(r.body), r.nowMs, r.priority, r.expirationMs], ['x', 'k', 'payload', 42, undefined, undefined]);
+  assert.deepEqual(decodeBatch(new Uint8Array(0)), []);
+  assert.equal(text('a').length, 1);
+});
+
+test('keys: messages of a queue sort by msgId, each state key right after its record, all inside the messages range', () => {
+  const keys = [recordKey(1, 2 ** 32), stateKey(1, 255), recordKey(1, 256), recordKey(1, 255), recordKey(2, 1), stateKey(1, 2 ** 32)];
+  const sorted = keys.map((k) => Buffer.from(k)).sort(Buffer.compare).map((k) => parseMessageKey(k));
+  assert.deepEqual(sorted, [
+    { queue: 1, msgId: 255, isState: false }, { queue: 1, msgId: 255, isState: true }, { queue: 1, msgId: 256, isState: false },
+    { queue: 1, msgId: 2 ** 32, isState: false }, { queue: 1, msgId: 2 ** 32, isState: true }, { queue: 2, msgId: 1, isState: false },
+  ]);
+  const { gte, lt } = RANGES.messages;
+  for (const k of keys) assert.ok(Buffer.compare(Buffer.from(k), Buffer.from(gte)) >= 0 && Buffer.compare(Buffer.from(k), Buffer.from(lt)) < 0);
+  assert.equal(Buffer.from(recordKey(7, 9)).toString('hex'), '712f000000072f0000000000000009');
+  assert.equal(parseMessageKey(queueKey(1)), undefined);
+});

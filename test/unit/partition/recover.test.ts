@@ -1,0 +1,83 @@
+// recover(): the in-memory state rebuilt from keys alone, and what a new leader redoes from it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PartitionApp } from '../../../src/partition/app.js';
+import { encodeBatch } from '../../../src/partition/codec.js';
+import { PartitionMachine } from '../../../src/partition/machine.js';
+import { MemoryAppStore } from '../../../src/partition/memory.js';
+import type { PartitionEffect } from '../../../src/partition/types.js';
+import { EntryType, type Entry } from '../../../src/raft/core/types.js';
+import { Harness, checkout, delivered, enqueue, observable, settle } from './helpers.js';
+
+test('round trip: queues, ready order with delivery counts, checked-out messages, consumers, dead-letters, dedupe, clock', async () => {
+  const h = new Harness();
+  const a = await h.declare('a', { 'x-max-priority': 2, 'x-dead-letter-exchange': 'dlx' }, 100);
+  const b = await h.declare('b', { 'x-message-ttl': 5000, 'x-expires': 60_000 }, 100);
+  await h.run(
+    enqueue(a, '1', { priority: 0, session: 'p', seq: 1, nowMs: 200 }), enqueue(a, '2', { priority: 2, session: 'p', seq: 2 }),
+    enqueue(a, '3', { priority: 1 }), enqueue(a, '4'), enqueue(b, 'b1', { nowMs: 300 }),
+  );
+  await h.run(checkout(a, 'c1', 2), checkout(a, 'c2', 1, { session: 's2' }));
+  await h.run(settle('return', a, 'c1', [2]), settle('discard', a, 'c1', [3]));
+  const m = await h.recovered();
+  assert.deepEqual(observable(m), observable(h.machine));
+  assert.deepEqual(m.readyMessages(a), h.machine.readyMessages(a));
+  assert.equal(m.dedupeSeq('p'), 2);
+  assert.equal(m.clockMs, 300);
+  assert.deepEqual(m.deadLetterIds(a), [3]);
+  assert.deepEqual(m.queue(b)?.nextDeadlineMs, 5300);
+  assert.equal(m.queueId('/', 'b'), b);
+});
+
+test('after a restart of the whole partition, sessionDown returns what dead frontends held as redelivered', async () => {
+  const h = new Harness();
+  const q = await h.declare('q');
+  await h.run(enqueue(q, 'a'), enqueue(q, 'b'), enqueue(q, 'c'), checkout(q, 'c1', 2, { session: 'old' }));
+  h.machine = await h.recovered();
+  assert.deepEqual(h.machine.checkedOut(q).map((c) => [c.msgId, c.session]), [[1, 'old'], [2, 'old']], 'consumers are replicated state');
+  await h.run({ kind: 'sessionDown', session: 'old', nowMs: 0 });
+  assert.deepEqual(h.machine.readyMessages(q).map((r) => [r.msgId, r.redelivered, r.deliveryCount]), [[1, true, 1], [2, true, 1], [3, false, 0]]);
+  const out = await h.run(checkout(q, 'c1', 0, { session: 'new' }));
+  assert.deepEqual(delivered(out.effects), ['c1:1', 'c1:2', 'c1:3']);
+});
+
+test('resumeEffects: a new leader re-sends deliveries of checked-out messages and in-flight dead-letters, from keys alone', async () => {
+  const h = new Harness();
+  const q = await h.declare('q', { 'x-dead-letter-exchange': 'dlx' });
+  await h.run(enqueue(q, 'a'), enqueue(q, 'b'), enqueue(q, 'c'), checkout(q, 'c1', 0));
+  await h.run(settle('discard', q, 'c1', [2]), { kind: 'get', queue: q, session: 's1', consumer: 'g', noAck: false, nowMs: 0 });
+  const m = await h.recovered();
+  const fx = m.resumeEffects();
+  assert.deepEqual(fx.map((e) => e.kind === 'deliver' ? `deliver ${e.consumer}:${e.msgId}` : e.kind === 'deadLetter' ? `deadLetter ${e.msgId} #${e.seq}` : e.kind),
+    ['deliver c1:1', 'deliver c1:3', 'deadLetter 2 #1']);
+  assert.deepEqual(fx, h.machine.resumeEffects());
+});
+
+function entry(index: number, data: Uint8Array, type: Entry['type'] = EntryType.Normal): Entry {
+  return { term: 1, index, type, data };
+}
+
+test('PartitionApp: effects only while leading; a new leader first gets resumeEffects; ConfChange entries apply nothing', async () => {
+  const seen: PartitionEffect[][] = [];
+  const app = new PartitionApp(new PartitionMachine(), (fx) => seen.push([...fx]));
+  const store = new MemoryAppStore();
+  await app.recover({ appliedIndex: 0, store, reason: 'start' });
+  app.roleChanged({ term: 1, leader: 2, isLeader: false });
+  const apply = async (i: number, data: Uint8Array, type: Entry['type'] = EntryType.Normal): Promise<unknown> => {
+    const b = store.batch();
+    const r = await app.apply([entry(i, data, type)], b);
+    b.commit();
+    return r;
+  };
+  const declareData = encodeBatch([{ kind: 'declare', vhost: '/', name: 'q', arguments: new Uint8Array(0), nowMs: 1 }]);
+  assert.deepEqual(await apply(1, declareData), [[{ kind: 'declared', queue: 1, created: true, messageCount: 0, consumerCount: 0 }]]);
+  await apply(2, encodeBatch([enqueue(1, 'a'), checkout(1, 'c1', 0)]));
+  assert.deepEqual(seen, [], 'a follower carries out nothing');
+  assert.deepEqual(await apply(3, new Uint8Array([8, 1]), EntryType.ConfChange), [[]]);
+  app.roleChanged({ term: 2, leader: 1, isLeader: true });
+  assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:1']]);
+  await apply(4, encodeBatch([enqueue(1, 'b')]));
+  assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:1'], ['c1:2']]);
+  app.roleChanged({ term: 3, leader: 1, isLeader: true });
+  assert.equal(seen.length, 2, 'no resume without a change of role');
+});
