@@ -29,3 +29,11 @@ test('seed 8: restart after compaction below the snapshot re-applied committed e
 // Unit test: transfer.test.ts "§3.10 a proposal forwarded back to its originator during a
 // transfer is dropped, not thrown".
 test('seed 321125409: a proposal forwarded back to its transferring originator threw out of step', () => passes(321125409));
+
+// Bug 3 (found once the simulator drove the production driver): a follower that completed a
+// re-sent snapshot stream while the same snapshot was still pending in the core (its Ready not yet
+// persisted) kept the second staged install as "handed"; it was never taken, so the follower
+// dropped every later snapshot chunk and stayed behind forever (liveness: "member n2 applied 26 <
+// acknowledged 105"). Fix: SnapshotReceiver hands an install over only when the core restored it
+// from THIS message, and drops a handed install the core no longer holds.
+test('seed 1112: a re-sent snapshot completing while the first was pending wedged the follower', () => passes(1112));

@@ -366,6 +366,8 @@ export class GroupDriver {
     const leader = rd.softState?.lead ?? this.role.leader;
     if (term === this.role.term && leader === this.role.leader) return;
     this.role = { term, leader, isLeader: leader !== 0 && leader === this.core.status().id };
+    // Snapshot streams belong to a leader's term: a follower's core would refuse them anyway.
+    if (!this.role.isLeader) this.snapshotSender.stop();
     this.app.roleChanged?.(this.role);
   }
 
