@@ -36,4 +36,6 @@ test('seed 321125409: a proposal forwarded back to its transferring originator t
 // dropped every later snapshot chunk and stayed behind forever (liveness: "member n2 applied 26 <
 // acknowledged 105"). Fix: SnapshotReceiver hands an install over only when the core restored it
 // from THIS message, and drops a handed install the core no longer holds.
+// Unit test: test/unit/raft/node/snapshots.test.ts "a re-sent stream completing while the same
+// snapshot is pending is not handed over".
 test('seed 1112: a re-sent snapshot completing while the first was pending wedged the follower', () => passes(1112));
