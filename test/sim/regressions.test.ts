@@ -28,6 +28,9 @@ test('seed 8: restart after compaction below the snapshot re-applied committed e
 // (RawNode's API passes local = true to Raft.step), not by `from`.
 // Unit test: transfer.test.ts "§3.10 a proposal forwarded back to its originator during a
 // transfer is dropped, not thrown".
+// Since the simulator drives the production driver (its random stream changed), this seed no
+// longer reaches the scenario: with the fix reverted it passes, and so did seeds 1..1112 and a
+// further stretch after them. The unit test above pins the bug; the seed stays as a plain seed.
 test('seed 321125409: a proposal forwarded back to its transferring originator threw out of step', () => passes(321125409));
 
 // Bug 3 (found once the simulator drove the production driver): a follower that completed a
