@@ -179,16 +179,23 @@ export class Sim {
   /** Runs the chaos phase, heals everything, runs the liveness phase, then checks liveness. */
   async run(): Promise<SimStats> {
     await this.settle();
-    for (let i = 0; i < this.params.chaosSteps; i++) await this.step();
+    for (let i = 0; i < this.params.chaosSteps; i++) {
+      const p = this.step(); // awaited only when it has asynchronous work (most steps have none)
+      if (p !== undefined) await p;
+    }
     this.healAll();
     const quiesceAt = Math.floor(this.params.livenessSteps / 2);
     for (let i = 0; i < this.params.livenessSteps; i++) {
       if (i === quiesceAt) this.clients = false;
-      await this.step();
+      const p = this.step();
+      if (p !== undefined) await p;
     }
     // Slow configurations (1-entry messages, window 1, 25-step delays) may need longer to catch
     // a learner up from nothing; allow up to 4x the phase before calling it a liveness failure.
-    for (let extra = 0; this.livenessProblem() !== undefined && extra < 3 * this.params.livenessSteps; extra++) await this.step();
+    for (let extra = 0; this.livenessProblem() !== undefined && extra < 3 * this.params.livenessSteps; extra++) {
+      const p = this.step();
+      if (p !== undefined) await p;
+    }
     const problem = this.livenessProblem();
     if (problem !== undefined) throw new LivenessFailure(problem);
     this.stats.steps = this.now;
@@ -196,7 +203,8 @@ export class Sim {
     return this.stats;
   }
 
-  async step(): Promise<void> {
+  /** One step; returns a promise only when the drivers have asynchronous work to finish. */
+  step(): Promise<void> | undefined {
     this.now++;
     if (this.chaos) this.injectFaults();
     for (const env of this.net.due(this.now)) this.deliver(env.group, env.msg);
@@ -206,7 +214,14 @@ export class Sim {
       for (const g of this.groups) this.replicas.get(`${p.id}/${g.id}`)?.driver?.tick();
     }
     if (this.clients) this.clientRequests();
-    await this.settle();
+    if (this.starting.length === 0 && this.runDue() === 0) {
+      this.endStep();
+      return undefined;
+    }
+    return this.settle().then(() => this.endStep());
+  }
+
+  private endStep(): void {
     if (this.fatalError !== undefined) throw this.fatalError;
     this.check();
   }
@@ -221,32 +236,39 @@ export class Sim {
       const starting = this.starting;
       this.starting = [];
       await Promise.all(starting);
+      this.runDue();
     }
     for (let round = 0; round < 32; round++) {
-      // Work that leaves continuations on the microtask queue: disk writes completing, timers,
-      // drains that took a Ready, snapshot chunks and acks. A drain that found nothing to do
-      // finishes synchronously and needs no yield.
-      let work = this.asyncKicks;
-      this.asyncKicks = 0;
-      for (const rep of this.replicas.values()) work += rep.completeWrites(this.now);
-      if (this.timers.length > 0 && this.timers.some((t) => t.at <= this.now)) {
-        const due = this.timers.filter((t) => t.at <= this.now && t.live);
-        this.timers = this.timers.filter((t) => t.at > this.now && t.live);
-        for (const t of due) t.fn();
-        work += due.length;
-      }
-      if (this.deferred.length > 0) {
-        const before = this.readies();
-        while (this.deferred.length > 0) {
-          const fns = this.deferred;
-          this.deferred = [];
-          for (const fn of fns) fn();
-        }
-        work += this.readies() - before;
-      }
-      if (work === 0) break;
       for (let i = 0; i < 8; i++) await null;
+      if (this.runDue() === 0) break;
     }
+  }
+
+  /**
+   * One synchronous round; returns the work that leaves continuations on the microtask queue:
+   * disk writes completing, timers, drains that took a Ready, snapshot chunks and acks, client
+   * calls. A drain that found nothing to do finishes synchronously and needs no yield.
+   */
+  private runDue(): number {
+    let work = this.asyncKicks;
+    this.asyncKicks = 0;
+    for (const rep of this.replicas.values()) work += rep.completeWrites(this.now);
+    if (this.timers.length > 0 && this.timers.some((t) => t.at <= this.now)) {
+      const due = this.timers.filter((t) => t.at <= this.now && t.live);
+      this.timers = this.timers.filter((t) => t.at > this.now && t.live);
+      for (const t of due) t.fn();
+      work += due.length;
+    }
+    if (this.deferred.length > 0) {
+      const before = this.readies();
+      while (this.deferred.length > 0) {
+        const fns = this.deferred;
+        this.deferred = [];
+        for (const fn of fns) fn();
+      }
+      work += this.readies() - before;
+    }
+    return work;
   }
 
   private readies(): number {
