@@ -262,6 +262,19 @@ describe('membership, leadership transfer and ReadIndex through the driver', () 
     }
   });
 
+  test('§6.4 ReadIndex without a known leader rejects its promise instead of throwing (found by the simulator)', async () => {
+    // Nodes 2 and 3 never start: node 1 knows no leader.
+    const c = await cluster([1], 2, () => [1, 2, 3]);
+    try {
+      const g = c.hosts.get(1)!.group(GROUP);
+      let p: Promise<number> | undefined;
+      assert.doesNotThrow(() => { p = g.readIndex(); });
+      await assert.rejects(p!, /raft: proposal dropped: no leader/);
+    } finally {
+      c.stop();
+    }
+  });
+
   test('§6.4 ReadIndex: a read point on the leader and on a follower covers every write acknowledged before it', async () => {
     const c = await cluster([1, 2, 3]);
     try {

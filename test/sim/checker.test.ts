@@ -35,10 +35,12 @@ test('checker: state-machine safety and stale reads', () => {
   assert.throws(() => c.read(5, 6, 1), /stale read/);
 });
 
-test('a simulated run is deterministic per seed', () => {
-  const a = runSeed(42, { chaosSteps: 800, livenessSteps: 600 });
-  const b = runSeed(42, { chaosSteps: 800, livenessSteps: 600 });
+test('a simulated run is deterministic per seed (the real driver included)', async () => {
+  const logs: string[][] = [[], []];
+  const a = await runSeed(42, { chaosSteps: 800, livenessSteps: 600, log: (l) => logs[0]!.push(l) });
+  const b = await runSeed(42, { chaosSteps: 800, livenessSteps: 600, log: (l) => logs[1]!.push(l) });
   assert.ok(a.ok, a.error);
   assert.deepEqual(a.stats, b.stats);
+  assert.deepEqual(logs[0], logs[1]);
   assert.ok((a.stats?.committed ?? 0) > 0, 'clients got entries committed');
 });

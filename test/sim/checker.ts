@@ -83,6 +83,11 @@ export class GroupChecker {
     else if (h !== hash) this.fail(`state machine safety: node ${who} applied a different entry at ${i}`);
   }
 
+  /** The hash chain value after index i, if any replica applied it. */
+  hashAt(i: number): string | undefined {
+    return this.applied.get(i);
+  }
+
   acked(i: number): void {
     this.ackedSet.add(i);
     if (i > this.ackedIndex) this.ackedIndex = i;

@@ -23,7 +23,7 @@ let messages = 0;
 let elections = 0;
 const failures: number[] = [];
 for (let seed = from; seed < from + n; seed++) {
-  const res = runSeed(seed, {
+  const res = await runSeed(seed, {
     chaosSteps: Number(o.steps),
     livenessSteps: Number(o.liveness),
     ...(o.verbose === true ? { log: (l: string) => console.log(l) } : {}),

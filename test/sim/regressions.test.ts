@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { replayCommand, runSeed } from './run.js';
 
-function passes(seed: number): void {
-  const res = runSeed(seed);
+async function passes(seed: number): Promise<void> {
+  const res = await runSeed(seed);
   assert.ok(res.ok, `${res.error ?? ''}\nreplay: ${replayCommand(seed)}`);
 }
 
@@ -17,13 +17,9 @@ function passes(seed: number): void {
 // ("node 2 applies 6 after 10"), and conf changes in that range were replayed onto the snapshot's
 // membership. Fix: RaftLog and ConfLog start at the storage snapshot's index.
 // Unit test: snapshot.test.ts "§7 a restarted node recovers from its snapshot plus the log after it".
-test('seed 3: restart re-applied committed entries between the compaction point and a newer snapshot', () => {
-  passes(3);
-});
+test('seed 3: restart re-applied committed entries between the compaction point and a newer snapshot', () => passes(3));
 
-test('seed 8: restart after compaction below the snapshot re-applied committed entries', () => {
-  passes(8);
-});
+test('seed 8: restart after compaction below the snapshot re-applied committed entries', () => passes(8));
 
 // Bug 2: a follower forwards a proposal keeping its original `from`; the proposal came back
 // (through a node that had lost leadership) to its originator, now the leader and transferring
@@ -32,6 +28,17 @@ test('seed 8: restart after compaction below the snapshot re-applied committed e
 // (RawNode's API passes local = true to Raft.step), not by `from`.
 // Unit test: transfer.test.ts "§3.10 a proposal forwarded back to its originator during a
 // transfer is dropped, not thrown".
-test('seed 321125409: a proposal forwarded back to its transferring originator threw out of step', () => {
-  passes(321125409);
-});
+// Since the simulator drives the production driver (its random stream changed), this seed no
+// longer reaches the scenario: with the fix reverted it passes, and so did seeds 1..1112 and a
+// further stretch after them. The unit test above pins the bug; the seed stays as a plain seed.
+test('seed 321125409: a proposal forwarded back to its transferring originator threw out of step', () => passes(321125409));
+
+// Bug 3 (found once the simulator drove the production driver): a follower that completed a
+// re-sent snapshot stream while the same snapshot was still pending in the core (its Ready not yet
+// persisted) kept the second staged install as "handed"; it was never taken, so the follower
+// dropped every later snapshot chunk and stayed behind forever (liveness: "member n2 applied 26 <
+// acknowledged 105"). Fix: SnapshotReceiver hands an install over only when the core restored it
+// from THIS message, and drops a handed install the core no longer holds.
+// Unit test: test/unit/raft/node/snapshots.test.ts "a re-sent stream completing while the same
+// snapshot is pending is not handed over".
+test('seed 1112: a re-sent snapshot completing while the first was pending wedged the follower', () => passes(1112));

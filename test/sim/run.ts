@@ -18,7 +18,7 @@ export interface RunOptions {
 export const DEFAULT_CHAOS_STEPS = 3000;
 export const DEFAULT_LIVENESS_STEPS = 1600;
 
-export function runSeed(seed: number, opts: RunOptions = {}): SeedResult {
+export async function runSeed(seed: number, opts: RunOptions = {}): Promise<SeedResult> {
   const sim = new Sim({
     seed,
     chaosSteps: opts.chaosSteps ?? DEFAULT_CHAOS_STEPS,
@@ -26,7 +26,7 @@ export function runSeed(seed: number, opts: RunOptions = {}): SeedResult {
     ...(opts.log !== undefined ? { log: opts.log } : {}),
   });
   try {
-    return { seed, ok: true, stats: sim.run() };
+    return { seed, ok: true, stats: await sim.run() };
   } catch (err) {
     const e = err as Error;
     return { seed, ok: false, error: `${e.name}: ${e.message}\n${e.stack ?? ''}`, step: sim.now, stats: sim.stats };

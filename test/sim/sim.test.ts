@@ -11,7 +11,7 @@ const seeds = Number(process.env['SIM_SEEDS'] ?? (ci ? 3000 : 200));
 const from = Number(process.env['SIM_FROM'] ?? 1);
 const budgetMs = Number(process.env['SIM_BUDGET_MS'] ?? (ci ? 200_000 : 120_000));
 
-test(`simulator: seeds ${from}..${from + seeds - 1} keep every safety property and stay live`, { timeout: budgetMs + 60_000 }, (t) => {
+test(`simulator: seeds ${from}..${from + seeds - 1} keep every safety property and stay live`, { timeout: budgetMs + 60_000 }, async (t) => {
   const startMs = performance.now();
   const failures: string[] = [];
   let ran = 0;
@@ -19,7 +19,7 @@ test(`simulator: seeds ${from}..${from + seeds - 1} keep every safety property a
   const faults: Record<string, number> = {};
   for (let seed = from; seed < from + seeds; seed++) {
     if (performance.now() - startMs > budgetMs) break;
-    const res = runSeed(seed);
+    const res = await runSeed(seed);
     ran++;
     committed += res.stats?.committed ?? 0;
     for (const [k, v] of Object.entries(res.stats?.faults ?? {})) faults[k] = (faults[k] ?? 0) + v;

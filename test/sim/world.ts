@@ -9,10 +9,13 @@ import {
   StateType,
   bootstrap,
   mulberry32,
+  MessageType,
   type ConfChange,
   type Message,
   type NodeId,
 } from '../../src/raft/core/index.js';
+import type { DriverPorts } from '../../src/raft/node/ports.js';
+import { MemoryLogStore } from '../../src/raft/storage/memory.js';
 import { clientValue } from './app.js';
 import { GroupChecker } from './checker.js';
 import { Network, type PartitionKind } from './network.js';
@@ -60,6 +63,8 @@ export class Sim {
   readonly net: Network;
   readonly stats: SimStats;
   private partitionEndsAt = 0;
+  /** Replica starts (async: openRawCore loads the disk) awaited by the next settle(). */
+  private starting: Array<Promise<void>> = [];
   private chaos = true;
   private clients = true;
   private readonly maxDiskDelay: number;
@@ -71,6 +76,24 @@ export class Sim {
   private readCtx = 0;
   /** Scheduled crashes of freshly elected leaders (process id -> step). */
   private readonly crashAt = new Map<NodeId, number>();
+  private readonly compactKeep: number;
+  private readonly chunkBytes: number;
+  /** The drivers' deferred work and timers, run by settle() in virtual time. */
+  private deferred: Array<() => void> = [];
+  private timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+  private fatalError: Error | undefined;
+  /** Inputs this step that start async work in a driver (snapshot chunks and acks, client calls). */
+  private asyncKicks = 0;
+  private readonly ports: DriverPorts = {
+    defer: (fn) => {
+      this.deferred.push(fn);
+    },
+    after: (ms, fn) => {
+      const t = { at: this.now + ms, fn, live: true };
+      this.timers.push(t);
+      return { cancel: () => { t.live = false; } };
+    },
+  };
 
   constructor(readonly params: SimParams) {
     this.rand = mulberry32(params.seed);
@@ -88,6 +111,8 @@ export class Sim {
     this.maxMsgBytes = this.pick([24, 256, 4096]);
     this.maxInflight = this.pick([1, 4, 64]);
     this.snapshotEvery = this.pick([8, 30, 200]);
+    this.compactKeep = this.pick([0, 2, 7]);
+    this.chunkBytes = this.pick([16, 64, 4096]);
     this.stats = { steps: 0, faults: {}, committed: 0, elections: 0, messages: 0, groups: nGroups, voters };
     for (let id = 1; id <= nProcs; id++) {
       this.procs.set(id, { id, alive: true, restartAt: 0, phase: Math.floor(this.rand() * TICK_STEPS) });
@@ -96,8 +121,11 @@ export class Sim {
     for (let g = 1; g <= nGroups; g++) {
       this.groups.push({ id: g, checker: new GroupChecker(g), retired: new Set(), seq: 0 });
       for (const id of initial) {
-        const disk = new MemoryStorage();
-        bootstrap(disk, initial);
+        // Bootstrapped like openCore does: conf-change entries at term 1, committed.
+        const boot = new MemoryStorage();
+        bootstrap(boot, initial);
+        const disk = new MemoryLogStore();
+        void disk.save({ entries: boot.entries(1, boot.lastIndex() + 1, Infinity), hardState: boot.hardStateNow() });
         this.addReplica(id, g, disk);
       }
     }
@@ -105,7 +133,8 @@ export class Sim {
       `seed ${params.seed}: ${nProcs} processes, ${nGroups} group(s) of ${voters} voters, ` +
         `drop ${this.net.faults.dropRate} dup ${this.net.faults.dupRate} delay≤${this.net.faults.maxDelaySteps} ` +
         `disk≤${this.maxDiskDelay} crash ${this.crashRate} isolateNewLeader ${this.isolateNewLeaderRate} ` +
-        `msg≤${this.maxMsgBytes}B inflight ${this.maxInflight} snapshotEvery ${this.snapshotEvery}`,
+        `msg≤${this.maxMsgBytes}B inflight ${this.maxInflight} snapshotEvery ${this.snapshotEvery} keep ${this.compactKeep} ` +
+        `chunk ${this.chunkBytes}B`,
     );
   }
 
@@ -121,38 +150,52 @@ export class Sim {
     this.stats.faults[kind] = (this.stats.faults[kind] ?? 0) + 1;
   }
 
-  private addReplica(id: NodeId, group: number, disk: MemoryStorage): Replica {
+  private addReplica(id: NodeId, group: number, disk: MemoryLogStore): Replica {
     const g = this.groups[group - 1]!;
     const rep = new Replica(id, group, disk, {
       now: () => this.now,
-      rand: this.rand,
-      send: (grp, m) => {
-        this.stats.messages++;
-        this.net.send(this.now, grp, m);
+      send: (grp, ms) => {
+        for (const m of ms) {
+          this.stats.messages++;
+          this.net.send(this.now, grp, m);
+        }
       },
       log: (l) => this.log(l),
       diskDelaySteps: () => Math.floor(this.rand() * (this.maxDiskDelay + 1)),
-      snapshotEvery: this.snapshotEvery,
+      ports: this.ports,
+      fatal: (err) => {
+        this.fatalError ??= err;
+      },
+      compaction: { everyEntries: this.snapshotEvery, keepEntries: this.compactKeep, maxKeepForFollowers: this.snapshotEvery },
+      snapshotChunkBytes: this.chunkBytes,
       maxSizePerMsgBytes: this.maxMsgBytes,
       maxInflightMsgs: this.maxInflight,
     }, g.checker);
     this.replicas.set(`${id}/${group}`, rep);
-    if (this.procs.get(id)!.alive) rep.start(Math.floor(this.rand() * 2 ** 32));
+    if (this.procs.get(id)!.alive) this.starting.push(rep.start(Math.floor(this.rand() * 2 ** 32)));
     return rep;
   }
 
   /** Runs the chaos phase, heals everything, runs the liveness phase, then checks liveness. */
-  run(): SimStats {
-    for (let i = 0; i < this.params.chaosSteps; i++) this.step();
+  async run(): Promise<SimStats> {
+    await this.settle();
+    for (let i = 0; i < this.params.chaosSteps; i++) {
+      const p = this.step(); // awaited only when it has asynchronous work (most steps have none)
+      if (p !== undefined) await p;
+    }
     this.healAll();
     const quiesceAt = Math.floor(this.params.livenessSteps / 2);
     for (let i = 0; i < this.params.livenessSteps; i++) {
       if (i === quiesceAt) this.clients = false;
-      this.step();
+      const p = this.step();
+      if (p !== undefined) await p;
     }
     // Slow configurations (1-entry messages, window 1, 25-step delays) may need longer to catch
     // a learner up from nothing; allow up to 4x the phase before calling it a liveness failure.
-    for (let extra = 0; this.livenessProblem() !== undefined && extra < 3 * this.params.livenessSteps; extra++) this.step();
+    for (let extra = 0; this.livenessProblem() !== undefined && extra < 3 * this.params.livenessSteps; extra++) {
+      const p = this.step();
+      if (p !== undefined) await p;
+    }
     const problem = this.livenessProblem();
     if (problem !== undefined) throw new LivenessFailure(problem);
     this.stats.steps = this.now;
@@ -160,33 +203,97 @@ export class Sim {
     return this.stats;
   }
 
-  step(): void {
+  /** One step; returns a promise only when the drivers have asynchronous work to finish. */
+  step(): Promise<void> | undefined {
     this.now++;
     if (this.chaos) this.injectFaults();
     for (const env of this.net.due(this.now)) this.deliver(env.group, env.msg);
     for (const p of this.procs.values()) {
       if (!p.alive && p.restartAt <= this.now) this.restart(p);
       if (!p.alive || (this.now + p.phase) % TICK_STEPS !== 0) continue;
-      for (const g of this.groups) this.replicas.get(`${p.id}/${g.id}`)?.node?.tick();
+      for (const g of this.groups) this.replicas.get(`${p.id}/${g.id}`)?.driver?.tick();
     }
     if (this.clients) this.clientRequests();
-    for (const rep of this.replicas.values()) rep.pump();
+    if (this.starting.length === 0 && this.runDue() === 0) {
+      this.endStep();
+      return undefined;
+    }
+    return this.settle().then(() => this.endStep());
+  }
+
+  private endStep(): void {
+    if (this.fatalError !== undefined) throw this.fatalError;
     this.check();
+  }
+
+  /**
+   * Lets the drivers run: completes disk writes due now, fires due timers, runs deferred drains,
+   * and yields to the microtask queue (the drivers' awaits) until a round produces no new work.
+   * Work still in flight after that simply continues in the next step (it took "longer").
+   */
+  private async settle(): Promise<void> {
+    if (this.starting.length > 0) {
+      const starting = this.starting;
+      this.starting = [];
+      await Promise.all(starting);
+      this.runDue();
+    }
+    for (let round = 0; round < 32; round++) {
+      for (let i = 0; i < 8; i++) await null;
+      if (this.runDue() === 0) break;
+    }
+  }
+
+  /**
+   * One synchronous round; returns the work that leaves continuations on the microtask queue:
+   * disk writes completing, timers, drains that took a Ready, snapshot chunks and acks, client
+   * calls. A drain that found nothing to do finishes synchronously and needs no yield.
+   */
+  private runDue(): number {
+    let work = this.asyncKicks;
+    this.asyncKicks = 0;
+    for (const rep of this.replicas.values()) work += rep.completeWrites(this.now);
+    if (this.timers.length > 0 && this.timers.some((t) => t.at <= this.now)) {
+      const due = this.timers.filter((t) => t.at <= this.now && t.live);
+      this.timers = this.timers.filter((t) => t.at > this.now && t.live);
+      for (const t of due) t.fn();
+      work += due.length;
+    }
+    if (this.deferred.length > 0) {
+      const before = this.readies();
+      while (this.deferred.length > 0) {
+        const fns = this.deferred;
+        this.deferred = [];
+        for (const fn of fns) fn();
+      }
+      work += this.readies() - before;
+    }
+    return work;
+  }
+
+  private readies(): number {
+    let n = 0;
+    for (const rep of this.replicas.values()) n += rep.driver?.stats.readies ?? 0;
+    return n;
   }
 
   private deliver(group: number, m: Message): void {
     const p = this.procs.get(m.to);
     if (p === undefined || !p.alive || !this.net.connected(m.from, m.to)) return;
-    const node = this.replicas.get(`${m.to}/${group}`)?.node;
-    if (node === undefined || node === null) return;
+    const driver = this.replicas.get(`${m.to}/${group}`)?.driver;
+    if (driver === undefined || driver === null) return;
     this.net.delivered++;
-    node.step(m); // a throw here is a core bug: network input must never make step() fail
+    if (m.type === MessageType.Snap || m.type === MessageType.SnapAck) this.asyncKicks++;
+    driver.step(m); // a throw here is a core bug: network input must never make step() fail
   }
 
   private restart(p: Proc): void {
     p.alive = true;
     this.log(`restart n${p.id}`);
-    for (const g of this.groups) this.replicas.get(`${p.id}/${g.id}`)?.start(Math.floor(this.rand() * 2 ** 32));
+    for (const g of this.groups) {
+      const rep = this.replicas.get(`${p.id}/${g.id}`);
+      if (rep !== undefined) this.starting.push(rep.start(Math.floor(this.rand() * 2 ** 32)));
+    }
   }
 
   private crash(p: Proc): void {
@@ -269,18 +376,44 @@ export class Sim {
         .filter((x): x is Replica => x?.node != null);
       if (reps.length === 0) continue;
       const rep = this.pick(reps);
-      try {
-        if (r < 0.006) {
-          const ctx = new TextEncoder().encode(`read-${++this.readCtx}`);
-          rep.reads.set(Buffer.from(ctx).toString('hex'), g.checker.ackedIndex);
-          rep.node!.readIndex(ctx);
-        } else {
-          rep.node!.propose(clientValue(g.id, ++g.seq));
-        }
-      } catch (err) {
-        if (!(err instanceof RaftError)) throw err;
-      }
+      if (r < 0.006) this.read(rep, g);
+      else this.propose(rep, g);
     }
+  }
+
+  /** A linearizable read through the driver: the answer must cover every write acknowledged before. */
+  private read(rep: Replica, g: Group): void {
+    const min = g.checker.ackedIndex;
+    this.asyncKicks++;
+    this.readCtx++;
+    rep.driver!.readIndex().then((index) => g.checker.read(index, min, rep.id), (err: unknown) => this.expected(err));
+  }
+
+  /**
+   * On the leader through the driver (the result must be the proposer's own apply result); on a
+   * follower straight into its core, which forwards the proposal to the leader.
+   */
+  private propose(rep: Replica, g: Group): void {
+    const data = clientValue(g.id, ++g.seq);
+    if (rep.driver!.isLeader()) {
+      this.asyncKicks++;
+      rep.driver!.propose<string>(data).then((c) => {
+        const want = g.checker.hashAt(c.index);
+        if (c.result !== want) this.fatalError ??= new Error(`proposal at ${c.index} resolved with ${c.result}, applied ${want}`);
+      }, (err: unknown) => this.expected(err));
+      return;
+    }
+    try {
+      rep.node!.propose(data);
+      rep.driver!.schedule();
+    } catch (err) {
+      this.expected(err);
+    }
+  }
+
+  /** Raft errors (not leader, dropped, stopped) are expected outcomes; anything else is a bug. */
+  private expected(err: unknown): void {
+    if (!(err instanceof RaftError)) this.fatalError ??= err instanceof Error ? err : new Error(String(err));
   }
 
   private changeMembership(g: Group): void {
@@ -300,6 +433,7 @@ export class Sim {
     if (cc === undefined) return;
     try {
       leader.node.proposeConfChange(cc);
+      leader.driver?.schedule();
     } catch (err) {
       if (err instanceof RaftError) return;
       throw err;
@@ -308,7 +442,7 @@ export class Sim {
     this.fault(`conf-${kind}${cc.type === ConfChangeType.RemoveNode && cc.nodeId === leader.id ? '-leader' : ''}`);
     this.log(`g${g.id}: leader n${leader.id} proposes ${kind} n${cc.nodeId}`);
     if (cc.type === ConfChangeType.AddLearner && !this.replicas.has(`${cc.nodeId}/${g.id}`)) {
-      this.addReplica(cc.nodeId, g.id, new MemoryStorage());
+      this.addReplica(cc.nodeId, g.id, new MemoryLogStore());
     }
     if (cc.type === ConfChangeType.RemoveNode) g.retired.add(cc.nodeId);
   }
@@ -319,7 +453,7 @@ export class Sim {
     const others = leader.node.confState().voters.filter((v) => v !== leader.id);
     if (others.length === 0) return;
     const target = this.pick(others);
-    leader.node.transferLeader(target);
+    leader.driver?.transferLeadership(target);
     this.fault('transfer');
     this.log(`g${g.id}: transfer leadership n${leader.id} -> n${target}`);
   }
@@ -373,8 +507,8 @@ export class Sim {
       for (const id of [...conf.voters, ...conf.learners]) {
         const rep = this.replicas.get(`${id}/${g.id}`);
         if (rep?.node == null) return `group ${g.id}: member n${id} has no running replica`;
-        if (rep.app.applied < g.checker.ackedIndex) {
-          return `group ${g.id}: member n${id} applied ${rep.app.applied} < acknowledged ${g.checker.ackedIndex}`;
+        if (rep.app.state.applied < g.checker.ackedIndex) {
+          return `group ${g.id}: member n${id} applied ${rep.app.state.applied} < acknowledged ${g.checker.ackedIndex}`;
         }
       }
     }

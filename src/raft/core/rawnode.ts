@@ -203,9 +203,9 @@ export class RawNode {
   }
 
   /** Cheap status for per-step checks (no progress map). */
-  basicStatus(): { term: number; state: StateType; lead: NodeId; commit: number; lastIndex: number } {
+  basicStatus(): { term: number; state: StateType; lead: NodeId; commit: number; lastIndex: number; applied: number } {
     const r = this.raft;
-    return { term: r.term, state: r.state, lead: r.lead, commit: r.log.committed, lastIndex: r.log.lastIndex() };
+    return { term: r.term, state: r.state, lead: r.lead, commit: r.log.committed, lastIndex: r.log.lastIndex(), applied: r.log.applied };
   }
 
   /** The membership in force now (the latest conf change in the log). */

@@ -23,6 +23,8 @@ export interface OpenCoreOptions {
   readonly maxSizePerMsgBytes?: number;
   /** InstallSnapshot chunk size (the core's default: 512 KiB). */
   readonly maxSnapshotChunkBytes?: number;
+  readonly preVote?: boolean;
+  readonly checkQuorum?: boolean;
 }
 
 /**
@@ -31,6 +33,14 @@ export interface OpenCoreOptions {
  * starts, so every initial member's log begins identically).
  */
 export async function openCore(opts: OpenCoreOptions): Promise<RaftCore> {
+  return (await openRawCore(opts)).core;
+}
+
+/**
+ * As openCore, also returning the RawNode under the adapter: for the simulator and tests that
+ * inspect the core (status, terms) or feed it inputs the driver does not (forwarded proposals).
+ */
+export async function openRawCore(opts: OpenCoreOptions): Promise<{ core: RaftCore; node: RawNode }> {
   const persisted = await opts.store.load();
   const snapIndex = persisted.snapshot?.meta.index ?? 0;
   if (persisted.applied < snapIndex) {
@@ -58,8 +68,10 @@ export async function openCore(opts: OpenCoreOptions): Promise<RaftCore> {
     ...(opts.maxInflightMsgs !== undefined ? { maxInflightMsgs: opts.maxInflightMsgs } : {}),
     ...(opts.maxSizePerMsgBytes !== undefined ? { maxSizePerMsgBytes: opts.maxSizePerMsgBytes } : {}),
     ...(opts.maxSnapshotChunkBytes !== undefined ? { maxSnapshotChunkBytes: opts.maxSnapshotChunkBytes } : {}),
+    ...(opts.preVote !== undefined ? { preVote: opts.preVote } : {}),
+    ...(opts.checkQuorum !== undefined ? { checkQuorum: opts.checkQuorum } : {}),
   });
-  return new RawNodeCore(opts.id, node, storage);
+  return { core: new RawNodeCore(opts.id, node, storage), node };
 }
 
 class RawNodeCore implements RaftCore {
@@ -132,7 +144,7 @@ class RawNodeCore implements RaftCore {
 
   status(): CoreStatus {
     const s = this.node.basicStatus();
-    return { id: this.id, term: s.term, leader: s.lead, applied: this.node.status().applied };
+    return { id: this.id, term: s.term, leader: s.lead, applied: s.applied };
   }
 
   snapshotMetaAt(index: number): SnapshotMeta | undefined {

@@ -14,26 +14,12 @@
 // application is then told to recover() from its store. So there is no snapshot/restore
 // serialisation to write: whatever is in the keys IS the snapshot.
 import type { Entry, NodeId, SnapshotMeta } from '../core/types.js';
+import type { AppReader } from '../storage/store.js';
 
-/** Bounds on keys relative to the group's prefix; bytewise order. All optional. */
-export interface AppKeyRange {
-  readonly gt?: Uint8Array;
-  readonly gte?: Uint8Array;
-  readonly lt?: Uint8Array;
-  readonly lte?: Uint8Array;
-  readonly reverse?: boolean;
-  readonly limit?: number;
-}
-
-/**
- * Reads of the application's own keys. They see the writes of every entry already applied on this
- * replica — including writes whose batch is still on its way to disk — and nothing else.
- */
-export interface AppReader {
-  get(key: Uint8Array): Promise<Uint8Array | undefined>;
-  /** Key order (descending with `reverse`); keys and values are copies the caller may keep. */
-  iterate(range?: AppKeyRange): AsyncIterable<readonly [key: Uint8Array, value: Uint8Array]>;
-}
+// The application's read view (AppReader: get / iterate over an AppKeyRange of its own keys) is
+// defined with the stores that implement it; it sees every write of every entry applied here,
+// including writes whose batch is still on its way to disk.
+export type { AppKeyRange, AppReader } from '../storage/store.js';
 
 /**
  * The writes of one apply() call. Committed atomically with the applied index, in the same LevelDB

@@ -16,15 +16,16 @@ export interface CompactionPolicy {
 
 export const DEFAULT_COMPACTION: CompactionPolicy = { everyEntries: 10_000, keepEntries: 1_000, maxKeepForFollowers: 50_000 };
 
-/** The index to compact to now, or undefined. `applied` is the durable applied index. */
+/** The index to compact to now, or undefined. `applied` is the durable applied index; `slowest` the leader's slowest follower's match. */
 export function compactionTarget(
   p: CompactionPolicy,
   applied: number,
   snapshotIndex: number,
-  slowestFollower: number | undefined,
+  slowest: () => number | undefined,
 ): number | undefined {
   if (p.everyEntries <= 0 || applied - p.keepEntries - snapshotIndex < p.everyEntries) return undefined;
   let to = applied - p.keepEntries;
+  const slowestFollower = slowest();
   if (slowestFollower !== undefined) to = Math.max(Math.min(to, slowestFollower), applied - p.maxKeepForFollowers);
   return to > snapshotIndex ? to : undefined;
 }

@@ -50,6 +50,15 @@ export interface GroupDriverStats {
   restores: number;
 }
 
+/** The outcome of applying one Ready's committed entries. */
+interface Apply {
+  readonly ops: readonly AppOp[];
+  readonly applied: number;
+  readonly results: readonly unknown[];
+}
+
+const NOTHING: CoreReady = { entries: [], messages: [], committedEntries: [], readStates: [] };
+
 interface PendingCompaction {
   readonly index: number;
   readonly resolve: (meta: SnapshotMeta) => void;
@@ -69,6 +78,7 @@ export class GroupDriver {
   /** Requested through compact(); run by drain() between Readies, in request order. */
   private readonly compactions: PendingCompaction[] = [];
   private readonly opened: Promise<void>;
+  private isOpen = false;
   private draining = false;
   private scheduled = false;
   private stopped = false;
@@ -107,6 +117,7 @@ export class GroupDriver {
   private async open(applied: number): Promise<void> {
     await this.app.recover({ appliedIndex: applied, store: this.store.appReader(), reason: 'start' });
     this.app.roleChanged?.(this.role);
+    this.isOpen = true;
   }
 
   tick(): void {
@@ -171,7 +182,12 @@ export class GroupDriver {
   readIndex(): Promise<number> {
     if (this.stopped) return Promise.reject(new ProposalDroppedError('raft group stopped'));
     const { promise, ctx } = this.requests.read();
-    this.core.readIndex(ctx);
+    try {
+      this.core.readIndex(ctx);
+    } catch (err) {
+      // No leader known (the core refuses at once): the caller gets the core's error.
+      this.requests.failRead(ctx, err as Error);
+    }
     this.schedule();
     return promise;
   }
@@ -225,6 +241,9 @@ export class GroupDriver {
     this.scheduled = true;
     this.ports.defer(() => {
       this.scheduled = false;
+      // Most ticks and heartbeats leave nothing to do: skip the async machinery then.
+      if (this.draining || this.stopped) return;
+      if (this.isOpen && this.compactions.length === 0 && !this.core.hasReady()) return;
       this.drain().catch((err: unknown) => this.fail(err as Error));
     });
   }
@@ -239,7 +258,7 @@ export class GroupDriver {
     if (this.draining || this.stopped) return;
     this.draining = true;
     try {
-      await this.opened;
+      if (!this.isOpen) await this.opened;
       while (!this.stopped) {
         const c = this.compactions.shift();
         if (c) {
@@ -250,7 +269,7 @@ export class GroupDriver {
         const rd = this.core.ready();
         this.stats.readies++;
         await this.handleReady(rd);
-        const to = compactionTarget(this.policy, this.stats.durableApplied, this.core.snapshot().meta.index, this.core.slowestFollower());
+        const to = compactionTarget(this.policy, this.stats.durableApplied, this.core.snapshot().meta.index, () => this.core.slowestFollower());
         if (to !== undefined) this.compactions.push({ index: to, resolve: () => undefined, reject: () => undefined });
       }
     } finally {
@@ -274,12 +293,17 @@ export class GroupDriver {
       if (rd.committedEntries.length > 0) {
         const a = await this.applyEntries(rd.committedEntries);
         results = a.results;
-        await this.persist({ entries: [], messages: [], committedEntries: [], readStates: [] }, a);
+        await this.persist(NOTHING, a);
       }
     } else {
-      const a = rd.committedEntries.length > 0 ? await this.applyEntries(rd.committedEntries) : undefined;
-      results = a?.results ?? [];
-      await this.persist(rd, a);
+      let a: Apply | undefined;
+      if (rd.committedEntries.length > 0) {
+        const pending = this.applyEntries(rd.committedEntries);
+        a = pending instanceof Promise ? await pending : pending;
+        results = a.results;
+      }
+      const saved = this.persist(rd, a);
+      if (saved !== undefined) await saved;
     }
     if (this.stopped) return;
     this.reportRole(rd);
@@ -292,35 +316,36 @@ export class GroupDriver {
     this.core.advance(rd);
   }
 
-  private async persist(
-    rd: CoreReady,
-    applied: { ops: readonly AppOp[]; applied: number } | undefined,
-    snapshot?: Snapshot,
-  ): Promise<void> {
+  /** The Ready's durable write (with the application's writes); undefined when there is none. */
+  private persist(rd: CoreReady, applied: Apply | undefined, snapshot?: Snapshot): Promise<void> | undefined {
     const req: SaveRequest = {
       ...(rd.hardState ? { hardState: rd.hardState } : {}),
       ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
       ...(snapshot ? { snapshot, installed: this.snapshotReceiver.take(snapshot.meta) } : {}),
       ...(applied ? { apply: { ops: applied.ops, applied: applied.applied } } : {}),
     };
-    if (!req.hardState && !req.entries && !req.snapshot && !req.apply) return;
-    await this.store.save(req);
-    this.stats.persisted += rd.entries.length;
-    if (applied) this.stats.durableApplied = applied.applied;
-    if (snapshot) this.stats.durableApplied = snapshot.meta.index;
+    if (!req.hardState && !req.entries && !req.snapshot && !req.apply) return undefined;
+    return this.store.save(req).then(() => {
+      this.stats.persisted += rd.entries.length;
+      if (applied) this.stats.durableApplied = applied.applied;
+      if (snapshot) this.stats.durableApplied = snapshot.meta.index;
+    });
   }
 
-  /** Applies committed entries; their writes are returned for the Ready's batch. */
-  private async applyEntries(entries: readonly Entry[]): Promise<{ ops: readonly AppOp[]; applied: number; results: readonly unknown[] }> {
+  /** Applies committed entries (synchronously when the application does); their writes go in the Ready's batch. */
+  private applyEntries(entries: readonly Entry[]): Apply | Promise<Apply> {
     const batch = new BufferedBatch(this.store.appReader());
-    const results = await this.app.apply(entries, batch);
-    if (results.length !== entries.length) {
-      throw new Error(`raft driver: apply returned ${results.length} results for ${entries.length} entries`);
-    }
-    const last = entries[entries.length - 1]!.index;
-    this.stats.appliedIndex = last;
-    this.stats.appliedEntries += entries.length;
-    return { ops: batch.ops, applied: last, results };
+    const out = this.app.apply(entries, batch);
+    const done = (results: readonly unknown[]): Apply => {
+      if (results.length !== entries.length) {
+        throw new Error(`raft driver: apply returned ${results.length} results for ${entries.length} entries`);
+      }
+      const last = entries[entries.length - 1]!.index;
+      this.stats.appliedIndex = last;
+      this.stats.appliedEntries += entries.length;
+      return { ops: batch.ops, applied: last, results };
+    };
+    return out instanceof Promise ? out.then(done) : done(out);
   }
 
   private async installed(snapshot: Snapshot): Promise<void> {
@@ -341,6 +366,8 @@ export class GroupDriver {
     const leader = rd.softState?.lead ?? this.role.leader;
     if (term === this.role.term && leader === this.role.leader) return;
     this.role = { term, leader, isLeader: leader !== 0 && leader === this.core.status().id };
+    // Snapshot streams belong to a leader's term: a follower's core would refuse them anyway.
+    if (!this.role.isLeader) this.snapshotSender.stop();
     this.app.roleChanged?.(this.role);
   }
 

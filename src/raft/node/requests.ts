@@ -35,7 +35,7 @@ export class Requests {
   proposal<R>(at: { index: number; term: number } | null, leaderHint: number): Promise<Applied<R>> {
     if (!at) return Promise.reject(new NotLeaderError(leaderHint));
     // A proposal of an older term still waiting at this index lost it (its entry was truncated).
-    this.settle(at.index, new ProposalDroppedError(`index ${at.index} reused in term ${at.term}`));
+    if (this.proposals.has(at.index)) this.settle(at.index, new ProposalDroppedError(`index ${at.index} reused in term ${at.term}`));
     return new Promise<Applied<R>>((resolve, reject) => {
       const timer = this.timeoutMs > 0
         ? this.ports.after(this.timeoutMs, () => {
@@ -72,6 +72,16 @@ export class Requests {
       this.reads.set(id, { index: -1, resolve, reject, timer });
     });
     return { promise, ctx };
+  }
+
+  /** The read with context `ctx` failed before reaching the leader. */
+  failRead(ctx: Uint8Array, err: Error): void {
+    const id = new DataView(ctx.buffer, ctx.byteOffset, 8).getFloat64(0);
+    const r = this.reads.get(id);
+    if (r === undefined) return;
+    this.reads.delete(id);
+    r.timer.cancel();
+    r.reject(err);
   }
 
   /** Read points answered by the leader; a read is served once this replica applied that far. */

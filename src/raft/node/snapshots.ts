@@ -201,7 +201,14 @@ export class SnapshotReceiver {
 
   onChunk(m: Message): void {
     const snap = m.snapshot;
-    if (snap === undefined || m.context === undefined || this.handed !== undefined) return; // the leader retries later
+    if (snap === undefined || m.context === undefined) return;
+    if (this.handed !== undefined) {
+      // Waiting for the Ready that persists it: the leader retries later. Unless the core no
+      // longer holds it (a newer one replaced it): then it will never be taken.
+      if (this.core.pendingSnapshot() === this.handed.meta) return;
+      this.handed.install.abort();
+      this.handed = undefined;
+    }
     const id = Buffer.from(m.context);
     const offset = m.snapOffset ?? 0;
     let r = this.receiving;
@@ -234,9 +241,11 @@ export class SnapshotReceiver {
 
   private complete(r: Receiving, m: Message): void {
     this.receiving = undefined;
+    const before = this.core.pendingSnapshot();
     this.stepCore({ ...m, snapshot: { meta: r.meta, data: EMPTY }, snapOffset: 0, snapDone: true });
     const pending = this.core.pendingSnapshot();
-    if (pending !== undefined && pending.index === r.meta.index && pending.term === r.meta.term) {
+    // Restored by THIS message (a copy of one already pending, e.g. a re-sent stream, is not).
+    if (pending !== undefined && pending !== before && pending.index === r.meta.index && pending.term === r.meta.term) {
       this.handed = { meta: r.meta, install: r.install };
     } else {
       r.install.abort(); // the core had it already (or is not a follower): nothing to install

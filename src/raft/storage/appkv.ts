@@ -161,30 +161,39 @@ export async function* mergeOverlay(
  */
 export class BufferedBatch {
   readonly ops: AppOp[] = [];
-  private readonly own = new Overlay();
+  /** Built on the first read only: most batches are written, never read back. */
+  private own: Overlay | undefined;
 
   constructor(private readonly base: { get(key: Uint8Array): Promise<Uint8Array | undefined>; iterate(range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> }) {}
 
   put(key: Uint8Array, value: Uint8Array): void {
     const op: AppOp = { type: 'put', key: key.slice(), value: value.slice() };
     this.ops.push(op);
-    this.own.add([op]);
+    this.own?.add([op]);
   }
 
   del(key: Uint8Array): void {
     const op: AppOp = { type: 'del', key: key.slice() };
     this.ops.push(op);
-    this.own.add([op]);
+    this.own?.add([op]);
+  }
+
+  private overlay(): Overlay {
+    if (this.own === undefined) {
+      this.own = new Overlay();
+      this.own.add(this.ops);
+    }
+    return this.own;
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const o = this.own.get(key);
+    const o = this.overlay().get(key);
     if (o !== undefined) return Promise.resolve(o.value?.slice());
     return this.base.get(key);
   }
 
   iterate(range: AppKeyRange = {}): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
-    const over = this.own.slice(range);
+    const over = this.overlay().slice(range);
     return mergeOverlay(this.base.iterate(over.length === 0 ? range : withoutLimit(range)), over, range);
   }
 }

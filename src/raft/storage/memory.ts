@@ -49,52 +49,61 @@ export class MemoryLogStore implements RaftLogStore {
 
   save(req: SaveRequest): Promise<void> {
     try {
-      if (req.snapshot) {
-        checkSnapshotSize(req.snapshot.data);
-        if (req.installed !== undefined) {
-          if (!(req.installed instanceof MemoryInstall) || req.installed.owner !== this) {
-            throw new RaftStorageError('raft storage: foreign install');
-          }
-          this.app = new Map(req.installed.kv);
-          this.applied = req.snapshot.meta.index;
-        }
-        this.bounds.planSnapshot(req.snapshot.meta);
-        this.snapshot = copySnapshot(req.snapshot);
-        this.entries = [];
-      }
-      if (req.entries && req.entries.length > 0) {
-        const firstBefore = this.bounds.firstIndex;
-        this.bounds.planAppend(req.entries);
-        const at = req.entries[0]!.index - firstBefore;
-        this.entries.splice(at, this.entries.length - at, ...req.entries.map(copyEntry));
-      }
-      if (req.hardState) this.hardState = { ...req.hardState };
-      if (req.apply) {
-        for (const op of req.apply.ops) {
-          if (op.type === 'put') this.app.set(hex(op.key), [op.key.slice(), (op.value ?? new Uint8Array(0)).slice()]);
-          else this.app.delete(hex(op.key));
-        }
-        this.applied = req.apply.applied;
-      }
-      this.saves++;
+      this.saveSync(req);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err as Error);
     }
   }
 
+  /** save(), applied at once (throws instead of rejecting): for a simulated disk that decides when. */
+  saveSync(req: SaveRequest): void {
+    if (req.snapshot) {
+      checkSnapshotSize(req.snapshot.data);
+      if (req.installed !== undefined) {
+        if (!(req.installed instanceof MemoryInstall) || req.installed.owner !== this) {
+          throw new RaftStorageError('raft storage: foreign install');
+        }
+        this.app = new Map(req.installed.kv);
+        this.applied = req.snapshot.meta.index;
+      }
+      this.bounds.planSnapshot(req.snapshot.meta);
+      this.snapshot = copySnapshot(req.snapshot);
+      this.entries = [];
+    }
+    if (req.entries && req.entries.length > 0) {
+      const firstBefore = this.bounds.firstIndex;
+      this.bounds.planAppend(req.entries);
+      const at = req.entries[0]!.index - firstBefore;
+      this.entries.splice(at, this.entries.length - at, ...req.entries.map(copyEntry));
+    }
+    if (req.hardState) this.hardState = { ...req.hardState };
+    if (req.apply) {
+      for (const op of req.apply.ops) {
+        if (op.type === 'put') this.app.set(hex(op.key), [op.key.slice(), (op.value ?? new Uint8Array(0)).slice()]);
+        else this.app.delete(hex(op.key));
+      }
+      this.applied = req.apply.applied;
+    }
+    this.saves++;
+  }
+
   compact(snapshot: Snapshot): Promise<void> {
     try {
-      checkSnapshotSize(snapshot.data);
-      const firstBefore = this.bounds.firstIndex;
-      const plan = this.bounds.planCompact(snapshot.meta);
-      if (plan) {
-        this.entries.splice(0, snapshot.meta.index - firstBefore + 1);
-        this.snapshot = copySnapshot(snapshot);
-      }
+      this.compactSync(snapshot);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err as Error);
+    }
+  }
+
+  compactSync(snapshot: Snapshot): void {
+    checkSnapshotSize(snapshot.data);
+    const firstBefore = this.bounds.firstIndex;
+    const plan = this.bounds.planCompact(snapshot.meta);
+    if (plan) {
+      this.entries.splice(0, snapshot.meta.index - firstBefore + 1);
+      this.snapshot = copySnapshot(snapshot);
     }
   }
 

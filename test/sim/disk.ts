@@ -1,0 +1,84 @@
+// A simulated disk under the real driver: a MemoryLogStore holds what is durable; every save or
+// compaction becomes durable only after a seeded delay (in order, as LevelDB's write-ahead log
+// does), and a crash loses everything not yet durable.
+import type { Entry, Snapshot } from '../../src/raft/core/index.js';
+import type { MemoryLogStore } from '../../src/raft/storage/memory.js';
+import type { AppReader, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource } from '../../src/raft/storage/store.js';
+
+export interface DiskEnv {
+  now(): number;
+  delaySteps(): number;
+  /** Called with entries as they are submitted (the log-matching check). */
+  persisting(entries: readonly Entry[]): void;
+}
+
+interface Write {
+  readonly at: number;
+  /** Applies the write to the durable store (synchronously; throws on a contract violation). */
+  readonly run: () => void;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+export class SimLogStore implements RaftLogStore {
+  private queue: Write[] = [];
+  private crashed = false;
+
+  constructor(
+    readonly disk: MemoryLogStore,
+    private readonly env: DiskEnv,
+  ) {}
+
+  load(): Promise<PersistedState> {
+    return this.disk.load();
+  }
+
+  save(req: SaveRequest): Promise<void> {
+    if (req.entries !== undefined) this.env.persisting(req.entries);
+    return this.enqueue(() => this.disk.saveSync(req));
+  }
+
+  compact(snapshot: Snapshot): Promise<void> {
+    return this.enqueue(() => this.disk.compactSync(snapshot));
+  }
+
+  appReader(): AppReader {
+    return this.disk.appReader();
+  }
+
+  openSnapshot(): Promise<SnapshotSource> {
+    return this.disk.openSnapshot();
+  }
+
+  beginInstall(): SnapshotInstall {
+    return this.disk.beginInstall();
+  }
+
+  private enqueue(run: () => void): Promise<void> {
+    const last = this.queue[this.queue.length - 1]?.at ?? 0;
+    const at = Math.max(last, this.env.now() + this.env.delaySteps());
+    return new Promise<void>((resolve, reject) => this.queue.push({ at, run, resolve, reject }));
+  }
+
+  /** Makes every write due by `now` durable (in order); returns how many completed. */
+  complete(now: number): number {
+    let n = 0;
+    while (!this.crashed && this.queue.length > 0 && this.queue[0]!.at <= now) {
+      const w = this.queue.shift()!;
+      try {
+        w.run();
+        w.resolve();
+      } catch (err) {
+        w.reject(err as Error);
+      }
+      n++;
+    }
+    return n;
+  }
+
+  /** Pending writes are lost; their promises never settle (the driver is gone). */
+  crash(): void {
+    this.crashed = true;
+    this.queue = [];
+  }
+}
