@@ -212,6 +212,9 @@ function shortKeyLength(key: string): number {
 
 type Plan = { readonly tag: FieldTag; readonly value: unknown };
 
+/** 2^63: plain numbers at or beyond it (either sign, exclusive below) do not fit a signed 64-bit 'l'. */
+const INT64_LIMIT = 2 ** 63;
+
 /** Chooses the wire type of a value (see the module comment for the mapping). */
 function plan(v: unknown): Plan {
   switch (typeof v) {
@@ -219,7 +222,8 @@ function plan(v: unknown): Plan {
     case 'string': return { tag: 'S', value: v };
     case 'bigint': return { tag: 'l', value: v };
     case 'number':
-      if (!Number.isInteger(v)) return { tag: 'd', value: v };
+      // Integers beyond int64 (a decoded 'd' of 1e300, a 'T' near 2^64) stay doubles: 'l' cannot hold them.
+      if (!Number.isInteger(v) || v < -INT64_LIMIT || v >= INT64_LIMIT) return { tag: 'd', value: v };
       return { tag: v >= -0x8000_0000 && v <= 0x7fff_ffff ? 'I' : 'l', value: v };
     case 'undefined': return { tag: 'V', value: null };
     case 'object':
