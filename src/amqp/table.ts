@@ -6,8 +6,8 @@
 //   d float64   D decimal(places u8, digits u32)   S longstr   x byte array   T timestamp u64 (s)
 //   V void   A array   F table
 //
-// Decoding keeps tables plain JS: numbers for every integer type (int64 becomes a bigint only when it
-// does not fit a double exactly), strings for S, Buffers for x. Re-encoding a decoded table therefore
+// Decoding keeps tables plain JS: numbers for every integer type (int64 and timestamps become a
+// bigint only when they do not fit a double exactly), strings for S, Buffers for x. Re-encoding a decoded table therefore
 // chooses wire types again; a caller that must preserve one (x-death `count` is 'l', `time` is 'T')
 // wraps the value in a TypedValue.
 
@@ -138,7 +138,7 @@ function decodeValue(buf: Buffer, o: number, end: number): { value: FieldValue; 
       const len = readLength(buf, o, end);
       return { value: Buffer.from(buf.subarray(o + 4, o + 4 + len)), end: o + 4 + len };
     }
-    case 0x54 /* T */: need(end, o, 8); return { value: buf.readUInt32BE(o) * TWO_32 + buf.readUInt32BE(o + 4), end: o + 8 };
+    case 0x54 /* T */: need(end, o, 8); return { value: readUInt64(buf, o), end: o + 8 };
     case 0x56 /* V */: return { value: null, end: o };
     case 0x41 /* A */: {
       const len = readLength(buf, o, end);
@@ -166,6 +166,12 @@ function readInt64(buf: Buffer, o: number): number | bigint {
   const lo = buf.readUInt32BE(o + 4);
   const n = hi * TWO_32 + lo;
   return Number.isSafeInteger(n) ? n : buf.readBigInt64BE(o);
+}
+
+/** Timestamps as for int64: a number when exact, else a bigint (a double would silently round it). */
+function readUInt64(buf: Buffer, o: number): number | bigint {
+  const n = buf.readUInt32BE(o) * TWO_32 + buf.readUInt32BE(o + 4);
+  return Number.isSafeInteger(n) ? n : buf.readBigUInt64BE(o);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,13 +220,15 @@ type Plan = { readonly tag: FieldTag; readonly value: unknown };
 
 /** 2^63: plain numbers at or beyond it (either sign, exclusive below) do not fit a signed 64-bit 'l'. */
 const INT64_LIMIT = 2 ** 63;
+const TWO_63 = 2n ** 63n;
 
 /** Chooses the wire type of a value (see the module comment for the mapping). */
 function plan(v: unknown): Plan {
   switch (typeof v) {
     case 'boolean': return { tag: 't', value: v };
     case 'string': return { tag: 'S', value: v };
-    case 'bigint': return { tag: 'l', value: v };
+    // A bigint at or above 2^63 can only be a decoded timestamp: 'T' is the one unsigned 64-bit type.
+    case 'bigint': return { tag: v >= TWO_63 ? 'T' : 'l', value: v };
     case 'number':
       // Integers beyond int64 (a decoded 'd' of 1e300, a 'T' near 2^64) stay doubles: 'l' cannot hold them.
       if (!Number.isInteger(v) || v < -INT64_LIMIT || v >= INT64_LIMIT) return { tag: 'd', value: v };

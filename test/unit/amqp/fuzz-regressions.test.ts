@@ -22,4 +22,20 @@ describe('fuzz findings: field tables', () => {
     assert.equal(String.fromCharCode(encodeTable({ v: -(2 ** 63) })[6]!), 'l');
     assert.equal(String.fromCharCode(encodeTable({ v: 2 ** 62 })[6]!), 'l');
   });
+
+  test('a timestamp beyond 2^53 decodes exactly and round-trips (was a rounded number that came back as a different bigint)', () => {
+    // table.fuzz crash-66f39555: three entries with key "", the last a 'T' of 0x005f5f70726f746f (> 2^53).
+    const input = Buffer.from('0000001e006c003f000000000027006c023b0000090041000054005f5f70726f746f5f5f', 'hex');
+    const { table } = decodeTable(input, 0);
+    assert.equal(table[''], 0x005f5f70726f746fn);
+    assert.deepEqual(decodeTable(encodeTable(table), 0).table, table);
+    // The largest timestamp has no signed 64-bit form: it goes back out as 'T'.
+    const max = Buffer.from('0000000b' + '01' + '54' + '54' + 'ffffffffffffffff', 'hex'); // key "T", tag 'T'
+    const t = decodeTable(max, 0).table;
+    assert.equal(t['T'], 2n ** 64n - 1n);
+    const again = encodeTable(t);
+    assert.equal(String.fromCharCode(again[4 + 2]!), 'T');
+    assert.deepEqual(decodeTable(again, 0).table, t);
+  });
 });
+
