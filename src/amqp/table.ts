@@ -218,8 +218,6 @@ function shortKeyLength(key: string): number {
 
 type Plan = { readonly tag: FieldTag; readonly value: unknown };
 
-/** 2^63: plain numbers at or beyond it (either sign, exclusive below) do not fit a signed 64-bit 'l'. */
-const INT64_LIMIT = 2 ** 63;
 const TWO_63 = 2n ** 63n;
 
 /** Chooses the wire type of a value (see the module comment for the mapping). */
@@ -230,8 +228,10 @@ function plan(v: unknown): Plan {
     // A bigint at or above 2^63 can only be a decoded timestamp: 'T' is the one unsigned 64-bit type.
     case 'bigint': return { tag: v >= TWO_63 ? 'T' : 'l', value: v };
     case 'number':
-      // Integers beyond int64 (a decoded 'd' of 1e300, a 'T' near 2^64) stay doubles: 'l' cannot hold them.
-      if (!Number.isInteger(v) || v < -INT64_LIMIT || v >= INT64_LIMIT) return { tag: 'd', value: v };
+      // Only safe integers go out as integer types. Beyond 2^53 a number is a double that happens to be
+      // integral (a decoded 'd' of 1e300 or 7e16): 'l' cannot hold the former and would bring the latter
+      // back as a bigint; exact big integers are bigints already.
+      if (!Number.isSafeInteger(v)) return { tag: 'd', value: v };
       return { tag: v >= -0x8000_0000 && v <= 0x7fff_ffff ? 'I' : 'l', value: v };
     case 'undefined': return { tag: 'V', value: null };
     case 'object':

@@ -18,9 +18,19 @@ describe('fuzz findings: field tables', () => {
       assert.equal(String.fromCharCode(buf[6]!), 'd', `${v} must be sent as a double`);
       assert.equal(decodeTable(buf, 0).table['v'], v);
     }
-    // The int64 range itself still goes out as 'l'.
-    assert.equal(String.fromCharCode(encodeTable({ v: -(2 ** 63) })[6]!), 'l');
-    assert.equal(String.fromCharCode(encodeTable({ v: 2 ** 62 })[6]!), 'l');
+    // Safe integers beyond int32 still go out as 'l'.
+    assert.equal(String.fromCharCode(encodeTable({ v: Number.MAX_SAFE_INTEGER })[6]!), 'l');
+    assert.equal(String.fromCharCode(encodeTable({ v: -(2 ** 40) })[6]!), 'l');
+  });
+
+  test('an integral double beyond 2^53 stays a number through a re-encode (came back as a bigint via \'l\')', () => {
+    // table.fuzz crash-c978efa2: entries "" 'B' 94, "\0\0" 'V', "B\x03" 'd' 0x436f130356004258 (= 7.0e16, integral).
+    const input = Buffer.from('0000001300425e0200005602420364436f1303560042580356000056005625', 'hex');
+    const { table } = decodeTable(input, 0);
+    assert.equal(typeof table['B\x03'], 'number');
+    const again = decodeTable(encodeTable(table), 0).table;
+    assert.deepEqual(again, table);
+    assert.equal(typeof again['B\x03'], 'number');
   });
 
   test('a timestamp beyond 2^53 decodes exactly and round-trips (was a rounded number that came back as a different bigint)', () => {
