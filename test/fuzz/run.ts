@@ -10,12 +10,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const TARGETS = ['frames', 'table', 'connection'] as const;
-export type Target = (typeof TARGETS)[number];
+/** 'canary' is the smoke test's planted finding (targets/canary.fuzz.ts), not a target to fuzz. */
+export type Target = (typeof TARGETS)[number] | 'canary';
 
 /** The byte-stream targets are synchronous; the connection target awaits the broker's replies. */
-const SYNC: Record<Target, boolean> = { frames: true, table: true, connection: false };
+const SYNC: Record<Target, boolean> = { frames: true, table: true, connection: false, canary: true };
 /** Largest input libFuzzer generates per target (seeds may be larger; they are still read whole). */
-const MAX_LEN: Record<Target, number> = { frames: 8192, table: 4096, connection: 16384 };
+const MAX_LEN: Record<Target, number> = { frames: 8192, table: 4096, connection: 16384, canary: 64 };
 
 export interface FuzzOptions {
   readonly target: Target;
@@ -26,15 +27,22 @@ export interface FuzzOptions {
   readonly extra?: readonly string[];
   /** Root of the repository (default: cwd). */
   readonly root?: string;
+  /** Where crash files go (default test/fuzz/findings/<target>/). */
+  readonly findingsDir?: string;
+  /** Where libFuzzer writes new inputs (default test/fuzz/.work/<target>/). */
+  readonly workDir?: string;
+  /** Seed directories (default test/fuzz/corpus/<target>/). */
+  readonly seedDirs?: readonly string[];
 }
 
 export function fuzzCommand(o: FuzzOptions): { command: string; args: string[]; cwd: string } {
   const root = o.root ?? process.cwd();
-  const work = join(root, 'test', 'fuzz', '.work', o.target);
-  const findings = join(root, 'test', 'fuzz', 'findings', o.target);
+  const work = o.workDir ?? join(root, 'test', 'fuzz', '.work', o.target);
+  const findings = o.findingsDir ?? join(root, 'test', 'fuzz', 'findings', o.target);
   mkdirSync(work, { recursive: true });
   mkdirSync(findings, { recursive: true });
-  const inputs = o.replay !== undefined && o.replay.length > 0 ? [...o.replay] : [work, join(root, 'test', 'fuzz', 'corpus', o.target)];
+  const seeds = o.seedDirs ?? [join(root, 'test', 'fuzz', 'corpus', o.target)];
+  const inputs = o.replay !== undefined && o.replay.length > 0 ? [...o.replay] : [work, ...seeds];
   const libFuzzer = [
     `-artifact_prefix=${findings}/`, `-max_len=${MAX_LEN[o.target]}`, '-rss_limit_mb=2048', '-print_final_stats=1',
     ...(o.seconds !== undefined ? [`-max_total_time=${o.seconds}`] : []),
@@ -59,7 +67,7 @@ function parseArgs(argv: readonly string[]): FuzzOptions {
   const own = dash >= 0 ? argv.slice(0, dash) : argv;
   const extra = dash >= 0 ? argv.slice(dash + 1) : [];
   const target = own[0] as Target | undefined;
-  if (target === undefined || !TARGETS.includes(target)) {
+  if (target === undefined || !(TARGETS.includes(target as (typeof TARGETS)[number]) || target === 'canary')) {
     throw new Error(`usage: npm run fuzz -- <${TARGETS.join('|')}> [--seconds N] [--runs N] [--replay FILE...] [-- libFuzzer flags]`);
   }
   let seconds: number | undefined;

@@ -47,5 +47,21 @@ describe('fuzz findings: field tables', () => {
     assert.equal(String.fromCharCode(again[4 + 2]!), 'T');
     assert.deepEqual(decodeTable(again, 0).table, t);
   });
+
+  test('a field name that is not UTF-8 decodes to a name that still fits a shortstr (was RangeError on re-encode)', () => {
+    // table.fuzz crash-bac54dd8: a 111-byte key "t" + 0x92 x 84 + "price" ...; U+FFFD per 0x92 made it 300+ UTF-8 bytes.
+    const input = Buffer.from(
+      '000000726f74929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292929292707269636592929292929270726f746f7479706592925f70726f746f5f5f736b6f8e7258',
+      'hex');
+    const { table } = decodeTable(input, 0);
+    const [key] = Object.keys(table);
+    assert.ok(key !== undefined && Buffer.byteLength(key) === 111, 'the name keeps its byte length');
+    assert.equal(key, `t${"?".repeat(84)}price${"?".repeat(6)}prototype??_pro`);
+    assert.deepEqual(decodeTable(encodeTable(table), 0).table, table);
+    // A UTF-8 name is untouched.
+    const name = Buffer.from('clé€', 'utf8');
+    const utf8 = Buffer.concat([Buffer.from([0, 0, 0, name.length + 2, name.length]), name, Buffer.from('V')]);
+    assert.deepEqual(Object.keys(decodeTable(utf8, 0).table), ['clé€']);
+  });
 });
 
