@@ -5,7 +5,7 @@
 
 export interface KnownIssue {
   readonly id: string;
-  /** Matched against the message of the exception behind the failure. */
+  /** Matched against the message and stack of the exception behind the failure. */
   readonly match: RegExp;
   readonly note: string;
 }
@@ -13,16 +13,23 @@ export interface KnownIssue {
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
     id: 'shortstr-utf8',
-    match: /^shortstr '[A-Za-z-]+' is \d+ bytes; the limit is 255$/,
+    match: /^(RangeError: )?shortstr '[A-Za-z-]+' is \d+ bytes; the limit is 255(\n|$)/,
     note: 'generated.ts decodes shortstrs as UTF-8 with U+FFFD replacement, so a 255-byte name that is not UTF-8 '
       + 're-encodes to up to 765 bytes: queue.declare-ok, basic.deliver (routing key) etc. throw RangeError -> 541',
+  },
+  {
+    id: 'longlong-precision',
+    match: /It must be >= 0 and <= 4294967295\. Received 4294967296\n\s+at checkInt[^\n]*\n[^\n]*\n[^\n]*\n\s+at writeUInt64 /,
+    note: 'generated.ts decodes longlong (delivery-tag) as hi * 2^32 + lo in a double: above 2^53 it rounds, and '
+      + 'a tag near 2^64 rounds up to 2^64, which writeUInt64 cannot encode (406 texts show the rounded tag)',
   },
 ];
 
 const STRICT = process.env['WARREN_FUZZ_STRICT'] === '1';
 
-/** The id of the known issue behind `message`, or undefined when it is a new finding. */
-export function knownIssue(message: string): string | undefined {
+/** The id of the known issue behind an exception (its message, or message + stack), or undefined when it is new. */
+export function knownIssue(err: string | Error): string | undefined {
   if (STRICT) return undefined;
-  return KNOWN_ISSUES.find((k) => k.match.test(message))?.id;
+  const text = typeof err === 'string' ? err : `${err.message}\n${err.stack ?? ''}`;
+  return KNOWN_ISSUES.find((k) => k.match.test(text))?.id;
 }

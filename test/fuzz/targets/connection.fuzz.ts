@@ -38,7 +38,7 @@ const internalErrors: string[] = [];
 const log = pino({ level: 'error' }, {
   write(line: string): void {
     const entry = JSON.parse(line) as { err?: { message?: string; stack?: string } };
-    internalErrors.push(entry.err?.message ?? line);
+    internalErrors.push(entry.err?.stack ?? entry.err?.message ?? line);
     if (process.env['WARREN_FUZZ_LOG'] === '1') process.stderr.write(`${entry.err?.stack ?? line}\n`);
   },
 });

@@ -82,4 +82,17 @@ describe('fuzz findings: short strings (reported, not yet fixed: test/fuzz/known
     const queue = method.args.queue;
     assert.doesNotThrow(() => encodeMethod(1, 'queue.declare-ok', { queue, messageCount: 0, consumerCount: 0 }));
   });
+
+  // frames.fuzz crash-6f602d68: basic.reject with delivery-tag 0xfffffffffffffff9. The generated codec decodes
+  // longlong as hi * 2^32 + lo in a double, which rounds to 2^64; writeUInt64 then throws. Broker impact is the
+  // rounded tag in 406 texts (RabbitMQ prints it exactly); marked todo until the generated codec is fixed.
+  test('a longlong near 2^64 decodes exactly and re-encodes', { todo: 'generated.ts longlong decoding' }, () => {
+    const input = Buffer.from('0100010000000d003c005afffffffffffffff901ce', 'hex');
+    const [decoded] = new FrameParser(131072).push(input);
+    const method = decoded?.type === 1 ? decoded.method : undefined;
+    if (method?.name !== 'basic.reject') throw new Error('expected basic.reject');
+    assert.equal(BigInt(method.args.deliveryTag), 0xfffffffffffffff9n);
+    assert.deepEqual(encodeMethod(1, 'basic.reject', method.args), input);
+  });
 });
+
