@@ -6,11 +6,12 @@
 //   d float64   D decimal(places u8, digits u32)   S longstr   x byte array   T timestamp u64 (s)
 //   V void   A array   F table
 //
-// Decoding keeps tables plain JS: numbers for every integer type (int64 becomes a bigint only when it
-// does not fit a double exactly), strings for S, Buffers for x. Re-encoding a decoded table therefore
+// Decoding keeps tables plain JS: numbers for every integer type (int64 and timestamps become a
+// bigint only when they do not fit a double exactly), strings for S, Buffers for x. Re-encoding a decoded table therefore
 // chooses wire types again; a caller that must preserve one (x-death `count` is 'l', `time` is 'T')
 // wraps the value in a TypedValue.
 
+import { isUtf8 } from 'node:buffer';
 import { AmqpError, ReplyCode } from './errors.js';
 
 export type FieldTag = 't' | 'b' | 'B' | 's' | 'u' | 'I' | 'i' | 'l' | 'f' | 'd' | 'D' | 'S' | 'T' | 'x' | 'V' | 'A' | 'F';
@@ -86,7 +87,7 @@ function decodeEntries(buf: Buffer, start: number, end: number): FieldTable {
   while (o < end) {
     const keyLen = buf[o]!;
     need(end, o + 1, keyLen + 1);
-    const key = buf.toString('utf8', o + 1, o + 1 + keyLen);
+    const key = decodeKey(buf, o + 1, o + 1 + keyLen);
     const tag = buf[o + 1 + keyLen]!;
     if (NUMERIC_TAGS.has(tag)) rememberTag(table, key, tag);
     const r = decodeValue(buf, o + 1 + keyLen, end);
@@ -96,6 +97,20 @@ function decodeEntries(buf: Buffer, start: number, end: number): FieldTable {
     o = r.end;
   }
   return table;
+}
+
+/**
+ * A field name. Names are UTF-8 in practice and decode exactly; for bytes that are not UTF-8 (RabbitMQ
+ * accepts them) every byte >= 0x80 becomes '?'. The usual U+FFFD replacement would be as lossy and
+ * would triple the name's length, so a 255-byte name could no longer be re-encoded as a shortstr
+ * (dead-lettering and BCC stripping re-encode client headers).
+ */
+function decodeKey(buf: Buffer, start: number, end: number): string {
+  const bytes = buf.subarray(start, end);
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  let key = '';
+  for (const b of bytes) key += b < 0x80 ? String.fromCharCode(b) : '?';
+  return key;
 }
 
 function decodeArray(buf: Buffer, start: number, end: number): FieldValue[] {
@@ -138,7 +153,7 @@ function decodeValue(buf: Buffer, o: number, end: number): { value: FieldValue; 
       const len = readLength(buf, o, end);
       return { value: Buffer.from(buf.subarray(o + 4, o + 4 + len)), end: o + 4 + len };
     }
-    case 0x54 /* T */: need(end, o, 8); return { value: buf.readUInt32BE(o) * TWO_32 + buf.readUInt32BE(o + 4), end: o + 8 };
+    case 0x54 /* T */: need(end, o, 8); return { value: readUInt64(buf, o), end: o + 8 };
     case 0x56 /* V */: return { value: null, end: o };
     case 0x41 /* A */: {
       const len = readLength(buf, o, end);
@@ -166,6 +181,12 @@ function readInt64(buf: Buffer, o: number): number | bigint {
   const lo = buf.readUInt32BE(o + 4);
   const n = hi * TWO_32 + lo;
   return Number.isSafeInteger(n) ? n : buf.readBigInt64BE(o);
+}
+
+/** Timestamps as for int64: a number when exact, else a bigint (a double would silently round it). */
+function readUInt64(buf: Buffer, o: number): number | bigint {
+  const n = buf.readUInt32BE(o) * TWO_32 + buf.readUInt32BE(o + 4);
+  return Number.isSafeInteger(n) ? n : buf.readBigUInt64BE(o);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,14 +233,20 @@ function shortKeyLength(key: string): number {
 
 type Plan = { readonly tag: FieldTag; readonly value: unknown };
 
+const TWO_63 = 2n ** 63n;
+
 /** Chooses the wire type of a value (see the module comment for the mapping). */
 function plan(v: unknown): Plan {
   switch (typeof v) {
     case 'boolean': return { tag: 't', value: v };
     case 'string': return { tag: 'S', value: v };
-    case 'bigint': return { tag: 'l', value: v };
+    // A bigint at or above 2^63 can only be a decoded timestamp: 'T' is the one unsigned 64-bit type.
+    case 'bigint': return { tag: v >= TWO_63 ? 'T' : 'l', value: v };
     case 'number':
-      if (!Number.isInteger(v)) return { tag: 'd', value: v };
+      // Only safe integers go out as integer types. Beyond 2^53 a number is a double that happens to be
+      // integral (a decoded 'd' of 1e300 or 7e16): 'l' cannot hold the former and would bring the latter
+      // back as a bigint; exact big integers are bigints already.
+      if (!Number.isSafeInteger(v)) return { tag: 'd', value: v };
       return { tag: v >= -0x8000_0000 && v <= 0x7fff_ffff ? 'I' : 'l', value: v };
     case 'undefined': return { tag: 'V', value: null };
     case 'object':
