@@ -55,7 +55,7 @@ function newBroker(): Broker {
   const meta = createLocalMeta(CONFIG, () => randomBytes(4));
   const owner = new LocalOwner({
     route: (vhost, exchange, routingKey, message) => meta.routeDeadLetter(vhost, exchange, routingKey, message),
-    onQueueExpired: (q) => meta.port.deleteQueue(q.vhost, q.name),
+    onQueueDeleted: (q) => { void meta.port.deleteQueue(q.vhost, q.name); },
   });
   const ctx: FrontendContext = {
     config: CONFIG, meta: meta.port, owner, log, counters: newCounters(), connections: new Set(),
