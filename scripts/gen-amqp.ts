@@ -98,7 +98,7 @@ function decodeBody(fields: readonly Field[], fail: string, out: string[]): void
         break;
       case 'shortstr':
         out.push(`  if (o + 1 > end) ${fail}`, '  len = buf[o]!;', `  if (o + 1 + len > end) ${fail}`,
-          `  const ${f.local} = buf.toString('utf8', o + 1, o + 1 + len);`, '  o += 1 + len;');
+          `  const ${f.local} = shortstrText(buf, o + 1, o + 1 + len);`, '  o += 1 + len;');
         break;
       case 'longstr':
         out.push(`  if (o + 4 > end) ${fail}`, '  len = buf.readUInt32BE(o);', `  if (o + 4 + len > end) ${fail}`,
@@ -267,7 +267,7 @@ function genPropertiesDecoder(props: readonly Field[]): string[] {
     switch (p.type) {
       case 'shortstr':
         out.push(`    if (o + 1 > end) ${fail}`, '    len = buf[o]!;', `    if (o + 1 + len > end) ${fail}`,
-          `    p.${p.key} = buf.toString('utf8', o + 1, o + 1 + len);`, '    o += 1 + len;');
+          `    p.${p.key} = shortstrText(buf, o + 1, o + 1 + len);`, '    o += 1 + len;');
         break;
       case 'octet':
         out.push(`    if (o + 1 > end) ${fail}`, `    p.${p.key} = buf[o]!;`, '    o += 1;');
@@ -393,7 +393,7 @@ export function generate(specJson: string | object): string {
     '',
     "import type { FieldTable } from './table.js';",
     "import { decodeTable, tableSize, writeTable } from './table.js';",
-    "import { cannotDecode, cannotDecodeProperties, shortstrLength, writeShortstr, writeUInt64 } from './wire.js';",
+    "import { cannotDecode, cannotDecodeProperties, shortstrLength, shortstrText, writeShortstr, writeUInt64 } from './wire.js';",
     "export { payloadSnippet, writeUInt64 } from './wire.js';",
     '',
     ...genConstants(spec),

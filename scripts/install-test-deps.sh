@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the integration suite needs beyond npm: the non-JavaScript AMQP clients it drives
-# (Debian's python3-pika and amqp-tools) and iproute2 (network namespaces for the guest-from-remote
-# test). Idempotent; does nothing when they are present or apt is unavailable.
+# (Debian's python3-pika and amqp-tools), iproute2 (network namespaces for the guest-from-remote
+# test) and g++ (the fuzz smoke test's loader shim). Idempotent; does nothing when they are present or apt is unavailable.
 set -u
 need=()
 /usr/bin/python3 -c 'import pika' >/dev/null 2>&1 || need+=(python3-pika)
 command -v amqp-publish >/dev/null 2>&1 || need+=(amqp-tools)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# The fuzz smoke test builds a small compatibility shim for Jazzer's prebuilt addon (test/fuzz/jazzer-compat.ts).
+command -v g++ >/dev/null 2>&1 || need+=(g++)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "install-test-deps: cannot install ${need[*]} (not root or no apt); those tests will be skipped" >&2

@@ -4,7 +4,7 @@
 
 import type { FieldTable } from './table.js';
 import { decodeTable, tableSize, writeTable } from './table.js';
-import { cannotDecode, cannotDecodeProperties, shortstrLength, writeShortstr, writeUInt64 } from './wire.js';
+import { cannotDecode, cannotDecodeProperties, shortstrLength, shortstrText, writeShortstr, writeUInt64 } from './wire.js';
 export { payloadSnippet, writeUInt64 } from './wire.js';
 
 // Constants from the spec: frame types and sizes, FRAME_END, reply codes.
@@ -696,14 +696,14 @@ export function decodeBasicProperties(buf: Buffer, start: number, end: number): 
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.contentType = buf.toString('utf8', o + 1, o + 1 + len);
+    p.contentType = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x4000) !== 0) {
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.contentEncoding = buf.toString('utf8', o + 1, o + 1 + len);
+    p.contentEncoding = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x2000) !== 0) {
@@ -725,28 +725,28 @@ export function decodeBasicProperties(buf: Buffer, start: number, end: number): 
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.correlationId = buf.toString('utf8', o + 1, o + 1 + len);
+    p.correlationId = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x200) !== 0) {
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.replyTo = buf.toString('utf8', o + 1, o + 1 + len);
+    p.replyTo = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x100) !== 0) {
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.expiration = buf.toString('utf8', o + 1, o + 1 + len);
+    p.expiration = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x80) !== 0) {
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.messageId = buf.toString('utf8', o + 1, o + 1 + len);
+    p.messageId = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x40) !== 0) {
@@ -758,28 +758,28 @@ export function decodeBasicProperties(buf: Buffer, start: number, end: number): 
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.type = buf.toString('utf8', o + 1, o + 1 + len);
+    p.type = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x10) !== 0) {
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.userId = buf.toString('utf8', o + 1, o + 1 + len);
+    p.userId = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x8) !== 0) {
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.appId = buf.toString('utf8', o + 1, o + 1 + len);
+    p.appId = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if ((flags & 0x4) !== 0) {
     if (o + 1 > end) throw cannotDecodeProperties(buf, start, end);
     len = buf[o]!;
     if (o + 1 + len > end) throw cannotDecodeProperties(buf, start, end);
-    p.clusterId = buf.toString('utf8', o + 1, o + 1 + len);
+    p.clusterId = shortstrText(buf, o + 1, o + 1 + len);
     o += 1 + len;
   }
   if (o !== end) throw cannotDecodeProperties(buf, start, end);
@@ -840,7 +840,7 @@ function decodeConnectionStartOk(buf: Buffer, start: number, end: number): Conne
   if (o + 1 > end) throw cannotDecode(10, 11, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(10, 11, buf, start, end);
-  const fMechanism = buf.toString('utf8', o + 1, o + 1 + len);
+  const fMechanism = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 4 > end) throw cannotDecode(10, 11, buf, start, end);
   len = buf.readUInt32BE(o);
@@ -850,7 +850,7 @@ function decodeConnectionStartOk(buf: Buffer, start: number, end: number): Conne
   if (o + 1 > end) throw cannotDecode(10, 11, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(10, 11, buf, start, end);
-  const fLocale = buf.toString('utf8', o + 1, o + 1 + len);
+  const fLocale = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(10, 11, buf, start, end);
   return { clientProperties: fClientProperties, mechanism: fMechanism, response: fResponse, locale: fLocale };
@@ -991,12 +991,12 @@ function decodeConnectionOpen(buf: Buffer, start: number, end: number): Connecti
   if (o + 1 > end) throw cannotDecode(10, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(10, 40, buf, start, end);
-  const fVirtualHost = buf.toString('utf8', o + 1, o + 1 + len);
+  const fVirtualHost = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(10, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(10, 40, buf, start, end);
-  const fCapabilities = buf.toString('utf8', o + 1, o + 1 + len);
+  const fCapabilities = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(10, 40, buf, start, end);
   const bits0 = buf[o]!;
@@ -1031,7 +1031,7 @@ function decodeConnectionOpenOk(buf: Buffer, start: number, end: number): Connec
   if (o + 1 > end) throw cannotDecode(10, 41, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(10, 41, buf, start, end);
-  const fKnownHosts = buf.toString('utf8', o + 1, o + 1 + len);
+  const fKnownHosts = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(10, 41, buf, start, end);
   return { knownHosts: fKnownHosts };
@@ -1060,7 +1060,7 @@ function decodeConnectionClose(buf: Buffer, start: number, end: number): Connect
   if (o + 1 > end) throw cannotDecode(10, 50, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(10, 50, buf, start, end);
-  const fReplyText = buf.toString('utf8', o + 1, o + 1 + len);
+  const fReplyText = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 2 > end) throw cannotDecode(10, 50, buf, start, end);
   const fClassId = buf.readUInt16BE(o);
@@ -1111,7 +1111,7 @@ function decodeConnectionBlocked(buf: Buffer, start: number, end: number): Conne
   if (o + 1 > end) throw cannotDecode(10, 60, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(10, 60, buf, start, end);
-  const fReason = buf.toString('utf8', o + 1, o + 1 + len);
+  const fReason = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(10, 60, buf, start, end);
   return { reason: fReason };
@@ -1158,7 +1158,7 @@ function decodeConnectionUpdateSecret(buf: Buffer, start: number, end: number): 
   if (o + 1 > end) throw cannotDecode(10, 70, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(10, 70, buf, start, end);
-  const fReason = buf.toString('utf8', o + 1, o + 1 + len);
+  const fReason = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(10, 70, buf, start, end);
   return { newSecret: fNewSecret, reason: fReason };
@@ -1202,7 +1202,7 @@ function decodeChannelOpen(buf: Buffer, start: number, end: number): ChannelOpen
   if (o + 1 > end) throw cannotDecode(20, 10, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(20, 10, buf, start, end);
-  const fOutOfBand = buf.toString('utf8', o + 1, o + 1 + len);
+  const fOutOfBand = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(20, 10, buf, start, end);
   return { outOfBand: fOutOfBand };
@@ -1302,7 +1302,7 @@ function decodeChannelClose(buf: Buffer, start: number, end: number): ChannelClo
   if (o + 1 > end) throw cannotDecode(20, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(20, 40, buf, start, end);
-  const fReplyText = buf.toString('utf8', o + 1, o + 1 + len);
+  const fReplyText = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 2 > end) throw cannotDecode(20, 40, buf, start, end);
   const fClassId = buf.readUInt16BE(o);
@@ -1353,7 +1353,7 @@ function decodeAccessRequest(buf: Buffer, start: number, end: number): AccessReq
   if (o + 1 > end) throw cannotDecode(30, 10, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(30, 10, buf, start, end);
-  const fRealm = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRealm = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(30, 10, buf, start, end);
   const bits0 = buf[o]!;
@@ -1413,12 +1413,12 @@ function decodeExchangeDeclare(buf: Buffer, start: number, end: number): Exchang
   if (o + 1 > end) throw cannotDecode(40, 10, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 10, buf, start, end);
-  const fExchange = buf.toString('utf8', o + 1, o + 1 + len);
+  const fExchange = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 10, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 10, buf, start, end);
-  const fType = buf.toString('utf8', o + 1, o + 1 + len);
+  const fType = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 10, buf, start, end);
   const bits0 = buf[o]!;
@@ -1482,7 +1482,7 @@ function decodeExchangeDelete(buf: Buffer, start: number, end: number): Exchange
   if (o + 1 > end) throw cannotDecode(40, 20, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 20, buf, start, end);
-  const fExchange = buf.toString('utf8', o + 1, o + 1 + len);
+  const fExchange = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 20, buf, start, end);
   const bits0 = buf[o]!;
@@ -1535,17 +1535,17 @@ function decodeExchangeBind(buf: Buffer, start: number, end: number): ExchangeBi
   if (o + 1 > end) throw cannotDecode(40, 30, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 30, buf, start, end);
-  const fDestination = buf.toString('utf8', o + 1, o + 1 + len);
+  const fDestination = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 30, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 30, buf, start, end);
-  const fSource = buf.toString('utf8', o + 1, o + 1 + len);
+  const fSource = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 30, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 30, buf, start, end);
-  const fRoutingKey = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRoutingKey = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 30, buf, start, end);
   const bits0 = buf[o]!;
@@ -1608,17 +1608,17 @@ function decodeExchangeUnbind(buf: Buffer, start: number, end: number): Exchange
   if (o + 1 > end) throw cannotDecode(40, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 40, buf, start, end);
-  const fDestination = buf.toString('utf8', o + 1, o + 1 + len);
+  const fDestination = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 40, buf, start, end);
-  const fSource = buf.toString('utf8', o + 1, o + 1 + len);
+  const fSource = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(40, 40, buf, start, end);
-  const fRoutingKey = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRoutingKey = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(40, 40, buf, start, end);
   const bits0 = buf[o]!;
@@ -1681,7 +1681,7 @@ function decodeQueueDeclare(buf: Buffer, start: number, end: number): QueueDecla
   if (o + 1 > end) throw cannotDecode(50, 10, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 10, buf, start, end);
-  const fQueue = buf.toString('utf8', o + 1, o + 1 + len);
+  const fQueue = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(50, 10, buf, start, end);
   const bits0 = buf[o]!;
@@ -1723,7 +1723,7 @@ function decodeQueueDeclareOk(buf: Buffer, start: number, end: number): QueueDec
   if (o + 1 > end) throw cannotDecode(50, 11, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 11, buf, start, end);
-  const fQueue = buf.toString('utf8', o + 1, o + 1 + len);
+  const fQueue = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 4 > end) throw cannotDecode(50, 11, buf, start, end);
   const fMessageCount = buf.readUInt32BE(o);
@@ -1760,17 +1760,17 @@ function decodeQueueBind(buf: Buffer, start: number, end: number): QueueBindArgs
   if (o + 1 > end) throw cannotDecode(50, 20, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 20, buf, start, end);
-  const fQueue = buf.toString('utf8', o + 1, o + 1 + len);
+  const fQueue = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(50, 20, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 20, buf, start, end);
-  const fExchange = buf.toString('utf8', o + 1, o + 1 + len);
+  const fExchange = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(50, 20, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 20, buf, start, end);
-  const fRoutingKey = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRoutingKey = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(50, 20, buf, start, end);
   const bits0 = buf[o]!;
@@ -1833,7 +1833,7 @@ function decodeQueuePurge(buf: Buffer, start: number, end: number): QueuePurgeAr
   if (o + 1 > end) throw cannotDecode(50, 30, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 30, buf, start, end);
-  const fQueue = buf.toString('utf8', o + 1, o + 1 + len);
+  const fQueue = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(50, 30, buf, start, end);
   const bits0 = buf[o]!;
@@ -1890,7 +1890,7 @@ function decodeQueueDelete(buf: Buffer, start: number, end: number): QueueDelete
   if (o + 1 > end) throw cannotDecode(50, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 40, buf, start, end);
-  const fQueue = buf.toString('utf8', o + 1, o + 1 + len);
+  const fQueue = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(50, 40, buf, start, end);
   const bits0 = buf[o]!;
@@ -1949,17 +1949,17 @@ function decodeQueueUnbind(buf: Buffer, start: number, end: number): QueueUnbind
   if (o + 1 > end) throw cannotDecode(50, 50, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 50, buf, start, end);
-  const fQueue = buf.toString('utf8', o + 1, o + 1 + len);
+  const fQueue = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(50, 50, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 50, buf, start, end);
-  const fExchange = buf.toString('utf8', o + 1, o + 1 + len);
+  const fExchange = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(50, 50, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(50, 50, buf, start, end);
-  const fRoutingKey = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRoutingKey = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   const fArgumentsDecoded = decodeTable(buf, o, end);
   const fArguments = fArgumentsDecoded.table;
@@ -2063,12 +2063,12 @@ function decodeBasicConsume(buf: Buffer, start: number, end: number): BasicConsu
   if (o + 1 > end) throw cannotDecode(60, 20, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 20, buf, start, end);
-  const fQueue = buf.toString('utf8', o + 1, o + 1 + len);
+  const fQueue = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 20, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 20, buf, start, end);
-  const fConsumerTag = buf.toString('utf8', o + 1, o + 1 + len);
+  const fConsumerTag = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 20, buf, start, end);
   const bits0 = buf[o]!;
@@ -2112,7 +2112,7 @@ function decodeBasicConsumeOk(buf: Buffer, start: number, end: number): BasicCon
   if (o + 1 > end) throw cannotDecode(60, 21, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 21, buf, start, end);
-  const fConsumerTag = buf.toString('utf8', o + 1, o + 1 + len);
+  const fConsumerTag = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(60, 21, buf, start, end);
   return { consumerTag: fConsumerTag };
@@ -2138,7 +2138,7 @@ function decodeBasicCancel(buf: Buffer, start: number, end: number): BasicCancel
   if (o + 1 > end) throw cannotDecode(60, 30, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 30, buf, start, end);
-  const fConsumerTag = buf.toString('utf8', o + 1, o + 1 + len);
+  const fConsumerTag = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 30, buf, start, end);
   const bits0 = buf[o]!;
@@ -2170,7 +2170,7 @@ function decodeBasicCancelOk(buf: Buffer, start: number, end: number): BasicCanc
   if (o + 1 > end) throw cannotDecode(60, 31, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 31, buf, start, end);
-  const fConsumerTag = buf.toString('utf8', o + 1, o + 1 + len);
+  const fConsumerTag = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(60, 31, buf, start, end);
   return { consumerTag: fConsumerTag };
@@ -2199,12 +2199,12 @@ function decodeBasicPublish(buf: Buffer, start: number, end: number): BasicPubli
   if (o + 1 > end) throw cannotDecode(60, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 40, buf, start, end);
-  const fExchange = buf.toString('utf8', o + 1, o + 1 + len);
+  const fExchange = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 40, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 40, buf, start, end);
-  const fRoutingKey = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRoutingKey = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 40, buf, start, end);
   const bits0 = buf[o]!;
@@ -2244,17 +2244,17 @@ function decodeBasicReturn(buf: Buffer, start: number, end: number): BasicReturn
   if (o + 1 > end) throw cannotDecode(60, 50, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 50, buf, start, end);
-  const fReplyText = buf.toString('utf8', o + 1, o + 1 + len);
+  const fReplyText = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 50, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 50, buf, start, end);
-  const fExchange = buf.toString('utf8', o + 1, o + 1 + len);
+  const fExchange = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 50, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 50, buf, start, end);
-  const fRoutingKey = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRoutingKey = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(60, 50, buf, start, end);
   return { replyCode: fReplyCode, replyText: fReplyText, exchange: fExchange, routingKey: fRoutingKey };
@@ -2287,7 +2287,7 @@ function decodeBasicDeliver(buf: Buffer, start: number, end: number): BasicDeliv
   if (o + 1 > end) throw cannotDecode(60, 60, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 60, buf, start, end);
-  const fConsumerTag = buf.toString('utf8', o + 1, o + 1 + len);
+  const fConsumerTag = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 8 > end) throw cannotDecode(60, 60, buf, start, end);
   const fDeliveryTag = buf.readUInt32BE(o) * 0x100000000 + buf.readUInt32BE(o + 4);
@@ -2299,12 +2299,12 @@ function decodeBasicDeliver(buf: Buffer, start: number, end: number): BasicDeliv
   if (o + 1 > end) throw cannotDecode(60, 60, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 60, buf, start, end);
-  const fExchange = buf.toString('utf8', o + 1, o + 1 + len);
+  const fExchange = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 60, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 60, buf, start, end);
-  const fRoutingKey = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRoutingKey = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(60, 60, buf, start, end);
   return { consumerTag: fConsumerTag, deliveryTag: fDeliveryTag, redelivered: fRedelivered, exchange: fExchange, routingKey: fRoutingKey };
@@ -2342,7 +2342,7 @@ function decodeBasicGet(buf: Buffer, start: number, end: number): BasicGetArgs {
   if (o + 1 > end) throw cannotDecode(60, 70, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 70, buf, start, end);
-  const fQueue = buf.toString('utf8', o + 1, o + 1 + len);
+  const fQueue = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 70, buf, start, end);
   const bits0 = buf[o]!;
@@ -2382,12 +2382,12 @@ function decodeBasicGetOk(buf: Buffer, start: number, end: number): BasicGetOkAr
   if (o + 1 > end) throw cannotDecode(60, 71, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 71, buf, start, end);
-  const fExchange = buf.toString('utf8', o + 1, o + 1 + len);
+  const fExchange = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 1 > end) throw cannotDecode(60, 71, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 71, buf, start, end);
-  const fRoutingKey = buf.toString('utf8', o + 1, o + 1 + len);
+  const fRoutingKey = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o + 4 > end) throw cannotDecode(60, 71, buf, start, end);
   const fMessageCount = buf.readUInt32BE(o);
@@ -2423,7 +2423,7 @@ function decodeBasicGetEmpty(buf: Buffer, start: number, end: number): BasicGetE
   if (o + 1 > end) throw cannotDecode(60, 72, buf, start, end);
   len = buf[o]!;
   if (o + 1 + len > end) throw cannotDecode(60, 72, buf, start, end);
-  const fClusterId = buf.toString('utf8', o + 1, o + 1 + len);
+  const fClusterId = shortstrText(buf, o + 1, o + 1 + len);
   o += 1 + len;
   if (o !== end) throw cannotDecode(60, 72, buf, start, end);
   return { clusterId: fClusterId };

@@ -11,8 +11,8 @@
 // chooses wire types again; a caller that must preserve one (x-death `count` is 'l', `time` is 'T')
 // wraps the value in a TypedValue.
 
-import { isUtf8 } from 'node:buffer';
 import { AmqpError, ReplyCode } from './errors.js';
+import { shortstrText } from './wire.js';
 
 export type FieldTag = 't' | 'b' | 'B' | 's' | 'u' | 'I' | 'i' | 'l' | 'f' | 'd' | 'D' | 'S' | 'T' | 'x' | 'V' | 'A' | 'F';
 
@@ -99,19 +99,8 @@ function decodeEntries(buf: Buffer, start: number, end: number): FieldTable {
   return table;
 }
 
-/**
- * A field name. Names are UTF-8 in practice and decode exactly; for bytes that are not UTF-8 (RabbitMQ
- * accepts them) every byte >= 0x80 becomes '?'. The usual U+FFFD replacement would be as lossy and
- * would triple the name's length, so a 255-byte name could no longer be re-encoded as a shortstr
- * (dead-lettering and BCC stripping re-encode client headers).
- */
-function decodeKey(buf: Buffer, start: number, end: number): string {
-  const bytes = buf.subarray(start, end);
-  if (isUtf8(bytes)) return bytes.toString('utf8');
-  let key = '';
-  for (const b of bytes) key += b < 0x80 ? String.fromCharCode(b) : '?';
-  return key;
-}
+/** A field name: a short string (see shortstrText for bytes that are not UTF-8). */
+const decodeKey = shortstrText;
 
 function decodeArray(buf: Buffer, start: number, end: number): FieldValue[] {
   const out: FieldValue[] = [];

@@ -1,5 +1,6 @@
 // Hand-written runtime helpers of the generated codec (src/amqp/generated.ts imports them):
 // payload rendering for error texts, decode failures, short strings and 64-bit writes.
+import { isUtf8 } from 'node:buffer';
 import { AmqpError } from './errors.js';
 
 /** Erlang-style rendering of the first 16 bytes of [start, end), as RabbitMQ prints payloads: <<1,2,...>>. */
@@ -17,6 +18,20 @@ export function cannotDecode(classId: number, methodId: number, buf: Buffer, sta
 
 export function cannotDecodeProperties(buf: Buffer, start: number, end: number): AmqpError {
   return new AmqpError(501, `cannot decode content properties ${payloadSnippet(buf, start, end)}`);
+}
+
+/**
+ * The text of a short string (names, routing keys, field names). UTF-8 in practice and decoded
+ * exactly; for bytes that are not UTF-8 (RabbitMQ accepts them) every byte >= 0x80 becomes '?'.
+ * The usual U+FFFD replacement would be as lossy and would triple the length, so a 255-byte value
+ * could no longer be sent back as a shortstr (declare-ok, deliver, dead-lettering re-encode them).
+ */
+export function shortstrText(buf: Buffer, start: number, end: number): string {
+  const bytes = buf.subarray(start, end);
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  let text = '';
+  for (const b of bytes) text += b < 0x80 ? String.fromCharCode(b) : '?';
+  return text;
 }
 
 export function shortstrLength(s: string, field: string): number {

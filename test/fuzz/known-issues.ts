@@ -12,12 +12,6 @@ export interface KnownIssue {
 
 export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
-    id: 'shortstr-utf8',
-    match: /^(RangeError: )?shortstr '[A-Za-z-]+' is \d+ bytes; the limit is 255(\n|$)/,
-    note: 'generated.ts decodes shortstrs as UTF-8 with U+FFFD replacement, so a 255-byte name that is not UTF-8 '
-      + 're-encodes to up to 765 bytes: queue.declare-ok, basic.deliver (routing key) etc. throw RangeError -> 541',
-  },
-  {
     id: 'longlong-precision',
     match: /It must be >= 0 and <= 4294967295\. Received 4294967296\n\s+at checkInt[^\n]*\n[^\n]*\n[^\n]*\n\s+at writeUInt64 /,
     note: 'generated.ts decodes longlong (delivery-tag) as hi * 2^32 + lo in a double: above 2^53 it rounds, and '
