@@ -65,7 +65,7 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
   });
   const isDurable = (q: QueueRef): boolean => {
     const r = replication.meta.machine.getQueue(q.vhost, q.name);
-    return r === undefined ? durable.has(q) : r.durable && r.exclusiveOwner === undefined && !r.autoDelete;
+    return r === undefined ? durable.has(q) : r.durable && r.exclusiveOwner === undefined;
   };
   const nodeOwner = new RoutingOwner(transient, durable, isDurable);
   owner = nodeOwner;

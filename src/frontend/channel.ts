@@ -127,7 +127,14 @@ export class Channel {
     while (this.backlog.length > 0 && !this.waiting && !this.released) {
       const frame = this.backlog.shift() as Frame;
       if (this.holding && this.backlog.length <= BACKLOG_RESUME_FRAMES) this.hold(false);
-      this.handle(frame);
+      try {
+        this.handle(frame);
+      } catch (hard) {
+        // A hard error from a queued frame: the connection closes, as it would have for the frame
+        // had it been handled on arrival (outside the socket's data handler, so it is passed on here).
+        this.conn.fail(hard);
+        return;
+      }
     }
   }
 

@@ -47,6 +47,8 @@ export function partitionOf(q: QueueRef, partitions: number): number {
 export class DurableOwner implements OwnerClient {
   private readonly hosts: PartitionHost[] = [];
   private readonly exclusiveConsumers = new Map<string, string>();
+  /** Auto-delete queues by "vhost\0name": whether they have had a consumer (they go with the last one). */
+  private readonly autoDelete = new Map<string, boolean>();
   private readonly now: () => number;
 
   private constructor(private readonly opts: DurableOwnerOptions) {
@@ -98,6 +100,8 @@ export class DurableOwner implements OwnerClient {
     });
     if (r.kind === 'invalid') throw new AmqpError(r.code, r.text.replace(/^[A-Z_]+ - /, ''));
     if (r.kind !== 'declared') throw unexpected(r);
+    const key = `${q.vhost}\0${q.name}`;
+    if (spec.autoDelete && !this.autoDelete.has(key)) this.autoDelete.set(key, r.consumerCount > 0);
     return { messages: r.messageCount, consumers: r.consumerCount };
   }
 
@@ -134,6 +138,7 @@ export class DurableOwner implements OwnerClient {
     const sinkKey = `${this.opts.session}\0${consumerId}`;
     host.sinks.set(sinkKey, sink);
     if (opts.exclusive) this.exclusiveConsumers.set(key, consumerId);
+    if (this.autoDelete.has(key)) this.autoDelete.set(key, true);
     const r = await host.call({
       kind: 'checkout', queue: id, session: this.opts.session, consumer: consumerId, prefetch: opts.prefetch,
       priority: opts.priority, noAck: opts.noAck, nowMs: this.now(),
@@ -151,7 +156,13 @@ export class DurableOwner implements OwnerClient {
     host.sinks.delete(`${this.opts.session}\0${consumerId}`);
     const key = `${q.vhost}\0${q.name}`;
     if (this.exclusiveConsumers.get(key) === consumerId) this.exclusiveConsumers.delete(key);
-    if (id !== undefined) host.ask({ kind: 'cancel', queue: id, session: this.opts.session, consumer: consumerId, nowMs: this.now() }, ignore);
+    if (id === undefined) return;
+    host.ask({ kind: 'cancel', queue: id, session: this.opts.session, consumer: consumerId, nowMs: this.now() }, () => {
+      // RabbitMQ's auto-delete: once the queue had a consumer, it goes with the last one.
+      if (this.autoDelete.get(key) !== true || (host.machine.queue(id)?.consumerCount ?? 0) > 0) return;
+      this.autoDelete.delete(key);
+      this.expire(q);
+    });
   }
 
   setFlow(q: QueueRef, consumerId: string, active: boolean): void {
@@ -201,10 +212,12 @@ export class DurableOwner implements OwnerClient {
       throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${q.name}' in vhost '${q.vhost}' not empty`);
     }
     this.exclusiveConsumers.delete(`${q.vhost}\0${q.name}`);
+    this.autoDelete.delete(`${q.vhost}\0${q.name}`);
     const r = await host.call({ kind: 'delete', queue: id, nowMs: this.now() });
     return r.kind === 'deleted' ? r.messageCount : 0;
   }
 
+  /** The owner removes a queue on its own (x-expires, auto-delete) and tells the metadata. */
   private expire(q: QueueRef): void {
     this.deleteQueue(q).then(() => this.opts.onQueueDeleted(q), (err: unknown) => {
       this.opts.log.error({ err, queue: q.name }, 'expiring a queue failed');

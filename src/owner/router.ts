@@ -1,5 +1,5 @@
 // The node's OwnerClient: durable queues go to their partition (replicated, on disk), transient
-// ones — non-durable, exclusive or auto-delete — to the in-memory owner, as RabbitMQ keeps
+// ones — non-durable or exclusive — to the in-memory owner, as RabbitMQ keeps
 // transient classic queues in memory (docs/durability.md). Which kind a queue is comes from its
 // metadata record, fixed at declare.
 import type {

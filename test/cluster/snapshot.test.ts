@@ -203,6 +203,13 @@ describe('streamed snapshots through the driver and the LevelDB store', () => {
       await write(net, 'a', 100);
       for (const n of net.nodes.values()) await n.host.compact(GROUP);
       await write(net, 'b', 10);
+      // Followers learn the last commit index a heartbeat later than the leader: wait until every
+      // node has durably applied the same index, so what is read below is what is on disk.
+      for (let i = 0; i < 500; i++) {
+        const idx = new Set([...net.nodes.values()].map((n) => n.host.group(GROUP).stats.durableApplied));
+        if (idx.size === 1) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const applied = new Map([...net.nodes.values()].map((n) => [n.id, n.host.group(GROUP).stats.durableApplied]));
       const snaps = new Map([...net.nodes.values()].map((n) => [n.id, n.host.group(GROUP).snapshotMeta().index]));
       for (const id of [1, 2, 3]) await net.stop(id);

@@ -49,6 +49,28 @@ describe('a channel answers in order', () => {
   });
 });
 
+describe('a frame error behind a waiting method', () => {
+  // Fuzz finding (connection target): a content body queued behind a declare that waits for the
+  // metadata escaped as an exception instead of closing the connection with 505.
+  test('an orphan body frame queued behind queue.declare closes the connection with 505', async () => {
+    const { raw } = await rawOpenChannel(broker.host, broker.amqpPort);
+    try {
+      raw.write(Buffer.concat([
+        methodFrame(1, M.queueDeclare, new Writer().short(0).shortstr('').bits(false, false, true, true, false).table({}).build()),
+        bodyFrame(1, Buffer.from('orphan')),
+      ]));
+      const close = await raw.expectConnectionClose();
+      assert.equal(close.code, 505);
+      assert.equal(close.text, 'UNEXPECTED_FRAME - expected method frame, got non method frame instead');
+    } finally {
+      raw.destroy();
+    }
+    const { raw: other } = await rawOpenChannel(broker.host, broker.amqpPort);
+    assert.match(await other.declareQueue(1, ''), /^amq\.gen-/);
+    await other.close();
+  });
+});
+
 describe('reply texts longer than 255 bytes', () => {
   test('a 405 naming a long queue is cut to 255 bytes and closes only the channel', async () => {
     const name = `${uniq('locked')}-${'n'.repeat(200)}`;
