@@ -7,7 +7,7 @@ import { basicPropertiesSize, writeBasicProperties } from '../amqp/generated.js'
 import { encodeTable, type FieldTable } from '../amqp/table.js';
 import type { Logger } from '../log.js';
 import { withWireTypes } from '../meta/codec.js';
-import { readRecord, type CommandResult } from '../partition/index.js';
+import { encodeEnqueue, readRecord, type CommandResult } from '../partition/index.js';
 import { parseExpirationMs } from '../queue/args.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient,
@@ -113,16 +113,20 @@ export class DurableOwner implements OwnerClient {
       return;
     }
     const p = message.properties;
-    host.ask({
-      kind: 'enqueue', queues: [id], exchange: message.exchange, routingKey: message.routingKey,
+    const fields = {
+      queues: [id], exchange: message.exchange, routingKey: message.routingKey,
       header: message.header ?? headerOf(message), body: message.body, session: this.opts.session, seq: host.nextEnqueueSeq(),
       priority: p.priority, expirationMs: p.expiration === undefined ? undefined : parseExpirationMs(p.expiration), nowMs: this.now(),
-    }, (r) => {
+    };
+    // Encoded once here: the log entry carries these bytes and the partition stores them as the record.
+    const record = encodeEnqueue(fields);
+    host.ask({ kind: 'enqueue', ...fields, record }, (r) => {
       if (r instanceof Error) {
         this.opts.log.error({ err: r, queue: q.name }, 'enqueue not committed');
         done('rejected', false);
         return;
       }
+      if (r.kind === 'enqueued' && r.outcomes[0] === 'accepted') host.remember(id, r.msgIds[0] as number, record);
       const outcome = r.kind === 'enqueued' && r.outcomes[0] === 'rejected' ? 'rejected' : 'accepted';
       const v = host.machine.queue(id);
       done(outcome, v !== undefined && v.messageCount > FLOW_BACKLOG_MESSAGES && v.consumerCount > 0);
@@ -179,6 +183,7 @@ export class DurableOwner implements OwnerClient {
       return;
     }
     const kind = how === 'ack' ? 'settle' : how === 'requeue' ? 'return' : 'discard';
+    if (kind !== 'return') host.forget(id, msgIds);
     host.ask({ kind, queue: id, session: this.opts.session, consumer: consumerId, msgIds, nowMs: this.now() }, () => done?.());
   }
 

@@ -20,6 +20,8 @@ import type { ConsumerSink, Message } from './api.js';
 
 /** Content header payload: class-id (2), weight (2), body size (8), then the property flags. */
 const HEADER_PREFIX_BYTES = 12;
+/** Bound on the leader's cache of recently enqueued records (PartitionHost.recent). */
+const RECENT_RECORDS_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface PartitionHostDeps {
   /** The partition number (its Raft group id). */
@@ -61,6 +63,13 @@ export class PartitionHost {
   /** Per consumer: deliveries whose record is being read, so a consumer gets its messages in order. */
   private readonly chains = new Map<string, Promise<void>>();
   private stopped = false;
+  /**
+   * Records of messages this leader enqueued, by "queue:msgId", kept until they are settled or the
+   * cache is full (oldest first out): a delivery to a consumer that was at its prefetch limit then
+   * needs no store read. Bounded, so memory still holds indexes, not a queue's backlog.
+   */
+  private readonly recent = new Map<string, Uint8Array>();
+  private recentBytes = 0;
 
   constructor(private readonly deps: PartitionHostDeps) {
     this.app = new HostedApp(this.machine, (effects) => this.perform(effects));
@@ -73,6 +82,32 @@ export class PartitionHost {
 
   nextEnqueueSeq(): number {
     return ++this.enqueueSeq;
+  }
+
+  /** A record this node proposed, now stored as (queue, msgId). */
+  remember(queue: number, msgId: number, record: Uint8Array): void {
+    const key = `${queue}:${msgId}`;
+    if (this.recent.has(key)) return;
+    this.recent.set(key, record);
+    this.recentBytes += record.byteLength;
+    while (this.recentBytes > RECENT_RECORDS_MAX_BYTES) {
+      const oldest = this.recent.entries().next().value as [string, Uint8Array] | undefined;
+      if (oldest === undefined) break;
+      this.recent.delete(oldest[0]);
+      this.recentBytes -= oldest[1].byteLength;
+    }
+  }
+
+  /** The messages were settled: their records are not needed for deliveries any more. */
+  forget(queue: number, msgIds: readonly number[]): void {
+    if (this.recent.size === 0) return;
+    for (const msgId of msgIds) {
+      const key = `${queue}:${msgId}`;
+      const r = this.recent.get(key);
+      if (r === undefined) continue;
+      this.recent.delete(key);
+      this.recentBytes -= r.byteLength;
+    }
   }
 
   /** Proposes `cmd` (batched with the turn's other commands); `done` gets its result once applied. */
@@ -164,12 +199,13 @@ export class PartitionHost {
       sink.deliver({ queue: name, msgId: e.msgId, message: messageOf(record), redelivered: e.redelivered });
     };
     const chain = this.chains.get(key);
-    if (e.record !== undefined && chain === undefined) {
-      send(e.record);
+    const atHand = e.record ?? this.recent.get(`${e.queue}:${e.msgId}`);
+    if (atHand !== undefined && chain === undefined) {
+      send(atHand);
       return;
     }
     const store = this.app.store;
-    const read = e.record !== undefined ? Promise.resolve(e.record) : store === undefined ? Promise.resolve(undefined) : readRecord(store, e.queue, e.msgId);
+    const read = atHand !== undefined ? Promise.resolve(atHand) : store === undefined ? Promise.resolve(undefined) : readRecord(store, e.queue, e.msgId);
     const next = (chain ?? Promise.resolve()).then(() => read).then(send, (err: unknown) => {
       this.deps.log.error({ err, partition: this.deps.id }, 'reading a message record failed');
     });

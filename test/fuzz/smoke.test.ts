@@ -26,11 +26,22 @@ async function runFuzzer(o: Omit<FuzzOptions, 'workDir' | 'findingsDir'>): Promi
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
     const code = await new Promise<number | null>((r) => child.on('close', (exitCode) => r(exitCode)));
-    const m = /stat::number_of_executed_units:\s+(\d+)/.exec(output);
-    return { code, output, findings: readdirSync(join(tmp, 'findings')), executions: m ? Number(m[1]) : 0 };
+    return { code, output, findings: readdirSync(join(tmp, 'findings')), executions: executionsOf(output) };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Executions the run reported: the final stats line, else "Done N runs", else the last progress
+ * line ("#N ..."). On a loaded machine the process can exit before its last lines reach the pipe.
+ */
+function executionsOf(output: string): number {
+  const stat = /stat::number_of_executed_units:\s+(\d+)/.exec(output) ?? /Done (\d+) runs/.exec(output);
+  if (stat) return Number(stat[1]);
+  let last = 0;
+  for (const m of output.matchAll(/^#(\d+)\s/gm)) last = Number(m[1]);
+  return last;
 }
 
 describe('fuzz smoke', { timeout: (SECONDS + 60) * (TARGETS.length + 1) * 1000 }, () => {
