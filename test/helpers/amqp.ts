@@ -10,6 +10,12 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options, SocketOptions } from 'amqplib';
 import type { TestBroker } from './broker.js';
 
+/**
+ * Set by the *.durable.test.ts wrappers: the suite's own queues are declared durable (and not
+ * exclusive), so the same tests run against partition-hosted queues instead of in-memory ones.
+ */
+export const DURABLE_QUEUES = process.env['WARREN_TEST_DURABLE_QUEUES'] === '1';
+
 /** A name no other test (or concurrently running test file) uses. */
 export function uniq(prefix: string): string {
   return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;

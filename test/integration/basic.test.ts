@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import {
-  Inbox, channel, closeOf, confirmChannel, connect, eventually, expectChannelClose, expectConnectionClose,
+  DURABLE_QUEUES, Inbox, channel, closeOf, confirmChannel, connect, eventually, expectChannelClose, expectConnectionClose,
   texts, txCommit, txRollback, txSelect, uniq,
 } from '../helpers/amqp.js';
 import { delay } from '../helpers/raw.js';
@@ -13,12 +13,24 @@ import { delay } from '../helpers/raw.js';
 let broker: TestBroker;
 let conn: ChannelModel;
 let ch: ConfirmChannel;
+const durableQueues: string[] = [];
 before(async () => { broker = await startBroker(); conn = await connect(broker); ch = await confirmChannel(conn); });
-after(async () => { await conn.close(); await broker.stop(); });
+after(async () => {
+  const c = await confirmChannel(conn);
+  for (const q of durableQueues) await c.deleteQueue(q).catch(() => undefined);
+  await conn.close();
+  await broker.stop();
+});
 
-/** A fresh non-durable queue owned by this file's connection, deleted when it closes. */
+/**
+ * A fresh queue: exclusive to this file's connection (deleted when it closes), or, in the durable
+ * run, durable (partition-hosted) and deleted at the end.
+ */
 async function queue(args: Record<string, unknown> = {}): Promise<string> {
-  return (await ch.assertQueue(uniq('basic'), { exclusive: true, arguments: args })).queue;
+  if (!DURABLE_QUEUES) return (await ch.assertQueue(uniq('basic'), { exclusive: true, arguments: args })).queue;
+  const q = (await ch.assertQueue(uniq('basic-d'), { durable: true, arguments: args })).queue;
+  durableQueues.push(q);
+  return q;
 }
 
 async function publish(q: string, bodies: string[]): Promise<void> {

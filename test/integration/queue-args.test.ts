@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { ChannelModel, ConfirmChannel, GetMessage, XDeath } from 'amqplib';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import {
-  Inbox, channel, closeOf, confirmChannel, connect, eventually, expectChannelClose, texts, uniq,
+  DURABLE_QUEUES, Inbox, channel, closeOf, confirmChannel, connect, eventually, expectChannelClose, texts, uniq,
 } from '../helpers/amqp.js';
 import { delay } from '../helpers/raw.js';
 
@@ -46,7 +46,7 @@ async function getOne(q: string, timeoutMs = 3000): Promise<GetMessage> {
 }
 
 async function tempQueue(args: Record<string, unknown>, name = uniq('qa')): Promise<string> {
-  await ch.assertQueue(name, { durable: false, autoDelete: false, arguments: args });
+  await ch.assertQueue(name, { durable: DURABLE_QUEUES, autoDelete: false, arguments: args });
   return name;
 }
 
