@@ -6,16 +6,14 @@
 // delivery tags and maps them to (queue, msgId); it never holds a message the owner has forgotten.
 
 import type { BasicProperties } from '../amqp/generated.js';
+import type { QueueMessage } from '../queue/types.js';
 
-/** A message as published: routing info, decoded properties, the raw header payload for byte-exact redelivery, the body. */
-export interface Message {
-  readonly exchange: string;
-  readonly routingKey: string;
-  readonly properties: BasicProperties;
-  /** Content-header frame payload as received; absent when the properties were rewritten (dead-lettering). */
-  readonly header?: Uint8Array;
-  readonly body: Uint8Array;
-}
+/**
+ * A message as published: routing info, decoded properties, the raw header payload for byte-exact
+ * redelivery (absent when the properties were rewritten: dead-lettering), the body. The queue
+ * machine's message type with the codec's properties, so owners hold it without conversion.
+ */
+export type Message = QueueMessage<BasicProperties>;
 
 export interface QueueRef {
   readonly vhost: string;

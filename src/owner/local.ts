@@ -6,11 +6,12 @@
 // With replication, the same commands will be proposed to a partition's Raft group and applied on
 // commit; the effects are then carried out by the leader only.
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import type { BasicProperties } from '../amqp/generated.js';
 import { parseQueueArgs } from '../queue/args.js';
-import { isDeathCycle } from '../queue/deadletter.js';
-import { QueueMachine } from '../queue/machine.js';
+import { isDeathCycle, publishedRoutingKeys } from '../queue/deadletter.js';
+import { QueueCore, wholeMessageModel } from '../queue/machine.js';
 import { attempt } from '../util/settle.js';
-import type { Effect, GetReply, QueueCommand, QueueMessage } from '../queue/types.js';
+import type { Effect, GetReply, QueueCommand } from '../queue/types.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient, QueueRef,
   QueueSpec, QueueStats, Settlement,
@@ -35,7 +36,7 @@ export interface LocalOwnerOptions {
 
 interface Hosted {
   readonly ref: QueueRef;
-  readonly machine: QueueMachine;
+  readonly machine: QueueCore<Message>;
   readonly sinks: Map<string, ConsumerSink>;
   readonly autoDelete: boolean;
   hadConsumer: boolean;
@@ -50,13 +51,16 @@ interface Hosted {
  */
 const FLOW_BACKLOG_MESSAGES = 300;
 
+/** Whole messages in memory, with the codec's properties. */
+const MESSAGE_MODEL = wholeMessageModel<BasicProperties>();
+
 /** Dead-letter hops one message may take before it is dropped (guards against DLX cycles). */
 const MAX_DEAD_LETTER_HOPS = 16;
 
 export class LocalOwner implements OwnerClient {
   private readonly queues = new Map<string, Hosted>();
   private readonly now: () => number;
-  private readonly effects: Effect[] = [];
+  private readonly effects: Effect<Message>[] = [];
   private deadLetterDepth = 0;
 
   constructor(private readonly opts: LocalOwnerOptions) {
@@ -86,7 +90,7 @@ export class LocalOwner implements OwnerClient {
       } else {
         const parsed = parseQueueArgs(spec.arguments, q.name, q.vhost);
         h = {
-          ref: q, machine: new QueueMachine(q.name, parsed, this.now()), sinks: new Map(), autoDelete: spec.autoDelete,
+          ref: q, machine: new QueueCore(q.name, parsed, this.now(), MESSAGE_MODEL), sinks: new Map(), autoDelete: spec.autoDelete,
           hadConsumer: false, exclusiveConsumer: undefined, timer: undefined, timerAtMs: Infinity,
         };
         this.queues.set(this.key(q), h);
@@ -102,7 +106,7 @@ export class LocalOwner implements OwnerClient {
       done('accepted', false); // deleted between routing and enqueue: RabbitMQ drops it too
       return;
     }
-    const reply = this.run(h, { kind: 'enqueue', message: message as unknown as QueueMessage, nowMs: this.now() });
+    const reply = this.run(h, { kind: 'enqueue', message, nowMs: this.now() });
     const m = h.machine;
     done(reply === 'rejected' ? 'rejected' : 'accepted', m.messageCount > FLOW_BACKLOG_MESSAGES && m.consumerCount > 0);
   }
@@ -150,10 +154,10 @@ export class LocalOwner implements OwnerClient {
   get(q: QueueRef, getterId: string, noAck: boolean): Promise<GetResult | undefined> {
     return attempt(() => {
       const h = this.must(q);
-      const reply = this.run(h, { kind: 'get', getterId, noAck, nowMs: this.now() }) as GetReply;
+      const reply = this.run(h, { kind: 'get', getterId, noAck, nowMs: this.now() }) as GetReply<Message>;
       if (reply.kind === 'empty') return undefined;
       return {
-        delivery: { queue: q.name, msgId: reply.msgId, message: reply.message as unknown as Message, redelivered: reply.redelivered },
+        delivery: { queue: q.name, msgId: reply.msgId, message: reply.message, redelivered: reply.redelivered },
         messageCount: reply.messageCount,
       };
     });
@@ -214,7 +218,7 @@ export class LocalOwner implements OwnerClient {
 
   // ---- applying commands and carrying out effects ---------------------------------------------
 
-  private run(h: Hosted, cmd: QueueCommand): unknown {
+  private run(h: Hosted, cmd: QueueCommand<Message>): unknown {
     // One effects array is reused on the hot path. Performing effects can re-enter run() (a
     // dead-lettered message enqueued into another queue); the shared array is then non-empty,
     // so the nested call takes a fresh one.
@@ -236,7 +240,7 @@ export class LocalOwner implements OwnerClient {
    * is logged and does not stop the others; a delivery that failed goes back to the queue, so no
    * message stays checked out to a consumer that never received it.
    */
-  private perform(h: Hosted, effects: readonly Effect[]): void {
+  private perform(h: Hosted, effects: readonly Effect<Message>[]): void {
     for (const e of effects) {
       try {
         this.performOne(h, e);
@@ -247,18 +251,18 @@ export class LocalOwner implements OwnerClient {
     }
   }
 
-  private performOne(h: Hosted, e: Effect): void {
+  private performOne(h: Hosted, e: Effect<Message>): void {
     switch (e.kind) {
       case 'deliver': {
         const sink = h.sinks.get(e.consumerId);
         if (sink !== undefined) {
-          sink.deliver({ queue: h.ref.name, msgId: e.msgId, message: e.message as unknown as Message, redelivered: e.redelivered });
+          sink.deliver({ queue: h.ref.name, msgId: e.msgId, message: e.message, redelivered: e.redelivered });
         }
         break;
       }
       case 'deadLetter': {
         // Without x-dead-letter-routing-key, RabbitMQ routes by the original key and the CC keys too.
-        const keys = h.machine.args.deadLetterRoutingKey === undefined ? routingKeys(e.routingKey, e.message) : [e.routingKey];
+        const keys = h.machine.args.deadLetterRoutingKey === undefined ? publishedRoutingKeys(e.message) : [e.routingKey];
         this.deadLetter(h.ref.vhost, e.exchange, keys, e.message);
         break;
       }
@@ -280,16 +284,16 @@ export class LocalOwner implements OwnerClient {
    * Publishes a dead-lettered message to its dead-letter exchange. A target queue the message has
    * already died in, with no rejection since, is skipped (RabbitMQ's cycle detection).
    */
-  private deadLetter(vhost: string, exchange: string, routingKeys: readonly string[], message: QueueMessage): void {
+  private deadLetter(vhost: string, exchange: string, routingKeys: readonly string[], message: Message): void {
     if (this.deadLetterDepth >= MAX_DEAD_LETTER_HOPS) return;
     this.deadLetterDepth++;
     try {
       const targets = new Set<string>();
       for (const key of routingKeys) {
-        for (const name of this.opts.route(vhost, exchange, key, message as unknown as Message)) targets.add(name);
+        for (const name of this.opts.route(vhost, exchange, key, message)) targets.add(name);
       }
       // Delivered as if published to the dead-letter exchange with the dead-letter routing key.
-      const republished = { ...message, exchange, routingKey: routingKeys[0] ?? '' } as unknown as Message;
+      const republished: Message = { ...message, exchange, routingKey: routingKeys[0] ?? '' };
       for (const name of targets) {
         if (!isDeathCycle(message, name)) (this.opts.enqueue ?? this.enqueue.bind(this))({ vhost, name }, republished, ignore);
       }
@@ -321,9 +325,3 @@ export class LocalOwner implements OwnerClient {
 
 function ignore(): void {}
 
-/** The routing key plus the message's CC header keys (sender-selected distribution). */
-function routingKeys(routingKey: string, message: QueueMessage): string[] {
-  const cc = message.properties.headers?.['CC'];
-  if (!Array.isArray(cc)) return [routingKey];
-  return [routingKey, ...cc.filter((k): k is string => typeof k === 'string')];
-}

@@ -6,20 +6,18 @@
 // Contract with callers: a command's callback runs once the entry holding it is committed (in a
 // majority's fsynced log) and applied here, with that command's result; commands of one partition
 // are applied in the order they were asked for.
-import { decodeBasicProperties } from '../amqp/generated.js';
 import type { Logger } from '../log.js';
 import {
-  PartitionApp, PartitionMachine, decodeRecord, deadLetterMessage, encodeBatch, readRecord,
+  PartitionApp, PartitionMachine, deadLetterMessage, encodeBatch, readRecord, storedMessage,
 } from '../partition/index.js';
 import type {
   CommandResult, DeadLetterEffect, DeliverEffect, PartitionCommand, PartitionEffect, PartitionResult,
 } from '../partition/index.js';
+import { publishedRoutingKeys } from '../queue/deadletter.js';
 import type { AppReader, RecoverInfo } from '../raft/node/app.js';
 import type { GroupDriver } from '../raft/node/group.js';
 import type { ConsumerSink, Message } from './api.js';
 
-/** Content header payload: class-id (2), weight (2), body size (8), then the property flags. */
-const HEADER_PREFIX_BYTES = 12;
 /** Bound on the leader's cache of recently enqueued records (PartitionHost.recent). */
 const RECENT_RECORDS_MAX_BYTES = 32 * 1024 * 1024;
 
@@ -223,11 +221,8 @@ export class PartitionHost {
       };
       if (record === undefined) return;
       const d = deadLetterMessage(record, e);
-      const message: Message = {
-        exchange: d.message.exchange, routingKey: d.message.routingKey,
-        properties: d.message.properties as Message['properties'], body: d.message.body,
-      };
-      const keys = e.routingKey === undefined ? routingKeysOf(d.routingKey, message) : [d.routingKey];
+      const message: Message = d.message;
+      const keys = e.routingKey === undefined ? publishedRoutingKeys(message) : [d.routingKey];
       this.deps.deadLetter(e.vhost, d.exchange, keys, message, forget);
     });
   }
@@ -251,16 +246,5 @@ export class PartitionHost {
 function ignore(): void {}
 
 /** A stored record as the frontend's Message: the raw header kept for byte-exact delivery. */
-export function messageOf(record: Uint8Array): Message {
-  const r = decodeRecord(record);
-  const h = Buffer.from(r.header.buffer, r.header.byteOffset, r.header.byteLength);
-  const properties = h.length >= HEADER_PREFIX_BYTES + 2 ? decodeBasicProperties(h, HEADER_PREFIX_BYTES, h.length) : {};
-  return { exchange: r.exchange, routingKey: r.routingKey, properties, header: r.header, body: r.body };
-}
+export const messageOf: (record: Uint8Array) => Message = storedMessage;
 
-/** The routing key plus the message's CC header keys (sender-selected distribution). */
-function routingKeysOf(routingKey: string, message: Message): string[] {
-  const cc = message.properties.headers?.['CC'];
-  if (!Array.isArray(cc)) return [routingKey];
-  return [routingKey, ...cc.filter((k): k is string => typeof k === 'string')];
-}

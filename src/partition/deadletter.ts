@@ -1,7 +1,7 @@
 // Carrying out a DeadLetterEffect (leader side): the copy to publish, rebuilt from the stored record
 // with RabbitMQ's x-death rewrite (src/queue/deadletter.ts), and the dedupe session under which it
 // is enqueued in its targets. The effect says where and why; the record holds the message.
-import { decodeBasicProperties } from '../amqp/generated.js';
+import { decodeBasicProperties, type BasicProperties } from '../amqp/generated.js';
 import { deadLetter } from '../queue/deadletter.js';
 import type { QueueArgs, QueueMessage } from '../queue/types.js';
 import { decodeRecord } from './codec.js';
@@ -11,7 +11,7 @@ import type { DeadLetterEffect } from './types.js';
 const HEADER_PREFIX_BYTES = 12;
 
 /** The message as stored: properties decoded from the raw header (which it keeps, for the record). */
-export function storedMessage(record: Uint8Array): QueueMessage {
+export function storedMessage(record: Uint8Array): QueueMessage<BasicProperties> {
   const r = decodeRecord(record);
   const h = Buffer.from(r.header.buffer, r.header.byteOffset, r.header.byteLength);
   const properties = h.length >= HEADER_PREFIX_BYTES + 2 ? decodeBasicProperties(h, HEADER_PREFIX_BYTES, h.length) : {};
@@ -23,7 +23,7 @@ export function storedMessage(record: Uint8Array): QueueMessage {
  * copy's routingKey plus its CC header when the queue has no x-dead-letter-routing-key.
  */
 export function deadLetterMessage(record: Uint8Array, e: DeadLetterEffect): {
-  message: QueueMessage; exchange: string; routingKey: string;
+  message: QueueMessage<BasicProperties>; exchange: string; routingKey: string;
 } {
   const args: QueueArgs = {
     overflow: 'drop-head', singleActiveConsumer: false, deadLetterExchange: e.exchange,

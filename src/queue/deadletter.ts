@@ -14,7 +14,7 @@
 // Server-typed values use the codec's { $type, value } wrapper: counts 'l' (long), time 'T'.
 
 import { parseExpirationMs } from './args.js';
-import type { DeadLetterInput, QueueArgs, QueueMessage } from './types.js';
+import type { DeadLetterInput, MessageProperties, QueueArgs, QueueMessage } from './types.js';
 
 export type { DeadLetterInput } from './types.js';
 
@@ -49,7 +49,8 @@ function asTable(v: unknown): Readonly<Record<string, unknown>> | undefined {
 }
 
 /** Routing keys the message was published with: its routing key plus CC (BCC is stripped at publish). */
-function publishedRoutingKeys(msg: QueueMessage): string[] {
+/** The routing key plus the CC header keys (sender-selected distribution): where the message was published to. */
+export function publishedRoutingKeys(msg: QueueMessage): string[] {
   const keys = [msg.routingKey];
   for (const cc of asArray(msg.properties.headers?.['CC'])) {
     const k = asString(cc);
@@ -59,11 +60,11 @@ function publishedRoutingKeys(msg: QueueMessage): string[] {
 }
 
 /** The rewritten message and where to publish it. Caller checks a DLX is configured. */
-export function deadLetter(
-  msg: QueueMessage,
+export function deadLetter<P extends MessageProperties>(
+  msg: QueueMessage<P>,
   args: QueueArgs,
   { queue, reason, nowMs }: DeadLetterInput,
-): { message: QueueMessage; exchange: string; routingKey: string } {
+): { message: QueueMessage<P>; exchange: string; routingKey: string } {
   const oldHeaders = msg.properties.headers ?? {};
   const headers: Record<string, unknown> = { ...oldHeaders };
   const deaths = asArray(oldHeaders['x-death']);
@@ -101,12 +102,10 @@ export function deadLetter(
   if (args.deadLetterRoutingKey !== undefined) delete headers['CC'];
 
   const { expiration: _dropped, ...kept } = msg.properties;
-  const message: QueueMessage = {
-    exchange: msg.exchange,
-    routingKey: msg.routingKey,
-    properties: { ...kept, headers },
-    body: msg.body,
-  };
+  // The rewritten headers hold only values of the kinds the table codec decodes (tables, arrays,
+  // strings, typed numbers), so they are the same kind of table as P's headers.
+  const properties = { ...kept, headers } as P;
+  const message: QueueMessage<P> = { exchange: msg.exchange, routingKey: msg.routingKey, properties, body: msg.body };
   return {
     message,
     exchange: args.deadLetterExchange ?? '',

@@ -21,23 +21,31 @@ import { ConsumerSet, type Consumer } from './consumers.js';
 import { deadLetter } from './deadletter.js';
 import { Entry, ReadyList } from './ready.js';
 import type {
-  CheckoutCmd, DeadLetterReason, DeleteCmd, Effect, EnqueueCmd, EnqueueReply, GetCmd, GetReply, MessageModel,
+  CheckoutCmd, DeadLetterReason, MessageProperties, DeleteCmd, Effect, EnqueueCmd, EnqueueReply, GetCmd, GetReply, MessageModel,
   MessageObserver, PurgeCmd, QueueArgs, QueueCommand, QueueCoreState, QueueMessage, QueueReply, QueueResult,
   RestoredMessage,
 } from './types.js';
 
-/** QueueMachine's model: whole messages in memory, dead-lettered with RabbitMQ's x-death rewrite. */
-export const queueMessageModel: MessageModel<QueueMessage> = {
-  bodyBytes: (m) => m.body.byteLength,
-  priority: (m) => m.properties.priority,
-  expiresAtMs(m, args, clockMs) {
-    const q = args.messageTtlMs;
-    const own = parseExpirationMs(m.properties.expiration);
-    const ttl = q === undefined ? own : own === undefined ? q : Math.min(q, own);
-    return ttl === undefined ? Infinity : clockMs + ttl;
-  },
-  deadLetter: (m, args, input) => deadLetter(m, args, input),
-};
+/**
+ * The model of whole messages in memory (properties of type P: the codec's BasicProperties in the
+ * broker), dead-lettered with RabbitMQ's x-death rewrite.
+ */
+export function wholeMessageModel<P extends MessageProperties>(): MessageModel<QueueMessage<P>> {
+  return {
+    bodyBytes: (m) => m.body.byteLength,
+    priority: (m) => m.properties.priority,
+    expiresAtMs(m, args, clockMs) {
+      const q = args.messageTtlMs;
+      const own = parseExpirationMs(m.properties.expiration);
+      const ttl = q === undefined ? own : own === undefined ? q : Math.min(q, own);
+      return ttl === undefined ? Infinity : clockMs + ttl;
+    },
+    deadLetter: (m, args, input) => deadLetter(m, args, input),
+  };
+}
+
+/** QueueMachine's model. */
+export const queueMessageModel: MessageModel<QueueMessage> = wholeMessageModel<MessageProperties>();
 
 export class QueueCore<M> {
   private readonly ready: ReadyList<Entry<M>>;

@@ -19,10 +19,11 @@ export interface MessageProperties {
 }
 
 /** A message as enqueued; immutable once enqueued (the machine never mutates it). */
-export interface QueueMessage {
+export interface QueueMessage<P extends MessageProperties = MessageProperties> {
   readonly exchange: string;
   readonly routingKey: string;
-  readonly properties: MessageProperties;
+  /** The codec's BasicProperties for the broker's own messages (P), structurally MessageProperties here. */
+  readonly properties: P;
   /** Raw content-header payload for byte-exact redelivery; absent on messages rewritten by dead-lettering. */
   readonly header?: Uint8Array | undefined;
   readonly body: Uint8Array;
