@@ -10,8 +10,10 @@ import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { wireTag, type FieldTable, type FieldValue } from '../amqp/table.js';
 import { amqpTypeName, canonical, isIntegerValue, isTypedValue } from '../routing/values.js';
 import { inequivalent, rs } from './errors.js';
+import { MAX_EXPIRY_MS } from '../queue/args.js';
 
-export const MAX_SUPPORTED_PRIORITY = 255;
+export { MAX_SUPPORTED_PRIORITY } from '../queue/args.js';
+import { MAX_SUPPORTED_PRIORITY } from '../queue/args.js';
 
 /** Returns undefined when valid, else the Erlang error term as RabbitMQ prints it. */
 type Check = (v: FieldValue, args: FieldTable) => string | undefined;
@@ -29,9 +31,13 @@ const intArg: Check = (v) => (isIntegerValue(num(v)) ? undefined : `"expected in
 
 const nonNegInt: Check = (v, a) => intArg(v, a) ?? (num(v)! < 0 ? `{value_negative,${String(num(v))}}` : undefined);
 
-const messageTtl: Check = nonNegInt;
+/** RabbitMQ's ?MAX_EXPIRY_TIMER: the largest TTL / expiry in ms it accepts. */
+const tooLarge = (v: FieldValue): string | undefined =>
+  (Number(num(v)) > MAX_EXPIRY_MS ? `{value_too_large,${String(num(v))},${MAX_EXPIRY_MS}}` : undefined);
 
-const expires: Check = (v, a) => nonNegInt(v, a) ?? (Number(num(v)) === 0 ? '{value_zero,0}' : undefined);
+const messageTtl: Check = (v, a) => nonNegInt(v, a) ?? tooLarge(v);
+
+const expires: Check = (v, a) => nonNegInt(v, a) ?? (Number(num(v)) === 0 ? '{value_zero,0}' : tooLarge(v));
 
 const longstr: Check = (v) => (typeof v === 'string' ? undefined : unacceptable(v));
 
@@ -99,6 +105,7 @@ const DECLARE_ARGS: ReadonlyArray<readonly [string, Check]> = [
   ['x-stream-max-segment-size-bytes', nonNegInt],
   ['x-initial-cluster-size', positiveInt],
   ['x-queue-leader-locator', longstr],
+  ['x-delivery-limit', nonNegInt],
 ];
 
 /**

@@ -88,7 +88,7 @@ export class LocalOwner implements OwnerClient {
       if (h !== undefined) {
         this.run(h, { kind: 'touch', nowMs: this.now() });
       } else {
-        const parsed = parseQueueArgs(spec.arguments, q.name, q.vhost);
+        const parsed = parseQueueArgs(spec.arguments);
         h = {
           ref: q, machine: new QueueCore(q.name, parsed, this.now(), MESSAGE_MODEL), sinks: new Map(), autoDelete: spec.autoDelete,
           hadConsumer: false, exclusiveConsumer: undefined, timer: undefined, timerAtMs: Infinity,

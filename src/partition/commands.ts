@@ -19,11 +19,11 @@ const OK: CommandResult = { kind: 'ok' };
 const NO_QUEUE: CommandResult = { kind: 'noQueue' };
 const DUPLICATE: CommandResult = { kind: 'duplicate' };
 
-/** Parses declare arguments exactly as the frontend validated them (one validator: parseQueueArgs). */
-export function parseArgumentBytes(bytes: Uint8Array, name: string, vhost: string): QueueArgs {
-  if (bytes.length === 0) return parseQueueArgs(undefined, name, vhost);
+/** Reads declare arguments as the metadata layer validated them (src/meta/queue-args.ts). */
+export function parseArgumentBytes(bytes: Uint8Array): QueueArgs {
+  if (bytes.length === 0) return parseQueueArgs(undefined);
   const { table } = decodeTable(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
-  return parseQueueArgs(table, name, vhost);
+  return parseQueueArgs(table);
 }
 
 /** Runs a core command on q with the observer writing into ctx, then translates its effects. */
@@ -44,7 +44,7 @@ function declare(s: PartitionState, c: DeclareCmd, ctx: MachineCtx): CommandResu
   }
   let args: QueueArgs;
   try {
-    args = parseArgumentBytes(c.arguments, c.name, c.vhost);
+    args = parseArgumentBytes(c.arguments);
   } catch (e) {
     if (e instanceof AmqpError) return { kind: 'invalid', code: e.replyCode, text: e.replyText };
     throw e;

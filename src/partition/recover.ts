@@ -42,7 +42,7 @@ async function loadQueues(store: AppReader): Promise<Map<number, QueueLoad>> {
     const id = queueIdOf(key, QUEUE_PREFIX_BYTES);
     const meta: QueueMeta = {
       id, vhost: r.vhost, name: r.name, arguments: r.arguments, declaredAtMs: u64(r.declaredAtMs),
-      args: parseArgumentBytes(r.arguments, r.name, r.vhost),
+      args: parseArgumentBytes(r.arguments),
     };
     loads.set(id, { meta, state: undefined, stateBytes: undefined, messages: [], deadLetters: [] });
   }

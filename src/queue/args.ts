@@ -1,6 +1,5 @@
-// queue.declare x-arguments → QueueArgs, validated as RabbitMQ's rabbit_amqqueue:check_arguments does,
-// with the same 406 reply texts, e.g.
-//   PRECONDITION_FAILED - invalid arg 'x-max-length' for queue 'q' in vhost '/': {value_negative,-1}
+// queue.declare x-arguments → QueueArgs. Validation (RabbitMQ's rules and 406 texts) happens once,
+// in src/meta/queue-args.ts when the queue record is created; this reads what it accepted.
 //
 // Table values arrive decoded by src/amqp/table.ts (not imported: layering): plain numbers for every
 // integer type (bigint when an int64 does not fit), strings for S, booleans, Buffers for x, or the
@@ -8,7 +7,7 @@
 // integer type (so an integral double like 5.0 is accepted, where RabbitMQ says "got double").
 
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
-import type { Overflow, QueueArgs } from './types.js';
+import type { QueueArgs } from './types.js';
 
 /** RabbitMQ's ?MAX_EXPIRY_TIMER: the largest TTL / expiry in ms it accepts. */
 export const MAX_EXPIRY_MS = 4294967295;
@@ -43,102 +42,56 @@ function typed(v: unknown): Typed {
   return { type: 'table', value: v };
 }
 
-/** A validation failure: the Erlang term RabbitMQ prints with ~p. */
-class ArgError {
-  constructor(readonly term: string) {}
+/** An argument the metadata layer should have refused; reported against the argument, never expected. */
+function invalid(key: string, t: Typed): never {
+  throw new AmqpError(ReplyCode.PreconditionFailed, `invalid arg '${key}': unexpected ${t.type} (arguments are validated at declare)`);
 }
 
-function intValue(t: Typed): number {
-  if (!INTEGER_TYPES.has(t.type)) throw new ArgError(`"expected integer, got ${t.type}"`);
+function int(key: string, t: Typed): number {
   const n = typeof t.value === 'bigint' ? Number(t.value) : t.value;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new ArgError(`"expected integer, got ${t.type}"`);
+  if (!INTEGER_TYPES.has(t.type) || typeof n !== 'number' || !Number.isInteger(n) || n < 0) invalid(key, t);
   return n;
 }
 
-function nonNegInt(t: Typed): number {
-  const n = intValue(t);
-  if (n < 0) throw new ArgError(`{value_negative,${n}}`);
-  return n;
-}
-
-function expiry(n: number): number {
-  if (n < 0) throw new ArgError(`{value_negative,${n}}`);
-  if (n > MAX_EXPIRY_MS) throw new ArgError(`{value_too_large,${n},${MAX_EXPIRY_MS}}`);
-  return n;
-}
-
-function str(t: Typed): string {
-  if (t.type !== 'longstr' || typeof t.value !== 'string') throw new ArgError(`{unacceptable_type,${t.type}}`);
+function str(key: string, t: Typed): string {
+  if (typeof t.value !== 'string') invalid(key, t);
   return t.value;
 }
-
-function bool(t: Typed): boolean {
-  if (t.type !== 'bool' || typeof t.value !== 'boolean') throw new ArgError(`{unacceptable_type,${t.type}}`);
-  return t.value;
-}
-
-const OVERFLOWS: readonly string[] = ['drop-head', 'reject-publish', 'reject-publish-dlx'];
-const QUEUE_TYPES: readonly string[] = ['classic', 'quorum', 'stream'];
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Validator = (t: Typed, out: Mutable<QueueArgs>, args: Readonly<Record<string, unknown>>) => void;
+type Reader = (key: string, t: Typed, out: Mutable<QueueArgs>) => void;
 
-/** In RabbitMQ's declare_args() order, which decides which error is reported first. */
-const VALIDATORS: ReadonlyArray<readonly [string, Validator]> = [
-  ['x-expires', (t, o) => {
-    const n = intValue(t);
-    if (n === 0) throw new ArgError('{value_zero,0}');
-    o.expiresMs = expiry(n);
-  }],
-  ['x-message-ttl', (t, o) => { o.messageTtlMs = expiry(intValue(t)); }],
-  ['x-dead-letter-exchange', (t, o) => { o.deadLetterExchange = str(t); }],
-  ['x-dead-letter-routing-key', (t, o, args) => {
-    o.deadLetterRoutingKey = str(t);
-    if (args['x-dead-letter-exchange'] === undefined) throw new ArgError('routing_key_but_no_dlx_defined');
-  }],
-  ['x-max-length', (t, o) => { o.maxLength = nonNegInt(t); }],
-  ['x-max-length-bytes', (t, o) => { o.maxLengthBytes = nonNegInt(t); }],
-  ['x-max-priority', (t, o) => {
-    const n = nonNegInt(t);
-    if (n > MAX_SUPPORTED_PRIORITY) throw new ArgError(`{max_value_exceeded,${n}}`);
-    o.maxPriority = n;
-  }],
-  ['x-overflow', (t, o) => {
-    const v = str(t);
-    if (!OVERFLOWS.includes(v)) throw new ArgError('invalid_overflow');
-    o.overflow = v as Overflow;
-  }],
-  ['x-single-active-consumer', (t, o) => { o.singleActiveConsumer = bool(t); }],
-  ['x-queue-type', (t) => {
-    const v = str(t);
-    if (!QUEUE_TYPES.includes(v)) throw new ArgError(`"unsupported queue type '${v}'"`);
-  }],
-  ['x-delivery-limit', (t, o) => { o.deliveryLimit = nonNegInt(t); }],
-];
+const READERS: Readonly<Record<string, Reader>> = {
+  'x-expires': (k, t, o) => { o.expiresMs = int(k, t); },
+  'x-message-ttl': (k, t, o) => { o.messageTtlMs = int(k, t); },
+  'x-dead-letter-exchange': (k, t, o) => { o.deadLetterExchange = str(k, t); },
+  'x-dead-letter-routing-key': (k, t, o) => { o.deadLetterRoutingKey = str(k, t); },
+  'x-max-length': (k, t, o) => { o.maxLength = int(k, t); },
+  'x-max-length-bytes': (k, t, o) => { o.maxLengthBytes = int(k, t); },
+  'x-max-priority': (k, t, o) => { o.maxPriority = int(k, t); },
+  'x-overflow': (k, t, o) => {
+    const v = str(k, t);
+    if (v !== 'drop-head' && v !== 'reject-publish' && v !== 'reject-publish-dlx') invalid(k, t);
+    o.overflow = v;
+  },
+  'x-single-active-consumer': (k, t, o) => {
+    if (typeof t.value !== 'boolean') invalid(k, t);
+    o.singleActiveConsumer = t.value;
+  },
+  'x-delivery-limit': (k, t, o) => { o.deliveryLimit = int(k, t); },
+};
 
 /**
- * Validates and parses queue.declare arguments. Unknown x-arguments are ignored, as RabbitMQ does.
- * Throws AmqpError(406) with RabbitMQ's text; `queue`/`vhost` only feed that text.
+ * Reads queue.declare arguments into QueueArgs. They are VALIDATED in one place, when the metadata
+ * layer creates the queue record (src/meta/queue-args.ts, RabbitMQ's rules and 406 texts); owners
+ * and partitions read what it accepted. Unknown x-arguments are ignored, as RabbitMQ does.
  */
-export function parseQueueArgs(
-  args: Readonly<Record<string, unknown>> | undefined,
-  queue = '',
-  vhost = '/',
-): QueueArgs {
+export function parseQueueArgs(args: Readonly<Record<string, unknown>> | undefined): QueueArgs {
   const out: Mutable<QueueArgs> = { overflow: 'drop-head', singleActiveConsumer: false };
   if (args === undefined) return out;
-  for (const [key, validate] of VALIDATORS) {
+  for (const key of Object.keys(READERS)) {
     const raw = args[key];
-    if (raw === undefined) continue;
-    try {
-      validate(typed(raw), out, args);
-    } catch (e) {
-      if (!(e instanceof ArgError)) throw e;
-      throw new AmqpError(
-        ReplyCode.PreconditionFailed,
-        `invalid arg '${key}' for queue '${queue}' in vhost '${vhost}': ${e.term}`,
-      );
-    }
+    if (raw !== undefined) (READERS[key] as Reader)(key, typed(raw), out);
   }
   return out;
 }

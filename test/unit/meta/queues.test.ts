@@ -122,6 +122,11 @@ describe('queue argument validation (on creation)', () => {
     // Values that later become shortstrs on the wire must fit one.
     [{ 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'k'.repeat(256) }, "invalid arg 'x-dead-letter-routing-key' for queue 'q' in vhost '/': {routing_key_too_long,256}"],
     [{ 'x-dead-letter-exchange': 'x'.repeat(300) }, "invalid arg 'x-dead-letter-exchange' for queue 'q' in vhost '/': {exchange_name_too_long,300}"],
+    // Formerly also checked by the queue layer; now only here (one validator).
+    [{ 'x-message-ttl': 4294967296 }, "invalid arg 'x-message-ttl' for queue 'q' in vhost '/': {value_too_large,4294967296,4294967295}"],
+    [{ 'x-expires': 4294967296 }, "invalid arg 'x-expires' for queue 'q' in vhost '/': {value_too_large,4294967296,4294967295}"],
+    [{ 'x-delivery-limit': -2 }, "invalid arg 'x-delivery-limit' for queue 'q' in vhost '/': {value_negative,-2}"],
+    [{ 'x-message-ttl': 1.5 }, `invalid arg 'x-message-ttl' for queue 'q' in vhost '/': "expected integer, got double"`],
     // Generic validation comes before the queue type's refusals.
     [{ 'x-delivery-limit': 3, 'x-max-priority': 300 }, "invalid arg 'x-max-priority' for queue 'q' in vhost '/': {max_value_exceeded,300}"],
     [{ 'x-single-active-consumer': 1 }, "invalid arg 'x-single-active-consumer' for queue 'q' in vhost '/': {unacceptable_type,signedint}"],
@@ -141,7 +146,7 @@ describe('queue argument validation (on creation)', () => {
   test('valid arguments are accepted', () => {
     const m = new MetaMachine();
     declareQ(m, 'q', { durable: true, arguments: {
-      'x-message-ttl': 5_000_000_000, 'x-expires': 1, 'x-max-length': 0, 'x-max-priority': 255, 'x-overflow': 'reject-publish-dlx',
+      'x-message-ttl': 4_294_967_295, 'x-expires': 1, 'x-max-length': 0, 'x-max-priority': 255, 'x-overflow': 'reject-publish-dlx',
       'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 'k', 'x-single-active-consumer': true,
       'x-queue-mode': 'lazy', 'x-queue-version': 2, 'x-unknown': 'fine',
     } });

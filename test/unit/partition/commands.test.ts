@@ -24,16 +24,13 @@ test('declare: ids are assigned 1, 2, ...; a redeclare answers the existing id w
   assert.equal(h.machine.queueId('other', 'b'), undefined);
 });
 
-test('declare: arguments travel as a field table and are validated by parseQueueArgs with its text', async () => {
+test('declare: arguments travel as a field table; ones the metadata layer would refuse are answered invalid', async () => {
   const h = new Harness();
   const r = only(await h.run(declare('q', { 'x-max-length': -1 })));
-  assert.deepEqual(r, {
-    kind: 'invalid', code: 406,
-    text: "PRECONDITION_FAILED - invalid arg 'x-max-length' for queue 'q' in vhost '/': {value_negative,-1}",
-  });
-  // A wire type survives the log: a string where an integer is due is refused by its type name.
+  assert.equal(r.kind === 'invalid' && r.code, 406);
+  // A wire type survives the log: a string where an integer is due is refused.
   const t = only(await h.run(declare('q', { 'x-message-ttl': 'soon' })));
-  assert.equal(t.kind === 'invalid' && t.text.endsWith('"expected integer, got longstr"'), true);
+  assert.equal(t.kind === 'invalid' && /x-message-ttl.*longstr/.test(t.text), true);
   assert.deepEqual(h.machine.queueIds(), []);
 });
 

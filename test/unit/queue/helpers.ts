@@ -8,7 +8,7 @@ export function msg(text: string, properties: MessageProperties = {}, routingKey
 }
 
 export function machine(args: Record<string, unknown> = {}, nowMs = 0, name = 'q'): QueueMachine {
-  return new QueueMachine(name, parseQueueArgs(args, name), nowMs);
+  return new QueueMachine(name, parseQueueArgs(args), nowMs);
 }
 
 export function bodyOf(m: QueueMessage): string {
