@@ -11,6 +11,7 @@ import { parseQueueArgs } from '../queue/args.js';
 import { isDeathCycle, publishedRoutingKeys } from '../queue/deadletter.js';
 import { QueueCore, wholeMessageModel } from '../queue/machine.js';
 import { attempt } from '../util/settle.js';
+import { DeadlineTimer } from './deadline.js';
 import type { Effect, GetReply, QueueCommand } from '../queue/types.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient, QueueRef,
@@ -41,8 +42,7 @@ interface Hosted {
   readonly autoDelete: boolean;
   hadConsumer: boolean;
   exclusiveConsumer: string | undefined;
-  timer: NodeJS.Timeout | undefined;
-  timerAtMs: number;
+  readonly deadline: DeadlineTimer;
 }
 
 /**
@@ -89,10 +89,14 @@ export class LocalOwner implements OwnerClient {
         this.run(h, { kind: 'touch', nowMs: this.now() });
       } else {
         const parsed = parseQueueArgs(spec.arguments);
-        h = {
+        const hosted: Hosted = {
           ref: q, machine: new QueueCore(q.name, parsed, this.now(), MESSAGE_MODEL), sinks: new Map(), autoDelete: spec.autoDelete,
-          hadConsumer: false, exclusiveConsumer: undefined, timer: undefined, timerAtMs: Infinity,
+          hadConsumer: false, exclusiveConsumer: undefined,
+          deadline: new DeadlineTimer(this.now, () => {
+            if (this.queues.get(this.key(q)) === hosted) this.run(hosted, { kind: 'tick', nowMs: this.now() });
+          }),
         };
+        h = hosted;
         this.queues.set(this.key(q), h);
         this.schedule(h);
       }
@@ -185,7 +189,7 @@ export class LocalOwner implements OwnerClient {
   private remove(h: Hosted): number {
     const count = this.run(h, { kind: 'delete', nowMs: this.now() }) as number;
     this.queues.delete(this.key(h.ref));
-    if (h.timer) clearTimeout(h.timer);
+    h.deadline.cancel();
     return count;
   }
 
@@ -212,7 +216,7 @@ export class LocalOwner implements OwnerClient {
   }
 
   close(): void {
-    for (const h of this.queues.values()) if (h.timer) clearTimeout(h.timer);
+    for (const h of this.queues.values()) h.deadline.cancel();
     this.queues.clear();
   }
 
@@ -310,16 +314,7 @@ export class LocalOwner implements OwnerClient {
 
   /** Keeps one timer per queue armed for the machine's next deadline (TTL or x-expires). */
   private schedule(h: Hosted): void {
-    const at = h.machine.nextDeadlineMs();
-    if (at === undefined || at >= h.timerAtMs) return;
-    if (h.timer) clearTimeout(h.timer);
-    h.timerAtMs = at;
-    h.timer = setTimeout(() => {
-      h.timer = undefined;
-      h.timerAtMs = Infinity;
-      if (this.queues.get(this.key(h.ref)) === h) this.run(h, { kind: 'tick', nowMs: this.now() });
-    }, Math.max(0, at - this.now()) + 1);
-    h.timer.unref();
+    h.deadline.arm(h.machine.nextDeadlineMs());
   }
 }
 

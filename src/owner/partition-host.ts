@@ -17,6 +17,7 @@ import { publishedRoutingKeys } from '../queue/deadletter.js';
 import type { AppReader, RecoverInfo } from '../raft/node/app.js';
 import type { GroupDriver } from '../raft/node/group.js';
 import type { ConsumerSink, Message } from './api.js';
+import { DeadlineTimer } from './deadline.js';
 
 /** Bound on the leader's cache of recently enqueued records (PartitionHost.recent). */
 const RECENT_RECORDS_MAX_BYTES = 32 * 1024 * 1024;
@@ -56,8 +57,7 @@ export class PartitionHost {
   private flushScheduled = false;
   /** Sequence numbers of this session's enqueues (deduplication of retried proposals). */
   private enqueueSeq = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAtMs = Infinity;
+  private readonly deadline: DeadlineTimer;
   /** Per consumer: deliveries whose record is being read, so a consumer gets its messages in order. */
   private readonly chains = new Map<string, Promise<void>>();
   private stopped = false;
@@ -71,6 +71,7 @@ export class PartitionHost {
 
   constructor(private readonly deps: PartitionHostDeps) {
     this.app = new HostedApp(this.machine, (effects) => this.perform(effects));
+    this.deadline = new DeadlineTimer(deps.now, () => this.ask({ kind: 'tick', nowMs: deps.now() }, ignore));
   }
 
   attach(driver: GroupDriver): void {
@@ -147,8 +148,7 @@ export class PartitionHost {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadline.cancel();
   }
 
   // ---- leader effects ---------------------------------------------------------------------------
@@ -230,16 +230,7 @@ export class PartitionHost {
   /** Keeps one timer armed for the machine's next deadline (TTL, x-expires): a tick proposed at that time. */
   private schedule(): void {
     if (this.stopped || !this.app.isLeader) return;
-    const at = this.machine.nextDeadlineMs();
-    if (at === undefined || at >= this.timerAtMs) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAtMs = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAtMs = Infinity;
-      this.ask({ kind: 'tick', nowMs: this.deps.now() }, ignore);
-    }, Math.max(0, at - this.deps.now()) + 1);
-    this.timer.unref();
+    this.deadline.arm(this.machine.nextDeadlineMs());
   }
 }
 
