@@ -47,6 +47,8 @@ export interface SimParams {
   readonly log?: (line: string) => void;
   /** Replaces the keys app and its client (called once, after the world is built). */
   readonly workload?: (sim: Sim) => SimWorkload;
+  /** Snapshot chunks are at least this large (the keys app's snapshots are tiny; a partition's are not). */
+  readonly minSnapshotChunkBytes?: number;
   /** Proposals not answered within this many steps reject (0: never, the keys app's default). */
   readonly proposalTimeoutSteps?: number;
 }
@@ -137,7 +139,8 @@ export class Sim {
     this.maxInflight = this.pick([1, 4, 64]);
     this.snapshotEvery = this.pick([8, 30, 200]);
     this.compactKeep = this.pick([0, 2, 7]);
-    this.chunkBytes = this.pick([16, 64, 4096]);
+    // A partition's snapshot is kilobytes: 16-byte chunks would take longer than the run.
+    this.chunkBytes = Math.max(this.pick([16, 64, 4096]), params.minSnapshotChunkBytes ?? 0);
     this.stats = { steps: 0, faults: {}, committed: 0, elections: 0, messages: 0, groups: nGroups, voters, app: {} };
     for (let id = 1; id <= nProcs; id++) {
       this.procs.set(id, { id, alive: true, restartAt: 0, phase: Math.floor(this.rand() * TICK_STEPS) });
