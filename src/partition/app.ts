@@ -2,17 +2,42 @@
 // back to proposers through the driver; effects are handed to `onEffects` on the leader only, and
 // a replica that becomes leader first gets the effects it must redo (resumeEffects), as Ra's
 // state_enter. Followers skip the record reads that only effects and results need.
+//
+// When a new leader resumes: only once it has applied an entry of its own term. Until then its
+// state may lag entries committed in earlier terms (a settle acknowledged by the old leader), and
+// effects computed from it would hand a consumer again a message it already acked (found by the
+// simulator in partition mode: `npm run sim -- --app partition`, test/sim/partition.test.ts). So
+// while a leader applies entries of earlier terms it hands out only what resumeEffects cannot
+// rebuild (consumer cancellations); deliveries and dead-letters of those entries are covered by the
+// resume (noAck deliveries of them are at most once: the old leader handed them out, or nobody),
+// except a delivery to a consumer cancelled later in those entries: the resume skips holders that
+// are no consumers any more, and the old leader may have died before handing it out, so it is
+// handed out at the resume if the message is still held there (the frontend drops what it has).
+// A resume inside an apply carries the records (read from the apply's batch): the owner reads
+// records from the store, which does not have this apply's writes yet.
 import { EntryType, type Entry } from '../raft/core/types.js';
-import type { ApplyBatch, GroupApp, RecoverInfo, RoleInfo } from '../raft/node/app.js';
+import type { AppReader, ApplyBatch, GroupApp, RecoverInfo, RoleInfo } from '../raft/node/app.js';
 import { PartitionMachine } from './machine.js';
-import type { ApplyOutput, CommandResult, PartitionEffect } from './types.js';
+import { readRecord } from './read.js';
+import type { ApplyOutput, CommandResult, DeliverEffect, PartitionEffect } from './types.js';
 
 const NO_COMMANDS: readonly never[] = [];
 
 export type PartitionResult = readonly CommandResult[];
 
+/** Which effects of an apply reach the owner. */
+type Handing = 'all' | 'cancellations' | 'none';
+
 export class PartitionApp implements GroupApp<PartitionResult> {
   private leader = false;
+  /** The term this replica leads (0 when it does not). */
+  private leaderTerm = 0;
+  /** The term of the last entry applied. */
+  private appliedTerm = 0;
+  /** Leading, and no entry of its own term applied yet: the resume waits for it. */
+  private resumePending = false;
+  /** Deliveries of earlier terms' entries held back while the resume waits. */
+  private heldBack: DeliverEffect[] = [];
 
   constructor(
     readonly machine: PartitionMachine,
@@ -27,23 +52,89 @@ export class PartitionApp implements GroupApp<PartitionResult> {
   }
 
   apply(entries: readonly Entry[], batch: ApplyBatch): PartitionResult[] | Promise<PartitionResult[]> {
+    if (!this.resumePending) return this.applyRange(entries, batch, this.leader ? 'all' : 'none');
+    const k = entries.findIndex((e) => e.term >= this.leaderTerm);
+    if (k < 0) return this.applyRange(entries, batch, 'cancellations');
+    // Entries before k are every entry committed before this term: resume between the two parts.
+    const rest = async (): Promise<PartitionResult[]> => {
+      await this.resume(batch);
+      return this.applyRange(entries.slice(k), batch, 'all');
+    };
+    return concat(this.applyRange(entries.slice(0, k), batch, 'cancellations'), rest);
+  }
+
+  private applyRange(entries: readonly Entry[], batch: ApplyBatch, handing: Handing): PartitionResult[] | Promise<PartitionResult[]> {
+    if (entries.length === 0) return [];
+    this.appliedTerm = entries[entries.length - 1]!.term;
     // ConfChange entries are informational here: no commands.
     const inputs = entries.map((e) => (e.type === EntryType.Normal ? e.data : NO_COMMANDS));
     const out = this.machine.apply(inputs, batch, { readRecords: this.leader });
-    return out instanceof Promise ? out.then((o) => this.done(o)) : this.done(out);
+    return out instanceof Promise ? out.then((o) => this.done(o, handing)) : this.done(out, handing);
   }
 
   roleChanged(role: RoleInfo): void {
-    const was = this.leader;
+    const wasTerm = this.leaderTerm;
     this.leader = role.isLeader;
-    if (role.isLeader && !was) {
-      const fx = this.machine.resumeEffects();
-      if (fx.length > 0) this.onEffects(fx);
+    this.leaderTerm = role.isLeader ? role.term : 0;
+    if (!role.isLeader) {
+      this.resumePending = false;
+      this.heldBack = [];
+      return;
     }
+    if (wasTerm === role.term) return;
+    this.resumePending = true;
+    if (this.appliedTerm >= role.term) void this.resume(undefined);
   }
 
-  private done(o: ApplyOutput): PartitionResult[] {
-    if (this.leader && o.effects.length > 0) this.onEffects(o.effects);
+  /** Hands out what a new leader redoes; inside an apply, with records read from its `batch`. */
+  private async resume(batch: AppReader | undefined): Promise<void> {
+    this.resumePending = false;
+    let fx: PartitionEffect[] = this.stillHeldByCancelled(this.heldBack);
+    this.heldBack = [];
+    fx.push(...this.machine.resumeEffects());
+    if (batch !== undefined) fx = await Promise.all(fx.map((e) => withRecord(e, batch)));
+    if (fx.length > 0) this.onEffects(fx);
+  }
+
+  /** Held-back deliveries whose message is still checked out to a consumer that was cancelled since. */
+  private stillHeldByCancelled(held: readonly DeliverEffect[]): DeliverEffect[] {
+    const out: DeliverEffect[] = [];
+    for (const d of held) {
+      if (this.machine.queue(d.queue) === undefined) continue;
+      const holder = `${d.session}\0${d.consumer}`;
+      if (this.machine.consumerIds(d.queue).includes(holder)) continue; // the resume re-issues it
+      const h = this.machine.checkedOut(d.queue).find((c) => c.msgId === d.msgId);
+      if (h?.session === d.session && h.consumer === d.consumer && h.deliveryCount === d.deliveryCount) {
+        out.push({ ...d, record: undefined });
+      }
+    }
+    return out;
+  }
+
+  private done(o: ApplyOutput, handing: Handing): PartitionResult[] {
+    if (this.leader && handing !== 'none' && o.effects.length > 0) {
+      const fx = handing === 'all' ? o.effects : o.effects.filter((e) => e.kind === 'consumerCancelled');
+      if (handing === 'cancellations') {
+        for (const e of o.effects) if (e.kind === 'deliver' && !e.noAck) this.heldBack.push(e);
+      }
+      if (fx.length > 0) this.onEffects(fx);
+    }
     return o.results;
   }
+}
+
+async function withRecord(e: PartitionEffect, batch: AppReader): Promise<PartitionEffect> {
+  if ((e.kind !== 'deliver' && e.kind !== 'deadLetter') || e.record !== undefined) return e;
+  return { ...e, record: await readRecord(batch, e.queue, e.msgId) };
+}
+
+function concat(
+  first: PartitionResult[] | Promise<PartitionResult[]>,
+  then: () => PartitionResult[] | Promise<PartitionResult[]>,
+): PartitionResult[] | Promise<PartitionResult[]> {
+  const join = (a: PartitionResult[]): PartitionResult[] | Promise<PartitionResult[]> => {
+    const b = then();
+    return b instanceof Promise ? b.then((r) => [...a, ...r]) : [...a, ...b];
+  };
+  return first instanceof Promise ? first.then(join) : join(first);
 }

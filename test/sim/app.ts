@@ -62,6 +62,10 @@ export function isClientValue(data: Uint8Array): boolean {
 
 export class SimApp implements GroupApp<string> {
   state: AppState = GENESIS;
+
+  get appliedIndex(): number {
+    return this.state.applied;
+  }
   /** Indexes of the client values currently stored as keys. */
   private values: number[] = [];
 

@@ -1,8 +1,10 @@
 // A simulated disk under the real driver: a MemoryLogStore holds what is durable; every save or
 // compaction becomes durable only after a seeded delay (in order, as LevelDB's write-ahead log
-// does), and a crash loses everything not yet durable.
+// does), and a crash loses everything not yet durable. Application reads see submitted writes at
+// once (an overlay, as the LevelDB store's), as the AppReader contract says.
 import type { Entry, Snapshot } from '../../src/raft/core/index.js';
 import type { MemoryLogStore } from '../../src/raft/storage/memory.js';
+import { Overlay, compareBytes, mergeOverlay } from '../../src/raft/storage/appkv.js';
 import type { AppReader, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource } from '../../src/raft/storage/store.js';
 
 export interface DiskEnv {
@@ -23,6 +25,11 @@ interface Write {
 export class SimLogStore implements RaftLogStore {
   private queue: Write[] = [];
   private crashed = false;
+  private readonly overlay = new Overlay();
+  /** The applied index of the last application write submitted (what appReader reflects). */
+  submittedApplied = 0;
+  /** A snapshot install is submitted and not yet durable (reads still show the old keys). */
+  installing = false;
 
   constructor(
     readonly disk: MemoryLogStore,
@@ -35,7 +42,19 @@ export class SimLogStore implements RaftLogStore {
 
   save(req: SaveRequest): Promise<void> {
     if (req.entries !== undefined) this.env.persisting(req.entries);
-    return this.enqueue(() => this.disk.saveSync(req));
+    const ops = req.apply?.ops;
+    const token = ops === undefined ? 0 : this.overlay.add(ops);
+    if (req.apply !== undefined) this.submittedApplied = req.apply.applied;
+    if (req.installed !== undefined && req.snapshot !== undefined) {
+      this.installing = true;
+      this.overlay.clear(); // as the LevelDB store: the installed keys replace everything
+      this.submittedApplied = req.snapshot.meta.index;
+    }
+    return this.enqueue(() => {
+      this.disk.saveSync(req);
+      if (ops !== undefined) this.overlay.written(token, ops);
+      if (req.installed !== undefined) this.installing = false;
+    });
   }
 
   compact(snapshot: Snapshot): Promise<void> {
@@ -43,7 +62,32 @@ export class SimLogStore implements RaftLogStore {
   }
 
   appReader(): AppReader {
-    return this.disk.appReader();
+    const disk = this.disk.appReader();
+    return {
+      get: (key) => {
+        const o = this.overlay.get(key);
+        return o !== undefined ? Promise.resolve(o.value?.slice()) : disk.get(key);
+      },
+      // The overlay slice and the disk's sorted copy are both taken now, synchronously.
+      iterate: (range = {}) => {
+        const over = this.overlay.slice(range);
+        if (over.length === 0) return disk.iterate(range);
+        const { limit: _limit, ...unlimited } = range;
+        return mergeOverlay(disk.iterate(unlimited), over, range);
+      },
+    };
+  }
+
+  /** Every application key as reads see it now (durable + submitted), in key order. */
+  appEntriesNow(): Array<readonly [Uint8Array, Uint8Array]> {
+    const merged = new Map<string, readonly [Uint8Array, Uint8Array]>();
+    for (const [k, v] of this.disk.appEntries()) merged.set(Buffer.from(k).toString('hex'), [k, v]);
+    for (const e of this.overlay.slice({})) {
+      const h = Buffer.from(e.key).toString('hex');
+      if (e.value === undefined) merged.delete(h);
+      else merged.set(h, [e.key, e.value]);
+    }
+    return [...merged.values()].sort((a, b) => compareBytes(a[0], b[0]));
   }
 
   openSnapshot(): Promise<SnapshotSource> {
@@ -80,5 +124,6 @@ export class SimLogStore implements RaftLogStore {
   crash(): void {
     this.crashed = true;
     this.queue = [];
+    this.overlay.clear();
   }
 }

@@ -6,6 +6,7 @@
 import type { Entry, Message, NodeId, RawNode } from '../../src/raft/core/index.js';
 import { openRawCore } from '../../src/raft/node/adapter.js';
 import type { CompactionPolicy } from '../../src/raft/node/compaction.js';
+import type { GroupApp } from '../../src/raft/node/app.js';
 import { GroupDriver } from '../../src/raft/node/group.js';
 import type { DriverPorts } from '../../src/raft/node/ports.js';
 import type { MemoryLogStore } from '../../src/raft/storage/memory.js';
@@ -24,13 +25,23 @@ export interface ReplicaEnv {
   snapshotChunkBytes: number;
   maxSizePerMsgBytes: number;
   maxInflightMsgs: number;
+  /** Driver proposal timeout in steps (0: never). */
+  proposalTimeoutMs: number;
+  /** The application of a new incarnation; undefined: the keys app (SimApp). */
+  makeApp(rep: Replica): SimGroupApp | undefined;
+}
+
+/** A replica's application as the world sees it. */
+export interface SimGroupApp extends GroupApp {
+  /** The index of the last entry applied (in memory). */
+  readonly appliedIndex: number;
 }
 
 export class Replica {
   node: RawNode | null = null;
   driver: GroupDriver | null = null;
-  app: SimApp;
-  private store: SimLogStore | null = null;
+  app: SimGroupApp;
+  store: SimLogStore | null = null;
   checkedCommit = 0;
   /** Bumped on every start/crash, so async work of an older incarnation is recognised. */
   incarnation = 0;
@@ -40,7 +51,7 @@ export class Replica {
     readonly group: number,
     readonly disk: MemoryLogStore,
     private readonly env: ReplicaEnv,
-    private readonly checker: GroupChecker,
+    readonly checker: GroupChecker,
   ) {
     this.app = new SimApp(id, checker, (l) => env.log(`n${id}/g${group} ${l}`));
   }
@@ -58,13 +69,13 @@ export class Replica {
       maxSizePerMsgBytes: this.env.maxSizePerMsgBytes, maxInflightMsgs: this.env.maxInflightMsgs,
     });
     if (inc !== this.incarnation) return; // crashed while loading
-    this.app = new SimApp(this.id, this.checker, (l) => this.env.log(`n${this.id}/g${this.group} ${l}`));
     this.store = store;
+    this.app = this.env.makeApp(this) ?? new SimApp(this.id, this.checker, (l) => this.env.log(`n${this.id}/g${this.group} ${l}`));
     this.node = node;
     this.checkedCommit = 0;
     this.driver = new GroupDriver(this.group, core, store, { send: (g, ms) => this.env.send(g, ms) }, this.app, {
       ports: this.env.ports,
-      proposalTimeoutMs: 0,
+      proposalTimeoutMs: this.env.proposalTimeoutMs,
       onFatal: (err) => this.env.fatal(err),
       compaction: this.env.compaction,
       snapshots: { chunkBytes: this.env.snapshotChunkBytes, window: 2, ackTimeoutTicks: 40 },

@@ -1,4 +1,5 @@
 // Runs one seed of the simulator and reports instead of throwing.
+import { PartitionWorkload } from './partition/workload.js';
 import { Sim, type SimStats } from './world.js';
 
 export interface SeedResult {
@@ -13,7 +14,14 @@ export interface RunOptions {
   readonly chaosSteps?: number;
   readonly livenessSteps?: number;
   readonly log?: (line: string) => void;
+  /** 'keys' (default): the hash-chain app; 'partition': PartitionApp with queue clients and owners. */
+  readonly app?: SimAppKind;
 }
+
+export type SimAppKind = 'keys' | 'partition';
+
+/** Driver proposal timeout in partition mode (steps): clients and owners retry after it. */
+const PARTITION_PROPOSAL_TIMEOUT_STEPS = 150;
 
 export const DEFAULT_CHAOS_STEPS = 3000;
 export const DEFAULT_LIVENESS_STEPS = 1600;
@@ -24,6 +32,9 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
     chaosSteps: opts.chaosSteps ?? DEFAULT_CHAOS_STEPS,
     livenessSteps: opts.livenessSteps ?? DEFAULT_LIVENESS_STEPS,
     ...(opts.log !== undefined ? { log: opts.log } : {}),
+    ...(opts.app === 'partition'
+      ? { workload: (s: Sim) => new PartitionWorkload(s), proposalTimeoutSteps: PARTITION_PROPOSAL_TIMEOUT_STEPS, minSnapshotChunkBytes: 256 }
+      : {}),
   });
   try {
     return { seed, ok: true, stats: await sim.run() };
@@ -33,6 +44,6 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
   }
 }
 
-export function replayCommand(seed: number): string {
-  return `npm run sim -- --seeds 1 --from ${seed} --verbose`;
+export function replayCommand(seed: number, app: SimAppKind = 'keys'): string {
+  return `npm run sim -- ${app === 'keys' ? '' : `--app ${app} `}--seeds 1 --from ${seed} --verbose`;
 }

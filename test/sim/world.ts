@@ -19,15 +19,38 @@ import { MemoryLogStore } from '../../src/raft/storage/memory.js';
 import { clientValue } from './app.js';
 import { GroupChecker } from './checker.js';
 import { Network, type PartitionKind } from './network.js';
-import { Replica } from './replica.js';
+import { Replica, type SimGroupApp } from './replica.js';
 
 const TICK_STEPS = 5;
+
+/**
+ * An application and its clients plugged into the world (the default is the keys app of app.ts
+ * with the world's own client). Called at fixed points of every step; see partition/workload.ts.
+ */
+export interface SimWorkload {
+  /** The application of one replica incarnation (called on every start). */
+  makeApp(rep: Replica): SimGroupApp;
+  /** Client and owner work of one step; `clients` is false once the liveness phase quiesces. */
+  step(clients: boolean): void;
+  /** Extra safety checks after every step (a promise when they read stores). */
+  check(): Promise<void> | undefined;
+  /** Why the run is not finished yet in the liveness phase (undefined: done). */
+  livenessProblem(): string | undefined;
+  /** Final checks once live; adds the workload's figures to the stats. */
+  finish(stats: SimStats): void;
+}
 
 export interface SimParams {
   readonly seed: number;
   readonly chaosSteps: number;
   readonly livenessSteps: number;
   readonly log?: (line: string) => void;
+  /** Replaces the keys app and its client (called once, after the world is built). */
+  readonly workload?: (sim: Sim) => SimWorkload;
+  /** Snapshot chunks are at least this large (the keys app's snapshots are tiny; a partition's are not). */
+  readonly minSnapshotChunkBytes?: number;
+  /** Proposals not answered within this many steps reject (0: never, the keys app's default). */
+  readonly proposalTimeoutSteps?: number;
 }
 
 export interface SimStats {
@@ -38,6 +61,8 @@ export interface SimStats {
   messages: number;
   groups: number;
   voters: number;
+  /** The workload's own figures (partition mode: enqueues committed, lost, ...). */
+  app: Record<string, number>;
 }
 
 interface Proc {
@@ -84,7 +109,9 @@ export class Sim {
   private fatalError: Error | undefined;
   /** Inputs this step that start async work in a driver (snapshot chunks and acks, client calls). */
   private asyncKicks = 0;
-  private readonly ports: DriverPorts = {
+  /** Set by params.workload once the world is built. */
+  private workload: SimWorkload | undefined;
+  readonly ports: DriverPorts = {
     defer: (fn) => {
       this.deferred.push(fn);
     },
@@ -112,8 +139,9 @@ export class Sim {
     this.maxInflight = this.pick([1, 4, 64]);
     this.snapshotEvery = this.pick([8, 30, 200]);
     this.compactKeep = this.pick([0, 2, 7]);
-    this.chunkBytes = this.pick([16, 64, 4096]);
-    this.stats = { steps: 0, faults: {}, committed: 0, elections: 0, messages: 0, groups: nGroups, voters };
+    // A partition's snapshot is kilobytes: 16-byte chunks would take longer than the run.
+    this.chunkBytes = Math.max(this.pick([16, 64, 4096]), params.minSnapshotChunkBytes ?? 0);
+    this.stats = { steps: 0, faults: {}, committed: 0, elections: 0, messages: 0, groups: nGroups, voters, app: {} };
     for (let id = 1; id <= nProcs; id++) {
       this.procs.set(id, { id, alive: true, restartAt: 0, phase: Math.floor(this.rand() * TICK_STEPS) });
     }
@@ -136,9 +164,11 @@ export class Sim {
         `msg≤${this.maxMsgBytes}B inflight ${this.maxInflight} snapshotEvery ${this.snapshotEvery} keep ${this.compactKeep} ` +
         `chunk ${this.chunkBytes}B`,
     );
+    // Replicas above start asynchronously: they ask for their application after this.
+    this.workload = params.workload?.(this);
   }
 
-  private log(line: string): void {
+  log(line: string): void {
     this.params.log?.(`[${String(this.now).padStart(6)}] ${line}`);
   }
 
@@ -146,7 +176,7 @@ export class Sim {
     return xs[Math.floor(this.rand() * xs.length)]!;
   }
 
-  private fault(kind: string): void {
+  fault(kind: string): void {
     this.stats.faults[kind] = (this.stats.faults[kind] ?? 0) + 1;
   }
 
@@ -163,9 +193,9 @@ export class Sim {
       log: (l) => this.log(l),
       diskDelaySteps: () => Math.floor(this.rand() * (this.maxDiskDelay + 1)),
       ports: this.ports,
-      fatal: (err) => {
-        this.fatalError ??= err;
-      },
+      fatal: (err) => this.fail(err),
+      proposalTimeoutMs: this.params.proposalTimeoutSteps ?? 0,
+      makeApp: (r) => this.workload?.makeApp(r),
       compaction: { everyEntries: this.snapshotEvery, keepEntries: this.compactKeep, maxKeepForFollowers: this.snapshotEvery },
       snapshotChunkBytes: this.chunkBytes,
       maxSizePerMsgBytes: this.maxMsgBytes,
@@ -200,6 +230,7 @@ export class Sim {
     if (problem !== undefined) throw new LivenessFailure(problem);
     this.stats.steps = this.now;
     this.stats.committed = this.groups.reduce((n, g) => n + g.checker.ackedCount(), 0);
+    this.workload?.finish(this.stats);
     return this.stats;
   }
 
@@ -213,17 +244,54 @@ export class Sim {
       if (!p.alive || (this.now + p.phase) % TICK_STEPS !== 0) continue;
       for (const g of this.groups) this.replicas.get(`${p.id}/${g.id}`)?.driver?.tick();
     }
-    if (this.clients) this.clientRequests();
-    if (this.starting.length === 0 && this.runDue() === 0) {
-      this.endStep();
-      return undefined;
-    }
+    if (this.workload !== undefined) this.workload.step(this.clients);
+    else if (this.clients) this.clientRequests();
+    if (this.starting.length === 0 && this.runDue() === 0) return this.endStep();
     return this.settle().then(() => this.endStep());
   }
 
-  private endStep(): void {
+  private endStep(): Promise<void> | undefined {
     if (this.fatalError !== undefined) throw this.fatalError;
     this.check();
+    const extra = this.workload?.check();
+    if (extra === undefined) return undefined;
+    return extra.then(() => {
+      if (this.fatalError !== undefined) throw this.fatalError;
+    });
+  }
+
+  /** A workload's or driver's failure: the run stops at the end of this step. */
+  fail(err: Error): void {
+    this.fatalError ??= err;
+  }
+
+  /** A workload started asynchronous work this step: let settle() run its continuations. */
+  kick(): void {
+    this.asyncKicks++;
+  }
+
+  /** Whether the run is still in its chaos phase (faults injected). */
+  get inChaos(): boolean {
+    return this.chaos;
+  }
+
+  /** Whether process `id` is up. */
+  alive(id: NodeId): boolean {
+    return this.procs.get(id)?.alive === true;
+  }
+
+  /** The leader of group `id` with the highest term, if any (it may be cut off from the others). */
+  groupLeader(id: number): Replica | undefined {
+    return this.leaderOf(this.groups[id - 1]!);
+  }
+
+  /** Crashes process `id` now (scenario tests); it restarts after `downSteps`. */
+  crashNow(id: NodeId, downSteps: number): void {
+    const p = this.procs.get(id);
+    if (p === undefined || !p.alive) return;
+    this.crash(p);
+    p.restartAt = this.now + downSteps;
+    this.fault('crash-scripted');
   }
 
   /**
@@ -507,12 +575,12 @@ export class Sim {
       for (const id of [...conf.voters, ...conf.learners]) {
         const rep = this.replicas.get(`${id}/${g.id}`);
         if (rep?.node == null) return `group ${g.id}: member n${id} has no running replica`;
-        if (rep.app.state.applied < g.checker.ackedIndex) {
-          return `group ${g.id}: member n${id} applied ${rep.app.state.applied} < acknowledged ${g.checker.ackedIndex}`;
+        if (rep.app.appliedIndex < g.checker.ackedIndex) {
+          return `group ${g.id}: member n${id} applied ${rep.app.appliedIndex} < acknowledged ${g.checker.ackedIndex}`;
         }
       }
     }
-    return undefined;
+    return this.workload?.livenessProblem();
   }
 }
 

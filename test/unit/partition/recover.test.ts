@@ -53,31 +53,58 @@ test('resumeEffects: a new leader re-sends deliveries of checked-out messages an
   assert.deepEqual(fx, h.machine.resumeEffects());
 });
 
-function entry(index: number, data: Uint8Array, type: Entry['type'] = EntryType.Normal): Entry {
-  return { term: 1, index, type, data };
+function entry(index: number, data: Uint8Array, type: Entry['type'] = EntryType.Normal, term = 1): Entry {
+  return { term, index, type, data };
 }
 
-test('PartitionApp: effects only while leading; a new leader first gets resumeEffects; ConfChange entries apply nothing', async () => {
+/** A PartitionApp over a memory store, with its effects collected and one-entry applies. */
+async function appHarness(): Promise<{
+  app: PartitionApp; seen: PartitionEffect[][];
+  apply: (i: number, data: Uint8Array, type?: Entry['type'], term?: number) => Promise<unknown>;
+}> {
   const seen: PartitionEffect[][] = [];
   const app = new PartitionApp(new PartitionMachine(), (fx) => seen.push([...fx]));
   const store = new MemoryAppStore();
   await app.recover({ appliedIndex: 0, store, reason: 'start' });
-  app.roleChanged({ term: 1, leader: 2, isLeader: false });
-  const apply = async (i: number, data: Uint8Array, type: Entry['type'] = EntryType.Normal): Promise<unknown> => {
+  const apply = async (i: number, data: Uint8Array, type: Entry['type'] = EntryType.Normal, term = 1): Promise<unknown> => {
     const b = store.batch();
-    const r = await app.apply([entry(i, data, type)], b);
+    const r = await app.apply([entry(i, data, type, term)], b);
     b.commit();
     return r;
   };
-  const declareData = encodeBatch([{ kind: 'declare', vhost: '/', name: 'q', arguments: new Uint8Array(0), nowMs: 1 }]);
+  return { app, seen, apply };
+}
+
+const declareData = encodeBatch([{ kind: 'declare', vhost: '/', name: 'q', arguments: new Uint8Array(0), nowMs: 1 }]);
+
+test('PartitionApp: effects only while leading; a new leader gets resumeEffects once it applied an entry of its term; ConfChange entries apply nothing', async () => {
+  const { app, seen, apply } = await appHarness();
+  app.roleChanged({ term: 1, leader: 2, isLeader: false });
   assert.deepEqual(await apply(1, declareData), [[{ kind: 'declared', queue: 1, created: true, messageCount: 0, consumerCount: 0 }]]);
   await apply(2, encodeBatch([enqueue(1, 'a'), checkout(1, 'c1', 0)]));
   assert.deepEqual(seen, [], 'a follower carries out nothing');
   assert.deepEqual(await apply(3, new Uint8Array([8, 1]), EntryType.ConfChange), [[]]);
   app.roleChanged({ term: 2, leader: 1, isLeader: true });
+  assert.deepEqual(seen, [], 'no resume before an entry of the new term is applied');
+  await apply(4, new Uint8Array(0), EntryType.Normal, 2); // the new leader's no-op
   assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:1']]);
-  await apply(4, encodeBatch([enqueue(1, 'b')]));
+  await apply(5, encodeBatch([enqueue(1, 'b')]), EntryType.Normal, 2);
   assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:1'], ['c1:2']]);
-  app.roleChanged({ term: 3, leader: 1, isLeader: true });
+  app.roleChanged({ term: 2, leader: 1, isLeader: true });
   assert.equal(seen.length, 2, 'no resume without a change of role');
+});
+
+// Regression (simulator, partition mode: seeds 1 and 2 of `npm run sim -- --app partition` before
+// the fix): a new leader resumed from a state lagging entries committed in earlier terms, and
+// handed a consumer again a message whose ack the old leader had already committed.
+test('PartitionApp: a new leader behind on committed entries does not re-deliver a message acked in an earlier term', async () => {
+  const { app, seen, apply } = await appHarness();
+  await apply(1, declareData);
+  await apply(2, encodeBatch([enqueue(1, 'a'), checkout(1, 'c1', 0)]));
+  // Elected before applying index 3 (committed by the old leader): c1 acked message 1 there.
+  app.roleChanged({ term: 2, leader: 1, isLeader: true });
+  await apply(3, encodeBatch([settle('settle', 1, 'c1', [1]), enqueue(1, 'b')]));
+  assert.deepEqual(seen, [], 'entries of earlier terms hand out no deliveries (the old leader did)');
+  await apply(4, new Uint8Array(0), EntryType.Normal, 2);
+  assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:2']], 'only the message c1 still holds is re-issued');
 });
