@@ -112,6 +112,9 @@ export class PartitionWorkload implements SimWorkload {
   }
 
   step(clients: boolean): void {
+    // Recoveries from keys, owners' record reads and proposal callbacks are promise chains: give
+    // them microtask turns every step (the world awaits a step only when it has async work).
+    this.sim.kick();
     for (const g of this.groups.values()) {
       for (const o of g.owners.values()) o.step();
       if (this.opts.clients !== false) g.client.step(clients);
