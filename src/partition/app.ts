@@ -9,17 +9,16 @@
 // simulator in partition mode: `npm run sim -- --app partition`, test/sim/partition.test.ts). So
 // while a leader applies entries of earlier terms it hands out only what resumeEffects cannot
 // rebuild (consumer cancellations); deliveries and dead-letters of those entries are covered by the
-// resume (noAck deliveries of them are at most once: the old leader handed them out, or nobody),
-// except a delivery to a consumer cancelled later in those entries: the resume skips holders that
-// are no consumers any more, and the old leader may have died before handing it out, so it is
-// handed out at the resume if the message is still held there (the frontend drops what it has).
-// A resume inside an apply carries the records (read from the apply's batch): the owner reads
-// records from the store, which does not have this apply's writes yet.
+// resume (noAck deliveries of them are at most once: the old leader handed them out, or nobody).
+// A resume inside an apply carries the records (read from the apply's batch), and so do the
+// effects of the rest of that apply: the owner reads records from the store, which does not have
+// this apply's writes yet (a message stored by the first part and delivered or dead-lettered by
+// the second would be read as gone; simulator, partition mode, seed 18).
 import { EntryType, type Entry } from '../raft/core/types.js';
 import type { AppReader, ApplyBatch, GroupApp, RecoverInfo, RoleInfo } from '../raft/node/app.js';
 import { PartitionMachine } from './machine.js';
 import { readRecord } from './read.js';
-import type { ApplyOutput, CommandResult, DeliverEffect, PartitionEffect } from './types.js';
+import type { ApplyOutput, CommandResult, PartitionEffect } from './types.js';
 
 const NO_COMMANDS: readonly never[] = [];
 
@@ -36,8 +35,6 @@ export class PartitionApp implements GroupApp<PartitionResult> {
   private appliedTerm = 0;
   /** Leading, and no entry of its own term applied yet: the resume waits for it. */
   private resumePending = false;
-  /** Deliveries of earlier terms' entries held back while the resume waits. */
-  private heldBack: DeliverEffect[] = [];
 
   constructor(
     readonly machine: PartitionMachine,
@@ -58,17 +55,25 @@ export class PartitionApp implements GroupApp<PartitionResult> {
     // Entries before k are every entry committed before this term: resume between the two parts.
     const rest = async (): Promise<PartitionResult[]> => {
       await this.resume(batch);
-      return this.applyRange(entries.slice(k), batch, 'all');
+      return this.applyRange(entries.slice(k), batch, 'all', batch);
     };
     return concat(this.applyRange(entries.slice(0, k), batch, 'cancellations'), rest);
   }
 
-  private applyRange(entries: readonly Entry[], batch: ApplyBatch, handing: Handing): PartitionResult[] | Promise<PartitionResult[]> {
+  private applyRange(
+    entries: readonly Entry[], batch: ApplyBatch, handing: Handing, recordsFrom?: AppReader,
+  ): PartitionResult[] | Promise<PartitionResult[]> {
     if (entries.length === 0) return [];
     this.appliedTerm = entries[entries.length - 1]!.term;
     // ConfChange entries are informational here: no commands.
     const inputs = entries.map((e) => (e.type === EntryType.Normal ? e.data : NO_COMMANDS));
     const out = this.machine.apply(inputs, batch, { readRecords: this.leader });
+    if (recordsFrom !== undefined) {
+      return Promise.resolve(out).then(async (o) => {
+        const effects = await Promise.all(o.effects.map((e) => withRecord(e, recordsFrom)));
+        return this.done({ ...o, effects }, handing);
+      });
+    }
     return out instanceof Promise ? out.then((o) => this.done(o, handing)) : this.done(out, handing);
   }
 
@@ -78,7 +83,6 @@ export class PartitionApp implements GroupApp<PartitionResult> {
     this.leaderTerm = role.isLeader ? role.term : 0;
     if (!role.isLeader) {
       this.resumePending = false;
-      this.heldBack = [];
       return;
     }
     if (wasTerm === role.term) return;
@@ -89,34 +93,14 @@ export class PartitionApp implements GroupApp<PartitionResult> {
   /** Hands out what a new leader redoes; inside an apply, with records read from its `batch`. */
   private async resume(batch: AppReader | undefined): Promise<void> {
     this.resumePending = false;
-    let fx: PartitionEffect[] = this.stillHeldByCancelled(this.heldBack);
-    this.heldBack = [];
-    fx.push(...this.machine.resumeEffects());
+    let fx = this.machine.resumeEffects();
     if (batch !== undefined) fx = await Promise.all(fx.map((e) => withRecord(e, batch)));
     if (fx.length > 0) this.onEffects(fx);
-  }
-
-  /** Held-back deliveries whose message is still checked out to a consumer that was cancelled since. */
-  private stillHeldByCancelled(held: readonly DeliverEffect[]): DeliverEffect[] {
-    const out: DeliverEffect[] = [];
-    for (const d of held) {
-      if (this.machine.queue(d.queue) === undefined) continue;
-      const holder = `${d.session}\0${d.consumer}`;
-      if (this.machine.consumerIds(d.queue).includes(holder)) continue; // the resume re-issues it
-      const h = this.machine.checkedOut(d.queue).find((c) => c.msgId === d.msgId);
-      if (h?.session === d.session && h.consumer === d.consumer && h.deliveryCount === d.deliveryCount) {
-        out.push({ ...d, record: undefined });
-      }
-    }
-    return out;
   }
 
   private done(o: ApplyOutput, handing: Handing): PartitionResult[] {
     if (this.leader && handing !== 'none' && o.effects.length > 0) {
       const fx = handing === 'all' ? o.effects : o.effects.filter((e) => e.kind === 'consumerCancelled');
-      if (handing === 'cancellations') {
-        for (const e of o.effects) if (e.kind === 'deliver' && !e.noAck) this.heldBack.push(e);
-      }
       if (fx.length > 0) this.onEffects(fx);
     }
     return o.results;

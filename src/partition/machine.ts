@@ -125,18 +125,20 @@ export class PartitionMachine {
 
   /**
    * What a new leader must (re)do, from replicated state alone (Ra's state_enter): deliveries of
-   * every message checked out to a live consumer (the frontend drops the ones it already sent, by
-   * queue + msgId), every dead-letter in flight (in seq order per queue), the active consumer of
-   * single-active-consumer queues, and queues whose x-expires fired. Records are not attached.
+   * every message checked out to a consumer — live, or cancelled since (its frontend may never
+   * have got it: the old leader can die between the apply and the hand-over, or before a refused
+   * delivery's return committed) — which the frontend drops when it has them (by queue, msgId and
+   * delivery count) and returns when the consumer is gone there; every dead-letter in flight (in
+   * seq order per queue), the active consumer of single-active-consumer queues, and queues whose
+   * x-expires fired. Messages held by basic.get are not re-sent (the getter's answer went to its
+   * proposer). Records are not attached.
    */
   resumeEffects(): PartitionEffect[] {
     const effects: PartitionEffect[] = [];
     for (const q of this.state.queues.values()) {
-      const live = new Set<string>();
-      for (const c of q.core.exportState().consumers.consumers) live.add(`${c.id}\0${c.seq}`);
       const held = [...q.core.unackedMessages()].sort((a, b) => a.msgId - b.msgId);
       for (const e of held) {
-        if (e.ownerSeq === undefined || !live.has(`${e.ownerId}\0${e.ownerSeq}`)) continue;
+        if (e.ownerSeq === undefined) continue;
         const [session, consumer] = splitOwnerId(e.ownerId);
         effects.push({
           kind: 'deliver', queue: q.id, session, consumer, msgId: e.msgId, redelivered: e.redelivered,

@@ -144,7 +144,10 @@ export class QueueCore<M> {
         continue;
       }
       const c = q.consumers.get(r.ownerId);
-      q.checkOut(e, r.ownerId, c !== undefined && c.seq === r.ownerSeq ? c : undefined);
+      // Held by a consumer incarnation that is gone (cancelled, or re-registered since): it keeps
+      // that incarnation (detached, no credit), as the original machine's entry does.
+      const owner = c !== undefined && c.seq === r.ownerSeq ? c : r.ownerSeq === undefined ? undefined : { unacked: 0, seq: r.ownerSeq };
+      q.checkOut(e, r.ownerId, owner);
     }
     return q;
   }
@@ -413,7 +416,7 @@ export class QueueCore<M> {
     });
   }
 
-  private checkOut(e: Entry<M>, ownerId: string, c: Consumer | undefined): void {
+  private checkOut(e: Entry<M>, ownerId: string, c: Entry<M>['owner']): void {
     e.ownerId = ownerId;
     e.owner = c;
     this.unacked.set(e.msgId, e);

@@ -37,7 +37,7 @@ const TARGETS = ['plain', 'plain', 'ttl', 'maxlen', 'reject', 'limit', 'temp', '
 export interface ClientEnv {
   readonly group: number;
   rand(): number;
-  /** The replica to propose to: the leader the world sees (highest term), else any live one. */
+  /** The replica to propose to: the leader the world sees (highest term), if any. */
   target(): Replica | undefined;
   /** Process `id`'s clock. */
   clock(id: number): number;
@@ -161,6 +161,7 @@ export class PartitionClient {
     // Flow control: a frontend with this many entries unanswered waits (and so do its retries).
     if (this.inFlight >= WINDOW || this.env.rand() < 0.4) return;
     const rep = this.env.target();
+    if (rep === undefined) return; // no leader known: a frontend waits for one
     const target = this.targetKey(rep);
     this.declareMissing(active);
     for (const p of this.publishers) this.publish(p, active, target);

@@ -108,3 +108,20 @@ test('PartitionApp: a new leader behind on committed entries does not re-deliver
   await apply(4, new Uint8Array(0), EntryType.Normal, 2);
   assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:2']], 'only the message c1 still holds is re-issued');
 });
+
+// Regression (simulator, partition mode, seed 18 before the fix): a delivery the frontend refused
+// for a consumer being cancelled was to be returned by the leader, which died first; the next
+// leader's resume skipped holders that are no consumers any more, so the message stayed checked
+// out to a cancelled consumer whose client never saw it.
+test('resumeEffects: messages held by a consumer cancelled since are re-issued too, and a rebuilt replica agrees', async () => {
+  const h = new Harness();
+  const q = await h.declare('q');
+  await h.run(enqueue(q, 'a'), checkout(q, 'c1', 2));
+  await h.run(enqueue(q, 'b'), enqueue(q, 'c'));
+  await h.run({ kind: 'get', queue: q, session: 's1', consumer: 'g', noAck: false, nowMs: 0 }, { kind: 'cancel', queue: q, session: 's1', consumer: 'c1', nowMs: 0 });
+  const show = (fx: PartitionEffect[]): string[] => fx.map((e) => (e.kind === 'deliver' ? `${e.consumer}:${e.msgId}` : e.kind));
+  assert.deepEqual(h.machine.checkedOut(q).map((c) => `${c.consumer}:${c.msgId}`), ['c1:1', 'c1:2', 'g:3']);
+  assert.deepEqual(show(h.machine.resumeEffects()), ['c1:1', 'c1:2'], 'not the basic.get one: its answer went to the proposer');
+  const m = await h.recovered();
+  assert.deepEqual(m.resumeEffects(), h.machine.resumeEffects());
+});
