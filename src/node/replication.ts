@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { RaftHost } from '../raft/node/host.js';
 import type { GroupDriver } from '../raft/node/group.js';
 import type { GroupApp } from '../raft/node/app.js';
+import type { CompactionPolicy } from '../raft/node/compaction.js';
 import { LevelRaftStorage } from '../raft/storage/level.js';
 import { MetaGroupApp, type MetaOutcome } from './meta-group.js';
 import type { MetaBackend } from './meta-port.js';
@@ -23,6 +24,26 @@ const SELF = 1;
 const TICK_MS = 10;
 const ELECTION_TICKS = 10;
 const LEADER_WAIT_MS = 10_000;
+const MIB = 1024 * 1024;
+/**
+ * LevelDB maps the table files it keeps open, and pages of messages read back stay resident while
+ * their file is open: at most 64 open table files (LevelDB's minimum) of 1 MiB bound that at 64 MiB.
+ */
+const LEVELDB_OPEN_FILES = 74;
+const LEVELDB_FILE_BYTES = MIB;
+/** Deleted messages and log entries are compacted away after every 32 MiB written (level-compact.ts). */
+const COMPACT_DELETED_EVERY_BYTES = 32 * MIB;
+/**
+ * Every entry of a group's log stays in memory (the core's log) until compacted, and a partition's
+ * entries carry message bodies: the log is compacted after 4 MiB of applied entries, keeping at
+ * most 512 KiB below the applied index, so 16 busy partitions hold well under 100 MiB of log.
+ * (A single voter has no follower to keep entries for; the follower limits matter once members
+ * are added.)
+ */
+export const NODE_COMPACTION: CompactionPolicy = {
+  everyEntries: 10_000, keepEntries: 1_000, maxKeepForFollowers: 50_000,
+  everyBytes: 4 * MIB, keepBytes: MIB / 2, maxKeepBytesForFollowers: 64 * MIB,
+};
 
 export interface NodeReplication {
   readonly host: RaftHost;
@@ -34,11 +55,14 @@ export interface NodeReplication {
 }
 
 export async function startReplication(dataDir: string, initialMeta: () => MetaMachine, log: Logger): Promise<NodeReplication> {
-  const storage = await LevelRaftStorage.open(join(dataDir, 'raft'));
+  const storage = await LevelRaftStorage.open(join(dataDir, 'raft'), {
+    maxOpenFiles: LEVELDB_OPEN_FILES, maxFileSize: LEVELDB_FILE_BYTES, compactDeletedEveryBytes: COMPACT_DELETED_EVERY_BYTES,
+  });
   const host = new RaftHost({
     tickIntervalMs: TICK_MS,
     sender: { send: () => {} }, // no peers yet
     storage,
+    compaction: NODE_COMPACTION,
     onFatal: (err, group) => {
       // A storage or invariant failure: do not limp on with state that may be wrong.
       log.fatal({ err, group }, 'raft group failed');

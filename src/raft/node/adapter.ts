@@ -144,7 +144,7 @@ class RawNodeCore implements RaftCore {
 
   status(): CoreStatus {
     const s = this.node.basicStatus();
-    return { id: this.id, term: s.term, leader: s.lead, applied: s.applied };
+    return { id: this.id, term: s.term, leader: s.lead, applied: s.applied, lastIndex: s.lastIndex, commit: s.commit };
   }
 
   snapshotMetaAt(index: number): SnapshotMeta | undefined {

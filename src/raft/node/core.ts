@@ -17,6 +17,9 @@ export interface CoreStatus {
   readonly leader: NodeId;
   /** The applied index the core believes in (set at start from the store, then by advance). */
   readonly applied: number;
+  /** The last index of the core's log (persisted or not) and its commit index, where the core reports them. */
+  readonly lastIndex?: number;
+  readonly commit?: number;
 }
 
 export interface RaftCore {

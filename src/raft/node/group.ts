@@ -7,7 +7,7 @@ import { MessageType } from '../core/types.js';
 import { BufferedBatch } from '../storage/appkv.js';
 import type { AppOp, RaftLogStore, SaveRequest } from '../storage/store.js';
 import type { Applied, GroupApp, RoleInfo } from './app.js';
-import { DEFAULT_COMPACTION, compactionTarget } from './compaction.js';
+import { AppliedWeight, DEFAULT_COMPACTION, compactionTarget } from './compaction.js';
 import type { CompactionPolicy } from './compaction.js';
 import type { CoreReady, RaftCore } from './core.js';
 import { CompactionRefusedError, ProposalDroppedError } from './errors.js';
@@ -50,6 +50,22 @@ export interface GroupDriverStats {
   restores: number;
 }
 
+/** Where a group's log stands (for operators: /metrics, the management API). */
+export interface GroupLogStats {
+  readonly term: number;
+  readonly leader: number;
+  /** Entries firstIndex..lastIndex are in the log; below them, the snapshot (the application's keys). */
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  /** Applied and written to the application's keys. */
+  readonly durableApplied: number;
+  /** Bytes of the applied entries still in the log (at the granularity of applied runs). */
+  readonly appliedLogBytes: number;
+  readonly compactions: number;
+}
+
 /** The outcome of applying one Ready's committed entries. */
 interface Apply {
   readonly ops: readonly AppOp[];
@@ -75,6 +91,8 @@ export class GroupDriver {
   private readonly ports: DriverPorts;
   private readonly onFatal: (err: Error) => void;
   private readonly policy: CompactionPolicy;
+  /** Bytes of the applied log above the compaction point (the core holds those entries in memory). */
+  private readonly weight = new AppliedWeight();
   /** Requested through compact(); run by drain() between Readies, in request order. */
   private readonly compactions: PendingCompaction[] = [];
   private readonly opened: Promise<void>;
@@ -221,6 +239,18 @@ export class GroupDriver {
     });
   }
 
+  /** The log's bounds and indexes now; a read of in-memory state. */
+  logStats(): GroupLogStats {
+    const st = this.core.status();
+    const snapshotIndex = this.core.snapshot().meta.index;
+    const lastIndex = st.lastIndex ?? this.stats.appliedIndex;
+    return {
+      term: st.term, leader: st.leader, firstIndex: snapshotIndex + 1, lastIndex,
+      commitIndex: st.commit ?? this.stats.appliedIndex, appliedIndex: this.stats.appliedIndex,
+      durableApplied: this.stats.durableApplied, appliedLogBytes: this.weight.above(snapshotIndex), compactions: this.stats.compactions,
+    };
+  }
+
   /** Index and term of the latest snapshot (taken or installed); 0 when there is none. */
   snapshotMeta(): SnapshotMeta {
     return this.core.snapshot().meta;
@@ -269,7 +299,9 @@ export class GroupDriver {
         const rd = this.core.ready();
         this.stats.readies++;
         await this.handleReady(rd);
-        const to = compactionTarget(this.policy, this.stats.durableApplied, this.core.snapshot().meta.index, () => this.core.slowestFollower());
+        const to = compactionTarget(
+          this.policy, this.stats.durableApplied, this.core.snapshot().meta.index, () => this.core.slowestFollower(), this.weight,
+        );
         if (to !== undefined) this.compactions.push({ index: to, resolve: () => undefined, reject: () => undefined });
       }
     } finally {
@@ -341,6 +373,9 @@ export class GroupDriver {
         throw new Error(`raft driver: apply returned ${results.length} results for ${entries.length} entries`);
       }
       const last = entries[entries.length - 1]!.index;
+      let bytes = 0;
+      for (const e of entries) bytes += e.data.length;
+      this.weight.add(last, bytes);
       this.stats.appliedIndex = last;
       this.stats.appliedEntries += entries.length;
       return { ops: batch.ops, applied: last, results };
@@ -350,6 +385,7 @@ export class GroupDriver {
 
   private async installed(snapshot: Snapshot): Promise<void> {
     this.stats.restores++;
+    this.weight.reset(snapshot.meta.index);
     this.stats.appliedIndex = snapshot.meta.index;
     await this.app.recover({ appliedIndex: snapshot.meta.index, store: this.store.appReader(), reason: 'snapshot', snapshot: snapshot.meta });
   }
@@ -389,6 +425,7 @@ export class GroupDriver {
     const snap = this.core.createSnapshot(index, new Uint8Array(0));
     await this.store.compact(snap);
     this.core.compact(index);
+    this.weight.compactedTo(index);
     this.stats.compactions++;
     c.resolve(snap.meta);
   }

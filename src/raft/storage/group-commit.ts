@@ -24,7 +24,9 @@ export interface GroupCommitStats {
   ops: number;
   /** Raft log entries written (as declared by submitters). */
   entries: number;
+  /** Bytes of keys and values written; `puts` of the ops were puts (the rest deletes). */
   bytes: number;
+  puts: number;
 }
 
 interface Pending {
@@ -36,7 +38,7 @@ interface Pending {
 }
 
 export class GroupCommitWriter {
-  readonly stats: GroupCommitStats = { batches: 0, fsyncs: 0, writes: 0, ops: 0, entries: 0, bytes: 0 };
+  readonly stats: GroupCommitStats = { batches: 0, fsyncs: 0, writes: 0, ops: 0, entries: 0, bytes: 0, puts: 0 };
   private pending: Pending[] = [];
   private scheduled = false;
   private inFlight = false;
@@ -105,7 +107,10 @@ export class GroupCommitWriter {
     this.stats.writes += taken.length;
     this.stats.ops += ops.length;
     for (const p of taken) this.stats.entries += p.entries;
-    for (const op of ops) this.stats.bytes += op.key.length + (op.value?.length ?? 0);
+    for (const op of ops) {
+      this.stats.bytes += op.key.length + (op.value?.length ?? 0);
+      if (op.type === 'put') this.stats.puts++;
+    }
   }
 
   private takeBatch(): Pending[] {

@@ -2,15 +2,16 @@
 // its writes (folded into the group's Raft save batch), its reads (with the overlay of writes not
 // yet in the database), snapshot reads for a lagging follower, and snapshot installs into a fresh
 // generation.
-import type { Level } from 'level';
+import type { ClassicLevel } from 'classic-level';
 import { Overlay, chunked, decodeChunk, mergeOverlay } from './appkv.js';
 import type { BatchOp } from './group-commit.js';
 import type { GroupCommitWriter } from './group-commit.js';
+import type { RangeCompactor } from './level-compact.js';
 import { appGenRange, appGroupRange, appPrefix, appliedKey, decodeApplied, encodeApplied } from './keys.js';
 import { RaftStorageError } from './store.js';
 import type { AppKeyRange, AppOp, AppReader, SnapshotInstall, SnapshotSource } from './store.js';
 
-type Db = Level<Uint8Array, Uint8Array>;
+type Db = ClassicLevel<Uint8Array, Uint8Array>;
 
 /** A staged snapshot install: its generation and the chain of its chunk writes. */
 export class LevelInstall implements SnapshotInstall {
@@ -51,6 +52,7 @@ export class LevelAppState {
     private readonly db: Db,
     private readonly writer: GroupCommitWriter,
     readonly groupId: number,
+    private readonly compactor?: RangeCompactor,
   ) {}
 
   /** Reads applied/ and deletes every generation but the current one (garbage of a crash). */
@@ -70,10 +72,21 @@ export class LevelAppState {
   /** Batch ops for application writes through `applied`; returns the overlay token. */
   pushApply(ops: BatchOp[], app: { readonly ops: readonly AppOp[]; readonly applied: number }): number {
     const prefix = appPrefix(this.groupId, this.gen);
+    let lo: Buffer | undefined;
+    let hi: Buffer | undefined;
+    let deleted = 0;
     for (const op of app.ops) {
       const key = Buffer.concat([prefix, op.key]);
-      ops.push(op.type === 'put' ? { type: 'put', key, value: op.value ?? new Uint8Array(0) } : { type: 'del', key });
+      if (op.type === 'put') {
+        ops.push({ type: 'put', key, value: op.value ?? new Uint8Array(0) });
+        continue;
+      }
+      ops.push({ type: 'del', key });
+      deleted++;
+      if (lo === undefined || Buffer.compare(key, lo) < 0) lo = key;
+      if (hi === undefined || Buffer.compare(key, hi) > 0) hi = key;
     }
+    if (lo !== undefined && hi !== undefined) this.compactor?.deleted(`app/${this.groupId}`, lo, hi, deleted);
     ops.push({ type: 'put', key: appliedKey(this.groupId), value: encodeApplied(app.applied, this.gen) });
     this.applied = app.applied;
     return this.overlay.add(app.ops);
@@ -96,7 +109,14 @@ export class LevelAppState {
 
   /** Deletes a replaced generation (background; load() finishes it after a crash). */
   dropGen(gen: number): void {
-    void this.db.clear(appGenRange(this.groupId, gen)).catch(() => undefined);
+    const range = appGenRange(this.groupId, gen);
+    void this.db.clear(range).then(() => this.compactor?.deleted(`app/${this.groupId}`, range.gte, range.lt, 0), () => undefined);
+  }
+
+  /** LevelDB's estimate of the bytes on disk of the current generation's keys [gte, lt). */
+  approximateSize(range: { readonly gte: Uint8Array; readonly lt: Uint8Array }): Promise<number> {
+    const prefix = appPrefix(this.groupId, this.gen);
+    return this.db.approximateSize(Buffer.concat([prefix, range.gte]), Buffer.concat([prefix, range.lt]));
   }
 
   beginInstall(): LevelInstall {

@@ -1,17 +1,19 @@
 // LevelDB-backed Raft storage: one database per process, one RaftLogStore per group, every
 // group's writes funnelled through one GroupCommitWriter (one sync:true batch = one fsync for many
-// groups). The only module in the tree that imports `level`. Key layout: keys.ts.
+// groups). With level-app.ts, the only module in the tree that imports LevelDB (`classic-level`,
+// what `level` is on Node, used directly for compactRange and approximateSize). Key layout: keys.ts.
 //
 // Crash safety: a save's ops go into a single LevelDB batch, which LevelDB applies atomically
 // from its write-ahead log; with sync:true the promise resolves only after fsync. After kill -9,
 // load() therefore returns exactly the state of the last synced batch.
-import { Level } from 'level';
+import { ClassicLevel } from 'classic-level';
 import type { Entry, HardState, Snapshot } from '../core/types.js';
 import { EMPTY_HARD_STATE } from '../core/types.js';
 import {
   decodeEntry, decodeHardState, decodeSnapMeta, encodeEntry, encodeHardState, encodeSnapMeta,
 } from './codec.js';
 import { GroupCommitWriter } from './group-commit.js';
+import { RangeCompactor } from './level-compact.js';
 import { LevelAppState, LevelInstall } from './level-app.js';
 import type { BatchOp, BatchSink } from './group-commit.js';
 import {
@@ -26,13 +28,31 @@ import type {
 export interface LevelRaftStorageOptions {
   /** fsync every batch (default true). false only for tests that do not care about crashes. */
   readonly sync?: boolean;
+  /**
+   * LevelDB's open-file limit (default 1000; LevelDB clips it to at least 74). LevelDB mmaps the
+   * table files it keeps open, and every page a read touches stays in the process's resident set
+   * until the file leaves its table cache: with 1000 open files, reading a few hundred MiB of
+   * messages back makes as many MiB resident. A small limit bounds that at about
+   * (maxOpenFiles - 10) x 2 MiB.
+   */
+  readonly maxOpenFiles?: number;
+  /** LevelDB's table file size (default 2 MiB): with maxOpenFiles, the bound on mapped table bytes. */
+  readonly maxFileSize?: number;
+  /**
+   * Compact the key spans deleted since the last time once this many bytes were written
+   * (level-compact.ts; default 64 MiB, 0: leave it to LevelDB).
+   */
+  readonly compactDeletedEveryBytes?: number;
 }
+
+const DEFAULT_COMPACT_DELETED_EVERY_BYTES = 64 * 1024 * 1024;
 
 export class LevelRaftStorage implements GroupStorage {
   readonly writer: GroupCommitWriter;
+  readonly compactor: RangeCompactor;
   private readonly stores = new Map<number, LevelLogStore>();
 
-  private constructor(readonly db: Level<Uint8Array, Uint8Array>, sync: boolean) {
+  private constructor(readonly db: ClassicLevel<Uint8Array, Uint8Array>, sync: boolean, compactEvery: number) {
     const sink: BatchSink = {
       batch: (ops, options) =>
         db.batch(
@@ -44,12 +64,17 @@ export class LevelRaftStorage implements GroupStorage {
         ),
     };
     this.writer = new GroupCommitWriter(sink, sync);
+    this.compactor = new RangeCompactor(db, compactEvery, this.writer.stats);
   }
 
   static async open(dir: string, options: LevelRaftStorageOptions = {}): Promise<LevelRaftStorage> {
-    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, {
+      keyEncoding: 'view', valueEncoding: 'view',
+      ...(options.maxOpenFiles !== undefined ? { maxOpenFiles: options.maxOpenFiles } : {}),
+      ...(options.maxFileSize !== undefined ? { maxFileSize: options.maxFileSize } : {}),
+    });
     await db.open();
-    const storage = new LevelRaftStorage(db, options.sync ?? true);
+    const storage = new LevelRaftStorage(db, options.sync ?? true, options.compactDeletedEveryBytes ?? DEFAULT_COMPACT_DELETED_EVERY_BYTES);
     // Deletions interrupted by a crash are finished before any group is opened.
     const end = Buffer.from(REMOVING_PREFIX);
     end[end.length - 1]! += 1;
@@ -66,17 +91,49 @@ export class LevelRaftStorage implements GroupStorage {
   /** Range deletes of every key of the group, then (one batch) its singletons and the marker. */
   private async clearGroup(id: number): Promise<void> {
     await this.writer.flushed();
-    await this.db.clear(logRange(id));
-    await this.db.clear(appGroupRange(id));
+    const log = logRange(id);
+    const app = appGroupRange(id);
+    await this.db.clear(log);
+    await this.db.clear(app);
+    this.compactor.deleted(`log/${id}`, log.gte, log.lte, 0);
+    this.compactor.deleted(`app/${id}`, app.gte, app.lt, 0);
     const keys = [hardStateKey(id), snapshotKey(id), snapshotDataKey(id), appliedKey(id), removingKey(id)];
     await this.writer.submit(keys.map((key) => ({ type: 'del' as const, key })));
+  }
+
+  /**
+   * Approximate bytes on disk of a group's log and of its application keys: LevelDB's estimate
+   * from its table files, so writes still in the memtable (the last few MiB) are not counted, and
+   * deleted values not yet compacted away are.
+   */
+  async groupDiskBytes(id: number): Promise<{ log: number; app: number }> {
+    const log = logRange(id);
+    const app = appGroupRange(id);
+    const [l, a] = await Promise.all([
+      this.db.approximateSize(log.gte, justAbove(log.lte)),
+      this.db.approximateSize(app.gte, app.lt),
+    ]);
+    return { log: l, app: a };
+  }
+
+  /**
+   * Approximate bytes on disk of the application keys [gte, lt) of an opened group (keys relative
+   * to its application prefix, as the application writes them); 0 for a group not opened here.
+   */
+  appDiskBytes(id: number, range: { readonly gte: Uint8Array; readonly lt: Uint8Array }): Promise<number> {
+    return this.stores.get(id)?.appDiskBytes(range) ?? Promise.resolve(0);
+  }
+
+  /** Approximate bytes on disk of the whole database (table files). */
+  totalDiskBytes(): Promise<number> {
+    return this.db.approximateSize(new Uint8Array(0), new Uint8Array([0xff]));
   }
 
   /** The store of one group; the same object for the same id. */
   group(id: number): RaftLogStore {
     let s = this.stores.get(id);
     if (!s) {
-      s = new LevelLogStore(this.db, this.writer, id);
+      s = new LevelLogStore(this.db, this.writer, this.compactor, id);
       this.stores.set(id, s);
     }
     return s;
@@ -84,6 +141,7 @@ export class LevelRaftStorage implements GroupStorage {
 
   async close(): Promise<void> {
     await this.writer.flushed();
+    await this.compactor.close();
     await this.db.close();
   }
 }
@@ -95,15 +153,20 @@ class LevelLogStore implements RaftLogStore {
   private readonly app: LevelAppState;
 
   constructor(
-    private readonly db: Level<Uint8Array, Uint8Array>,
+    private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
     private readonly writer: GroupCommitWriter,
+    private readonly compactor: RangeCompactor,
     private readonly groupId: number,
   ) {
-    this.app = new LevelAppState(db, writer, groupId);
+    this.app = new LevelAppState(db, writer, groupId, compactor);
   }
 
   appReader(): AppReader {
     return this.app.reader();
+  }
+
+  appDiskBytes(range: { readonly gte: Uint8Array; readonly lt: Uint8Array }): Promise<number> {
+    return this.app.approximateSize(range);
   }
 
   openSnapshot(): Promise<SnapshotSource> {
@@ -177,6 +240,7 @@ class LevelLogStore implements RaftLogStore {
     const app = req.apply;
     const token = app !== undefined ? this.app.pushApply(ops, app) : 0;
     const done = this.writer.submit(ops, req.entries?.length ?? 0, mustSync);
+    this.compactor.maybeRun();
     if (app === undefined && replacedGen === undefined) return done;
     return done.then(() => {
       if (app !== undefined) this.app.written(token, app.ops);
@@ -211,6 +275,16 @@ class LevelLogStore implements RaftLogStore {
   }
 
   private pushDeletes(ops: BatchOp[], range: { delFrom: number; delTo: number }): void {
+    if (range.delTo < range.delFrom) return;
     for (let i = range.delFrom; i <= range.delTo; i++) ops.push({ type: 'del', key: logKey(this.groupId, i) });
+    const n = range.delTo - range.delFrom + 1;
+    this.compactor.deleted(`log/${this.groupId}`, logKey(this.groupId, range.delFrom), logKey(this.groupId, range.delTo), n);
   }
+}
+
+/** The smallest key above `k` (k + 0x00): an exclusive bound that includes k. */
+function justAbove(k: Uint8Array): Uint8Array {
+  const out = new Uint8Array(k.length + 1);
+  out.set(k, 0);
+  return out;
 }
