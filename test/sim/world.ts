@@ -45,6 +45,10 @@ export interface SimParams {
   readonly chaosSteps: number;
   readonly livenessSteps: number;
   readonly log?: (line: string) => void;
+  /** Scenario tests: no random faults (network, disk, crashes, membership); crashes are scripted. */
+  readonly calm?: boolean;
+  /** Overrides the seeded choice of voters per group and number of groups. */
+  readonly shape?: { readonly voters: number; readonly groups: number };
   /** Replaces the keys app and its client (called once, after the world is built). */
   readonly workload?: (sim: Sim) => SimWorkload;
   /** Snapshot chunks are at least this large (the keys app's snapshots are tiny; a partition's are not). */
@@ -124,15 +128,16 @@ export class Sim {
 
   constructor(readonly params: SimParams) {
     this.rand = mulberry32(params.seed);
-    const voters = this.pick([3, 3, 5]);
-    const nGroups = this.pick([1, 1, 1, 2, 3]);
+    const voters = params.shape?.voters ?? this.pick([3, 3, 5]);
+    const nGroups = params.shape?.groups ?? this.pick([1, 1, 1, 2, 3]);
     const nProcs = voters + 2;
     this.net = new Network(this.rand, {
       dropRate: this.pick([0, 0.01, 0.05, 0.2]),
       dupRate: this.pick([0, 0.01, 0.1]),
       maxDelaySteps: this.pick([1, 3, 10, 25]),
     });
-    this.maxDiskDelay = this.pick([0, 1, 4, 15]);
+    const diskDelay = this.pick([0, 1, 4, 15]);
+    this.maxDiskDelay = params.calm === true ? 1 : diskDelay;
     this.crashRate = this.pick([0.0005, 0.0015, 0.005]);
     this.isolateNewLeaderRate = this.pick([0, 0.1, 0.3]);
     this.maxMsgBytes = this.pick([24, 256, 4096]);
@@ -164,6 +169,10 @@ export class Sim {
         `msg≤${this.maxMsgBytes}B inflight ${this.maxInflight} snapshotEvery ${this.snapshotEvery} keep ${this.compactKeep} ` +
         `chunk ${this.chunkBytes}B`,
     );
+    if (params.calm === true) {
+      this.chaos = false;
+      this.net.faults = { dropRate: 0, dupRate: 0, maxDelaySteps: 3 };
+    }
     // Replicas above start asynchronously: they ask for their application after this.
     this.workload = params.workload?.(this);
   }
@@ -268,6 +277,11 @@ export class Sim {
   /** A workload started asynchronous work this step: let settle() run its continuations. */
   kick(): void {
     this.asyncKicks++;
+  }
+
+  /** Clients stop starting new work (the liveness phase's quiesce; scenario tests). */
+  quiesce(): void {
+    this.clients = false;
   }
 
   /** Whether the run is still in its chaos phase (faults injected). */

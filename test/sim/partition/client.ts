@@ -31,8 +31,41 @@ export const QUEUES: readonly QueueSpec[] = [
 ];
 /** Entries a client may have unanswered. */
 const WINDOW = 3;
-/** Where publishes go (dead only receives dead-letters). */
-const TARGETS = ['plain', 'plain', 'ttl', 'maxlen', 'reject', 'limit', 'temp', 'exp'];
+
+/** What the clients do. The default is the random workload; scenario tests use narrow ones. */
+export interface ClientProfile {
+  readonly queues: readonly QueueSpec[];
+  /** Where publishes go (picked at random, duplicates weigh). */
+  readonly targets: readonly string[];
+  /** Consumers kept registered: queue, prefetch, noAck. */
+  readonly consumers: readonly (readonly [string, number, boolean])[];
+  /** Purges, deletes, gets, cancels, session drops, ticks, redeclares. */
+  readonly admin: boolean;
+  /** Share of settlements that are returns and discards (the rest are acks). */
+  readonly nackShare: number;
+  /** Chance per step that a publisher publishes (1-3 messages); its unconfirmed limit. */
+  readonly publishRate: number;
+  readonly maxUnconfirmed: number;
+  /** Chance per step that a consumer settles some of what it holds. */
+  readonly settleRate: number;
+  /** Chance per step that the client skips its turn (besides a full window). */
+  readonly idleRate: number;
+  /** Share of publishes with a per-message TTL (expiration). */
+  readonly messageTtlShare: number;
+}
+
+export const RANDOM_PROFILE: ClientProfile = {
+  queues: QUEUES,
+  targets: ['plain', 'plain', 'ttl', 'maxlen', 'reject', 'limit', 'temp', 'exp'],
+  consumers: [['plain', 5, false], ['ttl', 2, false], ['maxlen', 1, false], ['limit', 3, false], ['temp', 0, false], ['dead', 10, false], ['plain', 0, true]],
+  admin: true,
+  nackShare: 0.25,
+  publishRate: 0.4,
+  maxUnconfirmed: 16,
+  settleRate: 0.25,
+  idleRate: 0.4,
+  messageTtlShare: 0.1,
+};
 
 export interface ClientEnv {
   readonly group: number;
@@ -101,8 +134,10 @@ export class PartitionClient {
     published: 0, attempts: 0, confirmed: 0, delivered: 0, duplicateDeliveries: 0, deliveredAfterAck: 0, acks: 0, returns: 0, discards: 0,
   };
   readonly problems: string[] = [];
+  /** Sees every delivery a consumer takes (scenario tests). */
+  onDelivery: ((c: Consumer, e: DeliverEffect) => void) | undefined;
 
-  constructor(private readonly env: ClientEnv) {
+  constructor(private readonly env: ClientEnv, readonly profile: ClientProfile = RANDOM_PROFILE) {
     this.publishers = [0, 1].map((i) => ({
       session: `g${env.group}.pub${i}`, nextSeq: 1, unconfirmed: new Map(), confirmed: new Map(), retry: false, target: '',
     }));
@@ -159,7 +194,7 @@ export class PartitionClient {
 
   step(active: boolean): void {
     // Flow control: a frontend with this many entries unanswered waits (and so do its retries).
-    if (this.inFlight >= WINDOW || this.env.rand() < 0.4) return;
+    if (this.inFlight >= WINDOW || this.env.rand() < this.profile.idleRate) return;
     const rep = this.env.target();
     if (rep === undefined) return; // no leader known: a frontend waits for one
     const target = this.targetKey(rep);
@@ -169,7 +204,7 @@ export class PartitionClient {
     for (const s of this.pendingDowns) this.sessionDown(s);
     if (active) {
       this.ensureConsumers();
-      this.admin();
+      if (this.profile.admin) this.admin();
     }
     this.flush(rep);
   }
@@ -186,15 +221,15 @@ export class PartitionClient {
   }
 
   private declareMissing(active: boolean): void {
-    for (const q of QUEUES) {
+    for (const q of this.profile.queues) {
       if (this.queueIds.has(q.name) || this.declaring.has(q.name)) continue;
-      if (!active && q.name !== 'dead') continue;
+      if (!active && q.name !== 'dead' && this.profile.admin) continue;
       this.redeclare(q.name);
     }
   }
 
   private redeclare(name: string): void {
-    const spec = QUEUES.find((q) => q.name === name)!;
+    const spec = this.profile.queues.find((q) => q.name === name)!;
     if (this.declaring.has(name)) return;
     this.declaring.add(name);
     const args = Object.keys(spec.args).length === 0 ? new Uint8Array(0) : encodeTable(spec.args);
@@ -213,7 +248,7 @@ export class PartitionClient {
 
   private publish(p: Publisher, active: boolean, target: string): void {
     const fresh: Publish[] = [];
-    if (active && p.unconfirmed.size < 16 && this.env.rand() < 0.4) {
+    if (active && p.unconfirmed.size < this.profile.maxUnconfirmed && this.env.rand() < this.profile.publishRate) {
       const n = 1 + Math.floor(this.env.rand() * 3);
       for (let i = 0; i < n; i++) {
         const m = this.newPublish(p);
@@ -232,13 +267,14 @@ export class PartitionClient {
   }
 
   private newPublish(p: Publisher): Publish | undefined {
-    const names = this.env.rand() < 0.2 ? [this.pick(TARGETS), this.pick(TARGETS)] : [this.pick(TARGETS)];
+    const t = this.profile.targets;
+    const names = this.env.rand() < 0.2 ? [this.pick(t), this.pick(t)] : [this.pick(t)];
     const queues = [...new Set(names.map((n) => this.queueIds.get(n)).filter((q): q is number => q !== undefined))];
     if (queues.length === 0) return undefined;
     const seq = p.nextSeq++;
     const rep = this.env.target();
     const body = `${p.session}/${seq}/${'x'.repeat(Math.floor(this.env.rand() * 40))}`;
-    const ttl = this.env.rand() < 0.1 ? 20 + Math.floor(this.env.rand() * 150) : undefined;
+    const ttl = this.env.rand() < this.profile.messageTtlShare ? 20 + Math.floor(this.env.rand() * 150) : undefined;
     this.stats.published++;
     return {
       seq,
@@ -267,8 +303,7 @@ export class PartitionClient {
   // ---- consumers --------------------------------------------------------------------------------
 
   private ensureConsumers(): void {
-    const want: [string, number, boolean][] = [['plain', 5, false], ['ttl', 2, false], ['maxlen', 1, false], ['limit', 3, false], ['temp', 0, false], ['dead', 10, false], ['plain', 0, true]];
-    for (const [name, prefetch, noAck] of want) {
+    for (const [name, prefetch, noAck] of this.profile.consumers) {
       const queue = this.queueIds.get(name);
       if (queue === undefined) continue;
       const has = [...this.consumers.values()].some((c) => c.queueName === name && c.noAck === noAck && !c.getter && (c.state === 'active' || c.state === 'registering'));
@@ -315,6 +350,7 @@ export class PartitionClient {
     }
     if (c.state === 'cancelling' || c.state === 'cancelled') return 'cancelled';
     this.stats.delivered++;
+    this.onDelivery?.(c, e);
     if (!e.noAck) c.held.set(e.msgId, { redelivered: e.redelivered, deliveryCount: e.deliveryCount });
     return 'taken';
   }
@@ -328,10 +364,11 @@ export class PartitionClient {
 
   private settleSome(c: Consumer, active: boolean): void {
     if (c.state === 'gone' || c.held.size === 0) return;
-    if (active && this.env.rand() > 0.25) return;
+    if (active && this.env.rand() > this.profile.settleRate) return;
     const ids = [...c.held.keys()].slice(0, active ? 1 + Math.floor(this.env.rand() * 3) : c.held.size);
     const r = this.env.rand();
-    const kind = !active || r < 0.75 ? 'settle' : r < 0.88 ? 'return' : 'discard';
+    const nack = this.profile.nackShare;
+    const kind = !active || r >= nack ? 'settle' : r < nack / 2 ? 'return' : 'discard';
     const counts = ids.map((id) => c.held.get(id)!.deliveryCount);
     ids.forEach((id, i) => {
       c.held.delete(id);
@@ -372,11 +409,13 @@ export class PartitionClient {
     attempt();
   }
 
-  /** A frontend session dies: its consumers are gone, the messages they held come back. */
   private dropSession(): void {
     const cs = this.live();
-    if (cs.length === 0) return;
-    const session = this.pick(cs).session;
+    if (cs.length > 0) this.dropConsumerSession(this.pick(cs).session);
+  }
+
+  /** A frontend session dies: its consumers are gone, the messages they held come back. */
+  dropConsumerSession(session: string): void {
     for (const c of this.consumers.values()) {
       if (c.session !== session) continue;
       c.state = 'gone';
@@ -444,7 +483,7 @@ export class PartitionClient {
       if (c.state === 'registering' || c.state === 'cancelling') return `${c.session}/${c.tag} is ${c.state}`;
     }
     if (this.pendingDowns.size > 0) return `sessionDown pending for ${[...this.pendingDowns].join(', ')}`;
-    if (!this.queueIds.has('dead')) return 'the dead-letter queue is not declared';
+    if (this.profile.queues.some((q) => q.name === 'dead') && !this.queueIds.has('dead')) return 'the dead-letter queue is not declared';
     return undefined;
   }
 }

@@ -19,7 +19,7 @@ import type { PartitionMachine } from '../../../src/partition/machine.js';
 import { SafetyViolation } from '../checker.js';
 import type { Replica, SimGroupApp } from '../replica.js';
 import type { Sim, SimStats, SimWorkload } from '../world.js';
-import { PartitionClient } from './client.js';
+import { PartitionClient, RANDOM_PROFILE, type ClientProfile } from './client.js';
 import { GroupLedger } from './ledger.js';
 import { SimOwner } from './owner.js';
 import { SimPartitionApp } from './papp.js';
@@ -36,8 +36,8 @@ interface GroupState {
 }
 
 export interface PartitionWorkloadOptions {
-  /** Client traffic on/off per step (scenario tests drive their own); default: the random clients. */
-  readonly clients?: boolean;
+  /** What the clients do (default: the random workload). */
+  readonly profile?: ClientProfile;
 }
 
 export class PartitionWorkload implements SimWorkload {
@@ -46,7 +46,7 @@ export class PartitionWorkload implements SimWorkload {
   private readonly skew = new Map<NodeId, number>();
   private storeChecks = 0;
 
-  constructor(private readonly sim: Sim, private readonly opts: PartitionWorkloadOptions = {}) {
+  constructor(private readonly sim: Sim, opts: PartitionWorkloadOptions = {}) {
     this.rand = mulberry32((sim.params.seed ^ 0x5bd1e995) >>> 0);
     for (const g of sim.groups) {
       const ledger = new GroupLedger(g.id);
@@ -57,7 +57,7 @@ export class PartitionWorkload implements SimWorkload {
         clock: (id) => this.clock(id),
         kick: () => sim.kick(),
         log: (l) => sim.log(`g${g.id} client: ${l}`),
-      });
+      }, opts.profile ?? RANDOM_PROFILE);
       for (const s of client.sessions()) ledger.sessions.add(s);
       this.groups.set(g.id, { id: g.id, ledger, client, owners: new Map() });
     }
@@ -82,6 +82,11 @@ export class PartitionWorkload implements SimWorkload {
     if (leader?.driver != null && this.rand() > 0.02) return leader;
     const live = [...this.sim.replicas.values()].filter((r) => r.group === group && r.driver !== null);
     return leader === undefined || live.length === 0 ? undefined : live[Math.floor(this.rand() * live.length)];
+  }
+
+  /** Group `id`'s clients and ledger (scenario tests). */
+  group(id: number): { readonly client: PartitionClient; readonly ledger: GroupLedger } {
+    return this.groups.get(id)!;
   }
 
   makeApp(rep: Replica): SimGroupApp {
@@ -117,7 +122,7 @@ export class PartitionWorkload implements SimWorkload {
     this.sim.kick();
     for (const g of this.groups.values()) {
       for (const o of g.owners.values()) o.step();
-      if (this.opts.clients !== false) g.client.step(clients);
+      g.client.step(clients);
     }
   }
 
