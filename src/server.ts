@@ -10,6 +10,7 @@ import { configureLogging, type Logger } from './log.js';
 import { createMeta, initialMeta } from './node/meta-port.js';
 import { startReplication } from './node/replication.js';
 import { createAdminSource } from './node/admin-source.js';
+import { createDiskStats } from './node/disk-stats.js';
 import { LocalOwner } from './owner/local.js';
 import { DurableOwner } from './owner/durable.js';
 import { RoutingOwner } from './owner/router.js';
@@ -89,7 +90,7 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
   }
   const alarm = new MemoryAlarm(ctx);
   const admin = await startAdminServer({
-    port: config.httpPort, host: config.bind[0] ?? '::', source: createAdminSource(ctx, meta, nodeOwner), logger: log,
+    port: config.httpPort, host: config.bind[0] ?? '::', source: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication)), logger: log,
   });
   const amqpPort = (listeners[0] as Listener).port;
   log.info({ amqpPort, amqpsPort, httpPort: admin.port, dataDir: config.dataDir }, 'warren started');

@@ -7,7 +7,7 @@
 // warren_connections, rabbitmq_global_messages_received_total → warren_messages_published_total)
 // so existing dashboards port by renaming; the mapping is in docs/operations.md.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AdminSource, AdminStats } from './source.js';
+import type { AdminSource, AdminStats, PartitionInfo } from './source.js';
 
 /** A scrape evaluates every collect() in turn; they share one stats() call within this window. */
 const STATS_REUSE_MS = 1000;
@@ -75,5 +75,57 @@ export function createAdminRegistry(source: AdminSource, registry: Registry = ne
   perQueue('warren_detailed_queue_messages_ready', 'Messages ready, per queue', (q) => q.ready);
   perQueue('warren_detailed_queue_messages_unacked', 'Messages unacknowledged, per queue', (q) => q.unacked);
   perQueue('warren_detailed_queue_consumers', 'Consumers, per queue', (q) => q.consumers);
+  perQueue('warren_detailed_queue_messages_bytes', 'Body bytes of ready and unacknowledged messages, per queue', (q) => q.bytes ?? 0);
+  new Gauge({
+    name: 'warren_queue_disk_bytes', help: 'Approximate bytes of a durable queue\'s message records on disk (LevelDB table files)',
+    labelNames: ['vhost', 'queue'] as const, registers: [registry],
+    async collect() {
+      this.reset();
+      for (const q of (await snapshot()).perQueue ?? []) if (q.diskBytes !== undefined) this.set({ vhost: q.vhost, queue: q.queue }, q.diskBytes);
+    },
+  });
+  partitionGauges(registry, snapshot);
+  new Gauge({
+    name: 'warren_storage_disk_bytes', help: 'Approximate bytes of the node\'s LevelDB table files', registers: [registry],
+    async collect() {
+      const v = (await snapshot()).storageDiskBytes;
+      if (v !== undefined) this.set(v);
+    },
+  });
+  new Counter({
+    name: 'warren_storage_range_compactions_total', help: 'Compactions of deleted key ranges (settled messages, compacted log entries)',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.inc((await snapshot()).storageRangeCompactions ?? 0);
+    },
+  });
   return registry;
+}
+
+type PartitionStat = Exclude<{ [K in keyof PartitionInfo]: PartitionInfo[K] extends number ? K : never }[keyof PartitionInfo], 'partition'>;
+
+const PARTITION_GAUGES: ReadonlyArray<readonly [string, string, PartitionStat]> = [
+  ['warren_partition_log_entries', 'Entries in the partition\'s Raft log (not yet compacted into its snapshot)', 'log_entries'],
+  ['warren_partition_log_bytes', 'Bytes of applied entries still in the partition\'s Raft log (held in memory)', 'log_bytes'],
+  ['warren_partition_commit_index', 'The partition\'s Raft commit index', 'commit_index'],
+  ['warren_partition_applied_index', 'The partition\'s Raft applied index', 'applied_index'],
+  ['warren_partition_disk_bytes', 'Approximate bytes on disk of the partition (log and messages, LevelDB table files)', 'disk_bytes'],
+  ['warren_partition_log_disk_bytes', 'Approximate bytes on disk of the partition\'s Raft log', 'log_disk_bytes'],
+  ['warren_partition_queues', 'Durable queues in the partition', 'queues'],
+  ['warren_partition_messages', 'Ready and unacknowledged messages in the partition', 'messages'],
+  ['warren_partition_message_bytes', 'Body bytes of the partition\'s messages', 'message_bytes'],
+];
+
+/** One gauge per partition figure, labelled by partition number. */
+function partitionGauges(registry: Registry, snapshot: () => Promise<AdminStats>): void {
+  for (const [name, help, key] of PARTITION_GAUGES) {
+    new Gauge({
+      name, help, labelNames: ['partition'] as const, registers: [registry],
+      async collect() {
+        this.reset();
+        for (const p of (await snapshot()).perPartition ?? []) this.set({ partition: String(p.partition) }, p[key]);
+      },
+    });
+  }
 }

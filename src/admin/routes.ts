@@ -127,6 +127,10 @@ export const ROUTES: readonly Route[] = [
   r('GET', 'api/queues/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listQueues(p(ps, 'vhost'))))),
   r('GET', 'api/queues/:vhost/:name', 'vhost', async (s, ps) =>
     ok(findOr404(await s.listQueues(p(ps, 'vhost')), (q) => q.name === p(ps, 'name')))),
+  // Warren: durable-queue partitions (log length, indexes, bytes on disk); broker-wide, so administrators only.
+  r('GET', 'api/partitions', 'admin', async (s) => ok((await s.listPartitions?.()) ?? [])),
+  r('GET', 'api/partitions/:partition', 'admin', async (s, ps) =>
+    ok(findOr404((await s.listPartitions?.()) ?? [], (x) => String(x.partition) === p(ps, 'partition')))),
   r('GET', 'api/exchanges', 'management', async (s, _p, _b, c) => ok(await inVisibleVhosts(c, await s.listExchanges()))),
   r('GET', 'api/exchanges/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listExchanges(p(ps, 'vhost'))))),
   r('GET', 'api/exchanges/:vhost/:name', 'vhost', async (s, ps) =>

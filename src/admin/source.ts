@@ -97,7 +97,44 @@ export interface QueueInfo {
   readonly messages_ready?: number;
   readonly messages_unacknowledged?: number;
   readonly message_bytes?: number;
+  /**
+   * Messages on disk and their body bytes (RabbitMQ's fields): every message of a durable queue
+   * is stored in its partition whatever its delivery mode; a transient queue stores none.
+   */
+  readonly messages_persistent?: number;
+  readonly message_bytes_persistent?: number;
   readonly consumers?: number;
+  /** Warren: the partition (Raft group) of a durable queue. */
+  readonly partition?: number;
+  /**
+   * Warren: approximate bytes of the queue's message records in the partition's LevelDB table files
+   * (writes of the last few MiB, still in LevelDB's memtable, are not counted yet).
+   */
+  readonly disk_bytes?: number;
+  /** Warren: the queue's partition, as GET /api/partitions lists it (log length, indexes, bytes on disk). */
+  readonly partition_stats?: PartitionInfo;
+}
+
+/** GET /api/partitions (Warren): one durable-queue partition, a Raft group on this node's LevelDB. */
+export interface PartitionInfo {
+  readonly partition: number;
+  readonly queues: number;
+  /** Ready and unacked messages of its queues, and their body bytes. */
+  readonly messages: number;
+  readonly message_bytes: number;
+  /** Approximate bytes on disk (LevelDB table files) of everything of the group, and of its log alone. */
+  readonly disk_bytes: number;
+  readonly log_disk_bytes: number;
+  /** Entries in the Raft log (last_index - first_index + 1): the tail not yet compacted into the snapshot. */
+  readonly log_entries: number;
+  readonly first_index: number;
+  readonly last_index: number;
+  readonly commit_index: number;
+  readonly applied_index: number;
+  /** Bytes of applied entries still in the log (held in memory until compacted). */
+  readonly log_bytes: number;
+  readonly term: number;
+  readonly leader: number;
 }
 
 export interface ExchangeInfo {
@@ -255,7 +292,17 @@ export interface AdminStats {
   readonly connectionsOpenedTotal: number;
   readonly connectionsClosedTotal: number;
   /** Optional per-queue depth (label cardinality = number of queues; omit on huge brokers). */
-  readonly perQueue?: ReadonlyArray<{ readonly vhost: string; readonly queue: string; readonly ready: number; readonly unacked: number; readonly consumers: number }>;
+  readonly perQueue?: ReadonlyArray<{
+    readonly vhost: string; readonly queue: string; readonly ready: number; readonly unacked: number; readonly consumers: number;
+    /** Body bytes of ready + unacked messages; approximate bytes on disk (durable queues only). */
+    readonly bytes?: number;
+    readonly diskBytes?: number;
+  }>;
+  /** Durable-queue partitions (absent without them). */
+  readonly perPartition?: readonly PartitionInfo[];
+  /** Approximate bytes of the node's LevelDB table files, and compactions of deleted key ranges run so far. */
+  readonly storageDiskBytes?: number;
+  readonly storageRangeCompactions?: number;
 }
 
 export type PutOutcome = 'created' | 'updated';
@@ -286,6 +333,8 @@ export interface AdminSource {
   deletePermissions(vhost: string, user: string): MaybePromise<void>;
   /** vhost undefined = every vhost. */
   listQueues(vhost?: string): MaybePromise<readonly QueueInfo[]>;
+  /** Durable-queue partitions (Warren); absent on a broker without them. */
+  listPartitions?(): MaybePromise<readonly PartitionInfo[]>;
   listExchanges(vhost?: string): MaybePromise<readonly ExchangeInfo[]>;
   listBindings(vhost?: string): MaybePromise<readonly BindingInfo[]>;
   listConnections(): MaybePromise<readonly ConnectionInfo[]>;

@@ -4,8 +4,8 @@ import { AmqpError } from '../amqp/errors.js';
 import { MAX_REPORTED_ERRORS } from '../admin/definitions.js';
 import {
   AdminError, SHA256_HASHING, type AdminSource, type AdminStats, type AuthResult, type BindingInfo, type ConnectionInfo,
-  type Definitions, type ExchangeInfo, type ImportPlan, type ImportReport, type PlannedQueue, type PutOutcome, type QueueInfo,
-  type UserInfo,
+  type Definitions, type ExchangeInfo, type ImportPlan, type ImportReport, type PartitionInfo, type PlannedQueue, type PutOutcome,
+  type QueueInfo, type UserInfo,
 } from '../admin/source.js';
 import { amqpDetail } from '../admin/validate.js';
 import type { FrontendContext } from '../frontend/context.js';
@@ -19,6 +19,7 @@ import { hashPassword } from '../meta/users.js';
 import { queueTypeOf } from '../meta/queue-args.js';
 import type { OwnerClient } from '../owner/api.js';
 import type { OwnerStats } from '../owner/router.js';
+import type { DiskStats } from './disk-stats.js';
 import type { LocalMeta } from './meta-port.js';
 
 /** AMQP errors from the metadata machine become HTTP errors with the same reason text. */
@@ -33,18 +34,37 @@ async function adminCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: OwnerClient & OwnerStats): AdminSource {
+/**
+ * `disk`: what durable queues hold on disk (partitions, per-queue bytes); without it the queues
+ * report no disk figures and /api/partitions is empty.
+ */
+export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: OwnerClient & OwnerStats, disk?: DiskStats): AdminSource {
   const m = (): MetaMachine => meta.backend.machine;
   const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);
+  const partitions = async (): Promise<PartitionInfo[]> => (disk === undefined ? [] : disk.partitions());
 
-  const queueInfo = (q: QueueRecord): QueueInfo => {
-    const s = owner.stats({ vhost: q.vhost, name: q.name });
+  /** `parts`: the partitions as listed for this answer (one listing serves every queue in it). */
+  const queueInfo = async (q: QueueRecord, parts: readonly PartitionInfo[]): Promise<QueueInfo> => {
+    const ref = { vhost: q.vhost, name: q.name };
+    const s = owner.stats(ref);
+    const messages = (s?.messages ?? 0) + (s?.unacked ?? 0);
+    const bytes = s?.bytes ?? 0;
+    const d = await disk?.queue(ref);
+    const part = d === undefined ? undefined : parts.find((x) => x.partition === d.partition);
     return {
       name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.autoDelete, exclusive: q.exclusiveOwner !== undefined,
       arguments: q.arguments, type: queueTypeOf(q.arguments), state: 'running', node: 'warren@localhost',
-      messages: (s?.messages ?? 0) + (s?.unacked ?? 0), messages_ready: s?.messages ?? 0,
-      messages_unacknowledged: s?.unacked ?? 0, message_bytes: s?.bytes ?? 0, consumers: s?.consumers ?? 0,
+      messages, messages_ready: s?.messages ?? 0,
+      messages_unacknowledged: s?.unacked ?? 0, message_bytes: bytes, consumers: s?.consumers ?? 0,
+      // Stored in a partition: every message is on disk; a transient queue keeps none there.
+      messages_persistent: d === undefined ? 0 : messages, message_bytes_persistent: d === undefined ? 0 : bytes,
+      ...(d === undefined ? {} : { partition: d.partition, disk_bytes: d.diskBytes }),
+      ...(part === undefined ? {} : { partition_stats: part }),
     };
+  };
+  const queueList = async (vhost?: string): Promise<QueueInfo[]> => {
+    const parts = await partitions();
+    return Promise.all(m().listQueues(vhost).map((q) => queueInfo(q, parts)));
   };
   const exchanges = (vhost?: string): ExchangeInfo[] => m().listExchanges(vhost).map((x) => ({
     name: x.name, vhost: x.vhost, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal,
@@ -64,13 +84,22 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     };
   });
 
-  const stats = (): AdminStats => {
+  const stats = async (): Promise<AdminStats> => {
     let ready = 0, unacked = 0, consumers = 0, queues = 0;
     const perQueue = [];
     for (const { ref, stats } of owner.list()) {
       queues++; ready += stats.messages; unacked += stats.unacked; consumers += stats.consumers;
-      perQueue.push({ vhost: ref.vhost, queue: ref.name, ready: stats.messages, unacked: stats.unacked, consumers: stats.consumers });
+      perQueue.push({
+        vhost: ref.vhost, queue: ref.name, ready: stats.messages, unacked: stats.unacked, consumers: stats.consumers, bytes: stats.bytes,
+      });
     }
+    const detailed = perQueue.length <= 1000
+      ? await Promise.all(perQueue.map(async (q) => {
+        const d = await disk?.queue({ vhost: q.vhost, name: q.queue });
+        return d === undefined ? q : { ...q, diskBytes: d.diskBytes };
+      }))
+      : undefined;
+    const storage = await disk?.storage();
     let channels = 0;
     for (const c of ctx.connections) channels += c.info().channels;
     const k = ctx.counters;
@@ -79,7 +108,9 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
       vhosts: m().listVhosts().length, messagesReady: ready, messagesUnacked: unacked,
       publishedTotal: k.published, deliveredTotal: k.delivered, acknowledgedTotal: k.acked, confirmedTotal: k.confirmed,
       redeliveredTotal: 0, unroutableTotal: k.returned, connectionsOpenedTotal: k.connectionsOpened,
-      connectionsClosedTotal: k.connectionsClosed, ...(perQueue.length <= 1000 ? { perQueue } : {}),
+      connectionsClosedTotal: k.connectionsClosed, ...(detailed !== undefined ? { perQueue: detailed } : {}),
+      ...(disk !== undefined ? { perPartition: await partitions() } : {}),
+      ...(storage !== undefined ? { storageDiskBytes: storage.diskBytes, storageRangeCompactions: storage.rangeCompactions } : {}),
     };
   };
   const users = (): UserInfo[] => m().listUsers().map((u) => ({
@@ -101,8 +132,8 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
     },
     isReady: () => true,
     stats,
-    overview: () => {
-      const s = stats();
+    overview: async () => {
+      const s = await stats();
       return {
         product_name: PRODUCT, product_version: VERSION, cluster_name: 'warren', node: 'warren@localhost',
         object_totals: { connections: s.connections, channels: s.channels, exchanges: s.exchanges, queues: s.queues, consumers: s.consumers },
@@ -145,7 +176,8 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
       if (!m().listPermissions().some((x) => x.user === user && x.vhost === vhost)) throw AdminError.notFound();
       await change({ type: 'permissions.clear', user, vhost });
     },
-    listQueues: (vhost) => m().listQueues(vhost).map(queueInfo),
+    listQueues: queueList,
+    listPartitions: partitions,
     listExchanges: exchanges,
     listBindings: bindings,
     listConnections: connections,

@@ -254,6 +254,33 @@ export class DurableOwner implements OwnerClient {
   close(): void {
     for (const h of this.hosts) h.stop();
   }
+
+  // ---- read-only views for operators (disk and log observability) ------------------------------
+
+  /** Where a durable queue lives: its partition and its id there. */
+  placement(q: QueueRef): QueuePlacement | undefined {
+    const partition = partitionOf(q, this.opts.partitions);
+    const id = this.hosts[partition - 1]?.machine.queueId(q.vhost, q.name);
+    if (id === undefined) return undefined;
+    return { partition, queueId: id };
+  }
+
+  /** Per partition (1..P, in order): the queues it hosts, their messages (ready + unacked) and body bytes. */
+  partitionContents(): PartitionContents[] {
+    return this.hosts.map((h, i) => {
+      let queues = 0;
+      let messages = 0;
+      let bytes = 0;
+      for (const id of h.machine.queueIds()) {
+        const v = h.machine.queue(id);
+        if (v === undefined) continue;
+        queues++;
+        messages += v.messageCount + v.unackedCount;
+        bytes += v.bytes;
+      }
+      return { partition: i + 1, queues, messages, bytes };
+    });
+  }
 }
 
 function ignore(): void {}
@@ -270,4 +297,17 @@ function headerOf(m: Message): Uint8Array {
   buf.writeBigUInt64BE(BigInt(m.body.byteLength), 4);
   writeBasicProperties(buf, 12, m.properties);
   return buf;
+}
+
+export interface QueuePlacement {
+  readonly partition: number;
+  readonly queueId: number;
+}
+
+export interface PartitionContents {
+  readonly partition: number;
+  readonly queues: number;
+  /** Ready and unacked messages of its queues, and their body bytes. */
+  readonly messages: number;
+  readonly bytes: number;
 }

@@ -1,0 +1,145 @@
+// Observable disk (issue 7): per durable queue its bytes on disk and partition, per partition its
+// Raft log (length, indexes, bytes) and bytes on disk, through /api/queues, /api/partitions and
+// /metrics of a running Warren, after real AMQP clients filled a queue (Warren only).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { ChannelModel } from 'amqplib';
+import { startBroker, type TestBroker } from '../helpers/broker.js';
+import { channel, confirmChannel, connect, eventually, uniq } from '../helpers/amqp.js';
+import { partitionOf } from '../../src/owner/durable.js';
+
+const PARTITIONS = 16;
+const COUNT = 3000;
+const BODY = 4096;
+const MIB = 1024 * 1024;
+
+let broker: TestBroker;
+let conn: ChannelModel;
+
+async function get(path: string, user = 'guest', pass = 'guest'): Promise<Response> {
+  const authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  return fetch(`http://127.0.0.1:${broker.httpPort}${path}`, { headers: { authorization } });
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await get(path);
+  assert.equal(res.status, 200, `${path}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** The value of one sample line of a Prometheus text exposition, or undefined. */
+function sample(metrics: string, name: string, labels: string): number | undefined {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+interface PartitionJson {
+  partition: number; queues: number; messages: number; message_bytes: number; disk_bytes: number; log_disk_bytes: number;
+  log_entries: number; first_index: number; last_index: number; commit_index: number; applied_index: number; log_bytes: number;
+  term: number; leader: number;
+}
+
+before(async () => {
+  broker = await startBroker();
+  conn = await connect(broker);
+});
+after(async () => {
+  await conn.close().catch(() => {});
+  await broker.stop();
+});
+
+test('a durable queue reports its partition, persistent messages and bytes on disk; its partition its log', async (t) => {
+  if (!broker.isWarren || broker.httpPort === undefined) { t.skip('Warren only'); return; }
+  const q = uniq('disk');
+  const transient = uniq('disk-transient');
+  const partition = partitionOf({ vhost: '/', name: q }, PARTITIONS);
+  const ch = await confirmChannel(conn);
+  await ch.assertQueue(q, { durable: true });
+  await ch.assertQueue(transient, { durable: false });
+  // 12 MiB of random (incompressible) bodies: well past LevelDB's 4 MiB memtable, so most records
+  // are in table files, and past the 4 MiB after which the partition's log is compacted.
+  for (let i = 0; i < COUNT; i++) {
+    ch.sendToQueue(q, randomBytes(BODY), { persistent: true });
+    if (i % 500 === 499) await ch.waitForConfirms();
+  }
+  for (let i = 0; i < 10; i++) ch.sendToQueue(transient, Buffer.from('x'), { persistent: true });
+  await ch.waitForConfirms();
+
+  const row = await getJson<Record<string, unknown>>(`/api/queues/%2F/${encodeURIComponent(q)}`);
+  assert.equal(row['messages'], COUNT);
+  assert.equal(row['messages_persistent'], COUNT);
+  assert.equal(row['message_bytes_persistent'], COUNT * BODY);
+  assert.equal(row['partition'], partition);
+  const disk = row['disk_bytes'] as number;
+  assert.ok(disk > COUNT * BODY / 2 && disk < COUNT * BODY * 2, `the queue's records on disk: ${disk} bytes`);
+  const stats = row['partition_stats'] as PartitionJson;
+  assert.equal(stats.partition, partition);
+
+  const other = await getJson<Record<string, unknown>>(`/api/queues/%2F/${encodeURIComponent(transient)}`);
+  assert.equal(other['messages'], 10);
+  assert.equal(other['messages_persistent'], 0, 'a transient queue keeps nothing on disk');
+  assert.equal(other['message_bytes_persistent'], 0);
+  assert.equal(other['partition'], undefined);
+  assert.equal(other['disk_bytes'], undefined);
+
+  const parts = await getJson<PartitionJson[]>('/api/partitions');
+  assert.deepEqual(parts.map((p) => p.partition), Array.from({ length: PARTITIONS }, (_, i) => i + 1));
+  const p = await getJson<PartitionJson>(`/api/partitions/${partition}`);
+  assert.equal(p.messages, COUNT);
+  assert.equal(p.message_bytes, COUNT * BODY);
+  assert.ok(p.queues >= 1);
+  assert.ok(p.disk_bytes >= disk, `partition ${p.disk_bytes} bytes on disk, its queue ${disk}`);
+  assert.ok(p.log_disk_bytes <= p.disk_bytes);
+  assert.ok(p.applied_index <= p.commit_index && p.commit_index <= p.last_index, JSON.stringify(p));
+  assert.equal(p.log_entries, p.last_index - p.first_index + 1);
+  // 12 MiB went through the log; it is compacted after 4 MiB applied, keeping at most 512 KiB.
+  assert.ok(p.first_index > 1, `the log was compacted (first index ${p.first_index})`);
+  assert.ok(p.log_bytes < 5 * MIB, `applied entries still in the log: ${p.log_bytes} bytes`);
+  assert.equal(p.term >= 1 && p.leader >= 1, true);
+  assert.equal((await get('/api/partitions/999')).status, 404);
+  t.diagnostic(`queue: disk_bytes ${disk}; partition ${partition}: ${JSON.stringify(p)}`);
+
+  const metrics = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+  const labels = `vhost="/",queue="${q}"`;
+  assert.equal(sample(metrics, 'warren_detailed_queue_messages_bytes', labels), COUNT * BODY);
+  assert.ok((sample(metrics, 'warren_queue_disk_bytes', labels) ?? 0) > COUNT * BODY / 2, 'warren_queue_disk_bytes');
+  assert.equal(sample(metrics, 'warren_queue_disk_bytes', `vhost="/",queue="${transient}"`), undefined);
+  const pl = `partition="${partition}"`;
+  assert.ok((sample(metrics, 'warren_partition_disk_bytes', pl) ?? 0) > COUNT * BODY / 2, 'warren_partition_disk_bytes');
+  assert.equal(sample(metrics, 'warren_partition_messages', pl), COUNT);
+  assert.ok((sample(metrics, 'warren_partition_log_entries', pl) ?? -1) >= 0, 'warren_partition_log_entries');
+  assert.ok((sample(metrics, 'warren_partition_commit_index', pl) ?? 0) >= p.commit_index);
+  assert.match(metrics, /^warren_storage_disk_bytes \d+/m);
+
+  // Consumed and acked, the queue holds nothing on disk that it counts as persistent.
+  const sub = await channel(conn);
+  await sub.prefetch(500);
+  let got = 0;
+  await new Promise<void>((resolve) => {
+    void sub.consume(q, (m) => {
+      if (m === null) return;
+      sub.ack(m);
+      if (++got === COUNT) resolve();
+    });
+  });
+  await eventually(async () => {
+    const r = await getJson<Record<string, unknown>>(`/api/queues/%2F/${encodeURIComponent(q)}`);
+    return r['messages_persistent'] === 0 && r['message_bytes_persistent'] === 0 ? true : undefined;
+  }, 10_000, 'the queue to report no persistent messages');
+  await ch.deleteQueue(q);
+  await ch.deleteQueue(transient);
+});
+
+test('/api/partitions is for administrators', async (t) => {
+  if (!broker.isWarren || broker.httpPort === undefined) { t.skip('Warren only'); return; }
+  const user = uniq('monitor');
+  const put = await fetch(`http://127.0.0.1:${broker.httpPort}/api/users/${user}`, {
+    method: 'PUT', body: JSON.stringify({ password: 'pw', tags: 'management' }),
+    headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' },
+  });
+  assert.equal(put.status, 201);
+  const res = await get('/api/partitions', user, 'pw');
+  assert.equal(res.status, 401);
+  assert.deepEqual(await res.json(), { error: 'not_authorised', reason: 'Not administrator user' });
+});
