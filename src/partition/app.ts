@@ -24,8 +24,11 @@ const NO_COMMANDS: readonly never[] = [];
 
 export type PartitionResult = readonly CommandResult[];
 
-/** Which effects of an apply reach the owner. */
-type Handing = 'all' | 'cancellations' | 'none';
+/**
+ * Which effects of an apply reach the owner: all, none, only consumer cancellations (entries of
+ * earlier terms), or what resumeEffects does not rebuild (cancellations, noAck deliveries).
+ */
+type Handing = 'all' | 'uncovered' | 'cancellations' | 'none';
 
 export class PartitionApp implements GroupApp<PartitionResult> {
   private leader = false;
@@ -52,12 +55,17 @@ export class PartitionApp implements GroupApp<PartitionResult> {
     if (!this.resumePending) return this.applyRange(entries, batch, this.leader ? 'all' : 'none');
     const k = entries.findIndex((e) => e.term >= this.leaderTerm);
     if (k < 0) return this.applyRange(entries, batch, 'cancellations');
-    // Entries before k are every entry committed before this term: resume between the two parts.
-    const rest = async (): Promise<PartitionResult[]> => {
+    // Entries before k are every entry committed before this term. The resume comes after the
+    // whole call, so it reflects this term's entries too (a settle among them is not re-issued),
+    // and it covers their deliveries and dead-letters, in order (a dead-letter of this term handed
+    // before an older one still in flight would overtake it in its target's deduplication).
+    const rest = async (first: PartitionResult[]): Promise<PartitionResult[]> => {
+      const second = await this.applyRange(entries.slice(k), batch, 'uncovered', batch);
       await this.resume(batch);
-      return this.applyRange(entries.slice(k), batch, 'all', batch);
+      return [...first, ...second];
     };
-    return concat(this.applyRange(entries.slice(0, k), batch, 'cancellations'), rest);
+    const first = this.applyRange(entries.slice(0, k), batch, 'cancellations');
+    return first instanceof Promise ? first.then(rest) : rest(first);
   }
 
   private applyRange(
@@ -100,7 +108,8 @@ export class PartitionApp implements GroupApp<PartitionResult> {
 
   private done(o: ApplyOutput, handing: Handing): PartitionResult[] {
     if (this.leader && handing !== 'none' && o.effects.length > 0) {
-      const fx = handing === 'all' ? o.effects : o.effects.filter((e) => e.kind === 'consumerCancelled');
+      const fx = handing === 'all' ? o.effects : o.effects.filter((e) => e.kind === 'consumerCancelled'
+        || (handing === 'uncovered' && e.kind === 'deliver' && e.noAck));
       if (fx.length > 0) this.onEffects(fx);
     }
     return o.results;
@@ -110,15 +119,4 @@ export class PartitionApp implements GroupApp<PartitionResult> {
 async function withRecord(e: PartitionEffect, batch: AppReader): Promise<PartitionEffect> {
   if ((e.kind !== 'deliver' && e.kind !== 'deadLetter') || e.record !== undefined) return e;
   return { ...e, record: await readRecord(batch, e.queue, e.msgId) };
-}
-
-function concat(
-  first: PartitionResult[] | Promise<PartitionResult[]>,
-  then: () => PartitionResult[] | Promise<PartitionResult[]>,
-): PartitionResult[] | Promise<PartitionResult[]> {
-  const join = (a: PartitionResult[]): PartitionResult[] | Promise<PartitionResult[]> => {
-    const b = then();
-    return b instanceof Promise ? b.then((r) => [...a, ...r]) : [...a, ...b];
-  };
-  return first instanceof Promise ? first.then(join) : join(first);
 }

@@ -83,24 +83,32 @@ export class SimOwner {
     this.deadLetters = Promise.resolve();
   }
 
+  /** As the broker's host: at once when the record is at hand and nothing is queued before it. */
   private deliver(e: DeliverEffect): void {
     const key = `${e.session}\0${e.consumer}`;
+    const prev = this.deliveries.get(key);
+    if (e.record !== undefined && prev === undefined) {
+      this.hand(e, e.record);
+      return;
+    }
     const store = this.app?.store;
     const read = e.record !== undefined ? Promise.resolve(e.record) : store === undefined ? Promise.resolve(undefined) : readRecord(store, e.queue, e.msgId);
-    const prev = this.deliveries.get(key) ?? Promise.resolve();
     this.env.kick();
-    const next = prev.then(() => read).then((record) => {
-      if (record === undefined || this.rep.incarnation !== this.incarnation) return; // queue deleted, or the process died
-      const body = dec.decode(recordBody(record));
-      const taken = this.env.deliver(e, body, `n${this.rep.id}`);
-      if (taken === 'cancelled' && !e.noAck) {
-        void this.propose([{ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.env.clock() }]);
-      }
-    }, (err: unknown) => this.env.fail(err instanceof Error ? err : new Error(String(err))));
+    const next = (prev ?? Promise.resolve()).then(() => read).then((record) => this.hand(e, record),
+      (err: unknown) => this.env.fail(err instanceof Error ? err : new Error(String(err))));
     this.deliveries.set(key, next);
     void next.then(() => {
       if (this.deliveries.get(key) === next) this.deliveries.delete(key);
     });
+  }
+
+  private hand(e: DeliverEffect, record: Uint8Array | undefined): void {
+    if (record === undefined || this.rep.incarnation !== this.incarnation) return; // queue deleted, or the process died
+    const body = dec.decode(recordBody(record));
+    const taken = this.env.deliver(e, body, `n${this.rep.id}`);
+    if (taken === 'cancelled' && !e.noAck) {
+      void this.propose([{ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.env.clock() }]);
+    }
   }
 
   private deadLetter(e: DeadLetterEffect, gen: number): void {

@@ -99,9 +99,10 @@ export class SimPartitionApp extends PartitionApp implements SimGroupApp {
 
   override roleChanged(role: RoleInfo): void {
     const was = this.ledTerm;
-    super.roleChanged(role);
     this.ledTerm = role.isLeader ? role.term : 0;
+    // Before the resume a re-election may hand out: the owner's older work stops first.
     if (was !== 0 && was !== this.ledTerm) this.env.demoted();
+    super.roleChanged(role);
   }
 
   override apply(entries: readonly Entry[], batch: ApplyBatch): PartitionResult[] | Promise<PartitionResult[]> {

@@ -176,8 +176,9 @@ export class PartitionWorkload implements SimWorkload {
       if (typeof m === 'string') throw new SafetyViolation(m);
       const r = reconcile(g, m);
       problems.push(...r.problems, ...g.client.problems);
-      for (const [k, v] of Object.entries(r.fates)) add(k, v);
-      for (const [k, v] of Object.entries(g.ledger.tally)) add(k, v);
+      for (const [k, v] of Object.entries(r.fates)) add(k === 'lost' || k === 'confirmedMessages' ? k : `fate:${k}`, v);
+      // Every stored message's end as applied (fates above trace confirmed publishes only).
+      for (const [k, v] of Object.entries(g.ledger.tally)) add(k === 'stored' || k === 'enqueueEntries' || k === 'duplicates' ? k : `ended:${k}`, v);
       for (const [k, v] of Object.entries(g.client.stats)) add(k, v);
     }
     stats.app = totals;
