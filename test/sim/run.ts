@@ -33,7 +33,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<Seed
     livenessSteps: opts.livenessSteps ?? DEFAULT_LIVENESS_STEPS,
     ...(opts.log !== undefined ? { log: opts.log } : {}),
     ...(opts.app === 'partition'
-      ? { workload: (s: Sim) => new PartitionWorkload(s), proposalTimeoutSteps: PARTITION_PROPOSAL_TIMEOUT_STEPS, minSnapshotChunkBytes: 256 }
+      ? { workload: (s: Sim) => new PartitionWorkload(s), proposalTimeoutSteps: PARTITION_PROPOSAL_TIMEOUT_STEPS, minSnapshotChunkBytes: 2048 }
       : {}),
   });
   try {

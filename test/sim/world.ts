@@ -144,7 +144,7 @@ export class Sim {
     this.maxInflight = this.pick([1, 4, 64]);
     this.snapshotEvery = this.pick([8, 30, 200]);
     this.compactKeep = this.pick([0, 2, 7]);
-    // A partition's snapshot is kilobytes: 16-byte chunks would take longer than the run.
+    // A partition's snapshot is kilobytes to hundreds of kilobytes: 16-byte chunks would take longer than the run.
     this.chunkBytes = Math.max(this.pick([16, 64, 4096]), params.minSnapshotChunkBytes ?? 0);
     this.stats = { steps: 0, faults: {}, committed: 0, elections: 0, messages: 0, groups: nGroups, voters, app: {} };
     for (let id = 1; id <= nProcs; id++) {

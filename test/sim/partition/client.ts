@@ -52,6 +52,8 @@ export interface ClientProfile {
   readonly idleRate: number;
   /** Share of publishes with a per-message TTL (expiration). */
   readonly messageTtlShare: number;
+  /** Consumers cancel when the clients wind down (else they keep consuming until queues drain). */
+  readonly cancelWhenDone: boolean;
 }
 
 export const RANDOM_PROFILE: ClientProfile = {
@@ -65,6 +67,7 @@ export const RANDOM_PROFILE: ClientProfile = {
   settleRate: 0.25,
   idleRate: 0.4,
   messageTtlShare: 0.1,
+  cancelWhenDone: true,
 };
 
 export interface ClientEnv {
@@ -201,6 +204,8 @@ export class PartitionClient {
     this.declareMissing(active);
     for (const p of this.publishers) this.publish(p, active, target);
     for (const c of this.consumers.values()) this.settleSome(c, active);
+    // Winding down: consumers stop (basic.cancel) and ack what they hold, so the work is bounded.
+    if (!active && this.profile.cancelWhenDone) for (const c of this.live()) this.cancel(c);
     for (const s of this.pendingDowns) this.sessionDown(s);
     if (active) {
       this.ensureConsumers();
@@ -397,8 +402,10 @@ export class PartitionClient {
 
   private cancelOne(): void {
     const cs = this.live();
-    if (cs.length === 0) return;
-    const c = this.pick(cs);
+    if (cs.length > 0) this.cancel(this.pick(cs));
+  }
+
+  private cancel(c: Consumer): void {
     c.state = 'cancelling';
     const attempt = (): void => {
       this.ask({ kind: 'cancel', queue: c.queue, session: c.session, consumer: c.tag, nowMs: 0 }, (r) => {

@@ -26,6 +26,7 @@ export const FAILOVER_PROFILE: ClientProfile = {
   settleRate: 0.3,
   idleRate: 0,
   messageTtlShare: 0,
+  cancelWhenDone: false,
 };
 
 export interface FailoverReport {
