@@ -183,7 +183,7 @@ export class PartitionHost {
       // Cancelled here while the delivery was being decided: it goes back (a consumer of another
       // session is cleaned up by its session going down).
       if (!e.noAck && e.session === this.deps.session) {
-        this.ask({ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.deps.now() }, ignore);
+        this.giveBack(e);
       }
       return;
     }
@@ -191,7 +191,7 @@ export class PartitionHost {
     const send = (record: Uint8Array | undefined): void => {
       if (record === undefined) return; // the queue was deleted meanwhile
       if (this.sinks.get(key) !== sink) {
-        if (!e.noAck) this.ask({ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.deps.now() }, ignore);
+        if (!e.noAck) this.giveBack(e);
         return;
       }
       sink.deliver({ queue: name, msgId: e.msgId, message: messageOf(record), redelivered: e.redelivered });
@@ -209,6 +209,11 @@ export class PartitionHost {
     });
     this.chains.set(key, next);
     void next.then(() => { if (this.chains.get(key) === next) this.chains.delete(key); });
+  }
+
+  /** A delivery that cannot reach its consumer goes back to the queue (redelivered). */
+  private giveBack(e: DeliverEffect): void {
+    this.ask({ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.deps.now() }, ignore);
   }
 
   /** At least once: the source forgets the message only after its copies were accepted by their targets. */
