@@ -7,7 +7,7 @@
 // warren_connections, rabbitmq_global_messages_received_total → warren_messages_published_total)
 // so existing dashboards port by renaming; the mapping is in docs/operations.md.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AdminSource, AdminStats, PartitionInfo } from './source.js';
+import type { AdminSource, AdminStats, PartitionInfo, StorageWrites } from './source.js';
 
 /** A scrape evaluates every collect() in turn; they share one stats() call within this window. */
 const STATS_REUSE_MS = 1000;
@@ -100,7 +100,29 @@ export function createAdminRegistry(source: AdminSource, registry: Registry = ne
       this.inc((await snapshot()).storageRangeCompactions ?? 0);
     },
   });
+  storageWriteCounters(registry, snapshot);
   return registry;
+}
+
+const STORAGE_WRITE_COUNTERS: ReadonlyArray<readonly [string, string, keyof StorageWrites]> = [
+  ['warren_storage_write_batches_total', 'LevelDB write batches (one per turn of the group-commit loop, shared by every Raft group)', 'batches'],
+  ['warren_storage_fsyncs_total', 'LevelDB write batches written with sync (one fsync each)', 'fsyncs'],
+  ['warren_storage_write_ops_total', 'Puts and deletes written to LevelDB', 'ops'],
+  ['warren_storage_write_bytes_total', 'Bytes of keys and values written to LevelDB', 'bytes'],
+  ['warren_raft_entries_written_total', 'Raft log entries written (an entry carries many commands)', 'entries'],
+];
+
+function storageWriteCounters(registry: Registry, snapshot: () => Promise<AdminStats>): void {
+  for (const [name, help, key] of STORAGE_WRITE_COUNTERS) {
+    new Counter({
+      name, help, registers: [registry],
+      async collect() {
+        const w = (await snapshot()).storageWrites;
+        this.reset();
+        if (w !== undefined) this.inc(w[key]);
+      },
+    });
+  }
 }
 
 type PartitionStat = Exclude<{ [K in keyof PartitionInfo]: PartitionInfo[K] extends number ? K : never }[keyof PartitionInfo], 'partition'>;

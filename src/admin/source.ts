@@ -303,6 +303,8 @@ export interface AdminStats {
   /** Approximate bytes of the node's LevelDB table files, and compactions of deleted key ranges run so far. */
   readonly storageDiskBytes?: number;
   readonly storageRangeCompactions?: number;
+  /** The node's LevelDB writes so far (the group-commit loop shared by every Raft group). */
+  readonly storageWrites?: StorageWrites;
 }
 
 export type PutOutcome = 'created' | 'updated';
@@ -367,4 +369,14 @@ export class AdminError extends Error {
   static badRequest(reason: string): AdminError {
     return new AdminError(400, 'bad_request', reason);
   }
+}
+
+/** Counters of the node's write loop: one batch per loop turn, fsynced when it carries Raft log writes. */
+export interface StorageWrites {
+  readonly batches: number;
+  readonly fsyncs: number;
+  readonly ops: number;
+  readonly bytes: number;
+  /** Raft log entries written (each may carry many commands). */
+  readonly entries: number;
 }

@@ -110,7 +110,7 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
       redeliveredTotal: 0, unroutableTotal: k.returned, connectionsOpenedTotal: k.connectionsOpened,
       connectionsClosedTotal: k.connectionsClosed, ...(detailed !== undefined ? { perQueue: detailed } : {}),
       ...(disk !== undefined ? { perPartition: await partitions() } : {}),
-      ...(storage !== undefined ? { storageDiskBytes: storage.diskBytes, storageRangeCompactions: storage.rangeCompactions } : {}),
+      ...(storage !== undefined ? { storageDiskBytes: storage.diskBytes, storageRangeCompactions: storage.rangeCompactions, storageWrites: storage.writes } : {}),
     };
   };
   const users = (): UserInfo[] => m().listUsers().map((u) => ({

@@ -2,7 +2,7 @@
 // partition its Raft log (length, indexes, bytes) and its bytes on disk, per durable queue the
 // approximate bytes of its message records. Reads of in-memory state and LevelDB's size estimates
 // (no scans): cheap enough for every scrape.
-import type { PartitionInfo } from '../admin/source.js';
+import type { PartitionInfo, StorageWrites } from '../admin/source.js';
 import type { QueueRef } from '../owner/api.js';
 import type { DurableOwner } from '../owner/durable.js';
 import { recordKey } from '../partition/keys.js';
@@ -19,7 +19,7 @@ export interface DiskStats {
   queue(q: QueueRef): Promise<QueueDisk | undefined>;
   partitions(): Promise<PartitionInfo[]>;
   /** Approximate bytes of all LevelDB table files of the node, and range compactions run so far. */
-  storage(): Promise<{ diskBytes: number; rangeCompactions: number }>;
+  storage(): Promise<{ diskBytes: number; rangeCompactions: number; writes: StorageWrites }>;
 }
 
 export function createDiskStats(durable: DurableOwner, replication: NodeReplication): DiskStats {
@@ -45,6 +45,7 @@ export function createDiskStats(durable: DurableOwner, replication: NodeReplicat
     storage: async () => ({
       diskBytes: await replication.storage.totalDiskBytes(),
       rangeCompactions: replication.storage.compactor.stats.spans,
+      writes: { ...replication.storage.writer.stats },
     }),
   };
 }

@@ -14,6 +14,7 @@ import type {
   QueueRef, QueueSpec, QueueStats, Settlement,
 } from './api.js';
 import { PartitionHost, messageOf } from './partition-host.js';
+import { Turn } from './turn.js';
 import type { GroupApp } from '../raft/node/app.js';
 import type { GroupDriver } from '../raft/node/group.js';
 
@@ -57,9 +58,10 @@ export class DurableOwner implements OwnerClient {
 
   static async open(opts: DurableOwnerOptions): Promise<DurableOwner> {
     const owner = new DurableOwner(opts);
+    const turn = new Turn();
     for (let id = 1; id <= opts.partitions; id++) {
       const host = new PartitionHost({
-        id, session: opts.session, now: owner.now, log: opts.log, deadLetter: opts.deadLetter,
+        id, session: opts.session, now: owner.now, log: opts.log, deadLetter: opts.deadLetter, turn,
         expired: (vhost, name) => owner.expire({ vhost, name }),
       });
       owner.hosts.push(host);

@@ -8,7 +8,7 @@
 // are applied in the order they were asked for.
 import type { Logger } from '../log.js';
 import {
-  PartitionApp, PartitionMachine, deadLetterMessage, encodeBatch, readRecord, storedMessage,
+  PartitionApp, PartitionMachine, deadLetterMessage, encodeBatch, readRecord, readRecords, storedMessage,
 } from '../partition/index.js';
 import type {
   CommandResult, DeadLetterEffect, DeliverEffect, PartitionCommand, PartitionEffect, PartitionResult,
@@ -18,6 +18,7 @@ import type { AppReader, RecoverInfo } from '../raft/node/app.js';
 import type { GroupDriver } from '../raft/node/group.js';
 import type { ConsumerSink, Message } from './api.js';
 import { DeadlineTimer } from './deadline.js';
+import { Turn } from './turn.js';
 
 /** Bound on the leader's cache of recently enqueued records (PartitionHost.recent). */
 const RECENT_RECORDS_MAX_BYTES = 32 * 1024 * 1024;
@@ -33,6 +34,8 @@ export interface PartitionHostDeps {
   readonly deadLetter: (vhost: string, exchange: string, routingKeys: readonly string[], message: Message, done: () => void) => void;
   /** x-expires fired for a queue of this partition. */
   readonly expired: (vhost: string, name: string) => void;
+  /** Shared by the node's partitions: the end of the turn, when asked-for commands are proposed. */
+  readonly turn?: Turn;
 }
 
 /** The group application, keeping the store the driver hands it (records are read from it). */
@@ -46,6 +49,14 @@ class HostedApp extends PartitionApp {
 
 type Waiter = (r: CommandResult | Error) => void;
 
+/** A delivery being carried out: its consumer's sink when it was decided, and its record once known. */
+interface Pending {
+  readonly e: DeliverEffect;
+  readonly key: string;
+  readonly sink: ConsumerSink | undefined;
+  record: Uint8Array | undefined;
+}
+
 export class PartitionHost {
   readonly machine = new PartitionMachine();
   readonly app: HostedApp;
@@ -54,12 +65,11 @@ export class PartitionHost {
   private driver: GroupDriver | undefined;
   private pending: PartitionCommand[] = [];
   private waiters: Waiter[] = [];
-  private flushScheduled = false;
   /** Sequence numbers of this session's enqueues (deduplication of retried proposals). */
   private enqueueSeq = 0;
   private readonly deadline: DeadlineTimer;
-  /** Per consumer: deliveries whose record is being read, so a consumer gets its messages in order. */
-  private readonly chains = new Map<string, Promise<void>>();
+  /** Deliveries whose records are being read: later deliveries wait for them (consumers get their messages in order). */
+  private reading: Promise<void> | undefined;
   private stopped = false;
   /**
    * Records of messages this leader enqueued, by "queue:msgId", kept until they are settled or the
@@ -67,10 +77,15 @@ export class PartitionHost {
    * needs no store read. Bounded, so memory still holds indexes, not a queue's backlog.
    */
   private readonly recent = new Map<string, Uint8Array>();
+  /** `recent`'s keys in insertion order (some already forgotten): the eviction order. */
+  private recentOrder: string[] = [];
+  private recentHead = 0;
   private recentBytes = 0;
+  private readonly turn: Turn;
 
   constructor(private readonly deps: PartitionHostDeps) {
     this.app = new HostedApp(this.machine, (effects) => this.perform(effects));
+    this.turn = deps.turn ?? new Turn();
     this.deadline = new DeadlineTimer(deps.now, () => this.ask({ kind: 'tick', nowMs: deps.now() }, ignore));
   }
 
@@ -88,12 +103,19 @@ export class PartitionHost {
     const key = `${queue}:${msgId}`;
     if (this.recent.has(key)) return;
     this.recent.set(key, record);
+    this.recentOrder.push(key);
     this.recentBytes += record.byteLength;
-    while (this.recentBytes > RECENT_RECORDS_MAX_BYTES) {
-      const oldest = this.recent.entries().next().value as [string, Uint8Array] | undefined;
-      if (oldest === undefined) break;
-      this.recent.delete(oldest[0]);
-      this.recentBytes -= oldest[1].byteLength;
+    while (this.recentBytes > RECENT_RECORDS_MAX_BYTES && this.recentHead < this.recentOrder.length) {
+      const oldest = this.recentOrder[this.recentHead++] as string;
+      const r = this.recent.get(oldest);
+      if (r === undefined) continue;
+      this.recent.delete(oldest);
+      this.recentBytes -= r.byteLength;
+    }
+    // Keys forgotten since (settled) stay in the order list until it is compacted.
+    if (this.recentHead > 4096 && this.recentOrder.length > 2 * this.recent.size) {
+      this.recentOrder = this.recentOrder.slice(this.recentHead).filter((k) => this.recent.has(k));
+      this.recentHead = 0;
     }
   }
 
@@ -113,10 +135,7 @@ export class PartitionHost {
   ask(cmd: PartitionCommand, done: Waiter): void {
     this.pending.push(cmd);
     this.waiters.push(done);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
+    this.turn.add(this.flush);
   }
 
   /** ask() as a promise; rejects when the group could not commit it. */
@@ -125,7 +144,6 @@ export class PartitionHost {
   }
 
   private readonly flush = (): void => {
-    this.flushScheduled = false;
     const cmds = this.pending;
     const waiters = this.waiters;
     this.pending = [];
@@ -154,10 +172,15 @@ export class PartitionHost {
   // ---- leader effects ---------------------------------------------------------------------------
 
   private perform(effects: readonly PartitionEffect[]): void {
+    const deliveries: Pending[] = [];
     for (const e of effects) {
       try {
         switch (e.kind) {
-          case 'deliver': this.deliver(e); break;
+          case 'deliver': {
+            const key = `${e.session}\0${e.consumer}`;
+            deliveries.push({ e, key, sink: this.sinks.get(key), record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`) });
+            break;
+          }
           case 'deadLetter': this.deadLetter(e); break;
           case 'consumerCancelled': {
             const key = `${e.session}\0${e.consumer}`;
@@ -173,42 +196,48 @@ export class PartitionHost {
         this.deps.log.error({ err, partition: this.deps.id, effect: e.kind }, 'partition effect failed');
       }
     }
+    if (deliveries.length > 0) this.deliver(deliveries);
     this.schedule();
   }
 
-  private deliver(e: DeliverEffect): void {
-    const key = `${e.session}\0${e.consumer}`;
-    const sink = this.sinks.get(key);
-    if (sink === undefined) {
-      // Cancelled here while the delivery was being decided: it goes back (a consumer of another
-      // session is cleaned up by its session going down).
-      if (!e.noAck && e.session === this.deps.session) {
-        this.giveBack(e);
-      }
-      return;
-    }
-    const name = this.machine.queue(e.queue)?.name ?? '';
-    const send = (record: Uint8Array | undefined): void => {
-      if (record === undefined) return; // the queue was deleted meanwhile
-      if (this.sinks.get(key) !== sink) {
-        if (!e.noAck) this.giveBack(e);
-        return;
-      }
-      sink.deliver({ queue: name, msgId: e.msgId, message: messageOf(record), redelivered: e.redelivered });
-    };
-    const chain = this.chains.get(key);
-    const atHand = e.record ?? this.recent.get(`${e.queue}:${e.msgId}`);
-    if (atHand !== undefined && chain === undefined) {
-      send(atHand);
+  /**
+   * Hands deliveries to their consumers, in order: records at hand go at once, the others are read
+   * in one read, and deliveries after a read wait for it.
+   */
+  private deliver(list: Pending[]): void {
+    const missing = list.filter((p) => p.record === undefined);
+    if (missing.length === 0 && this.reading === undefined) {
+      for (const p of list) this.send(p);
       return;
     }
     const store = this.app.store;
-    const read = atHand !== undefined ? Promise.resolve(atHand) : store === undefined ? Promise.resolve(undefined) : readRecord(store, e.queue, e.msgId);
-    const next = (chain ?? Promise.resolve()).then(() => read).then(send, (err: unknown) => {
-      this.deps.log.error({ err, partition: this.deps.id }, 'reading a message record failed');
+    const read = missing.length === 0 || store === undefined ? Promise.resolve([]) : readRecords(store, missing.map((p) => p.e));
+    const next = (this.reading ?? Promise.resolve()).then(() => read).then((records) => {
+      missing.forEach((p, i) => { p.record = records[i]; });
+      for (const p of list) this.send(p);
+    }, (err: unknown) => {
+      this.deps.log.error({ err, partition: this.deps.id }, 'reading message records failed');
     });
-    this.chains.set(key, next);
-    void next.then(() => { if (this.chains.get(key) === next) this.chains.delete(key); });
+    this.reading = next;
+    void next.then(() => { if (this.reading === next) this.reading = undefined; });
+  }
+
+  private send(p: Pending): void {
+    const { e, sink } = p;
+    if (sink === undefined || this.sinks.get(p.key) !== sink) {
+      // Cancelled while the delivery was being decided or read: it goes back (a consumer of another
+      // session is cleaned up by its session going down).
+      if (!e.noAck && (sink !== undefined || e.session === this.deps.session)) this.giveBack(e);
+      return;
+    }
+    if (p.record === undefined) return; // the queue was deleted meanwhile
+    const name = this.machine.queue(e.queue)?.name ?? '';
+    try {
+      sink.deliver({ queue: name, msgId: e.msgId, message: messageOf(p.record), redelivered: e.redelivered });
+    } catch (err) {
+      this.deps.log.error({ err, partition: this.deps.id }, 'delivery failed');
+      if (!e.noAck) this.giveBack(e);
+    }
   }
 
   /** A delivery that cannot reach its consumer goes back to the queue (redelivered). */

@@ -5,7 +5,7 @@ export type { ApplyOptions, CheckedOutView, EntryInput, PartitionMachineOptions,
 export { PartitionApp, type PartitionResult } from './app.js';
 export { decodeBatch, decodeEnqueue, decodeRecord, encodeBatch, encodeEnqueue, type MessageRecord } from './codec.js';
 export { deadLetterMessage, deadLetterSession, storedMessage } from './deadletter.js';
-export { readRecord } from './read.js';
+export { readRecord, readRecords } from './read.js';
 export { AccountingChecker, InvariantError } from './invariants.js';
 export { MemoryAppStore, MemoryApplyBatch } from './memory.js';
 export type * from './types.js';

@@ -80,7 +80,7 @@ export class WriteSet {
       const key = op.type === RECORD ? recordKey(op.queue, op.msgId)
         : op.type === STATE ? stateKey(op.queue, op.msgId) : op.key as Uint8Array;
       if (op.value === null) batch.del(key);
-      else batch.put(key, op.value);
+      else batch.put(key, op.value, op.fresh);
     }
     this.ops.clear();
   }

@@ -25,8 +25,12 @@ const FLOW_MESSAGES = Number(process.env['WARREN_BOUNDED_FLOW'] ?? (process.env[
 const RSS_LIMIT = 400 * MIB;
 const DISK_LIMIT = 128 * MIB;
 const IN_FLIGHT = 500;
-/** Messages the flow's publisher may be ahead of its consumer (50 MiB of 1 KiB bodies). */
-const BACKLOG = Number(process.env['WARREN_BOUNDED_BACKLOG'] ?? 50_000);
+/**
+ * Messages the flow's publisher may be ahead of its consumer (10 MiB of 1 KiB bodies): what the
+ * test measures is what deleted messages and compacted log entries leave behind, so the backlog
+ * (live data, on disk as it should be) is kept well below the limit.
+ */
+const BACKLOG = Number(process.env['WARREN_BOUNDED_BACKLOG'] ?? 10_000);
 
 const external = process.env['WARREN_TEST_URL'] !== undefined;
 /** Progress lines (RSS breakdown, data dir size) while the tests run. */

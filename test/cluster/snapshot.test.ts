@@ -203,11 +203,12 @@ describe('streamed snapshots through the driver and the LevelDB store', () => {
       await write(net, 'a', 100);
       for (const n of net.nodes.values()) await n.host.compact(GROUP);
       await write(net, 'b', 10);
-      // Followers learn the last commit index a heartbeat later than the leader: wait until every
-      // node has durably applied the same index, so what is read below is what is on disk.
+      // Followers learn the last commit index a heartbeat later than the leader, and application
+      // writes are held back a few ticks (write-behind): wait until every node has durably applied
+      // the last entry, so what is read below is what is on disk.
       for (let i = 0; i < 500; i++) {
-        const idx = new Set([...net.nodes.values()].map((n) => n.host.group(GROUP).stats.durableApplied));
-        if (idx.size === 1) break;
+        const st = [...net.nodes.values()].map((n) => n.host.group(GROUP).stats);
+        if (new Set(st.map((x) => x.durableApplied)).size === 1 && st.every((x) => x.durableApplied === x.appliedIndex)) break;
         await new Promise((r) => setTimeout(r, 10));
       }
       const applied = new Map([...net.nodes.values()].map((n) => [n.id, n.host.group(GROUP).stats.durableApplied]));

@@ -27,7 +27,11 @@ export type { AppKeyRange, AppReader } from '../storage/store.js';
  * record and the entries can be re-applied). Reads through the batch see its own earlier writes.
  */
 export interface ApplyBatch extends AppReader {
-  put(key: Uint8Array, value: Uint8Array): void;
+  /**
+   * `fresh`: the key does not exist (never written, or deleted): the driver holds writes back for a
+   * while (write-behind), and a fresh put deleted before it was written is never written at all.
+   */
+  put(key: Uint8Array, value: Uint8Array, fresh?: boolean): void;
   del(key: Uint8Array): void;
 }
 

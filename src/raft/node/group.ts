@@ -2,10 +2,10 @@
 // without goroutines). All I/O for the group happens here, in a fixed order per Ready; the
 // environment (deferral, timers) comes in through DriverPorts so the simulator can run it.
 import type { ConfChange } from '../core/index.js';
-import type { Entry, Message, NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
+import type { Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
 import { MessageType } from '../core/types.js';
-import { BufferedBatch } from '../storage/appkv.js';
-import type { AppOp, RaftLogStore, SaveRequest } from '../storage/store.js';
+import { BufferedBatch, Overlay, getManyOver, mergeOverlay, readMany, withoutLimit } from '../storage/appkv.js';
+import type { AppOp, AppReader, RaftLogStore, SaveRequest } from '../storage/store.js';
 import type { Applied, GroupApp, RoleInfo } from './app.js';
 import { AppliedWeight, DEFAULT_COMPACTION, compactionTarget } from './compaction.js';
 import type { CompactionPolicy } from './compaction.js';
@@ -34,7 +34,24 @@ export interface GroupDriverOptions {
   readonly ports?: DriverPorts;
   readonly snapshots?: Partial<SnapshotOptions>;
   readonly compaction?: CompactionPolicy;
+  readonly writeBehind?: WriteBehindPolicy;
 }
+
+/**
+ * How long the application's writes are held back before they go to the store (DESIGN §5): they
+ * need no fsync of their own (the log is their durable record until they are written), so holding
+ * them lets a message stored and deleted soon after (enqueued, delivered, settled) never be
+ * written at all, and keeps the application's writes out of the path of a commit. They are written
+ * (with the applied index) once they reach `bytes` or `ops`, after `ticks` ticks, or when the log
+ * could not be compacted without them.
+ */
+export interface WriteBehindPolicy {
+  readonly bytes: number;
+  readonly ops: number;
+  readonly ticks: number;
+}
+
+export const DEFAULT_WRITE_BEHIND: WriteBehindPolicy = { bytes: 4 * 1024 * 1024, ops: 20_000, ticks: 20 };
 
 export interface GroupDriverStats {
   readies: number;
@@ -66,9 +83,8 @@ export interface GroupLogStats {
   readonly compactions: number;
 }
 
-/** The outcome of applying one Ready's committed entries. */
+/** The outcome of applying one Ready's committed entries (their writes are staged). */
 interface Apply {
-  readonly ops: readonly AppOp[];
   readonly applied: number;
   readonly results: readonly unknown[];
 }
@@ -102,6 +118,18 @@ export class GroupDriver {
   private stopped = false;
   /** The role last reported to app.roleChanged (term, leader), as made durable. */
   private role: RoleInfo;
+  private readonly writeBehind: WriteBehindPolicy;
+  /** Application writes of applied entries not yet handed to the store (write-behind). */
+  private readonly staged = new Overlay();
+  /** The application's reads: the staged writes over the store's. */
+  private readonly reader: AppReader;
+  /** Ticks since the oldest staged write. */
+  private stagedTicks = 0;
+  private flushRequested = false;
+  /** The newest hard state, and whether the store has it (a change of commit index alone waits for the next write). */
+  private hardState: HardState | undefined;
+  private hardStateSaved = true;
+  private savedTermVote: { term: number; vote: number } | undefined;
 
   constructor(
     readonly groupId: number,
@@ -116,6 +144,8 @@ export class GroupDriver {
       throw err;
     });
     this.policy = opts.compaction ?? DEFAULT_COMPACTION;
+    this.writeBehind = opts.writeBehind ?? DEFAULT_WRITE_BEHIND;
+    this.reader = stagedReader(this.staged, store.appReader());
     this.requests = new Requests(groupId, this.ports, opts.proposalTimeoutMs ?? 30_000);
     const send = (ms: readonly Message[]): void => this.sendNow(ms);
     const snapOpts = { ...DEFAULT_SNAPSHOT_OPTIONS, ...opts.snapshots };
@@ -133,7 +163,7 @@ export class GroupDriver {
 
   /** The application reloads from the store (it reflects every entry ≤ applied), then learns its role. */
   private async open(applied: number): Promise<void> {
-    await this.app.recover({ appliedIndex: applied, store: this.store.appReader(), reason: 'start' });
+    await this.app.recover({ appliedIndex: applied, store: this.reader, reason: 'start' });
     this.app.roleChanged?.(this.role);
     this.isOpen = true;
   }
@@ -142,8 +172,12 @@ export class GroupDriver {
     if (this.stopped) return;
     this.core.tick();
     this.snapshotSender.tick();
+    if (this.stats.appliedIndex > this.stats.durableApplied && ++this.stagedTicks >= this.writeBehind.ticks) {
+      this.flushRequested = true;
+    }
     this.schedule();
   }
+
 
   /** A message from the network. Snapshot chunks and their acks are the drivers' own business. */
   step(message: Message): void {
@@ -181,7 +215,7 @@ export class GroupDriver {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    this.schedule();
+    this.schedule(true);
     return this.requests.proposal<R>(at, this.core.status().leader);
   }
 
@@ -225,11 +259,12 @@ export class GroupDriver {
   }
 
   /**
-   * Log compaction to `index` (default: the durable applied index): the driver records a snapshot
+   * Log compaction to `index` (default: the applied index; application writes held back are
+   * written first): the driver records a snapshot
    * meta at `index` (its data is the application's keys, read when a follower needs it) and
    * deletes entries ≤ `index`, in one atomic write, then compacts the core's in-memory log.
-   * Rejects with CompactionRefusedError when `index` is above the durable applied index or not
-   * above the current snapshot. The policy (CompactionPolicy) calls this on its own.
+   * Rejects with CompactionRefusedError when `index` is above the applied index or not above the
+   * current snapshot. The policy (CompactionPolicy) calls this on its own.
    */
   compact(index?: number): Promise<SnapshotMeta> {
     if (this.stopped) return Promise.reject(new ProposalDroppedError('raft group stopped'));
@@ -265,15 +300,19 @@ export class GroupDriver {
     for (const c of this.compactions.splice(0)) c.reject(new ProposalDroppedError('raft group stopped'));
   }
 
-  /** Coalesces work: many steps and ticks in one turn produce one drain. */
-  schedule(): void {
+  /**
+   * Coalesces work: many steps and ticks in one turn produce one drain. `urgent` (a proposal): the
+   * drain runs right after the current callback, so the entry is written in this turn.
+   */
+  schedule(urgent = false): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    this.ports.defer(() => {
+    const run = urgent && this.ports.soon !== undefined ? this.ports.soon : this.ports.defer;
+    run(() => {
       this.scheduled = false;
       // Most ticks and heartbeats leave nothing to do: skip the async machinery then.
       if (this.draining || this.stopped) return;
-      if (this.isOpen && this.compactions.length === 0 && !this.core.hasReady()) return;
+      if (this.isOpen && this.compactions.length === 0 && !this.flushRequested && !this.core.hasReady()) return;
       this.drain().catch((err: unknown) => this.fail(err as Error));
     });
   }
@@ -295,7 +334,12 @@ export class GroupDriver {
           await this.runCompaction(c);
           continue;
         }
-        if (!this.core.hasReady()) break;
+        if (!this.core.hasReady()) {
+          if (!this.flushRequested) break;
+          const saved = this.persist(NOTHING, true);
+          if (saved !== undefined) await saved;
+          continue;
+        }
         const rd = this.core.ready();
         this.stats.readies++;
         await this.handleReady(rd);
@@ -316,57 +360,97 @@ export class GroupDriver {
     //    vote and entries it promises are durable, or a crash could make this node break it.
     //    Committed entries are durable here already, so they are applied FIRST and their writes
     //    join the same batch (with the applied index): one write per Ready, no fsync of its own.
-    let results: readonly unknown[] = [];
+    //    Committed entries are durable on a quorum already: they are applied FIRST, their writes
+    //    staged (write-behind, see WriteBehindPolicy), and their proposers answered without
+    //    waiting for this Ready's own write.
     if (rd.snapshot) {
       // The staged keys become the state with the snapshot; entries after it apply on top.
-      await this.persist(rd, undefined, rd.snapshot);
+      await this.persist(rd, false, rd.snapshot);
       if (this.stopped) return;
       await this.installed(rd.snapshot);
       if (rd.committedEntries.length > 0) {
         const a = await this.applyEntries(rd.committedEntries);
-        results = a.results;
-        await this.persist(NOTHING, a);
+        this.requests.applied(rd.committedEntries, a.results);
       }
     } else {
-      let a: Apply | undefined;
       if (rd.committedEntries.length > 0) {
         const pending = this.applyEntries(rd.committedEntries);
-        a = pending instanceof Promise ? await pending : pending;
-        results = a.results;
+        const a = pending instanceof Promise ? await pending : pending;
+        if (this.stopped) return;
+        this.requests.applied(rd.committedEntries, a.results);
       }
-      const saved = this.persist(rd, a);
+      const saved = this.persist(rd, this.flushDue());
       if (saved !== undefined) await saved;
     }
     if (this.stopped) return;
     this.reportRole(rd);
     // 2. SEND the messages that depend on that state (snapshots: streamed, see snapshots.ts).
     this.sendNow(this.snapshotSender.filter(rd.messages));
-    // 3. ANSWER: proposals applied here get their results; read points once applied that far.
-    this.requests.applied(rd.committedEntries, results);
+    // 3. ANSWER read points once applied that far (proposals were answered when applied).
     this.requests.readStates(rd.readStates, this.stats.appliedIndex);
     // 4. ADVANCE: tell the core all of the above is done so it can hand out the next Ready.
     this.core.advance(rd);
   }
 
-  /** The Ready's durable write (with the application's writes); undefined when there is none. */
-  private persist(rd: CoreReady, applied: Apply | undefined, snapshot?: Snapshot): Promise<void> | undefined {
+  /** Whether the staged application writes go to the store with this Ready's write. */
+  private flushDue(): boolean {
+    if (this.stats.appliedIndex <= this.stats.durableApplied) return false;
+    const wb = this.writeBehind;
+    if (this.flushRequested || this.staged.stagedBytes >= wb.bytes || this.staged.stagedCount >= wb.ops) return true;
+    // The log cannot be compacted beyond what is written: do not let it grow past the policy for it.
+    const every = this.policy.everyBytes ?? 0;
+    return every > 0 && this.weight.above(this.stats.durableApplied) >= every;
+  }
+
+  /**
+   * The Ready's write, with the staged application writes if `flush`; undefined when there is
+   * none. A hard state that changed only its commit index is written with the next write: Raft
+   * re-learns the commit index, and every write of the applied index carries the newest hard state
+   * (so the stored commit index is never below the stored applied index).
+   */
+  private persist(rd: CoreReady, flush: boolean, snapshot?: Snapshot): Promise<void> | undefined {
+    const hs = rd.hardState;
+    if (hs) {
+      this.hardState = hs;
+      this.hardStateSaved = false;
+    }
+    const termOrVote = hs !== undefined && (this.savedTermVote?.term !== hs.term || this.savedTermVote.vote !== hs.vote);
+    if (rd.entries.length === 0 && snapshot === undefined && !flush && !termOrVote) return undefined;
+    let apply: { ops: readonly AppOp[]; applied: number } | undefined;
+    let token = 0;
+    if (flush && snapshot === undefined) {
+      const taken = this.staged.take();
+      apply = { ops: taken.ops, applied: this.stats.appliedIndex };
+      token = taken.token;
+      this.flushRequested = false;
+      this.stagedTicks = 0;
+    }
+    const hardState = this.hardStateSaved ? undefined : this.hardState;
     const req: SaveRequest = {
-      ...(rd.hardState ? { hardState: rd.hardState } : {}),
+      ...(hardState ? { hardState } : {}),
       ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
       ...(snapshot ? { snapshot, installed: this.snapshotReceiver.take(snapshot.meta) } : {}),
-      ...(applied ? { apply: { ops: applied.ops, applied: applied.applied } } : {}),
+      ...(apply ? { apply } : {}),
     };
     if (!req.hardState && !req.entries && !req.snapshot && !req.apply) return undefined;
+    if (hardState) {
+      this.hardStateSaved = true;
+      this.savedTermVote = { term: hardState.term, vote: hardState.vote };
+    }
     return this.store.save(req).then(() => {
       this.stats.persisted += rd.entries.length;
-      if (applied) this.stats.durableApplied = applied.applied;
+      if (apply) {
+        this.staged.written(token, apply.ops);
+        this.stats.durableApplied = apply.applied;
+      }
       if (snapshot) this.stats.durableApplied = snapshot.meta.index;
     });
   }
 
-  /** Applies committed entries (synchronously when the application does); their writes go in the Ready's batch. */
+
+  /** Applies committed entries (synchronously when the application does); their writes are staged. */
   private applyEntries(entries: readonly Entry[]): Apply | Promise<Apply> {
-    const batch = new BufferedBatch(this.store.appReader());
+    const batch = new BufferedBatch(this.reader);
     const out = this.app.apply(entries, batch);
     const done = (results: readonly unknown[]): Apply => {
       if (results.length !== entries.length) {
@@ -378,7 +462,8 @@ export class GroupDriver {
       this.weight.add(last, bytes);
       this.stats.appliedIndex = last;
       this.stats.appliedEntries += entries.length;
-      return { ops: batch.ops, applied: last, results };
+      this.staged.stage(batch.ops);
+      return { applied: last, results };
     };
     return out instanceof Promise ? out.then(done) : done(out);
   }
@@ -387,7 +472,10 @@ export class GroupDriver {
     this.stats.restores++;
     this.weight.reset(snapshot.meta.index);
     this.stats.appliedIndex = snapshot.meta.index;
-    await this.app.recover({ appliedIndex: snapshot.meta.index, store: this.store.appReader(), reason: 'snapshot', snapshot: snapshot.meta });
+    // The installed keys replace every write held back (they reflect the entries those came from).
+    this.staged.clear();
+    this.stagedTicks = 0;
+    await this.app.recover({ appliedIndex: snapshot.meta.index, store: this.reader, reason: 'snapshot', snapshot: snapshot.meta });
   }
 
   private sendNow(messages: readonly Message[]): void {
@@ -413,6 +501,12 @@ export class GroupDriver {
    * reflect at least `index` (index ≤ durable applied).
    */
   private async runCompaction(c: PendingCompaction): Promise<void> {
+    // Writes held back first, when the compaction asks for more than they let it have.
+    const want = c.index < 0 ? this.stats.appliedIndex : c.index;
+    if (want > this.stats.durableApplied && want <= this.stats.appliedIndex) {
+      const saved = this.persist(NOTHING, true);
+      if (saved !== undefined) await saved;
+    }
     const index = c.index < 0 ? this.stats.durableApplied : c.index;
     const current = this.core.snapshot().meta.index;
     let reason: string | undefined;
@@ -429,4 +523,21 @@ export class GroupDriver {
     this.stats.compactions++;
     c.resolve(snap.meta);
   }
+}
+
+/** Reads that see the staged writes over the store's reader. */
+function stagedReader(staged: Overlay, base: AppReader): AppReader {
+  return {
+    get: (key) => {
+      const o = staged.get(key);
+      return o !== undefined ? Promise.resolve(o.value?.slice()) : base.get(key);
+    },
+    getMany: (keys) => getManyOver(staged, keys, (rest) => readMany(base, rest)),
+    // The staged slice and the base's view are both taken now, synchronously.
+    iterate: (range = {}) => {
+      const over = staged.slice(range);
+      if (over.length === 0) return base.iterate(range);
+      return mergeOverlay(base.iterate(withoutLimit(range)), over, range);
+    },
+  };
 }

@@ -9,6 +9,11 @@ export interface Timer {
 export interface DriverPorts {
   /** Runs `fn` soon, after the current work (setImmediate): coalesces many inputs into one drain. */
   defer(fn: () => void): void;
+  /**
+   * Runs `fn` right after the current callback (a microtask), for work someone waits on: a
+   * proposal is written in the same event-loop turn it was made. Absent: defer.
+   */
+  soon?(fn: () => void): void;
   /** Runs `fn` after `ms` unless cancelled; never keeps the process alive. */
   after(ms: number, fn: () => void): Timer;
 }
@@ -16,6 +21,9 @@ export interface DriverPorts {
 export const nodePorts: DriverPorts = {
   defer: (fn) => {
     setImmediate(fn);
+  },
+  soon: (fn) => {
+    queueMicrotask(fn);
   },
   after: (ms, fn) => {
     const t = setTimeout(fn, ms);

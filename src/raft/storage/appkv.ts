@@ -1,6 +1,6 @@
 // Helpers for the application's key range shared by the LevelDB and memory stores: range tests,
 // the snapshot chunk encoding, and the overlay of writes submitted but not yet written.
-import type { AppKeyRange, AppOp } from './store.js';
+import type { AppKeyRange, AppOp, AppReader } from './store.js';
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -75,24 +75,78 @@ export async function* chunked(
 
 interface OverlayEntry {
   readonly key: Uint8Array;
-  readonly value: Uint8Array | undefined;
-  readonly seq: number;
+  value: Uint8Array | undefined;
+  /** The write that carries it (0: staged, not handed to a write yet). */
+  seq: number;
+  /** A staged put of a key absent from the database: a delete cancels it entirely. */
+  fresh: boolean;
 }
 
 /**
- * Application writes submitted to the write loop and not yet in the database, so that reads see
- * every applied entry at once (read-your-applies). An entry leaves when its batch is written,
- * unless a later write to the same key replaced it.
+ * Application writes not yet in the database, so that reads see every applied entry at once
+ * (read-your-applies). Writes are added either submitted (add: their batch is on its way) or staged
+ * (stage: held back; take() later hands every staged write to one batch). An entry leaves when its
+ * batch is written, unless a later write to the same key replaced it. A staged put of a fresh key
+ * that is deleted before it is taken is never written at all.
  */
 export class Overlay {
   private readonly entries = new Map<string, OverlayEntry>();
+  private readonly staged = new Map<string, OverlayEntry>();
   private seq = 0;
+  /** Bytes of keys and values staged. */
+  stagedBytes = 0;
 
-  /** Records ops; returns the token to pass to written() once their batch is in the database. */
+  /** Records submitted ops; returns the token to pass to written() once their batch is in the database. */
   add(ops: readonly AppOp[]): number {
     const seq = ++this.seq;
-    for (const op of ops) this.entries.set(hex(op.key), { key: op.key, value: op.type === 'put' ? op.value : undefined, seq });
+    for (const op of ops) {
+      const k = hex(op.key);
+      this.unstage(k);
+      this.entries.set(k, { key: op.key, value: op.type === 'put' ? op.value : undefined, seq, fresh: false });
+    }
     return seq;
+  }
+
+  /** Holds ops back, coalesced per key, until take(). */
+  stage(ops: readonly AppOp[]): void {
+    for (const op of ops) {
+      const k = hex(op.key);
+      const e = this.staged.get(k);
+      if (e !== undefined) {
+        this.stagedBytes -= e.value?.length ?? 0;
+        if (op.type === 'del' && e.fresh) {
+          this.stagedBytes -= e.key.length;
+          this.staged.delete(k);
+          this.entries.delete(k);
+          continue;
+        }
+        e.value = op.type === 'put' ? op.value : undefined;
+        e.fresh = e.fresh && op.type === 'put';
+        this.stagedBytes += e.value?.length ?? 0;
+        continue;
+      }
+      // Fresh only if nothing of the key is on its way either (a fresh key never is).
+      const fresh = op.type === 'put' && op.fresh === true && !this.entries.has(k);
+      const n: OverlayEntry = { key: op.key, value: op.type === 'put' ? op.value : undefined, seq: 0, fresh };
+      this.entries.set(k, n);
+      this.staged.set(k, n);
+      this.stagedBytes += op.key.length + (n.value?.length ?? 0);
+    }
+  }
+
+  get stagedCount(): number { return this.staged.size; }
+
+  /** Every staged write, now submitted: returns them and the token for written(). */
+  take(): { ops: AppOp[]; token: number } {
+    const seq = ++this.seq;
+    const ops: AppOp[] = [];
+    for (const e of this.staged.values()) {
+      e.seq = seq;
+      ops.push(e.value === undefined ? { type: 'del', key: e.key } : { type: 'put', key: e.key, value: e.value });
+    }
+    this.staged.clear();
+    this.stagedBytes = 0;
+    return { ops, token: seq };
   }
 
   written(seq: number, ops: readonly AppOp[]): void {
@@ -104,6 +158,8 @@ export class Overlay {
 
   clear(): void {
     this.entries.clear();
+    this.staged.clear();
+    this.stagedBytes = 0;
   }
 
   /** undefined: not in the overlay; { value: undefined }: deleted. */
@@ -117,6 +173,13 @@ export class Overlay {
     const out = [...this.entries.values()].filter((e) => inRange(e.key, range));
     out.sort((a, b) => compareBytes(a.key, b.key) * (range.reverse === true ? -1 : 1));
     return out;
+  }
+
+  private unstage(k: string): void {
+    const e = this.staged.get(k);
+    if (e === undefined) return;
+    this.stagedBytes -= e.key.length + (e.value?.length ?? 0);
+    this.staged.delete(k);
   }
 }
 
@@ -166,8 +229,8 @@ export class BufferedBatch {
 
   constructor(private readonly base: { get(key: Uint8Array): Promise<Uint8Array | undefined>; iterate(range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> }) {}
 
-  put(key: Uint8Array, value: Uint8Array): void {
-    const op: AppOp = { type: 'put', key: key.slice(), value: value.slice() };
+  put(key: Uint8Array, value: Uint8Array, fresh?: boolean): void {
+    const op: AppOp = { type: 'put', key: key.slice(), value: value.slice(), ...(fresh === true ? { fresh } : {}) };
     this.ops.push(op);
     this.own?.add([op]);
   }
@@ -207,4 +270,35 @@ export function withoutLimit(r: AppKeyRange): AppKeyRange {
     ...(r.lte !== undefined ? { lte: r.lte } : {}),
     ...(r.reverse !== undefined ? { reverse: r.reverse } : {}),
   };
+}
+
+/** Reads many keys at once: the reader's getMany, or one get per key. */
+export function readMany(reader: AppReader, keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+  if (reader.getMany !== undefined) return reader.getMany(keys);
+  return Promise.all(keys.map((k) => reader.get(k)));
+}
+
+/**
+ * getMany through an overlay: keys the overlay has are answered from it, the rest from `base` in
+ * one read (the overlay is looked at now, synchronously, as get does).
+ */
+export async function getManyOver(
+  overlay: Overlay, keys: readonly Uint8Array[], base: (keys: readonly Uint8Array[]) => Promise<Array<Uint8Array | undefined>>,
+): Promise<Array<Uint8Array | undefined>> {
+  const out: Array<Uint8Array | undefined> = new Array(keys.length);
+  const rest: Uint8Array[] = [];
+  const at: number[] = [];
+  keys.forEach((k, i) => {
+    const o = overlay.get(k);
+    if (o !== undefined) out[i] = o.value?.slice();
+    else {
+      rest.push(k);
+      at.push(i);
+    }
+  });
+  if (rest.length > 0) {
+    const got = await base(rest);
+    at.forEach((i, j) => { out[i] = got[j]; });
+  }
+  return out;
 }

@@ -73,9 +73,10 @@ export class GroupCommitWriter {
   private schedule(): void {
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
-    // setImmediate, not a microtask: gather every group processed in this turn (including I/O
-    // callbacks of the poll phase) before writing.
-    setImmediate(() => {
+    // A microtask: the write starts right after the callback that submitted it. Groups that submit
+    // in the same callback (the partitions' proposals of one turn are made together) share it, and
+    // everything submitted while a write is in flight goes into the next one.
+    queueMicrotask(() => {
       this.scheduled = false;
       void this.writeLoop();
     });

@@ -3,7 +3,7 @@
 // yet in the database), snapshot reads for a lagging follower, and snapshot installs into a fresh
 // generation.
 import type { ClassicLevel } from 'classic-level';
-import { Overlay, chunked, decodeChunk, mergeOverlay } from './appkv.js';
+import { Overlay, chunked, decodeChunk, getManyOver, mergeOverlay } from './appkv.js';
 import type { BatchOp } from './group-commit.js';
 import type { GroupCommitWriter } from './group-commit.js';
 import type { RangeCompactor } from './level-compact.js';
@@ -130,6 +130,10 @@ export class LevelAppState {
         if (o !== undefined) return o.value?.slice();
         return this.db.get(Buffer.concat([appPrefix(this.groupId, this.gen), key]));
       },
+      getMany: (keys) => getManyOver(this.overlay, keys, (rest) => {
+        const prefix = appPrefix(this.groupId, this.gen);
+        return this.db.getMany(rest.map((k) => Buffer.concat([prefix, k])));
+      }),
       iterate: (range = {}) => this.iterate(range),
     };
   }

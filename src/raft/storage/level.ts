@@ -46,6 +46,7 @@ export interface LevelRaftStorageOptions {
 }
 
 const DEFAULT_COMPACT_DELETED_EVERY_BYTES = 64 * 1024 * 1024;
+const EMPTY = new Uint8Array(0);
 
 export class LevelRaftStorage implements GroupStorage {
   readonly writer: GroupCommitWriter;
@@ -53,15 +54,17 @@ export class LevelRaftStorage implements GroupStorage {
   private readonly stores = new Map<number, LevelLogStore>();
 
   private constructor(readonly db: ClassicLevel<Uint8Array, Uint8Array>, sync: boolean, compactEvery: number) {
+    // A chained batch: abstract-level's array form clones and re-validates every op (about 3x
+    // the cost per op of the chained form, measured with 1 KiB values).
     const sink: BatchSink = {
-      batch: (ops, options) =>
-        db.batch(
-          ops.map((op) =>
-            op.type === 'put'
-              ? { type: 'put' as const, key: op.key, value: op.value ?? new Uint8Array(0) }
-              : { type: 'del' as const, key: op.key }),
-          options,
-        ),
+      batch: (ops, options) => {
+        const b = db.batch();
+        for (const op of ops) {
+          if (op.type === 'put') b.put(op.key, op.value ?? EMPTY);
+          else b.del(op.key);
+        }
+        return b.write(options);
+      },
     };
     this.writer = new GroupCommitWriter(sink, sync);
     this.compactor = new RangeCompactor(db, compactEvery, this.writer.stats);

@@ -54,6 +54,8 @@ export interface AppOp {
   readonly type: 'put' | 'del';
   readonly key: Uint8Array;
   readonly value?: Uint8Array;
+  /** A put of a key that does not exist (ApplyBatch.put's `fresh`): a later delete may cancel both. */
+  readonly fresh?: boolean;
 }
 
 /** Bounds on keys relative to the group's application prefix; bytewise order. All optional. */
@@ -72,6 +74,8 @@ export interface AppKeyRange {
  */
 export interface AppReader {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  /** Many keys in one read (LevelDB's getMany); absent: one get per key (readMany). */
+  getMany?(keys: readonly Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Key order (descending with `reverse`), a consistent point-in-time view; copies. */
   iterate(range?: AppKeyRange): AsyncIterable<readonly [key: Uint8Array, value: Uint8Array]>;
 }

@@ -97,6 +97,13 @@ export interface Consumer {
   /** msgId → the delivery count of the delivery being settled. */
   readonly settling: Map<number, number>;
   readonly acked: Set<number>;
+  /**
+   * Messages whose return had an unknown outcome (the attempt failed, the entry may still have
+   * committed). Settles name msgIds, not deliveries: a later ack of such a message may settle the
+   * redelivery that committed return made, while that redelivery is still on its way here. Its
+   * arrival after the ack's answer is then no lost ack.
+   */
+  readonly maybeReturned: Set<number>;
 }
 
 interface Publish { readonly seq: number; readonly cmd: EnqueueCmd }
@@ -319,7 +326,7 @@ export class PartitionClient {
   private newConsumer(queueName: string, queue: number, prefetch: number, noAck: boolean, getter: boolean): Consumer {
     const c: Consumer = {
       session: `g${this.env.group}.s${this.nextSession++}`, tag: `${getter ? 'get' : 'ctag'}${this.nextTag++}`, queueName, queue, prefetch,
-      noAck, getter, state: getter ? 'active' : 'registering', held: new Map(), settling: new Map(), acked: new Set(),
+      noAck, getter, state: getter ? 'active' : 'registering', held: new Map(), settling: new Map(), acked: new Set(), maybeReturned: new Set(),
     };
     this.consumers.set(`${c.session}\0${c.tag}`, c);
     return c;
@@ -349,7 +356,7 @@ export class PartitionClient {
       this.stats.duplicateDeliveries++;
       return 'taken';
     }
-    if (c.acked.has(e.msgId)) {
+    if (c.acked.has(e.msgId) && !c.maybeReturned.has(e.msgId)) {
       this.stats.deliveredAfterAck++;
       this.problems.push(`${c.session}/${c.tag} got ${e.queue}:${e.msgId} (redelivered=${e.redelivered}) again after acking it`);
     }
@@ -385,6 +392,7 @@ export class PartitionClient {
         if (res instanceof Error) {
           // Unknown outcome: settle again later (unless it was delivered anew meanwhile).
           if (c.state !== 'gone' && !c.held.has(id)) c.held.set(id, { redelivered: false, deliveryCount: counts[i]! });
+          if (kind === 'return') c.maybeReturned.add(id);
         } else if (kind === 'settle') {
           c.acked.add(id);
         }
