@@ -15,6 +15,14 @@ import type { Channel } from './channel.js';
 import { asBuffer, contentHeader } from './content.js';
 import { DIRECT_REPLY_TO, rewriteReplyTo, routeDirectReply } from './direct-reply.js';
 
+/**
+ * Enqueues of one channel waiting for their owners (a durable queue's: for a Raft commit): at this
+ * many the connection stops reading until half of them are answered. RabbitMQ's channels hold a
+ * similar limit of commands pending at quorum queues; it keeps a fast publisher from filling the
+ * commit pipeline ahead of the consumers' acks, whose entries go through the same writes.
+ */
+const IN_FLIGHT_LIMIT = 100;
+
 interface Outstanding {
   remaining: number;
   rejected: boolean;
@@ -38,6 +46,9 @@ export class Publisher {
   private txPublishes: TxPublish[] = [];
   private readonly routed: string[] = [];
   private closed = false;
+  /** Enqueues sent to owners and not answered yet. */
+  private inFlight = 0;
+  private holding = false;
 
   constructor(private readonly ch: Channel) {}
 
@@ -108,22 +119,43 @@ export class Publisher {
     const owner = this.ch.ctx.owner;
     const vhost = this.ch.vhost;
     if (seq === 0) {
-      for (const name of queues) owner.enqueue({ vhost, name }, message, this.onFlow);
+      for (const name of queues) {
+        this.sent();
+        owner.enqueue({ vhost, name }, message, this.onFlow);
+      }
       return;
     }
     const state: Outstanding = { remaining: queues.length, rejected: false };
     this.outstanding.set(seq, state);
     const done = (outcome: EnqueueOutcome, backlogged: boolean): void => {
-      if (backlogged) this.ch.conn.yieldReading();
+      this.answered(backlogged);
       if (outcome === 'rejected') state.rejected = true;
       if (--state.remaining === 0) this.complete(seq, !state.rejected);
     };
-    for (const name of queues) owner.enqueue({ vhost, name }, message, done);
+    for (const name of queues) {
+      this.sent();
+      owner.enqueue({ vhost, name }, message, done);
+    }
   }
 
   private readonly onFlow = (_outcome: EnqueueOutcome, backlogged: boolean): void => {
-    if (backlogged) this.ch.conn.yieldReading();
+    this.answered(backlogged);
   };
+
+  private sent(): void {
+    if (++this.inFlight >= IN_FLIGHT_LIMIT && !this.holding && !this.closed) {
+      this.holding = true;
+      this.ch.conn.holdReading(true);
+    }
+  }
+
+  private answered(backlogged: boolean): void {
+    if (backlogged) this.ch.conn.yieldReading();
+    if (--this.inFlight <= IN_FLIGHT_LIMIT / 2 && this.holding) {
+      this.holding = false;
+      this.ch.conn.holdReading(false);
+    }
+  }
 
   returnMessage(message: Message, replyCode: number, replyText: string): void {
     const ch = this.ch;
@@ -242,6 +274,10 @@ export class Publisher {
     this.closed = true;
     this.txPublishes = [];
     this.outstanding.clear();
+    if (this.holding) {
+      this.holding = false;
+      this.ch.conn.holdReading(false);
+    }
   }
 }
 
