@@ -1,22 +1,13 @@
-// Composition of one Warren process in the embedded single-node role: metadata + owner in-process,
-// the AMQP frontend on top, the admin HTTP server beside. The cluster roles will compose the same
-// frontend with gRPC owner clients instead of LocalOwner.
-import { randomBytes } from 'node:crypto';
+// One Warren process in the embedded single-node role: the node's parts composed (src/node/compose.ts:
+// metadata + owners in-process), the AMQP frontend's listeners on top, the admin HTTP server beside,
+// and the order of a clean shutdown. The cluster roles will compose the same frontend with gRPC owner
+// clients instead of the in-process owners.
 import { startAdminServer } from './admin/index.js';
 import { DEFAULT_CONFIG, type WarrenConfig } from './config.js';
-import { newCounters, type FrontendContext } from './frontend/context.js';
+import type { FrontendContext } from './frontend/context.js';
 import { listenAmqp, listenAmqps, type Listener } from './frontend/listener.js';
 import { configureLogging, type Logger } from './log.js';
-import { createMeta, initialMeta } from './node/meta-port.js';
-import { startReplication } from './node/replication.js';
-import { createAdminSource } from './node/admin-source.js';
-import { createDiskStats } from './node/disk-stats.js';
-import { LocalOwner } from './owner/local.js';
-import { DurableOwner } from './owner/durable.js';
-import { RoutingOwner } from './owner/router.js';
-import type { EnqueueOutcome, Message, QueueRef } from './owner/api.js';
-import { isDeathCycle } from './queue/deadletter.js';
-import { openDataDir } from './node/data-dir.js';
+import { composeNode } from './node/compose.js';
 import { MemoryAlarm } from './node/memory-alarm.js';
 
 export interface Warren {
@@ -31,55 +22,8 @@ export interface Warren {
 export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promise<Warren> {
   const config: WarrenConfig = { ...DEFAULT_CONFIG, ...overrides };
   const log = configureLogging(config.logLevel);
-  const dataDir = openDataDir(config.dataDir, config.partitions);
-
-  const replication = await startReplication(config.dataDir, () => initialMeta(config), log);
-  const meta = createMeta(replication.meta, () => randomBytes(4));
-  const onQueueDeleted = (q: QueueRef): void => {
-    meta.port.deleteQueue(q.vhost, q.name).catch((err: unknown) => log.error({ err, queue: q.name }, 'queue record removal failed'));
-  };
-  // Dead-lettered copies go wherever their targets live (either owner), through the node's owner.
-  let owner: RoutingOwner | undefined;
-  const enqueue = (q: QueueRef, message: Message, done: (o: EnqueueOutcome, b: boolean) => void): void => {
-    if (owner !== undefined) owner.enqueue(q, message, done);
-    else setImmediate(() => enqueue(q, message, done)); // effects resumed while the partitions open
-  };
-  /** At-least-once dead-lettering: `done` once every target queue accepted the copy (none: at once). */
-  const deadLetterTo = (vhost: string, exchange: string, keys: readonly string[], message: Message, done: () => void): void => {
-    const targets = new Set<string>();
-    for (const key of keys) for (const name of meta.routeDeadLetter(vhost, exchange, key, message)) targets.add(name);
-    for (const name of targets) if (isDeathCycle(message, name)) targets.delete(name);
-    let left = targets.size;
-    if (left === 0) { done(); return; }
-    const republished: Message = { ...message, exchange, routingKey: keys[0] ?? '' };
-    for (const name of targets) enqueue({ vhost, name }, republished, () => { if (--left === 0) done(); });
-  };
-  const transient = new LocalOwner({
-    route: (vhost, exchange, routingKey, message) => meta.routeDeadLetter(vhost, exchange, routingKey, message),
-    onQueueDeleted, enqueue,
-    onEffectError: (err, effect) => log.error({ err, effect }, 'queue effect failed'),
-  });
-  const durable = await DurableOwner.open({
-    partitions: dataDir.partitions, session: `node-${randomBytes(6).toString('hex')}`, log,
-    openGroup: (id, app) => replication.openGroup(id, app), onQueueDeleted,
-    deadLetter: (vhost, exchange, keys, message, done) => deadLetterTo(vhost, exchange, keys, message, done),
-  });
-  const isDurable = (q: QueueRef): boolean => {
-    const r = replication.meta.machine.getQueue(q.vhost, q.name);
-    return r === undefined ? durable.has(q) : r.durable && r.exclusiveOwner === undefined;
-  };
-  const nodeOwner = new RoutingOwner(transient, durable, isDurable);
-  owner = nodeOwner;
-  // After a restart the transient metadata (non-durable and exclusive queues, non-durable
-  // exchanges) is gone, as in RabbitMQ; durable queues are hosted again by their partitions.
-  await replication.meta.apply({ type: 'transient.purge' });
-  for (const q of replication.meta.machine.listQueues()) {
-    await nodeOwner.declareQueue({ vhost: q.vhost, name: q.name }, { arguments: q.arguments, autoDelete: q.autoDelete });
-  }
-  const ctx: FrontendContext = {
-    config, meta: meta.port, owner: nodeOwner, log, counters: newCounters(), connections: new Set(),
-    randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(),
-  };
+  const node = await composeNode(config, log);
+  const { ctx } = node;
 
   const listeners: Listener[] = [await listenAmqp(ctx, config.amqpPort, config.bind)];
   let amqpsPort: number | undefined;
@@ -90,7 +34,7 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
   }
   const alarm = new MemoryAlarm(ctx);
   const admin = await startAdminServer({
-    port: config.httpPort, host: config.bind[0] ?? '::', source: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication)), logger: log,
+    port: config.httpPort, host: config.bind[0] ?? '::', source: node.adminSource, logger: log,
   });
   const amqpPort = (listeners[0] as Listener).port;
   log.info({ amqpPort, amqpsPort, httpPort: admin.port, dataDir: config.dataDir }, 'warren started');
@@ -107,9 +51,7 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
       for (const c of [...ctx.connections]) c.destroy();
       await closed;
       await admin.close();
-      transient.close();
-      durable.close();
-      await replication.close();
+      await node.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 // The contract between the admin HTTP server and the broker. The server (src/admin/server.ts)
-// only translates HTTP to these calls and back; the broker side (src/server.ts, the lead's)
+// only translates HTTP to these calls and back; the broker side (src/node/admin-source.ts)
 // implements AdminSource over the metadata store, sessions and queue owners.
 //
 // Record shapes use RabbitMQ management API field names (snake_case) so tools written for

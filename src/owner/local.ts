@@ -8,20 +8,19 @@
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import type { BasicProperties } from '../amqp/generated.js';
 import { parseQueueArgs } from '../queue/args.js';
-import { isDeathCycle, publishedRoutingKeys } from '../queue/deadletter.js';
+import { publishedRoutingKeys } from '../queue/deadletter.js';
 import { QueueCore, wholeMessageModel } from '../queue/machine.js';
 import { attempt } from '../util/settle.js';
 import { DeadlineTimer } from './deadline.js';
+import { deadLetterPublisher, type DeadLetterEnqueue, type DeadLetterPublish, type DeadLetterRouter } from './dead-letter.js';
 import type { Effect, GetReply, QueueCommand } from '../queue/types.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient, QueueRef,
   QueueSpec, QueueStats, Settlement,
 } from './api.js';
 
-/** Where dead-lettered messages go: the metadata layer's router (queue names in the vhost). */
-export type DeadLetterRouter = (vhost: string, exchange: string, routingKey: string, message: Message) => readonly string[];
-
 export interface LocalOwnerOptions {
+  /** Where dead-lettered messages go: the metadata layer's router (queue names in the vhost). */
   readonly route: DeadLetterRouter;
   /** The owner removed a queue on its own (x-expires, auto-delete): remove its metadata record. */
   readonly onQueueDeleted: (q: QueueRef) => void;
@@ -30,7 +29,7 @@ export interface LocalOwnerOptions {
    * Where dead-lettered copies are enqueued (the node's owner, which may place the target in a
    * partition); default: this owner.
    */
-  readonly enqueue?: (q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void) => void;
+  readonly enqueue?: DeadLetterEnqueue;
   /** An effect threw while being carried out (logged by the host). */
   readonly onEffectError?: (err: unknown, effect: Effect['kind']) => void;
 }
@@ -54,17 +53,16 @@ const FLOW_BACKLOG_MESSAGES = 300;
 /** Whole messages in memory, with the codec's properties. */
 const MESSAGE_MODEL = wholeMessageModel<BasicProperties>();
 
-/** Dead-letter hops one message may take before it is dropped (guards against DLX cycles). */
-const MAX_DEAD_LETTER_HOPS = 16;
-
 export class LocalOwner implements OwnerClient {
   private readonly queues = new Map<string, Hosted>();
   private readonly now: () => number;
   private readonly effects: Effect<Message>[] = [];
-  private deadLetterDepth = 0;
+  /** Nothing waits for a transient queue's dead-letters: the message is gone from it already. */
+  private readonly deadLetter: DeadLetterPublish;
 
   constructor(private readonly opts: LocalOwnerOptions) {
     this.now = opts.nowMs ?? Date.now;
+    this.deadLetter = deadLetterPublisher(opts.route, opts.enqueue ?? ((q, m, done) => this.enqueue(q, m, done)));
   }
 
   private key(q: QueueRef): string {
@@ -267,7 +265,7 @@ export class LocalOwner implements OwnerClient {
       case 'deadLetter': {
         // Without x-dead-letter-routing-key, RabbitMQ routes by the original key and the CC keys too.
         const keys = h.machine.args.deadLetterRoutingKey === undefined ? publishedRoutingKeys(e.message) : [e.routingKey];
-        this.deadLetter(h.ref.vhost, e.exchange, keys, e.message);
+        this.deadLetter(h.ref.vhost, e.exchange, keys, e.message, ignore);
         break;
       }
       case 'consumerCancelled': {
@@ -281,28 +279,6 @@ export class LocalOwner implements OwnerClient {
         break;
       case 'consumerActivated':
         break;
-    }
-  }
-
-  /**
-   * Publishes a dead-lettered message to its dead-letter exchange. A target queue the message has
-   * already died in, with no rejection since, is skipped (RabbitMQ's cycle detection).
-   */
-  private deadLetter(vhost: string, exchange: string, routingKeys: readonly string[], message: Message): void {
-    if (this.deadLetterDepth >= MAX_DEAD_LETTER_HOPS) return;
-    this.deadLetterDepth++;
-    try {
-      const targets = new Set<string>();
-      for (const key of routingKeys) {
-        for (const name of this.opts.route(vhost, exchange, key, message)) targets.add(name);
-      }
-      // Delivered as if published to the dead-letter exchange with the dead-letter routing key.
-      const republished: Message = { ...message, exchange, routingKey: routingKeys[0] ?? '' };
-      for (const name of targets) {
-        if (!isDeathCycle(message, name)) (this.opts.enqueue ?? this.enqueue.bind(this))({ vhost, name }, republished, ignore);
-      }
-    } finally {
-      this.deadLetterDepth--;
     }
   }
 

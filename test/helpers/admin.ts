@@ -1,4 +1,5 @@
-// Broker administration for tests: users, vhosts, permissions.
+// Broker administration for tests: users, vhosts, permissions; and the one way tests make a
+// management API request (apiRequest), with basic auth as RabbitMQ's tools send it.
 //
 // Two implementations behind one interface:
 // - RabbitMQ (reference broker, WARREN_TEST_URL set): shells out to rabbitmqctl through
@@ -28,11 +29,34 @@ export interface Admin {
   setPermissions(vhost: string, user: string, perms: Permissions): Promise<void>;
 }
 
+/** An HTTP basic Authorization header value. */
+export function basicAuth(user: string, pass: string): string {
+  return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+}
+
+/** The default user's credentials (guest may use the API from loopback, where tests run). */
+export const GUEST_AUTH = basicAuth('guest', 'guest');
+
+/** Where a Warren test broker serves its management API and /metrics. */
+export function apiBase(broker: TestBroker): string {
+  if (broker.httpPort === undefined) throw new Error('admin: broker without an HTTP port');
+  return `http://${broker.host}:${broker.httpPort}`;
+}
+
+/**
+ * One request to the management API at `base`: JSON in, `auth` as the Authorization header (none
+ * when undefined, to see the 401). The caller reads the response.
+ */
+export function apiRequest(base: string, path: string, auth: string | undefined, method = 'GET', body?: unknown): Promise<Response> {
+  return fetch(base + path, {
+    method,
+    headers: { ...(auth !== undefined ? { authorization: auth } : {}), 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
 export function adminFor(broker: TestBroker): Admin {
-  if (broker.isWarren) {
-    if (broker.httpPort === undefined) throw new Error('admin: Warren broker without an HTTP port');
-    return httpAdmin(`http://${broker.host}:${broker.httpPort}`, 'guest', 'guest');
-  }
+  if (broker.isWarren) return httpAdmin(apiBase(broker), 'guest', 'guest');
   return rabbitmqctlAdmin(process.env['WARREN_TEST_RABBITMQ_CTL'] ?? '/work/shared/tools/rabbitmq.sh', broker.amqpPort);
 }
 
@@ -50,11 +74,9 @@ function rabbitmqctlAdmin(script: string, port: number): Admin {
 }
 
 export function httpAdmin(baseUrl: string, user: string, pass: string): Admin {
-  const auth = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  const auth = basicAuth(user, pass);
   const call = async (method: 'PUT' | 'DELETE', path: string, body?: object): Promise<void> => {
-    const init: RequestInit = { method, headers: { authorization: auth, 'content-type': 'application/json' } };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await fetch(`${baseUrl}${path}`, init);
+    const res = await apiRequest(baseUrl, path, auth, method, body);
     if (res.status < 200 || res.status >= 300) throw new Error(`admin: ${method} ${path} → ${res.status} ${await res.text()}`);
   };
   const seg = encodeURIComponent;

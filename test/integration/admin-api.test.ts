@@ -5,14 +5,11 @@ import assert from 'node:assert/strict';
 import type { ChannelModel } from 'amqplib';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { confirmChannel, connect, uniq } from '../helpers/amqp.js';
+import { apiBase, apiRequest, GUEST_AUTH } from '../helpers/admin.js';
 
 let broker: TestBroker;
 let conn: ChannelModel;
-const auth = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-
-async function get(path: string): Promise<Response> {
-  return fetch(`http://127.0.0.1:${broker.httpPort}${path}`, { headers: { authorization: auth } });
-}
+const get = (path: string): Promise<Response> => apiRequest(apiBase(broker), path, GUEST_AUTH);
 
 before(async () => {
   broker = await startBroker();
@@ -47,7 +44,7 @@ test('queues, overview, definitions and metrics show a queue with one ready mess
   assert.ok(defs.users.some((u) => u.name === 'guest'));
   assert.ok(defs.queues.some((x) => x.name === q));
 
-  const metrics = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+  const metrics = await (await apiRequest(apiBase(broker), '/metrics', undefined)).text();
   assert.match(metrics, /^warren_\w+/m);
   await ch.deleteQueue(q);
 });

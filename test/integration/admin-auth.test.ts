@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { ChannelModel } from 'amqplib';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { channel, connect, uniq } from '../helpers/amqp.js';
+import { apiBase, apiRequest, basicAuth, GUEST_AUTH } from '../helpers/admin.js';
 
 let broker: TestBroker;
 let base: string | undefined;
@@ -19,20 +20,16 @@ const users = { mon: `${id}-mon`, mgmt: `${id}-mgmt`, plain: `${id}-plain`, admi
 const PASS = 'pw-1';
 const enc = encodeURIComponent;
 
-const basic = (user: string, pass = PASS): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-const GUEST = basic('guest', 'guest');
+/** A test user's Authorization header: the password they were made with unless given. */
+const basic = (user: string, pass = PASS): string => basicAuth(user, pass);
 
 async function call(path: string, auth?: string, method = 'GET', body?: unknown): Promise<Response> {
   if (base === undefined) throw new Error('no management API');
-  return fetch(base + path, {
-    method,
-    headers: { ...(auth !== undefined ? { authorization: auth } : {}), 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+  return apiRequest(base, path, auth, method, body);
 }
 
 async function must(path: string, method: string, body?: unknown): Promise<void> {
-  const r = await call(path, GUEST, method, body);
+  const r = await call(path, GUEST_AUTH, method, body);
   assert.ok(r.status >= 200 && r.status < 300, `${method} ${path}: ${r.status} ${await r.text()}`);
 }
 
@@ -58,7 +55,7 @@ async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promi
 
 before(async () => {
   broker = await startBroker();
-  base = broker.isWarren ? `http://127.0.0.1:${broker.httpPort}` : process.env['WARREN_TEST_HTTP_URL'];
+  base = broker.isWarren ? apiBase(broker) : process.env['WARREN_TEST_HTTP_URL'];
   if (base === undefined) return;
   for (const v of [vhostA, vhostB]) {
     await must(`/api/vhosts/${enc(v)}`, 'PUT', {});
@@ -84,8 +81,8 @@ after(async () => {
   for (const c of conns) await c.close().catch(() => {});
   if (base !== undefined && !broker.isWarren) {
     // A shared reference broker: leave it as found.
-    for (const v of [vhostA, vhostB]) await call(`/api/vhosts/${enc(v)}`, GUEST, 'DELETE');
-    for (const u of Object.values(users)) await call(`/api/users/${enc(u)}`, GUEST, 'DELETE');
+    for (const v of [vhostA, vhostB]) await call(`/api/vhosts/${enc(v)}`, GUEST_AUTH, 'DELETE');
+    for (const u of Object.values(users)) await call(`/api/users/${enc(u)}`, GUEST_AUTH, 'DELETE');
   }
   await broker.stop();
 });
@@ -123,7 +120,7 @@ test('only administrators reach users, permissions and definitions, so only they
       assert.deepEqual(await r.json(), { error: 'not_authorised', reason: 'Not administrator user' });
     }
   }
-  for (const auth of [GUEST, basic(users.admin)]) {
+  for (const auth of [GUEST_AUTH, basic(users.admin)]) {
     const all = await json<Array<{ name: string; password_hash?: string }>>('/api/users', auth);
     const mine = all.find((u) => u.name === users.mgmt);
     assert.match(mine?.password_hash ?? '', /^[A-Za-z0-9+/]{40,}={0,2}$/);
@@ -186,7 +183,7 @@ test('overview: totals over permitted vhosts for management users, broker-wide f
   const scoped = await json<{ object_totals: { queues: number; exchanges: number }; node?: string; listeners?: unknown }>(
     '/api/overview', basic(users.mgmt));
   assert.equal(scoped.object_totals.queues, 1);
-  const exchangesInA = (await json<unknown[]>(`/api/exchanges/${enc(vhostA)}`, GUEST)).length;
+  const exchangesInA = (await json<unknown[]>(`/api/exchanges/${enc(vhostA)}`, GUEST_AUTH)).length;
   assert.equal(scoped.object_totals.exchanges, exchangesInA);
   assert.equal(scoped.node, undefined);
   assert.equal(scoped.listeners, undefined);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChannelModel } from 'amqplib';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { channel, confirmChannel, connect } from '../helpers/amqp.js';
+import { apiBase, apiRequest, GUEST_AUTH } from '../helpers/admin.js';
 
 interface Defs {
   users: Array<{ name: string; password_hash: string; hashing_algorithm: string; tags: string[] }>;
@@ -18,19 +19,14 @@ interface Defs {
   [section: string]: unknown;
 }
 
-const GUEST = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 let source: TestBroker;
 let fresh: TestBroker;
 const conns: ChannelModel[] = [];
 let serverNamed = '';
 let exclusive = '';
 
-async function call(b: TestBroker, path: string, method = 'GET', body?: unknown): Promise<Response> {
-  return fetch(`http://127.0.0.1:${b.httpPort}${path}`, {
-    method, headers: { authorization: GUEST, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-}
+const call = (b: TestBroker, path: string, method = 'GET', body?: unknown): Promise<Response> =>
+  apiRequest(apiBase(b), path, GUEST_AUTH, method, body);
 
 async function exported(b: TestBroker): Promise<Defs> {
   const r = await call(b, '/api/definitions');

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChannelModel } from 'amqplib';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { channel, confirmChannel, connect, eventually, uniq } from '../helpers/amqp.js';
+import { apiBase, apiRequest, basicAuth, GUEST_AUTH } from '../helpers/admin.js';
 import { partitionOf } from '../../src/owner/durable.js';
 
 const PARTITIONS = 16;
@@ -17,10 +18,7 @@ const MIB = 1024 * 1024;
 let broker: TestBroker;
 let conn: ChannelModel;
 
-async function get(path: string, user = 'guest', pass = 'guest'): Promise<Response> {
-  const authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-  return fetch(`http://127.0.0.1:${broker.httpPort}${path}`, { headers: { authorization } });
-}
+const get = (path: string, auth = GUEST_AUTH): Promise<Response> => apiRequest(apiBase(broker), path, auth);
 
 async function getJson<T>(path: string): Promise<T> {
   const res = await get(path);
@@ -100,7 +98,7 @@ test('a durable queue reports its partition, persistent messages and bytes on di
   assert.equal((await get('/api/partitions/999')).status, 404);
   t.diagnostic(`queue: disk_bytes ${disk}; partition ${partition}: ${JSON.stringify(p)}`);
 
-  const metrics = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+  const metrics = await (await get('/metrics')).text();
   const labels = `vhost="/",queue="${q}"`;
   assert.equal(sample(metrics, 'warren_detailed_queue_messages_bytes', labels), COUNT * BODY);
   assert.ok((sample(metrics, 'warren_queue_disk_bytes', labels) ?? 0) > COUNT * BODY / 2, 'warren_queue_disk_bytes');
@@ -134,12 +132,9 @@ test('a durable queue reports its partition, persistent messages and bytes on di
 test('/api/partitions is for administrators', async (t) => {
   if (!broker.isWarren || broker.httpPort === undefined) { t.skip('Warren only'); return; }
   const user = uniq('monitor');
-  const put = await fetch(`http://127.0.0.1:${broker.httpPort}/api/users/${user}`, {
-    method: 'PUT', body: JSON.stringify({ password: 'pw', tags: 'management' }),
-    headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' },
-  });
+  const put = await apiRequest(apiBase(broker), `/api/users/${user}`, GUEST_AUTH, 'PUT', { password: 'pw', tags: 'management' });
   assert.equal(put.status, 201);
-  const res = await get('/api/partitions', user, 'pw');
+  const res = await get('/api/partitions', basicAuth(user, 'pw'));
   assert.equal(res.status, 401);
   assert.deepEqual(await res.json(), { error: 'not_authorised', reason: 'Not administrator user' });
 });

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { apiRequest, basicAuth, GUEST_AUTH } from '../helpers/admin.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const external = process.env['WARREN_TEST_URL'] !== undefined;
@@ -18,15 +19,10 @@ const raw: string[] = [];
 let child: ChildProcess | undefined;
 let base = '';
 
-const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-const GUEST = basic('guest', 'guest');
 const SECRET = 'Very-Secret-Password-42';
 
 async function call(path: string, auth: string | undefined, method = 'GET', body?: unknown): Promise<number> {
-  const r = await fetch(base + path, {
-    method, headers: { ...(auth !== undefined ? { authorization: auth } : {}), 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+  const r = await apiRequest(base, path, auth, method, body);
   await r.arrayBuffer();
   return r.status;
 }
@@ -75,13 +71,13 @@ const skip = (t: { skip(m: string): void }): boolean => {
 test('users, vhosts and permissions changes are logged with who, what and the result', async (t) => {
   if (skip(t)) return;
   const from = lines.length;
-  assert.equal(await call('/api/vhosts/logged', GUEST, 'PUT', {}), 201);
-  assert.equal(await call('/api/users/bob', GUEST, 'PUT', { password: SECRET, tags: 'monitoring' }), 201);
-  assert.equal(await call('/api/users/bob', GUEST, 'PUT', { password: SECRET, tags: 'management' }), 204);
-  assert.equal(await call('/api/permissions/logged/bob', GUEST, 'PUT', { configure: '', write: '.*', read: '.*' }), 201);
-  assert.equal(await call('/api/permissions/logged/bob', GUEST, 'DELETE'), 204);
-  assert.equal(await call('/api/users/bob', GUEST, 'DELETE'), 204);
-  assert.equal(await call('/api/vhosts/logged', GUEST, 'DELETE'), 204);
+  assert.equal(await call('/api/vhosts/logged', GUEST_AUTH, 'PUT', {}), 201);
+  assert.equal(await call('/api/users/bob', GUEST_AUTH, 'PUT', { password: SECRET, tags: 'monitoring' }), 201);
+  assert.equal(await call('/api/users/bob', GUEST_AUTH, 'PUT', { password: SECRET, tags: 'management' }), 204);
+  assert.equal(await call('/api/permissions/logged/bob', GUEST_AUTH, 'PUT', { configure: '', write: '.*', read: '.*' }), 201);
+  assert.equal(await call('/api/permissions/logged/bob', GUEST_AUTH, 'DELETE'), 204);
+  assert.equal(await call('/api/users/bob', GUEST_AUTH, 'DELETE'), 204);
+  assert.equal(await call('/api/vhosts/logged', GUEST_AUTH, 'DELETE'), 204);
   const change = { msg: 'admin change', component: 'admin', user: 'guest', peer: '127.0.0.1' };
   await logLine(from, { ...change, action: 'vhost.put', target: { vhost: 'logged' }, result: 'created' });
   const created = await logLine(from, { ...change, action: 'user.put', target: { user: 'bob' }, result: 'created' });
@@ -99,20 +95,20 @@ test('users, vhosts and permissions changes are logged with who, what and the re
 test('failed changes and definitions imports are logged with the reason', async (t) => {
   if (skip(t)) return;
   const from = lines.length;
-  assert.equal(await call('/api/permissions/%2F/ghost', GUEST, 'PUT', { configure: '.*', write: '.*', read: '.*' }), 400);
-  assert.equal(await call('/api/users/nobody', GUEST, 'DELETE'), 404);
+  assert.equal(await call('/api/permissions/%2F/ghost', GUEST_AUTH, 'PUT', { configure: '.*', write: '.*', read: '.*' }), 400);
+  assert.equal(await call('/api/users/nobody', GUEST_AUTH, 'DELETE'), 404);
   const failed = { msg: 'admin change failed', component: 'admin', user: 'guest', result: 'failed' };
   await logLine(from, { ...failed, action: 'permissions.put', status: 400, reason: 'vhost_or_user_not_found' });
   await logLine(from, { ...failed, action: 'user.delete', target: { user: 'nobody' }, status: 404 });
 
   const bad = { vhosts: [{ name: 'v' }], queues: [{ name: 'q', vhost: 'v', durable: true, auto_delete: false, arguments: { 'x-expires': 0 } }] };
-  assert.equal(await call('/api/definitions', GUEST, 'POST', bad), 400);
+  assert.equal(await call('/api/definitions', GUEST_AUTH, 'POST', bad), 400);
   const line = await logLine(from, { ...failed, action: 'definitions.import', status: 400 });
   assert.match(String(line['reason']), /^queues\[0\]: invalid arg 'x-expires' for queue 'q' in vhost 'v': \{value_zero,0\}$/);
   assert.equal(line['level'], 40);
 
   const good = { vhosts: [{ name: 'v' }], users: [{ name: 'imp', password: SECRET, tags: '' }], policies: [{ name: 'p' }] };
-  assert.equal(await call('/api/definitions', GUEST, 'POST', good), 200);
+  assert.equal(await call('/api/definitions', GUEST_AUTH, 'POST', good), 200);
   const ok = await logLine(from, { msg: 'admin change', action: 'definitions.import', user: 'guest', result: 'imported with warnings' });
   assert.equal(ok['entries'], 2);
   assert.deepEqual(ok['warnings'], ['policies: 1 entry not imported (Warren has no policies yet)']);
@@ -121,13 +117,13 @@ test('failed changes and definitions imports are logged with the reason', async 
 
 test('failed logins and refused requests are logged with the reason', async (t) => {
   if (skip(t)) return;
-  assert.equal(await call('/api/users/plain', GUEST, 'PUT', { password: 'p', tags: '' }), 201);
-  assert.equal(await call('/api/users/watch', GUEST, 'PUT', { password: 'w', tags: 'monitoring' }), 201);
+  assert.equal(await call('/api/users/plain', GUEST_AUTH, 'PUT', { password: 'p', tags: '' }), 201);
+  assert.equal(await call('/api/users/watch', GUEST_AUTH, 'PUT', { password: 'w', tags: 'monitoring' }), 201);
   const from = lines.length;
-  assert.equal(await call('/api/overview', basic('guest', 'nope')), 401);
-  assert.equal(await call('/api/overview', basic('ghost', 'x')), 401);
-  assert.equal(await call('/api/overview', basic('plain', 'p')), 401);
-  assert.equal(await call('/api/vhosts/x', basic('watch', 'w'), 'PUT', {}), 401);
+  assert.equal(await call('/api/overview', basicAuth('guest', 'nope')), 401);
+  assert.equal(await call('/api/overview', basicAuth('ghost', 'x')), 401);
+  assert.equal(await call('/api/overview', basicAuth('plain', 'p')), 401);
+  assert.equal(await call('/api/vhosts/x', basicAuth('watch', 'w'), 'PUT', {}), 401);
   assert.equal(await call('/api/overview', undefined), 401);
   const failed = { msg: 'admin HTTP login failed', component: 'admin', peer: '127.0.0.1', level: 40 };
   await logLine(from, { ...failed, user: 'guest', reason: 'bad password', path: '/api/overview' });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createHostPair, skipReason, type HostPair } from '../helpers/netns.js';
+import { basicAuth } from '../helpers/admin.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const pair: HostPair | undefined = process.env['WARREN_TEST_URL'] ? undefined : createHostPair();
@@ -30,7 +31,6 @@ try {
   console.log(JSON.stringify({ status: r.status, body: await r.text() }));
 } catch (err) { console.log(JSON.stringify({ status: 0, body: '', error: String(err.cause ?? err) })); }`;
 
-const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 function fromClient(p: HostPair, path: string, auth: string, method = 'GET', body?: unknown): HttpResult {
   const args = ['--input-type=module', '-e', FETCH, `http://${p.serverAddr}:${HTTP_PORT}${path}`, method, auth, body === undefined ? '' : JSON.stringify(body)];
@@ -86,11 +86,11 @@ async function waitLog(from: number, pred: (l: Record<string, unknown>) => boole
 test('guest from a non-loopback address gets RabbitMQ\'s 401, and the refusal is logged', async (t) => {
   if (skip(t)) return;
   const from = logs.length;
-  const r = fromClient(pair!, '/api/overview', basic('guest', 'guest'));
+  const r = fromClient(pair!, '/api/overview', basicAuth('guest', 'guest'));
   assert.equal(r.status, 401, r.error);
   assert.deepEqual(JSON.parse(r.body), { error: 'not_authorised', reason: 'User can only log in via localhost' });
   // The password is checked first: a wrong one is just a failed login.
-  const wrong = fromClient(pair!, '/api/overview', basic('guest', 'nope'));
+  const wrong = fromClient(pair!, '/api/overview', basicAuth('guest', 'nope'));
   assert.deepEqual(JSON.parse(wrong.body), { error: 'not_authorized', reason: 'Login failed' });
   const line = await waitLog(from, (l) => l['msg'] === 'admin HTTP login failed' && l['reason'] === 'loopback only');
   assert.ok(line, JSON.stringify(logs.slice(from)));
@@ -100,26 +100,26 @@ test('guest from a non-loopback address gets RabbitMQ\'s 401, and the refusal is
 
 test('guest from loopback may administer; the users it creates log in from anywhere', async (t) => {
   if (skip(t)) return;
-  const guest = basic('guest', 'guest');
+  const guest = basicAuth('guest', 'guest');
   assert.equal((await fromLoopback(pair!, '/api/overview', guest)).status, 200);
   assert.equal((await fromLoopback(pair!, '/api/users/ops', guest, 'PUT', { password: 'ops-pw', tags: 'administrator' })).status, 201);
-  const r = fromClient(pair!, '/api/whoami', basic('ops', 'ops-pw'));
+  const r = fromClient(pair!, '/api/whoami', basicAuth('ops', 'ops-pw'));
   assert.equal(r.status, 200, r.body);
   assert.deepEqual(JSON.parse(r.body), { name: 'ops', tags: ['administrator'] });
 });
 
 test('re-putting guest (PUT or definitions import) keeps it loopback-only, on HTTP and AMQP', async (t) => {
   if (skip(t)) return;
-  const ops = basic('ops', 'ops-pw');
+  const ops = basicAuth('ops', 'ops-pw');
   const put = fromClient(pair!, '/api/users/guest', ops, 'PUT', { password: 'guest', tags: 'administrator' });
   assert.equal(put.status, 204, put.body);
-  assert.equal(fromClient(pair!, '/api/overview', basic('guest', 'guest')).status, 401);
+  assert.equal(fromClient(pair!, '/api/overview', basicAuth('guest', 'guest')).status, 401);
   const defs = fromClient(pair!, '/api/definitions', ops);
   const imported = fromClient(pair!, '/api/definitions', ops, 'POST', JSON.parse(defs.body));
   assert.equal(imported.status, 204, imported.body);
-  const r = fromClient(pair!, '/api/overview', basic('guest', 'guest'));
+  const r = fromClient(pair!, '/api/overview', basicAuth('guest', 'guest'));
   assert.deepEqual(JSON.parse(r.body), { error: 'not_authorised', reason: 'User can only log in via localhost' });
-  assert.equal((await fromLoopback(pair!, '/api/overview', basic('guest', 'guest'))).status, 200);
+  assert.equal((await fromLoopback(pair!, '/api/overview', basicAuth('guest', 'guest'))).status, 200);
   // AMQP keeps refusing remote guest too (the same flag): amqplib from the client namespace.
   const login = JSON.parse(pair!.runClient(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'clients', 'amqp-login.ts'),
     `amqp://guest:guest@${pair!.serverAddr}:${AMQP_PORT}/`])) as { ok: boolean; code?: number };

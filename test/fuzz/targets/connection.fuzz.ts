@@ -1,7 +1,7 @@
 // Fuzz target (c): a client connection fed raw bytes after a valid handshake.
 //
 // Each input runs in a fresh in-process broker core (metadata + owner + frontend context, composed
-// as src/server.ts does, without listeners) through a real src/frontend/connection.ts Connection on
+// as src/node/compose.ts does, without Raft groups or listeners) through a real src/frontend/connection.ts Connection on
 // an in-memory socket (memory-socket.ts):
 //   1. a companion connection logs in, opens channel 1 and declares an exclusive queue;
 //   2. the victim connection completes header/start-ok/tune-ok/open, then gets the input, split
