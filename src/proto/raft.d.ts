@@ -13,6 +13,9 @@ export namespace warren {
             $unknowns?: Uint8Array[];
             fromNode: number;
             envelopes: warren.v1.RaftEnvelope.$Properties[];
+            toNode: number;
+            heartbeats?: (warren.v1.RaftHeartbeats.$Properties|null);
+            heartbeatResps?: (warren.v1.RaftHeartbeats.$Properties|null);
             static encode(message: warren.v1.RaftBatch.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.RaftBatch & warren.v1.RaftBatch.$Shape;
         }
@@ -21,9 +24,39 @@ export namespace warren {
             interface $Properties {
                 fromNode?: (number|null);
                 envelopes?: (warren.v1.RaftEnvelope.$Properties[]|null);
+                toNode?: (number|null);
+                heartbeats?: (warren.v1.RaftHeartbeats.$Properties|null);
+                heartbeatResps?: (warren.v1.RaftHeartbeats.$Properties|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = warren.v1.RaftBatch.$Properties;
+        }
+
+        interface IRaftHeartbeats extends warren.v1.RaftHeartbeats.$Properties {
+        }
+
+        class RaftHeartbeats {
+            constructor(properties?: warren.v1.RaftHeartbeats.$Properties);
+            $unknowns?: Uint8Array[];
+            groupDeltas: number[];
+            terms: number[];
+            commits: number[];
+            contextAt: number[];
+            contexts: Uint8Array[];
+            static encode(message: warren.v1.RaftHeartbeats.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.RaftHeartbeats & warren.v1.RaftHeartbeats.$Shape;
+        }
+
+        namespace RaftHeartbeats {
+            interface $Properties {
+                groupDeltas?: (number[]|null);
+                terms?: (number[]|null);
+                commits?: (number[]|null);
+                contextAt?: (number[]|null);
+                contexts?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = warren.v1.RaftHeartbeats.$Properties;
         }
 
         interface IRaftEnvelope extends warren.v1.RaftEnvelope.$Properties {

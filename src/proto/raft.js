@@ -34,6 +34,9 @@ export const warren = $root.warren = (() => {
              * @typedef {Object} warren.v1.RaftBatch.$Properties
              * @property {number|null} [fromNode] RaftBatch fromNode
              * @property {Array.<warren.v1.RaftEnvelope.$Properties>|null} [envelopes] RaftBatch envelopes
+             * @property {number|null} [toNode] RaftBatch toNode
+             * @property {warren.v1.RaftHeartbeats.$Properties|null} [heartbeats] RaftBatch heartbeats
+             * @property {warren.v1.RaftHeartbeats.$Properties|null} [heartbeatResps] RaftBatch heartbeatResps
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -83,6 +86,30 @@ export const warren = $root.warren = (() => {
             RaftBatch.prototype.envelopes = $util.emptyArray;
 
             /**
+             * RaftBatch toNode.
+             * @member {number} toNode
+             * @memberof warren.v1.RaftBatch
+             * @instance
+             */
+            RaftBatch.prototype.toNode = 0;
+
+            /**
+             * RaftBatch heartbeats.
+             * @member {warren.v1.RaftHeartbeats.$Properties|null|undefined} heartbeats
+             * @memberof warren.v1.RaftBatch
+             * @instance
+             */
+            RaftBatch.prototype.heartbeats = null;
+
+            /**
+             * RaftBatch heartbeatResps.
+             * @member {warren.v1.RaftHeartbeats.$Properties|null|undefined} heartbeatResps
+             * @memberof warren.v1.RaftBatch
+             * @instance
+             */
+            RaftBatch.prototype.heartbeatResps = null;
+
+            /**
              * Encodes the specified RaftBatch message. Does not implicitly {@link warren.v1.RaftBatch.verify|verify} messages.
              * @function encode
              * @memberof warren.v1.RaftBatch
@@ -103,6 +130,12 @@ export const warren = $root.warren = (() => {
                 if (message.envelopes != null && message.envelopes.length)
                     for (let i = 0; i < message.envelopes.length; ++i)
                         $root.warren.v1.RaftEnvelope.encode(message.envelopes[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.toNode != null && $Object.hasOwnProperty.call(message, "toNode") && message.toNode !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.toNode);
+                if (message.heartbeats != null && $Object.hasOwnProperty.call(message, "heartbeats"))
+                    $root.warren.v1.RaftHeartbeats.encode(message.heartbeats, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.heartbeatResps != null && $Object.hasOwnProperty.call(message, "heartbeatResps"))
+                    $root.warren.v1.RaftHeartbeats.encode(message.heartbeatResps, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -164,6 +197,27 @@ export const warren = $root.warren = (() => {
                             message.envelopes.push($root.warren.v1.RaftEnvelope.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.toNode = value;
+                            else
+                                delete message.toNode;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            message.heartbeats = $root.warren.v1.RaftHeartbeats.decode(reader, reader.size(), $undefined, _depth + 1, message.heartbeats);
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            message.heartbeatResps = $root.warren.v1.RaftHeartbeats.decode(reader, reader.size(), $undefined, _depth + 1, message.heartbeatResps);
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -182,6 +236,247 @@ export const warren = $root.warren = (() => {
             };
 
             return RaftBatch;
+        })();
+
+        v1.RaftHeartbeats = (function() {
+
+            /**
+             * Properties of a RaftHeartbeats.
+             * @typedef {Object} warren.v1.RaftHeartbeats.$Properties
+             * @property {Array.<number>|null} [groupDeltas] RaftHeartbeats groupDeltas
+             * @property {Array.<number>|null} [terms] RaftHeartbeats terms
+             * @property {Array.<number>|null} [commits] RaftHeartbeats commits
+             * @property {Array.<number>|null} [contextAt] RaftHeartbeats contextAt
+             * @property {Array.<Uint8Array>|null} [contexts] RaftHeartbeats contexts
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RaftHeartbeats.
+             * @memberof warren.v1
+             * @interface IRaftHeartbeats
+             * @augments warren.v1.RaftHeartbeats.$Properties
+             * @deprecated Use warren.v1.RaftHeartbeats.$Properties instead.
+             */
+
+            /**
+             * Shape of a RaftHeartbeats.
+             * @typedef {warren.v1.RaftHeartbeats.$Properties} warren.v1.RaftHeartbeats.$Shape
+             */
+
+            /**
+             * Constructs a new RaftHeartbeats.
+             * @memberof warren.v1
+             * @classdesc Represents a RaftHeartbeats.
+             * @constructor
+             * @param {warren.v1.RaftHeartbeats.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RaftHeartbeats = function (properties) {
+                this.groupDeltas = [];
+                this.terms = [];
+                this.commits = [];
+                this.contextAt = [];
+                this.contexts = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RaftHeartbeats groupDeltas.
+             * @member {Array.<number>} groupDeltas
+             * @memberof warren.v1.RaftHeartbeats
+             * @instance
+             */
+            RaftHeartbeats.prototype.groupDeltas = $util.emptyArray;
+
+            /**
+             * RaftHeartbeats terms.
+             * @member {Array.<number>} terms
+             * @memberof warren.v1.RaftHeartbeats
+             * @instance
+             */
+            RaftHeartbeats.prototype.terms = $util.emptyArray;
+
+            /**
+             * RaftHeartbeats commits.
+             * @member {Array.<number>} commits
+             * @memberof warren.v1.RaftHeartbeats
+             * @instance
+             */
+            RaftHeartbeats.prototype.commits = $util.emptyArray;
+
+            /**
+             * RaftHeartbeats contextAt.
+             * @member {Array.<number>} contextAt
+             * @memberof warren.v1.RaftHeartbeats
+             * @instance
+             */
+            RaftHeartbeats.prototype.contextAt = $util.emptyArray;
+
+            /**
+             * RaftHeartbeats contexts.
+             * @member {Array.<Uint8Array>} contexts
+             * @memberof warren.v1.RaftHeartbeats
+             * @instance
+             */
+            RaftHeartbeats.prototype.contexts = $util.emptyArray;
+
+            /**
+             * Encodes the specified RaftHeartbeats message. Does not implicitly {@link warren.v1.RaftHeartbeats.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.RaftHeartbeats
+             * @static
+             * @param {warren.v1.RaftHeartbeats.$Properties} message RaftHeartbeats message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RaftHeartbeats.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.groupDeltas != null && message.groupDeltas.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).sint64s(message.groupDeltas);
+                if (message.terms != null && message.terms.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).uint64s(message.terms);
+                if (message.commits != null && message.commits.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).uint64s(message.commits);
+                if (message.contextAt != null && message.contextAt.length)
+                    writer.uint32(/* id 4, wireType 2 =*/34).uint32s(message.contextAt);
+                if (message.contexts != null && message.contexts.length)
+                    for (let i = 0; i < message.contexts.length; ++i)
+                        writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.contexts[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RaftHeartbeats message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.RaftHeartbeats
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.RaftHeartbeats & warren.v1.RaftHeartbeats.$Shape} RaftHeartbeats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RaftHeartbeats.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.RaftHeartbeats();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType === 2) {
+                                if (!(message.groupDeltas && message.groupDeltas.length))
+                                    message.groupDeltas = [];
+                                reader.sint64s(message.groupDeltas);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.groupDeltas && message.groupDeltas.length))
+                                message.groupDeltas = [];
+                            message.groupDeltas.push(reader.sint64());
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType === 2) {
+                                if (!(message.terms && message.terms.length))
+                                    message.terms = [];
+                                reader.uint64s(message.terms);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.terms && message.terms.length))
+                                message.terms = [];
+                            message.terms.push(reader.uint64());
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType === 2) {
+                                if (!(message.commits && message.commits.length))
+                                    message.commits = [];
+                                reader.uint64s(message.commits);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.commits && message.commits.length))
+                                message.commits = [];
+                            message.commits.push(reader.uint64());
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType === 2) {
+                                if (!(message.contextAt && message.contextAt.length))
+                                    message.contextAt = [];
+                                reader.uint32s(message.contextAt);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.contextAt && message.contextAt.length))
+                                message.contextAt = [];
+                            message.contextAt.push(reader.uint32());
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.contexts && message.contexts.length))
+                                message.contexts = [];
+                            message.contexts.push(reader.bytes());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RaftHeartbeats;
         })();
 
         v1.RaftEnvelope = (function() {

@@ -22,6 +22,7 @@ import { RaftHost } from '../../src/raft/node/host.js';
 import { LevelRaftStorage } from '../../src/raft/storage/level.js';
 import { MemoryLogStore } from '../../src/raft/storage/memory.js';
 import { decodeBatch, encodeBatch } from '../../src/raft/transport/codec.js';
+import { coalesce, expand } from '../../src/raft/transport/coalesce.js';
 import { ListApp, utf8 } from './list-app.js';
 
 const GROUP = 9;
@@ -88,7 +89,7 @@ class Net {
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
   }
 
-  /** One RaftBatch per destination, encoded and decoded as on the gRPC stream. */
+  /** One RaftBatch per destination, coalesced, encoded and decoded as on the gRPC stream. */
   private deliver(from: number, group: number, messages: readonly Message[]): void {
     const byTo = new Map<number, Message[]>();
     for (const m of messages.filter((x) => this.filter(x))) {
@@ -98,9 +99,9 @@ class Net {
       byTo.set(m.to, list);
     }
     for (const [to, list] of byTo) {
-      const wire = encodeBatch({ fromNode: from, envelopes: list.map((message) => ({ group, message })) });
+      const wire = encodeBatch(coalesce(from, to, list.map((message) => ({ group, message }))));
       setImmediate(() => {
-        for (const env of decodeBatch(wire).envelopes) this.nodes.get(to)?.host.step(env.group, env.message);
+        for (const env of expand(decodeBatch(wire))) this.nodes.get(to)?.host.step(env.group, env.message);
       });
     }
   }

@@ -2,12 +2,15 @@
 //
 // Contract: send() never blocks and never throws. Messages queue until the next event-loop turn
 // (setImmediate), then every queued envelope — many groups' appends and heartbeats alike — is
-// written as one RaftBatch (split only at maxBatchBytes). When the queue is over its count or
+// written as one RaftBatch (split only at maxBatchBytes), its heartbeats coalesced into the
+// batch's compact lists (coalesce.ts). One group's messages to this peer leave in the order they
+// were sent, and the receiver hands them over in that order. When the queue is over its count or
 // byte bound, new messages are DROPPED and counted: Raft tolerates loss (retransmission by the
 // leader, heartbeats, elections), and unbounded buffering towards a dead peer would not.
 import type { BidiClient, BidiStream } from '../../rpc/bidi.js';
 import type { Batch, Envelope } from './codec.js';
 import { estimateBytes } from './codec.js';
+import { coalesce, coalescedCount } from './coalesce.js';
 
 export interface PeerLimits {
   readonly maxQueueMessages: number;
@@ -20,6 +23,8 @@ export interface PeerLimits {
 export interface PeerStats {
   sentMessages: number;
   sentBatches: number;
+  /** Of sentMessages, the Heartbeat / HeartbeatResp messages sent in a batch's compact lists. */
+  coalescedHeartbeats: number;
   droppedMessages: number;
   /** Streams opened (the first connect included). */
   connects: number;
@@ -34,7 +39,7 @@ interface Queued {
 
 export class Peer {
   readonly stats: PeerStats = {
-    sentMessages: 0, sentBatches: 0, droppedMessages: 0, connects: 0, queuedMessages: 0, queuedBytes: 0,
+    sentMessages: 0, sentBatches: 0, coalescedHeartbeats: 0, droppedMessages: 0, connects: 0, queuedMessages: 0, queuedBytes: 0,
   };
   private queue: Queued[] = [];
   private stream: BidiStream<Batch, Batch> | undefined;
@@ -105,7 +110,9 @@ export class Peer {
       this.stats.queuedBytes -= bytes;
       this.stats.sentMessages += n;
       this.stats.sentBatches++;
-      this.writable = this.stream.write({ fromNode: this.selfId, envelopes: taken.map((q) => q.env) });
+      const batch = coalesce(this.selfId, this.peerId, taken.map((q) => q.env));
+      this.stats.coalescedHeartbeats += coalescedCount(batch);
+      this.writable = this.stream.write(batch);
     }
   }
 

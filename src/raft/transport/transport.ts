@@ -3,12 +3,14 @@
 // Framing and direction: each node dials every peer once and SENDS only on the stream it dialled
 // (so a pair uses two streams, one per direction; no tie-breaking needed when both dial at once).
 // The accepting side answers each new stream with one empty RaftBatch (fromNode 0), the "hello",
-// and otherwise only reads; inbound envelopes are handed to onMessage in arrival order.
+// and otherwise only reads; inbound messages are handed to onMessage in the order coalesce.ts's
+// expand() gives (each group's messages in the order its sender queued them).
 import { BidiClient, serveBidi } from '../../rpc/bidi.js';
 import type { BidiMethod, BidiServer } from '../../rpc/bidi.js';
 import type { Message, NodeId } from '../core/types.js';
-import { decodeBatch, encodeBatch } from './codec.js';
+import { decodeBatch, encodeBatch, HELLO } from './codec.js';
 import type { Batch } from './codec.js';
+import { coalescedCount, expand } from './coalesce.js';
 import { Peer } from './peer.js';
 import type { PeerLimits, PeerStats } from './peer.js';
 
@@ -42,6 +44,8 @@ export interface RaftTransportOptions {
 export interface TransportStats {
   receivedMessages: number;
   receivedBatches: number;
+  /** Of receivedMessages, those that arrived in a batch's compact heartbeat lists. */
+  receivedCoalescedHeartbeats: number;
   peers: Record<number, PeerStats>;
 }
 
@@ -50,6 +54,7 @@ export class RaftTransport {
   private readonly limits: PeerLimits;
   private receivedMessages = 0;
   private receivedBatches = 0;
+  private receivedCoalescedHeartbeats = 0;
 
   private constructor(
     private readonly opts: RaftTransportOptions,
@@ -62,7 +67,7 @@ export class RaftTransport {
     let self: RaftTransport | undefined;
     const server = await serveBidi(opts.host, opts.port, RAFT_STREAM, (stream) => {
       stream.onData((batch) => self?.deliver(batch));
-      stream.write({ fromNode: 0, envelopes: [] });
+      stream.write(HELLO);
     });
     self = new RaftTransport(opts, server);
     for (const [id, addr] of opts.peers ?? []) self.addPeer(id, addr);
@@ -98,7 +103,12 @@ export class RaftTransport {
   stats(): TransportStats {
     const peers: Record<number, PeerStats> = {};
     for (const [id, p] of this.peers) peers[id] = { ...p.stats };
-    return { receivedMessages: this.receivedMessages, receivedBatches: this.receivedBatches, peers };
+    return {
+      receivedMessages: this.receivedMessages,
+      receivedBatches: this.receivedBatches,
+      receivedCoalescedHeartbeats: this.receivedCoalescedHeartbeats,
+      peers,
+    };
   }
 
   async close(): Promise<void> {
@@ -109,7 +119,8 @@ export class RaftTransport {
 
   private deliver(batch: Batch): void {
     this.receivedBatches++;
-    for (const env of batch.envelopes) {
+    this.receivedCoalescedHeartbeats += coalescedCount(batch);
+    for (const env of expand(batch)) {
       this.receivedMessages++;
       this.opts.onMessage(env.group, env.message, batch.fromNode);
     }

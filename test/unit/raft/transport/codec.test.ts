@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Message } from '../../../../src/raft/core/types.js';
 import { EntryType, MessageType } from '../../../../src/raft/core/types.js';
 import { decodeBatch, encodeBatch, estimateBytes } from '../../../../src/raft/transport/codec.js';
+import { norm, plain } from './helpers.js';
 
 const base: Message = {
   type: MessageType.App, from: 1, to: 2, term: 7, logTerm: 6, index: 2 ** 40 + 3,
@@ -14,21 +15,11 @@ const base: Message = {
 };
 
 function roundTrip(m: Message): Message {
-  const out = decodeBatch(encodeBatch({ fromNode: 1, envelopes: [{ group: 4_000_000_000, message: m }] }));
+  const out = decodeBatch(encodeBatch(plain(1, 2, [{ group: 4_000_000_000, message: m }])));
   assert.equal(out.fromNode, 1);
   assert.equal(out.envelopes.length, 1);
   assert.equal(out.envelopes[0]!.group, 4_000_000_000);
   return out.envelopes[0]!.message;
-}
-
-/** Plain data for deepEqual: byte arrays (Buffer or Uint8Array) become number arrays. */
-function norm(v: unknown): unknown {
-  if (v instanceof Uint8Array) return [...v];
-  if (Array.isArray(v)) return v.map(norm);
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, norm(x)]));
-  }
-  return v;
 }
 
 test('an append with 64-bit indexes round-trips exactly', () => {
@@ -52,7 +43,7 @@ test('optional fields stay absent, and present ones (even zero/false) survive', 
 test('estimateBytes bounds the encoded size', () => {
   const big: Message = { ...base, entries: [{ term: 1, index: 1, type: EntryType.Normal, data: new Uint8Array(1024) }] };
   for (const m of [base, big]) {
-    const encoded = encodeBatch({ fromNode: 1, envelopes: [{ group: 1, message: m }] }).length;
+    const encoded = encodeBatch(plain(1, 2, [{ group: 1, message: m }])).length;
     assert.ok(estimateBytes(m) >= encoded - 16, `${estimateBytes(m)} vs ${encoded}`);
   }
 });

@@ -52,7 +52,7 @@ describe('RaftTransport over loopback gRPC', () => {
       }
       // 200 messages queued in one turn towards one peer travel in one RaftBatch.
       assert.equal(b.t.stats().receivedBatches, 1);
-      // and 200 heartbeats of four groups to one peer are coalesced into one RaftBatch too
+      // and 200 heartbeat-typed messages (with entries: not coalescible) of four groups travel in one RaftBatch too
       assert.equal(a.t.stats().receivedBatches, 1);
       assert.equal(a.t.stats().peers[2]!.sentBatches, 1);
     } finally {
