@@ -46,6 +46,8 @@ export interface TransportStats {
   receivedBatches: number;
   /** Of receivedMessages, those that arrived in a batch's compact heartbeat lists. */
   receivedCoalescedHeartbeats: number;
+  /** Batches addressed to another node (a stream dialled to the wrong address), dropped. */
+  misroutedBatches: number;
   peers: Record<number, PeerStats>;
 }
 
@@ -55,6 +57,7 @@ export class RaftTransport {
   private receivedMessages = 0;
   private receivedBatches = 0;
   private receivedCoalescedHeartbeats = 0;
+  private misrouted = 0;
 
   private constructor(
     private readonly opts: RaftTransportOptions,
@@ -107,6 +110,7 @@ export class RaftTransport {
       receivedMessages: this.receivedMessages,
       receivedBatches: this.receivedBatches,
       receivedCoalescedHeartbeats: this.receivedCoalescedHeartbeats,
+      misroutedBatches: this.misrouted,
       peers,
     };
   }
@@ -118,6 +122,12 @@ export class RaftTransport {
   }
 
   private deliver(batch: Batch): void {
+    // A stream dialled to the wrong address (a peer map out of date) carries another node's
+    // messages: dropping them is safe (Raft tolerates loss), acting on them is not.
+    if (batch.toNode !== 0 && batch.toNode !== this.opts.nodeId) {
+      this.misrouted++;
+      return;
+    }
     this.receivedBatches++;
     this.receivedCoalescedHeartbeats += coalescedCount(batch);
     for (const env of expand(batch)) {

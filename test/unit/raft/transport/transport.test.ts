@@ -61,6 +61,21 @@ describe('RaftTransport over loopback gRPC', () => {
     }
   });
 
+  test('a stream dialled to the wrong address: the receiving node drops batches addressed to another node', async () => {
+    const wrong = await node(3);
+    // Node 1 believes node 2 listens where node 3 does.
+    const a = await node(1, 0, new Map([[2, `127.0.0.1:${wrong.t.port}`]]));
+    try {
+      await until(() => a.t.isConnected(2), 'connection');
+      a.t.send(1, [msg(1, 2, 0)]);
+      await until(() => wrong.t.stats().misroutedBatches === 1, 'the misrouted batch');
+      assert.equal(wrong.got.length, 0, 'nothing reached node 3\'s groups');
+    } finally {
+      await a.t.close();
+      await wrong.t.close();
+    }
+  });
+
   test('reconnects after the peer restarts', async () => {
     let b = await node(2);
     const port = b.t.port;
