@@ -144,24 +144,25 @@ export function startConfigOf(view: ContainerView, warrenProgram: readonly strin
   if (JSON.stringify(program) !== JSON.stringify(warrenProgram) || view.argv[warrenProgram.length] !== 'start') {
     throw new Error(`container does not run \`warren start\`: ${JSON.stringify(view.argv)}`);
   }
+  const parsed = startFlags(view.argv.slice(warrenProgram.length + 1));
   const root = mkdtempSync(join(tmpdir(), 'warren-pod-'));
-  for (const m of view.mounts) {
-    for (const [rel, content] of Object.entries(m.files ?? {})) {
-      const p = join(root, m.mountPath, rel);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, content);
-    }
-  }
-  const toHost = (v: string): string => (mountOf(view, v)?.files !== undefined ? join(root, v) : v);
-  const toPod = (v: string): string => (v.startsWith(`${root}/`) ? v.slice(root.length) : v);
-  const flags = Object.fromEntries(Object.entries(startFlags(view.argv.slice(warrenProgram.length + 1))).map(([k, v]) => [k, toHost(v as string)]));
-  const env = Object.fromEntries(Object.entries(view.env).map(([k, v]) => [k, toHost(v)]));
   let cfg: WarrenConfig;
   try {
+    for (const m of view.mounts) {
+      for (const [rel, content] of Object.entries(m.files ?? {})) {
+        const p = join(root, m.mountPath, rel);
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, content);
+      }
+    }
+    const toHost = (v: string): string => (mountOf(view, v)?.files !== undefined ? join(root, v) : v);
+    const flags = Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, toHost(v as string)]));
+    const env = Object.fromEntries(Object.entries(view.env).map(([k, v]) => [k, toHost(v)]));
     cfg = loadConfig(flags as StartFlags, env);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+  const toPod = (v: string): string => (v.startsWith(`${root}/`) ? v.slice(root.length) : v);
   return {
     ...cfg,
     dataDir: toPod(cfg.dataDir),
