@@ -6,9 +6,10 @@
 // here gets listeners, and the last error is kept for assertions.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options, SocketOptions } from 'amqplib';
-import type { TestBroker } from './broker.js';
+import { startBroker, type TestBroker } from './broker.js';
 
 /**
  * Set by the *.durable.test.ts wrappers: the suite's own queues are declared durable (and not
@@ -186,4 +187,29 @@ export async function routedTo(ch: ConfirmChannel, exchange: string, routingKey:
   const hit: string[] = [];
   for (const q of queues) if ((await ch.purgeQueue(q)).messageCount > 0) hit.push(q);
   return hit;
+}
+
+/**
+ * The usual fixture of an integration file: a broker (startBroker) and one connection to it, made
+ * before the file's tests and closed after them. Read `broker` and `conn` inside tests.
+ */
+export function useBrokerConnection(): { readonly broker: TestBroker; readonly conn: ChannelModel } {
+  let broker: TestBroker | undefined;
+  let conn: ChannelModel | undefined;
+  before(async () => {
+    broker = await startBroker();
+    conn = await connect(broker);
+  });
+  after(async () => {
+    await conn?.close().catch(() => undefined);
+    await broker?.stop();
+  });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the broker fixture is used before its before() hook ran');
+    return v;
+  };
+  return {
+    get broker() { return started(broker); },
+    get conn() { return started(conn); },
+  };
 }

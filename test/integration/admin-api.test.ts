@@ -1,28 +1,17 @@
 // The management API and /metrics of a running Warren reflect what AMQP clients did (Warren only:
 // the reference RabbitMQ here runs without its management plugin).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChannelModel } from 'amqplib';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { confirmChannel, connect, uniq } from '../helpers/amqp.js';
+import { confirmChannel, uniq, useBrokerConnection } from '../helpers/amqp.js';
 import { apiBase, apiRequest, GUEST_AUTH } from '../helpers/admin.js';
 
-let broker: TestBroker;
-let conn: ChannelModel;
-const get = (path: string): Promise<Response> => apiRequest(apiBase(broker), path, GUEST_AUTH);
+const fixture = useBrokerConnection();
+const get = (path: string): Promise<Response> => apiRequest(apiBase(fixture.broker), path, GUEST_AUTH);
 
-before(async () => {
-  broker = await startBroker();
-  conn = await connect(broker);
-});
-after(async () => {
-  await conn.close().catch(() => {});
-  await broker.stop();
-});
 
 test('queues, overview, definitions and metrics show a queue with one ready message', async (t) => {
-  if (!broker.isWarren || broker.httpPort === undefined) { t.skip('Warren only'); return; }
-  const ch = await confirmChannel(conn);
+  if (!fixture.broker.isWarren || fixture.broker.httpPort === undefined) { t.skip('Warren only'); return; }
+  const ch = await confirmChannel(fixture.conn);
   const q = uniq('admin');
   await ch.assertQueue(q, { durable: true, arguments: { 'x-max-length': 10 } });
   ch.sendToQueue(q, Buffer.from('hello'));
@@ -44,7 +33,7 @@ test('queues, overview, definitions and metrics show a queue with one ready mess
   assert.ok(defs.users.some((u) => u.name === 'guest'));
   assert.ok(defs.queues.some((x) => x.name === q));
 
-  const metrics = await (await apiRequest(apiBase(broker), '/metrics', undefined)).text();
+  const metrics = await (await apiRequest(apiBase(fixture.broker), '/metrics', undefined)).text();
   assert.match(metrics, /^warren_\w+/m);
   await ch.deleteQueue(q);
 });

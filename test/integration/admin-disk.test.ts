@@ -1,12 +1,10 @@
 // Observable disk (issue 7): per durable queue its bytes on disk and partition, per partition its
 // Raft log (length, indexes, bytes) and bytes on disk, through /api/queues, /api/partitions and
 // /metrics of a running Warren, after real AMQP clients filled a queue (Warren only).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { ChannelModel } from 'amqplib';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { channel, confirmChannel, connect, eventually, uniq } from '../helpers/amqp.js';
+import { channel, confirmChannel, eventually, uniq, useBrokerConnection } from '../helpers/amqp.js';
 import { apiBase, apiRequest, basicAuth, GUEST_AUTH } from '../helpers/admin.js';
 import { partitionOf } from '../../src/owner/durable.js';
 
@@ -15,10 +13,9 @@ const COUNT = 3000;
 const BODY = 4096;
 const MIB = 1024 * 1024;
 
-let broker: TestBroker;
-let conn: ChannelModel;
+const fixture = useBrokerConnection();
 
-const get = (path: string, auth = GUEST_AUTH): Promise<Response> => apiRequest(apiBase(broker), path, auth);
+const get = (path: string, auth = GUEST_AUTH): Promise<Response> => apiRequest(apiBase(fixture.broker), path, auth);
 
 async function getJson<T>(path: string): Promise<T> {
   const res = await get(path);
@@ -38,21 +35,13 @@ interface PartitionJson {
   term: number; leader: number;
 }
 
-before(async () => {
-  broker = await startBroker();
-  conn = await connect(broker);
-});
-after(async () => {
-  await conn.close().catch(() => {});
-  await broker.stop();
-});
 
 test('a durable queue reports its partition, persistent messages and bytes on disk; its partition its log', async (t) => {
-  if (!broker.isWarren || broker.httpPort === undefined) { t.skip('Warren only'); return; }
+  if (!fixture.broker.isWarren || fixture.broker.httpPort === undefined) { t.skip('Warren only'); return; }
   const q = uniq('disk');
   const transient = uniq('disk-transient');
   const partition = partitionOf({ vhost: '/', name: q }, PARTITIONS);
-  const ch = await confirmChannel(conn);
+  const ch = await confirmChannel(fixture.conn);
   await ch.assertQueue(q, { durable: true });
   await ch.assertQueue(transient, { durable: false });
   // 12 MiB of random (incompressible) bodies: well past LevelDB's 4 MiB memtable, so most records
@@ -111,7 +100,7 @@ test('a durable queue reports its partition, persistent messages and bytes on di
   assert.match(metrics, /^warren_storage_disk_bytes \d+/m);
 
   // Consumed and acked, the queue holds nothing on disk that it counts as persistent.
-  const sub = await channel(conn);
+  const sub = await channel(fixture.conn);
   await sub.prefetch(500);
   let got = 0;
   await new Promise<void>((resolve) => {
@@ -130,9 +119,9 @@ test('a durable queue reports its partition, persistent messages and bytes on di
 });
 
 test('/api/partitions is for administrators', async (t) => {
-  if (!broker.isWarren || broker.httpPort === undefined) { t.skip('Warren only'); return; }
+  if (!fixture.broker.isWarren || fixture.broker.httpPort === undefined) { t.skip('Warren only'); return; }
   const user = uniq('monitor');
-  const put = await apiRequest(apiBase(broker), `/api/users/${user}`, GUEST_AUTH, 'PUT', { password: 'pw', tags: 'management' });
+  const put = await apiRequest(apiBase(fixture.broker), `/api/users/${user}`, GUEST_AUTH, 'PUT', { password: 'pw', tags: 'management' });
   assert.equal(put.status, 201);
   const res = await get('/api/partitions', basicAuth(user, 'pw'));
   assert.equal(res.status, 401);

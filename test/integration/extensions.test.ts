@@ -1,26 +1,17 @@
 // RabbitMQ extensions beyond AMQP 0-9-1 that clients rely on: direct reply-to, sender-selected
 // distribution (CC/BCC headers), and connection.blocked under the memory alarm.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChannelModel, ConsumeMessage } from 'amqplib';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { channel, confirmChannel, connect, expectChannelClose, uniq, withTimeout } from '../helpers/amqp.js';
+import type { ConsumeMessage } from 'amqplib';
+import { channel, confirmChannel, connect, expectChannelClose, uniq, useBrokerConnection, withTimeout } from '../helpers/amqp.js';
+import { startBroker } from '../helpers/broker.js';
 
-let broker: TestBroker;
-let conn: ChannelModel;
+const fixture = useBrokerConnection();
 
-before(async () => {
-  broker = await startBroker();
-  conn = await connect(broker);
-});
-after(async () => {
-  await conn.close().catch(() => {});
-  await broker.stop();
-});
 
 describe('direct reply-to', () => {
   test('an RPC round trip through amq.rabbitmq.reply-to, without any reply queue', async () => {
-    const server = await channel(conn);
+    const server = await channel(fixture.conn);
     const rpcQueue = uniq('rpc');
     await server.assertQueue(rpcQueue, { exclusive: true });
     await server.consume(rpcQueue, (m) => {
@@ -32,7 +23,7 @@ describe('direct reply-to', () => {
       server.ack(m);
     });
 
-    const client = await channel(conn);
+    const client = await channel(fixture.conn);
     const reply = new Promise<ConsumeMessage>((resolve) => {
       void client.consume('amq.rabbitmq.reply-to', (m) => { if (m) resolve(m); }, { noAck: true });
     });
@@ -46,14 +37,14 @@ describe('direct reply-to', () => {
   });
 
   test('publishing with reply-to amq.rabbitmq.reply-to without consuming from it → 406', async () => {
-    const ch = await channel(conn);
+    const ch = await channel(fixture.conn);
     ch.sendToQueue(uniq('nobody'), Buffer.from('x'), { replyTo: 'amq.rabbitmq.reply-to' });
     await expectChannelClose(ch.checkQueue('amq.rabbitmq.reply-to').then(() => ch.assertQueue(uniq('after'))), 406,
       /PRECONDITION_FAILED - fast reply consumer does not exist/);
   });
 
   test('the reply consumer must be no-ack → 406', async () => {
-    const ch = await channel(conn);
+    const ch = await channel(fixture.conn);
     await expectChannelClose(ch.consume('amq.rabbitmq.reply-to', () => {}, { noAck: false }), 406,
       /PRECONDITION_FAILED - reply consumer cannot acknowledge/);
   });
@@ -61,7 +52,7 @@ describe('direct reply-to', () => {
 
 describe('sender-selected distribution', () => {
   test('CC and BCC headers add routing keys; BCC is stripped from what consumers see', async () => {
-    const ch = await confirmChannel(conn);
+    const ch = await confirmChannel(fixture.conn);
     const [main, cc, bcc] = [uniq('main'), uniq('cc'), uniq('bcc')];
     for (const q of [main, cc, bcc]) {
       await ch.assertQueue(q, { exclusive: true });
@@ -82,7 +73,7 @@ describe('sender-selected distribution', () => {
 
 describe('memory alarm', () => {
   test('over the high watermark a publishing connection gets connection.blocked and is not read', async (t) => {
-    if (!broker.isWarren) { t.skip('needs a broker started with a tiny memory watermark'); return; }
+    if (!fixture.broker.isWarren) { t.skip('needs a broker started with a tiny memory watermark'); return; }
     const low = await startBroker({ memoryHighWatermark: 0.000001 });
     try {
       const c = await connect(low);

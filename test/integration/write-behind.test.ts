@@ -2,34 +2,23 @@
 // never be written at all"), as LevelDB sees it through /metrics of a running Warren: a durable
 // queue whose consumer keeps up costs per message about one log write of its body, not the log
 // write plus a record put and delete; and every confirmed message is delivered (Warren only).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { ChannelModel, ConsumeMessage } from 'amqplib';
-import { startBroker, type TestBroker } from '../helpers/broker.js';
-import { channel, confirmChannel, connect, eventually, uniq } from '../helpers/amqp.js';
+import type { ConsumeMessage } from 'amqplib';
+import { channel, confirmChannel, eventually, uniq, useBrokerConnection } from '../helpers/amqp.js';
 
 const COUNT = 4000;
 const BODY = 1024;
 /** The publisher stays at most this many messages ahead of the acks: well inside the write-behind window. */
 const AHEAD = 200;
 
-let broker: TestBroker;
-let conn: ChannelModel;
+const fixture = useBrokerConnection();
 
-before(async () => {
-  broker = await startBroker();
-  conn = await connect(broker);
-});
-
-after(async () => {
-  await conn?.close().catch(() => undefined);
-  await broker?.stop();
-});
 
 /** The unlabelled counters of /metrics by name. */
 async function counters(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${fixture.broker.httpPort}/metrics`)).text();
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     const m = /^(warren_[a-z_]+_total) (\d+(?:\.\d+)?(?:e\+\d+)?)$/.exec(line);
@@ -39,11 +28,11 @@ async function counters(): Promise<Map<string, number>> {
 }
 
 test('a consumer keeping up: messages are written once (in the log), and every confirmed one is delivered', async (t) => {
-  if (!broker.isWarren) { t.skip('reads Warren metrics'); return; }
+  if (!fixture.broker.isWarren) { t.skip('reads Warren metrics'); return; }
   const queue = uniq('write-behind');
-  const pub = await confirmChannel(conn);
+  const pub = await confirmChannel(fixture.conn);
   await pub.assertQueue(queue, { durable: true });
-  const sub = await channel(conn);
+  const sub = await channel(fixture.conn);
   await sub.prefetch(100);
   const seen = new Set<string>();
   let acked = 0;
