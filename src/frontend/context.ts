@@ -3,6 +3,7 @@
 import type { WarrenConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Message, OwnerClient } from '../owner/api.js';
+import type { EnqueueGate } from './enqueue-gate.js';
 import type { MetaPort } from './ports.js';
 
 export interface FrontendCounters {
@@ -50,6 +51,8 @@ export interface FrontendContext {
   blocked: boolean;
   /** Direct reply-to consumers by key (see direct-reply.ts). */
   readonly directReply: Map<string, (message: Message) => void>;
+  /** The node's bound on enqueues waiting for their owners (enqueue-gate.ts). */
+  readonly enqueues: EnqueueGate;
 }
 
 export function newCounters(): FrontendCounters {

@@ -15,14 +15,6 @@ import type { Channel } from './channel.js';
 import { asBuffer, contentHeader } from './content.js';
 import { DIRECT_REPLY_TO, rewriteReplyTo, routeDirectReply } from './direct-reply.js';
 
-/**
- * Enqueues of one channel waiting for their owners (a durable queue's: for a Raft commit): at this
- * many the connection stops reading until half of them are answered. RabbitMQ's channels hold a
- * similar limit of commands pending at quorum queues; it keeps a fast publisher from filling the
- * commit pipeline ahead of the consumers' acks, whose entries go through the same writes.
- */
-const IN_FLIGHT_LIMIT = 100;
-
 interface Outstanding {
   remaining: number;
   rejected: boolean;
@@ -46,9 +38,6 @@ export class Publisher {
   private txPublishes: TxPublish[] = [];
   private readonly routed: string[] = [];
   private closed = false;
-  /** Enqueues sent to owners and not answered yet. */
-  private inFlight = 0;
-  private holding = false;
 
   constructor(private readonly ch: Channel) {}
 
@@ -143,18 +132,12 @@ export class Publisher {
   };
 
   private sent(): void {
-    if (++this.inFlight >= IN_FLIGHT_LIMIT && !this.holding && !this.closed) {
-      this.holding = true;
-      this.ch.conn.holdReading(true);
-    }
+    this.ch.ctx.enqueues.sent(this.ch.conn);
   }
 
   private answered(backlogged: boolean): void {
     if (backlogged) this.ch.conn.yieldReading();
-    if (--this.inFlight <= IN_FLIGHT_LIMIT / 2 && this.holding) {
-      this.holding = false;
-      this.ch.conn.holdReading(false);
-    }
+    this.ch.ctx.enqueues.answered();
   }
 
   returnMessage(message: Message, replyCode: number, replyText: string): void {
@@ -256,10 +239,13 @@ export class Publisher {
     return new Promise((resolve) => {
       let remaining = queues.length;
       const done = (_outcome: EnqueueOutcome, backlogged: boolean): void => {
-        if (backlogged) this.ch.conn.yieldReading();
+        this.answered(backlogged);
         if (--remaining === 0) resolve();
       };
-      for (const name of queues) owner.enqueue({ vhost, name }, message, done);
+      for (const name of queues) {
+        this.sent();
+        owner.enqueue({ vhost, name }, message, done);
+      }
     });
   }
 
@@ -274,10 +260,7 @@ export class Publisher {
     this.closed = true;
     this.txPublishes = [];
     this.outstanding.clear();
-    if (this.holding) {
-      this.holding = false;
-      this.ch.conn.holdReading(false);
-    }
+    this.ch.ctx.enqueues.forget(this.ch.conn);
   }
 }
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { AdminSource } from '../admin/source.js';
 import type { WarrenConfig } from '../config.js';
 import { newCounters, type FrontendContext } from '../frontend/context.js';
+import { EnqueueGate } from '../frontend/enqueue-gate.js';
 import type { Logger } from '../log.js';
 import type { EnqueueOutcome, Message, QueueRef } from '../owner/api.js';
 import { deadLetterPublisher } from '../owner/dead-letter.js';
@@ -65,7 +66,7 @@ export async function composeNode(config: WarrenConfig, log: Logger): Promise<No
   }
   const ctx: FrontendContext = {
     config, meta: meta.port, owner: nodeOwner, log, counters: newCounters(), connections: new Set(),
-    randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(),
+    randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
   };
   return {
     ctx,

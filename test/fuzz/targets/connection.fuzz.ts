@@ -20,6 +20,7 @@ import { DEFAULT_CONFIG, type WarrenConfig } from '../../../src/config.js';
 import { replyCodeName } from '../../../src/amqp/errors.js';
 import { Connection } from '../../../src/frontend/connection.js';
 import { newCounters, type FrontendContext } from '../../../src/frontend/context.js';
+import { EnqueueGate } from '../../../src/frontend/enqueue-gate.js';
 import { pino } from 'pino';
 import { createLocalMeta } from '../../../src/node/meta-port.js';
 import { LocalOwner } from '../../../src/owner/local.js';
@@ -60,7 +61,7 @@ function newBroker(): Broker {
   const ctx: FrontendContext = {
     config: CONFIG, meta: meta.port, owner, log, counters: newCounters(), connections: new Set(),
     // Deterministic ids keep a crash input replaying the same way.
-    randomId: () => `fuzz${(seq++).toString(36).padStart(18, '0')}`, blocked: false, directReply: new Map(),
+    randomId: () => `fuzz${(seq++).toString(36).padStart(18, '0')}`, blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
   };
   return { ctx, owner };
 }
