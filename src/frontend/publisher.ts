@@ -105,39 +105,38 @@ export class Publisher {
   }
 
   private enqueueAll(message: Message, queues: readonly string[], seq: number): void {
-    const owner = this.ch.ctx.owner;
-    const vhost = this.ch.vhost;
     if (seq === 0) {
-      for (const name of queues) {
-        this.sent();
-        owner.enqueue({ vhost, name }, message, this.onFlow);
-      }
+      for (const name of queues) this.enqueueOne(name, message, ignoreOutcome);
       return;
     }
     const state: Outstanding = { remaining: queues.length, rejected: false };
     this.outstanding.set(seq, state);
-    const done = (outcome: EnqueueOutcome, backlogged: boolean): void => {
-      this.answered(backlogged);
+    const done = (outcome: EnqueueOutcome): void => {
       if (outcome === 'rejected') state.rejected = true;
       if (--state.remaining === 0) this.complete(seq, !state.rejected);
     };
-    for (const name of queues) {
-      this.sent();
-      owner.enqueue({ vhost, name }, message, done);
-    }
+    for (const name of queues) this.enqueueOne(name, message, done);
   }
 
-  private readonly onFlow = (_outcome: EnqueueOutcome, backlogged: boolean): void => {
-    this.answered(backlogged);
-  };
-
-  private sent(): void {
-    this.ch.ctx.enqueues.sent(this.ch.conn);
-  }
-
-  private answered(backlogged: boolean): void {
-    if (backlogged) this.ch.conn.yieldReading();
-    this.ch.ctx.enqueues.answered();
+  /**
+   * One enqueue, with the flow rules: a backlogged queue makes the connection yield, and an enqueue
+   * still waiting once the owner returned (a durable queue's commit) counts against the node's
+   * bound (EnqueueGate); one answered at once (an in-memory queue) never does.
+   */
+  private enqueueOne(name: string, message: Message, done: (outcome: EnqueueOutcome) => void): void {
+    const conn = this.ch.conn;
+    const gate = this.ch.ctx.enqueues;
+    let counted = false;
+    let answered = false;
+    this.ch.ctx.owner.enqueue({ vhost: this.ch.vhost, name }, message, (outcome, backlogged) => {
+      answered = true;
+      if (counted) gate.answered();
+      if (backlogged) conn.yieldReading();
+      done(outcome);
+    });
+    if (answered) return;
+    counted = true;
+    gate.sent(conn);
   }
 
   returnMessage(message: Message, replyCode: number, replyText: string): void {
@@ -234,18 +233,9 @@ export class Publisher {
 
   /** Enqueues one transactional publish; resolves once every target queue answered. */
   private enqueueTx(message: Message, queues: readonly string[]): Promise<void> {
-    const owner = this.ch.ctx.owner;
-    const vhost = this.ch.vhost;
     return new Promise((resolve) => {
       let remaining = queues.length;
-      const done = (_outcome: EnqueueOutcome, backlogged: boolean): void => {
-        this.answered(backlogged);
-        if (--remaining === 0) resolve();
-      };
-      for (const name of queues) {
-        this.sent();
-        owner.enqueue({ vhost, name }, message, done);
-      }
+      for (const name of queues) this.enqueueOne(name, message, () => { if (--remaining === 0) resolve(); });
     });
   }
 
@@ -275,3 +265,5 @@ function invalidExpiration(expiration: string): string {
 function stringList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((k): k is string => typeof k === 'string') : [];
 }
+
+function ignoreOutcome(): void {}
