@@ -447,7 +447,6 @@ export class GroupDriver {
     });
   }
 
-
   /** Applies committed entries (synchronously when the application does); their writes are staged. */
   private applyEntries(entries: readonly Entry[]): Apply | Promise<Apply> {
     const batch = new BufferedBatch(this.reader);
