@@ -13,7 +13,11 @@ test('src/proto is exactly what scripts/gen-proto.sh generates', () => {
   try {
     execFileSync('bash', [join(root, 'scripts/gen-proto.sh'), out], { cwd: root, stdio: 'pipe' });
     const generated = readdirSync(out).sort();
-    assert.ok(generated.includes('raft.js') && generated.includes('raft.d.ts'));
+    // Every contract is generated (common.proto is folded into owner and meta), and nothing
+    // committed under src/proto is left over from a proto file that is gone.
+    const expected = ['meta', 'owner', 'partition', 'raft'].flatMap((n) => [`${n}.d.ts`, `${n}.js`]).sort();
+    assert.deepEqual(generated, expected);
+    assert.deepEqual(readdirSync(join(root, 'src/proto')).sort(), expected);
     for (const f of generated) {
       const committed = readFileSync(join(root, 'src/proto', f), 'utf8');
       assert.ok(committed.startsWith('// GENERATED'), `${f} lacks the do-not-edit header`);
