@@ -1,4 +1,6 @@
-// Test helper: a raft-node.ts child process with a line protocol (see raft-node.ts).
+// Test helper: a node child process with a line protocol (raft-node.ts, partition-node.ts): lines
+// starting with a capital letter answer a question (R ready, S status, D dump), the others are
+// replies and events for onReply.
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -6,20 +8,23 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 
-export interface Status { id: number; leader: number; applied: number }
+export interface Status { id: number; leader: number; applied: number; term: number }
 
 export class NodeProc {
   private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
   private waiters: Array<(line: string) => void> = [];
   alive = false;
-  /** Handler for proposal replies (a/n/e lines). */
+  /** Handler for every line that does not start with a capital letter (replies, deliveries). */
   onReply: (line: string) => void = () => {};
   onExit: () => void = () => {};
 
-  constructor(readonly id: number, readonly dir: string, readonly port: number, readonly peers: string) {}
+  constructor(
+    readonly id: number, readonly dir: string, readonly port: number, readonly peers: string,
+    private readonly script = 'raft-node.ts',
+  ) {}
 
   start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'raft-node.ts'),
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, this.script),
       String(this.id), this.dir, String(this.port), this.peers], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
     this.alive = true;
@@ -29,15 +34,15 @@ export class NodeProc {
     this.waiters = [];
     const ready = new Promise<void>((resolve) => this.waiters.push(() => resolve()));
     createInterface({ input: child.stdout }).on('line', (line) => {
-      const kind = line[0];
-      if (kind === 'a' || kind === 'n' || kind === 'e') this.onReply(line);
-      else this.waiters.shift()?.(line);
+      const kind = line[0] ?? '';
+      if (kind >= 'A' && kind <= 'Z') this.waiters.shift()?.(line);
+      else this.onReply(line);
     });
     child.once('exit', () => {
       if (this.child !== child) return;
       this.alive = false;
       // Unanswered questions get "X": status() reads it as applied -1, leader 0.
-      for (const w of this.waiters.splice(0)) w('X 0 0 -1');
+      for (const w of this.waiters.splice(0)) w('X 0 0 -1 0');
       this.onExit();
     });
     return ready;
@@ -47,7 +52,8 @@ export class NodeProc {
     if (this.alive) this.child?.stdin.write(`${line}\n`);
   }
 
-  private ask(line: string): Promise<string> {
+  /** Sends a question; resolves with its answer line ("X …" if the process died first). */
+  ask(line: string): Promise<string> {
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       this.send(line);
@@ -55,8 +61,8 @@ export class NodeProc {
   }
 
   async status(): Promise<Status> {
-    const [, id, leader, applied] = (await this.ask('s')).split(' ').map(Number);
-    return { id: id ?? 0, leader: leader ?? 0, applied: applied ?? -1 };
+    const [, id, leader, applied, term] = (await this.ask('s')).split(' ').map(Number);
+    return { id: id ?? 0, leader: leader ?? 0, applied: applied ?? -1, term: term ?? 0 };
   }
 
   async dump(path: string): Promise<number> {
