@@ -49,7 +49,7 @@ export interface NodeReplication {
   readonly host: RaftHost;
   readonly storage: LevelRaftStorage;
   readonly meta: MetaBackend;
-  /** Opens (or creates) a single-voter group and waits until it leads. */
+  /** Opens (or creates) a single-voter group; resolves once it leads and has applied its whole log. */
   openGroup(groupId: number, app: GroupApp): Promise<GroupDriver>;
   close(): Promise<void>;
 }
@@ -73,6 +73,13 @@ export async function startReplication(dataDir: string, initialMeta: () => MetaM
   const openGroup = async (groupId: number, app: GroupApp): Promise<GroupDriver> => {
     const g = await host.createGroup(groupId, { id: SELF, voters: [SELF], electionTicks: ELECTION_TICKS, heartbeatTicks: 1 }, app);
     await waitUntil(() => g.isLeader(), LEADER_WAIT_MS, `raft group ${groupId} to elect this node`);
+    // Leading is not enough: a single voter leads before its driver has rebuilt the application
+    // from its keys and re-applied the log tail above the durable applied index (write-behind
+    // makes that tail up to a few MiB). A read point is answered only once the leader committed an
+    // entry of its term and applied everything up to it, so the state read after this is complete
+    // (a restarted node once found no consumer of its previous run to cancel, and kept that
+    // consumer's message unacked forever).
+    await g.readIndex();
     return g;
   };
   const metaApp = new MetaGroupApp(initialMeta);
