@@ -8,7 +8,7 @@
 // completed run, 1 when the run could not start or a connection/channel error occurred.
 import { Command, Option } from 'commander';
 import { CLIENT_KINDS } from './bench/driver.js';
-import { DEFAULT_BENCH_OPTIONS, validateBenchOptions, type BenchOptions } from './bench/options.js';
+import { DEFAULT_BENCH_OPTIONS, QUEUE_TYPES, validateBenchOptions, type BenchOptions } from './bench/options.js';
 import { runBench } from './bench/run.js';
 import { formatProgress, formatSummary } from './bench/stats.js';
 
@@ -26,7 +26,7 @@ function num(value: string): number {
 
 interface RawFlags {
   url: string; producers: number; consumers: number; size: number; duration: number; drain: number;
-  confirm: number; prefetch: number; autoack: boolean; queue?: string; persistent: boolean; rate: number;
+  confirm: number; prefetch: number; autoack: boolean; queue?: string; persistent: boolean; queueType?: string; rate: number;
   json: boolean; multiAckEvery: number; client: string;
 }
 
@@ -34,7 +34,7 @@ function toOptions(f: RawFlags): BenchOptions {
   return validateBenchOptions({
     url: f.url, producers: f.producers, consumers: f.consumers, sizeBytes: f.size, durationSec: f.duration,
     drainSec: f.drain, confirm: f.confirm, prefetch: f.prefetch, autoAck: f.autoack, queue: f.queue,
-    persistent: f.persistent, ratePerSec: f.rate, json: f.json, multiAckEvery: f.multiAckEvery,
+    persistent: f.persistent, queueType: f.queueType as BenchOptions['queueType'], ratePerSec: f.rate, json: f.json, multiAckEvery: f.multiAckEvery,
     client: f.client as BenchOptions['client'],
   });
 }
@@ -54,6 +54,7 @@ export function benchCommand(): Command {
     .option('--autoack', 'consume with no-ack (the broker needs no basic.ack)', false)
     .option('--queue <name>', 'queue to use (default: a fresh unique non-durable auto-delete queue, deleted at the end)')
     .option('--persistent', 'publish with deliveryMode 2 (and declare the queue durable)', false)
+    .addOption(new Option('--queue-type <type>', 'x-queue-type of the declared queue (quorum: durable, not auto-delete)').choices(QUEUE_TYPES))
     .option('--rate <n>', 'msg/s cap per producer (0 = unlimited)', num, d.ratePerSec)
     .addOption(new Option('--multi-ack-every <n>', 'ack with multiple=true every n deliveries (1 = ack each)')
       .argParser(num).default(d.multiAckEvery))

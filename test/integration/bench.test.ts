@@ -118,6 +118,18 @@ describe('bench against a broker', () => {
     assert.deepEqual(s.errors, []);
   });
 
+  test('--queue-type quorum: the queue is declared as a quorum queue must be (durable, not auto-delete), used and deleted', async (t) => {
+    if (!broker) { t.skip(unavailable); return; }
+    // Warren refuses a quorum queue that is auto-delete or non-durable with 406, as RabbitMQ does.
+    const run = await runBenchProcess(['--url', broker.url, '--duration', '1', '--drain', '20', '--json',
+      '--queue-type', 'quorum', '--confirm', '50', '--prefetch', '50', '--rate', '300']);
+    const s = summaryOf(run);
+    assert.deepEqual(s.errors, []);
+    assert.ok(s.published > 0);
+    assert.equal(s.consumed, s.published);
+    assert.equal(await queueExists(broker.url, s.queue), false, `queue ${s.queue} left behind`);
+  });
+
   test('a consumer-only run on a missing --queue declares it, reports nothing consumed and deletes it', async (t) => {
     if (!broker) { t.skip(unavailable); return; }
     const queue = `bench-test-${process.pid}`;
@@ -134,6 +146,9 @@ describe('bench against a broker', () => {
 describe('bench options', () => {
   test('rejects an unknown --client', () => {
     assert.throws(() => validateBenchOptions({ ...DEFAULT_BENCH_OPTIONS, client: 'pika' as never }), BenchOptionError);
+  });
+  test('rejects an unknown --queue-type', () => {
+    assert.throws(() => validateBenchOptions({ ...DEFAULT_BENCH_OPTIONS, queueType: 'stream' as never }), BenchOptionError);
   });
   test('rejects a body too small for the timestamp', () => {
     assert.throws(() => validateBenchOptions({ ...DEFAULT_BENCH_OPTIONS, sizeBytes: 4 }), BenchOptionError);

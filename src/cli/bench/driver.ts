@@ -32,9 +32,16 @@ export interface ConsumerPort {
 /** `port` is the consumer's own port, usable for acks before openConsumer() has resolved. */
 export type OnDelivery = (deliveryTag: number, body: Buffer, port: ConsumerPort) => void;
 
+/** How the bench declares its queue (`arguments`: x-queue-type for --queue-type). */
+export interface QueueDeclaration {
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly arguments: Record<string, string>;
+}
+
 /** Queue management on a short-lived setup connection. */
 export interface SetupPort {
-  declareQueue(queue: string, o: { durable: boolean; autoDelete: boolean }): Promise<void>;
+  declareQueue(queue: string, o: QueueDeclaration): Promise<void>;
   /** queue.declare passive on a throwaway channel (a missing queue closes that channel with 404). */
   queueExists(queue: string): Promise<boolean>;
   deleteQueue(queue: string): Promise<void>;

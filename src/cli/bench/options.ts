@@ -19,6 +19,11 @@ export interface BenchOptions {
   /** A queue name, or undefined to declare a fresh unique one. */
   readonly queue: string | undefined;
   readonly persistent: boolean;
+  /**
+   * The declared queue's x-queue-type (absent: the broker's default). `quorum` declares it durable
+   * and not auto-delete, as RabbitMQ requires; the bench deletes it at the end either way.
+   */
+  readonly queueType: QueueType | undefined;
   /** Messages per second per producer; 0 = as fast as backpressure allows. */
   readonly ratePerSec: number;
   readonly json: boolean;
@@ -43,11 +48,15 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   autoAck: false,
   queue: undefined,
   persistent: false,
+  queueType: undefined,
   ratePerSec: 0,
   json: false,
   multiAckEvery: 1,
   client: 'warren',
 };
+
+export const QUEUE_TYPES = ['classic', 'quorum'] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
 
 export class BenchOptionError extends Error {
   override readonly name = 'BenchOptionError';
@@ -76,6 +85,9 @@ export function validateBenchOptions(o: BenchOptions): BenchOptions {
   }
   if (!(o.drainSec >= 0) || o.drainSec > 3600) {
     throw new BenchOptionError(`--drain must be in [0, 3600] seconds, got ${o.drainSec}`);
+  }
+  if (o.queueType !== undefined && !(QUEUE_TYPES as readonly string[]).includes(o.queueType)) {
+    throw new BenchOptionError(`--queue-type must be one of ${QUEUE_TYPES.join(', ')}, got ${o.queueType}`);
   }
   if (!(CLIENT_KINDS as readonly string[]).includes(o.client)) {
     throw new BenchOptionError(`--client must be one of ${CLIENT_KINDS.join(', ')}, got ${String(o.client)}`);

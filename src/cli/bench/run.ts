@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BenchOptions } from './options.js';
 import { BenchStats, progressRecord, summaryRecord, type ProgressRecord, type SummaryRecord } from './stats.js';
-import type { SetupPort } from './driver.js';
+import type { QueueDeclaration, SetupPort } from './driver.js';
 import { loadDriver } from './drivers.js';
 import { BenchWorker, type WorkerOp, type WorkerRole } from './workers.js';
 import { sleep, withTimeout } from './async.js';
@@ -118,8 +118,13 @@ async function drain(opts: BenchOptions, stats: BenchStats, workers: Workers): P
 /** Declares a fresh queue, or uses the one named by --queue (declaring it if it is missing). */
 async function prepareQueue(setup: SetupPort, opts: BenchOptions): Promise<{ queue: string; declared: boolean }> {
   // --persistent also makes a declared queue durable: persistent messages in a transient queue
-  // are never written to disk, so the flag would otherwise measure nothing.
-  const declareOptions = { durable: opts.persistent, autoDelete: true };
+  // are never written to disk, so the flag would otherwise measure nothing. A quorum queue is
+  // always durable and never auto-delete (RabbitMQ refuses anything else).
+  const quorum = opts.queueType === 'quorum';
+  const declareOptions: QueueDeclaration = {
+    durable: opts.persistent || quorum, autoDelete: !quorum,
+    arguments: opts.queueType === undefined ? {} : { 'x-queue-type': opts.queueType },
+  };
   const queue = opts.queue ?? `warren-bench-${randomUUID().slice(0, 8)}`;
   if (opts.queue !== undefined && await setup.queueExists(queue)) return { queue, declared: false };
   await setup.declareQueue(queue, declareOptions);
