@@ -33,19 +33,14 @@ import { openCore } from '../../src/raft/node/adapter.js';
 import { RaftHost } from '../../src/raft/node/host.js';
 import { LevelRaftStorage } from '../../src/raft/storage/level.js';
 import { RaftTransport } from '../../src/raft/transport/transport.js';
+import { nodeArgs } from './node-args.js';
 
 const GROUP = 1;
 /** A content header: class 60, weight 0, body size 0 (unchecked by the partition), no properties. */
 const HEADER = new Uint8Array([0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
 const PADDING = 'x'.repeat(100);
 
-const [idArg, dir, portArg, peersArg] = process.argv.slice(2);
-const id = Number(idArg);
-const peers = new Map<number, string>();
-for (const p of (peersArg ?? '').split(',')) {
-  const [pid, addr] = p.split('=');
-  if (pid && addr) peers.set(Number(pid), addr);
-}
+const { id, dir, port, peers } = nodeArgs(process.argv.slice(2));
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -97,7 +92,7 @@ function print(e: DeliverEffect, record: Uint8Array | undefined): void {
 // ---- the replica ----------------------------------------------------------------------------
 
 const app = new NodeApp(new PartitionMachine(), perform);
-const storage = await LevelRaftStorage.open(dir!);
+const storage = await LevelRaftStorage.open(dir);
 const store = storage.group(GROUP);
 const core = await openCore({ id, voters: [...peers.keys()], store, electionTicks: 10, heartbeatTicks: 2 });
 let transport: RaftTransport | undefined;
@@ -108,7 +103,7 @@ const host = new RaftHost({
 });
 const driver = host.addGroup(GROUP, core, store, app);
 transport = await RaftTransport.start({
-  nodeId: id, host: '127.0.0.1', port: Number(portArg), peers,
+  nodeId: id, host: '127.0.0.1', port, peers,
   onMessage: (group, message) => host.step(group, message),
 });
 host.start();

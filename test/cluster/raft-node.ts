@@ -13,17 +13,12 @@ import { openCore } from '../../src/raft/node/adapter.js';
 import { RaftHost } from '../../src/raft/node/host.js';
 import { LevelRaftStorage } from '../../src/raft/storage/level.js';
 import { RaftTransport } from '../../src/raft/transport/transport.js';
+import { nodeArgs } from './node-args.js';
 
 const GROUP = 1;
-const [idArg, dir, portArg, peersArg] = process.argv.slice(2);
-const id = Number(idArg);
-const peers = new Map<number, string>();
-for (const p of (peersArg ?? '').split(',')) {
-  const [pid, addr] = p.split('=');
-  if (pid && addr) peers.set(Number(pid), addr);
-}
+const { id, dir, port, peers } = nodeArgs(process.argv.slice(2));
 
-const storage = await LevelRaftStorage.open(dir!);
+const storage = await LevelRaftStorage.open(dir);
 const store = storage.group(GROUP);
 const core = await openCore({ id, voters: [...peers.keys()], store, electionTicks: 10, heartbeatTicks: 2 });
 
@@ -59,7 +54,7 @@ host.addGroup(GROUP, core, store, {
   },
 });
 transport = await RaftTransport.start({
-  nodeId: id, host: '127.0.0.1', port: Number(portArg), peers,
+  nodeId: id, host: '127.0.0.1', port, peers,
   onMessage: (group, message) => host.step(group, message),
 });
 host.start();
