@@ -56,13 +56,18 @@ export function createAdminRegistry(source: AdminSource, registry: Registry = ne
       async collect() { this.set((await snapshot())[key]); },
     });
   }
-  for (const [name, help, key] of COUNTERS) {
+  const counter = (name: string, help: string, read: (s: AdminStats) => number | undefined): void => {
     new Counter({
       name, help, registers: [registry],
       // The broker's counter is the source of truth; mirror it (reset + inc, as Counter has no set()).
-      async collect() { this.reset(); this.inc(Math.max(0, (await snapshot())[key])); },
+      async collect() {
+        const v = read(await snapshot());
+        this.reset();
+        if (v !== undefined) this.inc(Math.max(0, v));
+      },
     });
-  }
+  };
+  for (const [name, help, key] of COUNTERS) counter(name, help, (st) => st[key]);
   const perQueue = (name: string, help: string, pick: (q: NonNullable<AdminStats['perQueue']>[number]) => number): void => {
     new Gauge({
       name, help, labelNames: ['vhost', 'queue'] as const, registers: [registry],
@@ -92,15 +97,9 @@ export function createAdminRegistry(source: AdminSource, registry: Registry = ne
       if (v !== undefined) this.set(v);
     },
   });
-  new Counter({
-    name: 'warren_storage_range_compactions_total', help: 'Compactions of deleted key ranges (settled messages, compacted log entries)',
-    registers: [registry],
-    async collect() {
-      this.reset();
-      this.inc((await snapshot()).storageRangeCompactions ?? 0);
-    },
-  });
-  storageWriteCounters(registry, snapshot);
+  counter('warren_storage_range_compactions_total', 'Compactions of deleted key ranges (settled messages, compacted log entries)',
+    (st) => st.storageRangeCompactions);
+  for (const [name, help, key] of STORAGE_WRITE_COUNTERS) counter(name, help, (st) => st.storageWrites?.[key]);
   return registry;
 }
 
@@ -111,19 +110,6 @@ const STORAGE_WRITE_COUNTERS: ReadonlyArray<readonly [string, string, keyof Stor
   ['warren_storage_write_bytes_total', 'Bytes of keys and values written to LevelDB', 'bytes'],
   ['warren_raft_entries_written_total', 'Raft log entries written (an entry carries many commands)', 'entries'],
 ];
-
-function storageWriteCounters(registry: Registry, snapshot: () => Promise<AdminStats>): void {
-  for (const [name, help, key] of STORAGE_WRITE_COUNTERS) {
-    new Counter({
-      name, help, registers: [registry],
-      async collect() {
-        const w = (await snapshot()).storageWrites;
-        this.reset();
-        if (w !== undefined) this.inc(w[key]);
-      },
-    });
-  }
-}
 
 type PartitionStat = Exclude<{ [K in keyof PartitionInfo]: PartitionInfo[K] extends number ? K : never }[keyof PartitionInfo], 'partition'>;
 

@@ -55,6 +55,16 @@ export function apiRequest(base: string, path: string, auth: string | undefined,
   });
 }
 
+/**
+ * The value of one sample of a Prometheus text exposition (`labels` as printed, e.g.
+ * `partition="3"`; empty for an unlabelled metric), or undefined when it is absent.
+ */
+export function metricSample(metrics: string, name: string, labels = ''): number | undefined {
+  const prefix = labels === '' ? `${name} ` : `${name}{${labels}} `;
+  const line = metrics.split('\n').find((l) => l.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
 export function adminFor(broker: TestBroker): Admin {
   if (broker.isWarren) return httpAdmin(apiBase(broker), 'guest', 'guest');
   return rabbitmqctlAdmin(process.env['WARREN_TEST_RABBITMQ_CTL'] ?? '/work/shared/tools/rabbitmq.sh', broker.amqpPort);

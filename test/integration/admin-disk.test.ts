@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { channel, confirmChannel, eventually, uniq, useBrokerConnection } from '../helpers/amqp.js';
-import { apiBase, apiRequest, basicAuth, GUEST_AUTH } from '../helpers/admin.js';
+import { apiBase, apiRequest, basicAuth, GUEST_AUTH, metricSample } from '../helpers/admin.js';
 import { partitionOf } from '../../src/owner/durable.js';
 
 const PARTITIONS = 16;
@@ -21,12 +21,6 @@ async function getJson<T>(path: string): Promise<T> {
   const res = await get(path);
   assert.equal(res.status, 200, `${path}: ${res.status}`);
   return (await res.json()) as T;
-}
-
-/** The value of one sample line of a Prometheus text exposition, or undefined. */
-function sample(metrics: string, name: string, labels: string): number | undefined {
-  const line = metrics.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 interface PartitionJson {
@@ -89,14 +83,14 @@ test('a durable queue reports its partition, persistent messages and bytes on di
 
   const metrics = await (await get('/metrics')).text();
   const labels = `vhost="/",queue="${q}"`;
-  assert.equal(sample(metrics, 'warren_detailed_queue_messages_bytes', labels), COUNT * BODY);
-  assert.ok((sample(metrics, 'warren_queue_disk_bytes', labels) ?? 0) > COUNT * BODY / 2, 'warren_queue_disk_bytes');
-  assert.equal(sample(metrics, 'warren_queue_disk_bytes', `vhost="/",queue="${transient}"`), undefined);
+  assert.equal(metricSample(metrics, 'warren_detailed_queue_messages_bytes', labels), COUNT * BODY);
+  assert.ok((metricSample(metrics, 'warren_queue_disk_bytes', labels) ?? 0) > COUNT * BODY / 2, 'warren_queue_disk_bytes');
+  assert.equal(metricSample(metrics, 'warren_queue_disk_bytes', `vhost="/",queue="${transient}"`), undefined);
   const pl = `partition="${partition}"`;
-  assert.ok((sample(metrics, 'warren_partition_disk_bytes', pl) ?? 0) > COUNT * BODY / 2, 'warren_partition_disk_bytes');
-  assert.equal(sample(metrics, 'warren_partition_messages', pl), COUNT);
-  assert.ok((sample(metrics, 'warren_partition_log_entries', pl) ?? -1) >= 0, 'warren_partition_log_entries');
-  assert.ok((sample(metrics, 'warren_partition_commit_index', pl) ?? 0) >= p.commit_index);
+  assert.ok((metricSample(metrics, 'warren_partition_disk_bytes', pl) ?? 0) > COUNT * BODY / 2, 'warren_partition_disk_bytes');
+  assert.equal(metricSample(metrics, 'warren_partition_messages', pl), COUNT);
+  assert.ok((metricSample(metrics, 'warren_partition_log_entries', pl) ?? -1) >= 0, 'warren_partition_log_entries');
+  assert.ok((metricSample(metrics, 'warren_partition_commit_index', pl) ?? 0) >= p.commit_index);
   assert.match(metrics, /^warren_storage_disk_bytes \d+/m);
 
   // Consumed and acked, the queue holds nothing on disk that it counts as persistent.

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ConsumeMessage } from 'amqplib';
 import { channel, confirmChannel, eventually, uniq, useBrokerConnection } from '../helpers/amqp.js';
+import { apiBase, apiRequest, metricSample } from '../helpers/admin.js';
 
 const COUNT = 4000;
 const BODY = 1024;
@@ -15,16 +16,16 @@ const AHEAD = 200;
 
 const fixture = useBrokerConnection();
 
+const WRITE_COUNTERS = ['warren_storage_write_bytes_total', 'warren_storage_write_ops_total', 'warren_storage_fsyncs_total'] as const;
 
-/** The unlabelled counters of /metrics by name. */
+/** The node's storage write counters, from /metrics. */
 async function counters(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${fixture.broker.httpPort}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(warren_[a-z_]+_total) (\d+(?:\.\d+)?(?:e\+\d+)?)$/.exec(line);
-    if (m) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
+  const text = await (await apiRequest(apiBase(fixture.broker), '/metrics', undefined)).text();
+  return new Map(WRITE_COUNTERS.map((name) => {
+    const v = metricSample(text, name);
+    if (v === undefined) throw new Error(`${name} missing from /metrics`);
+    return [name, v];
+  }));
 }
 
 test('a consumer keeping up: messages are written once (in the log), and every confirmed one is delivered', async (t) => {

@@ -4,7 +4,7 @@
 // once (an overlay, as the LevelDB store's), as the AppReader contract says.
 import type { Entry, Snapshot } from '../../src/raft/core/index.js';
 import type { MemoryLogStore } from '../../src/raft/storage/memory.js';
-import { Overlay, compareBytes, mergeOverlay } from '../../src/raft/storage/appkv.js';
+import { Overlay, compareBytes, overlayReader } from '../../src/raft/storage/appkv.js';
 import type { AppReader, PersistedState, RaftLogStore, SaveRequest, SnapshotInstall, SnapshotSource } from '../../src/raft/storage/store.js';
 
 export interface DiskEnv {
@@ -62,20 +62,7 @@ export class SimLogStore implements RaftLogStore {
   }
 
   appReader(): AppReader {
-    const disk = this.disk.appReader();
-    return {
-      get: (key) => {
-        const o = this.overlay.get(key);
-        return o !== undefined ? Promise.resolve(o.value?.slice()) : disk.get(key);
-      },
-      // The overlay slice and the disk's sorted copy are both taken now, synchronously.
-      iterate: (range = {}) => {
-        const over = this.overlay.slice(range);
-        if (over.length === 0) return disk.iterate(range);
-        const { limit: _limit, ...unlimited } = range;
-        return mergeOverlay(disk.iterate(unlimited), over, range);
-      },
-    };
+    return overlayReader(this.overlay, this.disk.appReader());
   }
 
   /** Every application key as reads see it now (durable + submitted), in key order. */

@@ -4,7 +4,7 @@
 import type { ConfChange } from '../core/index.js';
 import type { Entry, HardState, Message, NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
 import { MessageType } from '../core/types.js';
-import { BufferedBatch, Overlay, getManyOver, mergeOverlay, readMany, withoutLimit } from '../storage/appkv.js';
+import { BufferedBatch, Overlay, overlayReader } from '../storage/appkv.js';
 import type { AppOp, AppReader, RaftLogStore, SaveRequest } from '../storage/store.js';
 import type { Applied, GroupApp, RoleInfo } from './app.js';
 import { AppliedWeight, DEFAULT_COMPACTION, compactionTarget } from './compaction.js';
@@ -126,10 +126,9 @@ export class GroupDriver {
   /** Ticks since the oldest staged write. */
   private stagedTicks = 0;
   private flushRequested = false;
-  /** The newest hard state, and whether the store has it (a change of commit index alone waits for the next write). */
+  /** The newest hard state, and the last one handed to the store (a change of commit index alone waits for the next write). */
   private hardState: HardState | undefined;
-  private hardStateSaved = true;
-  private savedTermVote: { term: number; vote: number } | undefined;
+  private savedHardState: HardState | undefined;
 
   constructor(
     readonly groupId: number,
@@ -145,7 +144,7 @@ export class GroupDriver {
     });
     this.policy = opts.compaction ?? DEFAULT_COMPACTION;
     this.writeBehind = opts.writeBehind ?? DEFAULT_WRITE_BEHIND;
-    this.reader = stagedReader(this.staged, store.appReader());
+    this.reader = overlayReader(this.staged, store.appReader());
     this.requests = new Requests(groupId, this.ports, opts.proposalTimeoutMs ?? 30_000);
     const send = (ms: readonly Message[]): void => this.sendNow(ms);
     const snapOpts = { ...DEFAULT_SNAPSHOT_OPTIONS, ...opts.snapshots };
@@ -177,7 +176,6 @@ export class GroupDriver {
     }
     this.schedule();
   }
-
 
   /** A message from the network. Snapshot chunks and their acks are the drivers' own business. */
   step(message: Message): void {
@@ -336,8 +334,7 @@ export class GroupDriver {
         }
         if (!this.core.hasReady()) {
           if (!this.flushRequested) break;
-          const saved = this.persist(NOTHING, true);
-          if (saved !== undefined) await saved;
+          await this.writeStaged();
           continue;
         }
         const rd = this.core.ready();
@@ -358,8 +355,6 @@ export class GroupDriver {
     // 1. PERSIST entries, hard state and snapshot — group-committed with the other groups' writes,
     //    fsynced. A vote or an append acknowledgement may only leave this node once the term,
     //    vote and entries it promises are durable, or a crash could make this node break it.
-    //    Committed entries are durable here already, so they are applied FIRST and their writes
-    //    join the same batch (with the applied index): one write per Ready, no fsync of its own.
     //    Committed entries are durable on a quorum already: they are applied FIRST, their writes
     //    staged (write-behind, see WriteBehindPolicy), and their proposers answered without
     //    waiting for this Ready's own write.
@@ -410,11 +405,9 @@ export class GroupDriver {
    */
   private persist(rd: CoreReady, flush: boolean, snapshot?: Snapshot): Promise<void> | undefined {
     const hs = rd.hardState;
-    if (hs) {
-      this.hardState = hs;
-      this.hardStateSaved = false;
-    }
-    const termOrVote = hs !== undefined && (this.savedTermVote?.term !== hs.term || this.savedTermVote.vote !== hs.vote);
+    if (hs) this.hardState = hs;
+    const saved = this.savedHardState;
+    const termOrVote = hs !== undefined && (saved?.term !== hs.term || saved.vote !== hs.vote);
     if (rd.entries.length === 0 && snapshot === undefined && !flush && !termOrVote) return undefined;
     let apply: { ops: readonly AppOp[]; applied: number } | undefined;
     let token = 0;
@@ -425,7 +418,7 @@ export class GroupDriver {
       this.flushRequested = false;
       this.stagedTicks = 0;
     }
-    const hardState = this.hardStateSaved ? undefined : this.hardState;
+    const hardState = this.hardState !== saved ? this.hardState : undefined;
     const req: SaveRequest = {
       ...(hardState ? { hardState } : {}),
       ...(rd.entries.length > 0 ? { entries: rd.entries } : {}),
@@ -433,10 +426,7 @@ export class GroupDriver {
       ...(apply ? { apply } : {}),
     };
     if (!req.hardState && !req.entries && !req.snapshot && !req.apply) return undefined;
-    if (hardState) {
-      this.hardStateSaved = true;
-      this.savedTermVote = { term: hardState.term, vote: hardState.vote };
-    }
+    if (hardState) this.savedHardState = hardState;
     return this.store.save(req).then(() => {
       this.stats.persisted += rd.entries.length;
       if (apply) {
@@ -445,6 +435,11 @@ export class GroupDriver {
       }
       if (snapshot) this.stats.durableApplied = snapshot.meta.index;
     });
+  }
+
+  /** Hands the staged application writes to the store now, with the applied index and the newest hard state. */
+  private async writeStaged(): Promise<void> {
+    await this.persist(NOTHING, true);
   }
 
   /** Applies committed entries (synchronously when the application does); their writes are staged. */
@@ -502,10 +497,7 @@ export class GroupDriver {
   private async runCompaction(c: PendingCompaction): Promise<void> {
     // Writes held back first, when the compaction asks for more than they let it have.
     const want = c.index < 0 ? this.stats.appliedIndex : c.index;
-    if (want > this.stats.durableApplied && want <= this.stats.appliedIndex) {
-      const saved = this.persist(NOTHING, true);
-      if (saved !== undefined) await saved;
-    }
+    if (want > this.stats.durableApplied && want <= this.stats.appliedIndex) await this.writeStaged();
     const index = c.index < 0 ? this.stats.durableApplied : c.index;
     const current = this.core.snapshot().meta.index;
     let reason: string | undefined;
@@ -522,21 +514,4 @@ export class GroupDriver {
     this.stats.compactions++;
     c.resolve(snap.meta);
   }
-}
-
-/** Reads that see the staged writes over the store's reader. */
-function stagedReader(staged: Overlay, base: AppReader): AppReader {
-  return {
-    get: (key) => {
-      const o = staged.get(key);
-      return o !== undefined ? Promise.resolve(o.value?.slice()) : base.get(key);
-    },
-    getMany: (keys) => getManyOver(staged, keys, (rest) => readMany(base, rest)),
-    // The staged slice and the base's view are both taken now, synchronously.
-    iterate: (range = {}) => {
-      const over = staged.slice(range);
-      if (over.length === 0) return base.iterate(range);
-      return mergeOverlay(base.iterate(withoutLimit(range)), over, range);
-    },
-  };
 }

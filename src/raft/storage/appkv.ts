@@ -226,8 +226,9 @@ export class BufferedBatch {
   readonly ops: AppOp[] = [];
   /** Built on the first read only: most batches are written, never read back. */
   private own: Overlay | undefined;
+  private view: AppReader | undefined;
 
-  constructor(private readonly base: { get(key: Uint8Array): Promise<Uint8Array | undefined>; iterate(range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> }) {}
+  constructor(private readonly base: AppReader) {}
 
   put(key: Uint8Array, value: Uint8Array, fresh?: boolean): void {
     const op: AppOp = { type: 'put', key: key.slice(), value: value.slice(), ...(fresh === true ? { fresh } : {}) };
@@ -241,23 +242,22 @@ export class BufferedBatch {
     this.own?.add([op]);
   }
 
-  private overlay(): Overlay {
-    if (this.own === undefined) {
+  /** Reads through the batch: its own writes over the base's (the overlay built on the first read). */
+  private reads(): AppReader {
+    if (this.view === undefined) {
       this.own = new Overlay();
       this.own.add(this.ops);
+      this.view = overlayReader(this.own, this.base);
     }
-    return this.own;
+    return this.view;
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const o = this.overlay().get(key);
-    if (o !== undefined) return Promise.resolve(o.value?.slice());
-    return this.base.get(key);
+    return this.reads().get(key);
   }
 
   iterate(range: AppKeyRange = {}): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
-    const over = this.overlay().slice(range);
-    return mergeOverlay(this.base.iterate(over.length === 0 ? range : withoutLimit(range)), over, range);
+    return this.reads().iterate(range);
   }
 }
 
@@ -279,26 +279,37 @@ export function readMany(reader: AppReader, keys: readonly Uint8Array[]): Promis
 }
 
 /**
- * getMany through an overlay: keys the overlay has are answered from it, the rest from `base` in
- * one read (the overlay is looked at now, synchronously, as get does).
+ * Reads of `overlay` over `base`: the overlay's writes win, its deletions hide keys. Every read
+ * looks at the overlay at once (synchronously), so a write added after the call is not seen by it.
  */
-export async function getManyOver(
-  overlay: Overlay, keys: readonly Uint8Array[], base: (keys: readonly Uint8Array[]) => Promise<Array<Uint8Array | undefined>>,
-): Promise<Array<Uint8Array | undefined>> {
-  const out: Array<Uint8Array | undefined> = new Array(keys.length);
-  const rest: Uint8Array[] = [];
-  const at: number[] = [];
-  keys.forEach((k, i) => {
-    const o = overlay.get(k);
-    if (o !== undefined) out[i] = o.value?.slice();
-    else {
-      rest.push(k);
-      at.push(i);
-    }
-  });
-  if (rest.length > 0) {
-    const got = await base(rest);
-    at.forEach((i, j) => { out[i] = got[j]; });
-  }
-  return out;
+export function overlayReader(overlay: Overlay, base: AppReader): AppReader {
+  return {
+    get: (key) => {
+      const o = overlay.get(key);
+      return o !== undefined ? Promise.resolve(o.value?.slice()) : base.get(key);
+    },
+    getMany: async (keys) => {
+      const out: Array<Uint8Array | undefined> = new Array(keys.length);
+      const rest: Uint8Array[] = [];
+      const at: number[] = [];
+      keys.forEach((k, i) => {
+        const o = overlay.get(k);
+        if (o !== undefined) out[i] = o.value?.slice();
+        else {
+          rest.push(k);
+          at.push(i);
+        }
+      });
+      if (rest.length > 0) {
+        const got = await readMany(base, rest);
+        at.forEach((i, j) => { out[i] = got[j]; });
+      }
+      return out;
+    },
+    iterate: (range = {}) => {
+      const over = overlay.slice(range);
+      if (over.length === 0) return base.iterate(range);
+      return mergeOverlay(base.iterate(withoutLimit(range)), over, range);
+    },
+  };
 }

@@ -3,7 +3,7 @@
 // yet in the database), snapshot reads for a lagging follower, and snapshot installs into a fresh
 // generation.
 import type { ClassicLevel } from 'classic-level';
-import { Overlay, chunked, decodeChunk, getManyOver, mergeOverlay } from './appkv.js';
+import { Overlay, chunked, decodeChunk, overlayReader } from './appkv.js';
 import type { BatchOp } from './group-commit.js';
 import type { GroupCommitWriter } from './group-commit.js';
 import type { RangeCompactor } from './level-compact.js';
@@ -123,37 +123,26 @@ export class LevelAppState {
     return new LevelInstall(this, this.nextGen++, this.db, this.writer);
   }
 
+  /** The application's reads: writes not yet in the database over the current generation's keys. */
   reader(): AppReader {
-    return {
-      get: async (key) => {
-        const o = this.overlay.get(key);
-        if (o !== undefined) return o.value?.slice();
-        return this.db.get(Buffer.concat([appPrefix(this.groupId, this.gen), key]));
-      },
-      getMany: (keys) => getManyOver(this.overlay, keys, (rest) => {
+    return overlayReader(this.overlay, {
+      get: (key) => this.db.get(Buffer.concat([appPrefix(this.groupId, this.gen), key])),
+      getMany: (keys) => {
         const prefix = appPrefix(this.groupId, this.gen);
-        return this.db.getMany(rest.map((k) => Buffer.concat([prefix, k])));
-      }),
-      iterate: (range = {}) => this.iterate(range),
-    };
+        return this.db.getMany(keys.map((k) => Buffer.concat([prefix, k])));
+      },
+      iterate: (range = {}) => this.dbRange(appPrefix(this.groupId, this.gen), range),
+    });
   }
 
-  private iterate(range: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
-    // The overlay slice and the iterator's implicit snapshot are taken together, synchronously.
-    const over = this.overlay.slice(range);
-    const prefix = appPrefix(this.groupId, this.gen);
-    const db = this.dbRange(prefix, range, over.length === 0 ? range.limit : undefined);
-    return mergeOverlay(db, over, range);
-  }
-
-  private async *dbRange(prefix: Buffer, r: AppKeyRange, limit: number | undefined): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+  private async *dbRange(prefix: Buffer, r: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
     const genRange = appGenRange(this.groupId, this.gen);
     const bound = (k: Uint8Array): Uint8Array => Buffer.concat([prefix, k]);
     const it = this.db.iterator({
       ...(r.gt !== undefined ? { gt: bound(r.gt) } : { gte: r.gte !== undefined ? bound(r.gte) : genRange.gte }),
       ...(r.lt !== undefined ? { lt: bound(r.lt) } : r.lte !== undefined ? { lte: bound(r.lte) } : { lt: genRange.lt }),
       reverse: r.reverse === true,
-      ...(limit !== undefined ? { limit } : {}),
+      ...(r.limit !== undefined ? { limit: r.limit } : {}),
     });
     try {
       for await (const [k, v] of it) yield [k.slice(prefix.length), v] as const;
