@@ -1,7 +1,8 @@
 // Thin wrapper over @grpc/grpc-js for long-lived bidirectional streams with caller-supplied binary
 // codecs (protobufjs static code), so no proto-loader or reflection is involved. The rest of the
 // tree sees only the small interfaces below; this directory is the only importer of grpc-js.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { RpcChannel } from './server.js';
 
 export interface BidiMethod<Req, Res> {
   /** Full gRPC method path, e.g. `/warren.v1.Raft/Stream`. */
@@ -28,7 +29,7 @@ export interface BidiStream<In, Out> {
 /** Generous: snapshot chunks and large append batches travel on these streams. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-const channelOptions = {
+export const CHANNEL_OPTIONS = {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.keepalive_time_ms': 10_000,
@@ -40,7 +41,8 @@ const channelOptions = {
 
 type RawDuplex = grpc.ClientDuplexStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
-function wrap<In, Out>(raw: RawDuplex): BidiStream<In, Out> {
+/** A grpc-js duplex (either end) as a BidiStream. */
+export function wrapDuplex<In, Out>(raw: RawDuplex): BidiStream<In, Out> {
   let closed = false;
   const closeCbs: Array<(err?: Error) => void> = [];
   const fireClose = (err?: Error): void => {
@@ -75,68 +77,19 @@ function wrap<In, Out>(raw: RawDuplex): BidiStream<In, Out> {
   };
 }
 
-export interface BidiServer {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
-/** Serves one bidi method on host:port (port 0 picks one); each incoming call goes to onStream. */
-export function serveBidi<Req, Res>(
-  host: string,
-  port: number,
-  method: BidiMethod<Req, Res>,
-  onStream: (stream: BidiStream<Req, Res>) => void,
-): Promise<BidiServer> {
-  const server = new grpc.Server(channelOptions);
-  const def: grpc.ServiceDefinition = {
-    stream: {
-      path: method.path,
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: (r: Req) => Buffer.from(method.encodeRequest(r)),
-      requestDeserialize: (b: Buffer) => method.decodeRequest(b),
-      responseSerialize: (r: Res) => Buffer.from(method.encodeResponse(r)),
-      responseDeserialize: (b: Buffer) => method.decodeResponse(b),
-    },
-  };
-  server.addService(def, {
-    stream: (call: grpc.ServerDuplexStream<unknown, unknown>) => onStream(wrap<Req, Res>(call)),
-  });
-  return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
-      if (err) {
-        reject(err);
-        return;
-      }
-      resolve({
-        port: boundPort,
-        close: () => new Promise<void>((res) => {
-          server.forceShutdown();
-          res();
-        }),
-      });
-    });
-  });
-}
-
 /** A channel to one address on which bidi streams of one method can be opened repeatedly. */
 export class BidiClient<Req, Res> {
-  private readonly client: grpc.Client;
+  private readonly channel: RpcChannel;
 
   constructor(address: string, private readonly method: BidiMethod<Req, Res>) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), channelOptions);
+    this.channel = new RpcChannel(address);
   }
 
   open(): BidiStream<Res, Req> {
-    const raw = this.client.makeBidiStreamRequest(
-      this.method.path,
-      (r: Req) => Buffer.from(this.method.encodeRequest(r)),
-      (b: Buffer) => this.method.decodeResponse(b),
-    );
-    return wrap<Res, Req>(raw as grpc.ClientDuplexStream<unknown, unknown>);
+    return this.channel.bidi(this.method);
   }
 
   close(): void {
-    this.client.close();
+    this.channel.close();
   }
 }

@@ -5,8 +5,9 @@
 // The accepting side answers each new stream with one empty RaftBatch (fromNode 0), the "hello",
 // and otherwise only reads; inbound messages are handed to onMessage in the order coalesce.ts's
 // expand() gives (each group's messages in the order its sender queued them).
-import { BidiClient, serveBidi } from '../../rpc/bidi.js';
-import type { BidiMethod, BidiServer } from '../../rpc/bidi.js';
+import { BidiClient } from '../../rpc/bidi.js';
+import type { BidiMethod } from '../../rpc/bidi.js';
+import { RpcServer } from '../../rpc/server.js';
 import type { Message, NodeId } from '../core/types.js';
 import { decodeBatch, encodeBatch, HELLO } from './codec.js';
 import type { Batch } from './codec.js';
@@ -61,18 +62,29 @@ export class RaftTransport {
 
   private constructor(
     private readonly opts: RaftTransportOptions,
-    private readonly server: BidiServer,
+    private readonly server: { readonly port: number; close(): Promise<void> },
   ) {
     this.limits = { ...DEFAULT_PEER_LIMITS, ...opts.limits };
   }
 
+  /** Listens on opts.host:opts.port with a server of its own. */
   static async start(opts: RaftTransportOptions): Promise<RaftTransport> {
-    let self: RaftTransport | undefined;
-    const server = await serveBidi(opts.host, opts.port, RAFT_STREAM, (stream) => {
-      stream.onData((batch) => self?.deliver(batch));
+    const server = new RpcServer();
+    const self = RaftTransport.on(server, opts, true);
+    await server.listen(opts.host, opts.port);
+    return self;
+  }
+
+  /**
+   * Serves the Raft stream on a node's shared server (listening is the caller's, after every
+   * service registered); `owned` false: close() leaves the server to its owner.
+   */
+  static on(server: RpcServer, opts: RaftTransportOptions, owned = false): RaftTransport {
+    const self: RaftTransport = new RaftTransport(opts, owned ? server : { get port() { return server.port; }, close: async () => {} });
+    server.bidi(RAFT_STREAM, (stream) => {
+      stream.onData((batch) => self.deliver(batch));
       stream.write(HELLO);
     });
-    self = new RaftTransport(opts, server);
     for (const [id, addr] of opts.peers ?? []) self.addPeer(id, addr);
     return self;
   }

@@ -1,0 +1,189 @@
+// One gRPC server per node carrying every service it offers (Raft streams, Owner, Meta), and one
+// client channel per peer address on which any method can be called. Methods are described by
+// BidiMethod-shaped codecs (src/rpc/contracts.ts, src/raft/transport/transport.ts); like bidi.ts
+// this module speaks to @grpc/grpc-js so that nothing above src/rpc does.
+import * as grpc from '@grpc/grpc-js';
+import { wrapDuplex, CHANNEL_OPTIONS, type BidiMethod, type BidiStream } from './bidi.js';
+
+/** The server's end of a server-streaming call. */
+export interface ServerStream<Res> {
+  /** False: the transport buffer is full (keep writing sparingly, or wait for onDrain). */
+  write(msg: Res): boolean;
+  end(): void;
+  onDrain(cb: () => void): void;
+  /** Fires once when the call ends for any reason (client cancelled, ended, connection lost). */
+  onClose(cb: () => void): void;
+}
+
+/** The client's end of a server-streaming call. */
+export interface ClientStream<Res> {
+  onData(cb: (msg: Res) => void): void;
+  /** Fires exactly once: err is undefined when the server ended the stream normally. */
+  onClose(cb: (err?: Error) => void): void;
+  cancel(): void;
+}
+
+/** A unary call failed below the application: transport, deadline, or a handler that threw. */
+export class RpcError extends Error {
+  override readonly name = 'RpcError';
+  constructor(message: string, readonly code: number) {
+    super(message);
+  }
+}
+
+type Handler = grpc.UntypedHandleCall;
+
+export class RpcServer {
+  private readonly server = new grpc.Server(CHANNEL_OPTIONS);
+  private readonly defs: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  private readonly handlers: Record<string, Handler> = {};
+  private boundPort = 0;
+  private started = false;
+
+  private add<Req, Res>(method: BidiMethod<Req, Res>, requestStream: boolean, responseStream: boolean, handler: Handler): void {
+    if (this.started) throw new Error(`rpc: ${method.path} registered after listen()`);
+    const key = method.path;
+    this.defs[key] = {
+      path: method.path, requestStream, responseStream,
+      requestSerialize: (r: Req) => Buffer.from(method.encodeRequest(r)),
+      requestDeserialize: (b: Buffer) => method.decodeRequest(b),
+      responseSerialize: (r: Res) => Buffer.from(method.encodeResponse(r)),
+      responseDeserialize: (b: Buffer) => method.decodeResponse(b),
+    } as grpc.MethodDefinition<unknown, unknown>;
+    this.handlers[key] = handler;
+  }
+
+  /** A unary method: the handler's answer is sent; a throw becomes an INTERNAL status (the caller sees RpcError). */
+  unary<Req, Res>(method: BidiMethod<Req, Res>, handle: (req: Req) => Promise<Res>): this {
+    this.add(method, false, false, ((call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
+      handle(call.request).then((res) => cb(null, res), (err: unknown) => {
+        cb({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
+      });
+    }) as Handler);
+    return this;
+  }
+
+  serverStream<Req, Res>(method: BidiMethod<Req, Res>, handle: (req: Req, out: ServerStream<Res>) => void): this {
+    this.add(method, false, true, ((call: grpc.ServerWritableStream<Req, Res>) => {
+      let closed = false;
+      const closeCbs: Array<() => void> = [];
+      const fire = (): void => {
+        if (closed) return;
+        closed = true;
+        for (const cb of closeCbs) cb();
+      };
+      call.on('cancelled', fire);
+      call.on('close', fire);
+      call.on('error', fire);
+      call.on('finish', fire);
+      handle(call.request, {
+        write: (m) => (closed ? false : call.write(m)),
+        end: () => {
+          if (!closed) call.end();
+        },
+        onDrain: (cb) => call.on('drain', cb),
+        onClose: (cb) => {
+          if (closed) cb();
+          else closeCbs.push(cb);
+        },
+      });
+    }) as Handler);
+    return this;
+  }
+
+  bidi<Req, Res>(method: BidiMethod<Req, Res>, handle: (stream: BidiStream<Req, Res>) => void): this {
+    this.add(method, true, true, ((call: grpc.ServerDuplexStream<Req, Res>) => {
+      handle(wrapDuplex<Req, Res>(call as grpc.ServerDuplexStream<unknown, unknown>));
+    }) as Handler);
+    return this;
+  }
+
+  /** Binds host:port (0 picks a free port) and serves every method registered so far. */
+  async listen(host: string, port: number): Promise<number> {
+    this.server.addService(this.defs, this.handlers);
+    this.started = true;
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    });
+    return this.boundPort;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  close(): Promise<void> {
+    this.server.forceShutdown();
+    return Promise.resolve();
+  }
+}
+
+/** A channel to one address: any method of any service, called as its kind asks. */
+export class RpcChannel {
+  private readonly client: grpc.Client;
+
+  constructor(readonly address: string) {
+    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  }
+
+  /** Rejects with RpcError when the call fails below the application (unreachable, deadline, server error). */
+  unary<Req, Res>(method: BidiMethod<Req, Res>, req: Req, timeoutMs: number): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        method.path,
+        (r: Req) => Buffer.from(method.encodeRequest(r)),
+        (b: Buffer) => method.decodeResponse(b),
+        req,
+        new grpc.Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (err, res) => {
+          if (err) reject(new RpcError(`rpc ${method.path} to ${this.address}: ${err.details || err.message}`, err.code));
+          else resolve(res as Res);
+        },
+      );
+    });
+  }
+
+  serverStream<Req, Res>(method: BidiMethod<Req, Res>, req: Req): ClientStream<Res> {
+    const call = this.client.makeServerStreamRequest(
+      method.path,
+      (r: Req) => Buffer.from(method.encodeRequest(r)),
+      (b: Buffer) => method.decodeResponse(b),
+      req,
+    );
+    let closed = false;
+    const closeCbs: Array<(err?: Error) => void> = [];
+    const fire = (err?: Error): void => {
+      if (closed) return;
+      closed = true;
+      for (const cb of closeCbs) cb(err);
+    };
+    call.on('error', (err: Error) => fire(err));
+    call.on('end', () => fire());
+    call.on('close', () => fire());
+    return {
+      onData: (cb) => call.on('data', (m: Res) => cb(m)),
+      onClose: (cb) => {
+        if (closed) cb();
+        else closeCbs.push(cb);
+      },
+      cancel: () => {
+        call.cancel();
+        fire(new Error('rpc: stream cancelled'));
+      },
+    };
+  }
+
+  bidi<Req, Res>(method: BidiMethod<Req, Res>): BidiStream<Res, Req> {
+    const raw = this.client.makeBidiStreamRequest(
+      method.path,
+      (r: Req) => Buffer.from(method.encodeRequest(r)),
+      (b: Buffer) => method.decodeResponse(b),
+    );
+    return wrapDuplex<Res, Req>(raw as grpc.ClientDuplexStream<unknown, unknown>);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
