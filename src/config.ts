@@ -7,7 +7,26 @@ export interface TlsConfig {
   readonly caFile?: string;
 }
 
+/** What a process does (issue 8): `all` is the embedded broker, frontend and owner in one process. */
+export type Role = 'all' | 'owner' | 'frontend';
+
+/** An owner of the cluster: its node id and the address of its gRPC server (host:port). */
+export interface OwnerAddress {
+  readonly id: number;
+  readonly address: string;
+}
+
 export interface WarrenConfig {
+  /** `owner`: Raft replicas of the metadata group and partitions, gRPC only, no AMQP. `frontend`: AMQP, no durable state. */
+  readonly role: Role;
+  /** This node's id in the cluster (a positive integer; an owner's Raft id). */
+  readonly nodeId: number;
+  /** The cluster's owners (static membership); empty for the embedded broker. */
+  readonly owners: readonly OwnerAddress[];
+  /** gRPC port an owner listens on (RabbitMQ's inter-node port, 25672, by default). */
+  readonly clusterPort: number;
+  /** Replicas per partition in a cluster (capped by the owner count). */
+  readonly replication: number;
   readonly dataDir: string;
   /** AMQP listener port; 0 picks a free port (tests). */
   readonly amqpPort: number;
@@ -38,6 +57,11 @@ export interface WarrenConfig {
 }
 
 export const DEFAULT_CONFIG: WarrenConfig = {
+  role: 'all',
+  nodeId: 1,
+  owners: [],
+  clusterPort: 25672,
+  replication: 3,
   dataDir: './data',
   amqpPort: 5672,
   amqpsPort: 5671,

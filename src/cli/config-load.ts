@@ -1,7 +1,7 @@
 // Builds a WarrenConfig from, in increasing precedence: defaults, a JSON config file
 // (--config or WARREN_CONFIG), WARREN_* environment variables, command-line flags.
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONFIG, type TlsConfig, type WarrenConfig } from '../config.js';
+import { DEFAULT_CONFIG, type OwnerAddress, type Role, type TlsConfig, type WarrenConfig } from '../config.js';
 
 export interface StartFlags {
   config?: string;
@@ -16,6 +16,10 @@ export interface StartFlags {
   logLevel?: string;
   defaultUser?: string;
   defaultPass?: string;
+  role?: string;
+  nodeId?: string;
+  owners?: string;
+  clusterPort?: string;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -25,7 +29,38 @@ const ENV: ReadonlyArray<[keyof StartFlags, string]> = [
   ['httpPort', 'WARREN_HTTP_PORT'], ['bind', 'WARREN_BIND'], ['tlsCert', 'WARREN_TLS_CERT'],
   ['tlsKey', 'WARREN_TLS_KEY'], ['tlsCa', 'WARREN_TLS_CA'], ['logLevel', 'WARREN_LOG_LEVEL'],
   ['defaultUser', 'WARREN_DEFAULT_USER'], ['defaultPass', 'WARREN_DEFAULT_PASS'],
+  ['role', 'WARREN_ROLE'], ['nodeId', 'WARREN_NODE_ID'], ['owners', 'WARREN_OWNERS'], ['clusterPort', 'WARREN_CLUSTER_PORT'],
 ];
+
+const ROLES: readonly Role[] = ['all', 'owner', 'frontend'];
+
+/** `1=host:port,2=host:port,…`: each owner's node id and gRPC address. */
+export function parseOwners(v: string): OwnerAddress[] {
+  const owners: OwnerAddress[] = [];
+  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const id = Number(part.slice(0, eq));
+    const address = part.slice(eq + 1);
+    if (eq < 1 || !Number.isInteger(id) || id < 1 || !/^.+:\d+$/.test(address)) {
+      throw new Error(`invalid --owners entry '${part}': expected <node id>=<host>:<port>`);
+    }
+    if (owners.some((o) => o.id === id)) throw new Error(`--owners names node ${id} twice`);
+    owners.push({ id, address });
+  }
+  return owners;
+}
+
+/** The cluster settings make sense together: a clustered role knows the owners, an owner is one of them. */
+function checkCluster(cfg: WarrenConfig): void {
+  if (cfg.role === 'all') {
+    if (cfg.owners.length > 0) throw new Error('--owners needs --role owner or frontend (role all is the embedded single node)');
+    return;
+  }
+  if (cfg.owners.length === 0) throw new Error(`--role ${cfg.role} needs --owners`);
+  const listed = cfg.owners.some((o) => o.id === cfg.nodeId);
+  if (cfg.role === 'owner' && !listed) throw new Error(`--node-id ${cfg.nodeId} is not one of --owners`);
+  if (cfg.role === 'frontend' && listed) throw new Error(`--node-id ${cfg.nodeId} is an owner's id; a frontend needs its own`);
+}
 
 function port(v: string, what: string): number {
   const n = Number(v);
@@ -50,10 +85,22 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
   if (merged.logLevel !== undefined) cfg.logLevel = merged.logLevel;
   if (merged.defaultUser !== undefined) cfg.defaultUser = merged.defaultUser;
   if (merged.defaultPass !== undefined) cfg.defaultPass = merged.defaultPass;
+  if (merged.role !== undefined) {
+    if (!ROLES.includes(merged.role as Role)) throw new Error(`invalid --role: ${merged.role} (all, owner or frontend)`);
+    cfg.role = merged.role as Role;
+  }
+  if (merged.nodeId !== undefined) {
+    const n = Number(merged.nodeId);
+    if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new Error(`invalid --node-id: ${merged.nodeId}`);
+    cfg.nodeId = n;
+  }
+  if (merged.owners !== undefined) cfg.owners = parseOwners(merged.owners);
+  if (merged.clusterPort !== undefined) cfg.clusterPort = port(merged.clusterPort, '--cluster-port');
   if (merged.tlsCert !== undefined || merged.tlsKey !== undefined) {
     if (merged.tlsCert === undefined || merged.tlsKey === undefined) throw new Error('TLS needs both --tls-cert and --tls-key');
     const tls: TlsConfig = { certFile: merged.tlsCert, keyFile: merged.tlsKey, ...(merged.tlsCa ? { caFile: merged.tlsCa } : {}) };
     cfg.tls = tls;
   }
+  checkCluster(cfg);
   return cfg;
 }

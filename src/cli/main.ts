@@ -8,7 +8,7 @@ import { loadConfig, type StartFlags } from './config-load.js';
 const program = new Command('warren').version(VERSION).description('Warren: a clustered AMQP 0-9-1 broker');
 
 program.command('start')
-  .description('start a broker (embedded single node: frontend + owner in one process)')
+  .description('start a node: the embedded single-node broker (default), or a cluster owner or frontend (--role)')
   .option('--config <file>', 'JSON config file (env WARREN_CONFIG)')
   .option('--data-dir <dir>', 'data directory (env WARREN_DATA_DIR)', undefined)
   .option('--amqp-port <n>', 'AMQP port, 0 = any free port (env WARREN_AMQP_PORT)')
@@ -18,6 +18,10 @@ program.command('start')
   .option('--tls-cert <file>', 'PEM certificate: enables the AMQPS listener (env WARREN_TLS_CERT)')
   .option('--tls-key <file>', 'PEM private key (env WARREN_TLS_KEY)')
   .option('--tls-ca <file>', 'PEM CA bundle (env WARREN_TLS_CA)')
+  .option('--role <role>', 'all (embedded single node, default) | owner (replicas, gRPC only) | frontend (AMQP, stateless) (env WARREN_ROLE)')
+  .option('--node-id <n>', "this node's id in the cluster, a positive integer (env WARREN_NODE_ID)")
+  .option('--owners <list>', "the cluster's owners: <id>=<host>:<port>,... (gRPC addresses) (env WARREN_OWNERS)")
+  .option('--cluster-port <n>', "an owner's gRPC port, default 25672 (env WARREN_CLUSTER_PORT)")
   .option('--log-level <level>', 'pino level: trace|debug|info|warn|error|silent (env WARREN_LOG_LEVEL)')
   .action(async (flags: StartFlags) => {
     const { startWarren } = await import('../server.js');

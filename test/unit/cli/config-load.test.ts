@@ -37,3 +37,25 @@ test('bad ports and half a TLS configuration are refused', () => {
   const tls = loadConfig({ tlsCert: 'c.pem', tlsKey: 'k.pem' }, {}).tls;
   assert.deepEqual(tls, { certFile: 'c.pem', keyFile: 'k.pem' });
 });
+
+test('cluster roles: owners parsed from flag or env, an owner is one of them, a frontend is not', () => {
+  const owners = '1=127.0.0.1:25001, 2=127.0.0.1:25002,3=owner-2.warren:25672';
+  const cfg = loadConfig({ role: 'owner', nodeId: '2', owners }, {});
+  assert.equal(cfg.role, 'owner');
+  assert.equal(cfg.nodeId, 2);
+  assert.deepEqual(cfg.owners, [
+    { id: 1, address: '127.0.0.1:25001' }, { id: 2, address: '127.0.0.1:25002' }, { id: 3, address: 'owner-2.warren:25672' },
+  ]);
+  assert.equal(cfg.clusterPort, 25672, "RabbitMQ's inter-node port by default");
+  const fe = loadConfig({}, { WARREN_ROLE: 'frontend', WARREN_NODE_ID: '11', WARREN_OWNERS: owners, WARREN_CLUSTER_PORT: '7000' });
+  assert.equal(fe.role, 'frontend');
+  assert.equal(fe.clusterPort, 7000);
+  assert.throws(() => loadConfig({ role: 'owner', nodeId: '4', owners }, {}), /not one of --owners/);
+  assert.throws(() => loadConfig({ role: 'frontend', nodeId: '1', owners }, {}), /an owner's id/);
+  assert.throws(() => loadConfig({ role: 'owner', nodeId: '1' }, {}), /needs --owners/);
+  assert.throws(() => loadConfig({ owners }, {}), /--owners needs --role/);
+  assert.throws(() => loadConfig({ role: 'leader' }, {}), /invalid --role/);
+  assert.throws(() => loadConfig({ role: 'owner', nodeId: '1', owners: '1=nohost' }, {}), /invalid --owners entry/);
+  assert.throws(() => loadConfig({ role: 'owner', nodeId: '1', owners: '1=a:1,1=b:2' }, {}), /twice/);
+  assert.throws(() => loadConfig({ nodeId: '0' }, {}), /invalid --node-id/);
+});
