@@ -19,7 +19,10 @@ export interface OwnerAddress {
 export interface WarrenConfig {
   /** `owner`: Raft replicas of the metadata group and partitions, gRPC only, no AMQP. `frontend`: AMQP, no durable state. */
   readonly role: Role;
-  /** This node's id in the cluster (a positive integer; an owner's Raft id). */
+  /**
+   * This node's id in the cluster: an owner's Raft id (a positive integer, required); optional for a
+   * frontend (0: none given — a Deployment's pods have no ordinal; its lease names its session).
+   */
   readonly nodeId: number;
   /** The cluster's owners (static membership); empty for the embedded broker. */
   readonly owners: readonly OwnerAddress[];
@@ -58,7 +61,7 @@ export interface WarrenConfig {
 
 export const DEFAULT_CONFIG: WarrenConfig = {
   role: 'all',
-  nodeId: 1,
+  nodeId: 0,
   owners: [],
   clusterPort: 25672,
   replication: 3,

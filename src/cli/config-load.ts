@@ -57,6 +57,7 @@ function checkCluster(cfg: WarrenConfig): void {
     return;
   }
   if (cfg.owners.length === 0) throw new Error(`--role ${cfg.role} needs --owners`);
+  if (cfg.role === 'owner' && cfg.nodeId === 0) throw new Error('--role owner needs --node-id');
   const listed = cfg.owners.some((o) => o.id === cfg.nodeId);
   if (cfg.role === 'owner' && !listed) throw new Error(`--node-id ${cfg.nodeId} is not one of --owners`);
   if (cfg.role === 'frontend' && listed) throw new Error(`--node-id ${cfg.nodeId} is an owner's id; a frontend needs its own`);

@@ -53,6 +53,8 @@ test('cluster roles: owners parsed from flag or env, an owner is one of them, a 
   assert.throws(() => loadConfig({ role: 'owner', nodeId: '4', owners }, {}), /not one of --owners/);
   assert.throws(() => loadConfig({ role: 'frontend', nodeId: '1', owners }, {}), /an owner's id/);
   assert.throws(() => loadConfig({ role: 'owner', nodeId: '1' }, {}), /needs --owners/);
+  assert.throws(() => loadConfig({ role: 'owner', owners }, {}), /needs --node-id/);
+  assert.equal(loadConfig({ role: 'frontend', owners }, {}).nodeId, 0, "a frontend's id is optional");
   assert.throws(() => loadConfig({ owners }, {}), /--owners needs --role/);
   assert.throws(() => loadConfig({ role: 'leader' }, {}), /invalid --role/);
   assert.throws(() => loadConfig({ role: 'owner', nodeId: '1', owners: '1=nohost' }, {}), /invalid --owners entry/);
