@@ -23,7 +23,20 @@ const FLOW_BACKLOG_MESSAGES = 300;
 
 export interface DurableOwnerOptions {
   readonly partitions: number;
+  /**
+   * The partitions this node holds a replica of (default: all of 1..partitions, the embedded
+   * node). In a cluster the placement ring decides; requests for others are not this node's.
+   */
+  readonly hosted?: readonly number[];
+  /** This node's session: the default owner of the consumers, getters and enqueues asked of it. */
   readonly session: string;
+  /**
+   * A session of another node (a frontend) whose deliveries reach it through this node (a gRPC
+   * stream): its consumers' sink. Undefined: the embedded node, where every consumer is local.
+   */
+  readonly remoteSink?: (session: string, consumer: string) => ConsumerSink | undefined;
+  /** Whether, at start, consumers and checkouts of sessions other than this node's are gone (the embedded node: yes). */
+  readonly forgetOtherSessions?: boolean;
   readonly log: Logger;
   readonly now?: () => number;
   /** Opens partition group `id` on this node and waits until it can propose. */
@@ -46,7 +59,7 @@ export function partitionOf(q: QueueRef, partitions: number): number {
 }
 
 export class DurableOwner implements OwnerClient {
-  private readonly hosts: PartitionHost[] = [];
+  private readonly hosts = new Map<number, PartitionHost>();
   private readonly exclusiveConsumers = new Map<string, string>();
   /** Auto-delete queues by "vhost\0name": whether they have had a consumer (they go with the last one). */
   private readonly autoDelete = new Map<string, boolean>();
@@ -59,21 +72,23 @@ export class DurableOwner implements OwnerClient {
   static async open(opts: DurableOwnerOptions): Promise<DurableOwner> {
     const owner = new DurableOwner(opts);
     const turn = new Turn();
-    for (let id = 1; id <= opts.partitions; id++) {
+    const hosted = opts.hosted ?? Array.from({ length: opts.partitions }, (_, i) => i + 1);
+    for (const id of hosted) {
       const host = new PartitionHost({
         id, session: opts.session, now: owner.now, log: opts.log, deadLetter: opts.deadLetter, turn,
         expired: (vhost, name) => owner.expire({ vhost, name }),
+        ...(opts.remoteSink ? { remoteSink: opts.remoteSink } : {}),
       });
-      owner.hosts.push(host);
+      owner.hosts.set(id, host);
     }
-    await Promise.all(owner.hosts.map(async (h, i) => h.attach(await opts.openGroup(i + 1, h.app))));
-    await owner.forgetOldSessions();
+    await Promise.all([...owner.hosts].map(async ([id, h]) => h.attach(await opts.openGroup(id, h.app))));
+    if (opts.forgetOtherSessions ?? true) await owner.forgetOldSessions();
     return owner;
   }
 
   /** Consumers registered by earlier runs of this node are gone with their connections: their messages come back. */
   private async forgetOldSessions(): Promise<void> {
-    for (const h of this.hosts) {
+    for (const h of this.hosts.values()) {
       const sessions = new Set<string>();
       for (const id of h.machine.queueIds()) {
         for (const c of h.machine.consumerIds(id)) sessions.add(c.slice(0, c.indexOf('\0')));
@@ -85,7 +100,39 @@ export class DurableOwner implements OwnerClient {
   }
 
   private host(q: QueueRef): PartitionHost {
-    return this.hosts[partitionOf(q, this.opts.partitions) - 1] as PartitionHost;
+    const p = partitionOf(q, this.opts.partitions);
+    const h = this.hosts.get(p);
+    if (h === undefined) throw new Error(`partition ${p} (queue '${q.name}') has no replica on this node`);
+    return h;
+  }
+
+  /** The queue's partition, and whether this node's replica of it leads (may propose and carries out effects). */
+  leadership(q: QueueRef): { partition: number; hosted: boolean; leads: boolean; leader: number } {
+    const partition = partitionOf(q, this.opts.partitions);
+    const h = this.hosts.get(partition);
+    return { partition, hosted: h !== undefined, leads: h?.leads() ?? false, leader: h?.leader() ?? 0 };
+  }
+
+  /** Partition group ids hosted here. */
+  partitionIds(): number[] {
+    return [...this.hosts.keys()];
+  }
+
+  /** Sessions a partition led here still knows (consumers or checked-out messages), for session liveness. */
+  sessionsIn(partition: number): Set<string> {
+    const sessions = new Set<string>();
+    const h = this.hosts.get(partition);
+    if (h === undefined) return sessions;
+    for (const id of h.machine.queueIds()) {
+      for (const c of h.machine.consumerIds(id)) sessions.add(c.slice(0, c.indexOf('\0')));
+      for (const c of h.machine.checkedOut(id)) sessions.add(c.session);
+    }
+    return sessions;
+  }
+
+  /** The session's consumers are cancelled and what they held returns (redelivered) in one partition. */
+  async sessionDown(partition: number, session: string): Promise<void> {
+    await this.hosts.get(partition)?.call({ kind: 'sessionDown', session, nowMs: this.now() });
   }
 
   /** The queue's id in its partition, or a 404 as the frontend reports it. */
@@ -108,18 +155,29 @@ export class DurableOwner implements OwnerClient {
   }
 
   enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void): void {
+    const p = message.properties;
+    const content: EnqueueContent = {
+      exchange: message.exchange, routingKey: message.routingKey, header: message.header ?? headerOf(message), body: message.body,
+      priority: p.priority, expirationMs: p.expiration === undefined ? undefined : parseExpirationMs(p.expiration),
+    };
+    this.enqueueContent(q, content, this.opts.session, undefined, done);
+  }
+
+  /**
+   * Enqueues a message as published (raw header and body) under `session`; `seq` (default: this
+   * node's next for the partition) makes a retry of the same (session, seq) a duplicate.
+   */
+  enqueueContent(
+    q: QueueRef, content: EnqueueContent, session: string, seq: number | undefined,
+    done: (outcome: EnqueueOutcome, backlogged: boolean) => void,
+  ): void {
     const host = this.host(q);
     const id = host.machine.queueId(q.vhost, q.name);
     if (id === undefined) {
       done('accepted', false); // deleted between routing and enqueue: RabbitMQ drops it too
       return;
     }
-    const p = message.properties;
-    const fields = {
-      queues: [id], exchange: message.exchange, routingKey: message.routingKey,
-      header: message.header ?? headerOf(message), body: message.body, session: this.opts.session, seq: host.nextEnqueueSeq(),
-      priority: p.priority, expirationMs: p.expiration === undefined ? undefined : parseExpirationMs(p.expiration), nowMs: this.now(),
-    };
+    const fields = { queues: [id], ...content, session, seq: seq ?? host.nextEnqueueSeq(), nowMs: this.now() };
     // Encoded once here: the log entry carries these bytes and the partition stores them as the record.
     const record = encodeEnqueue(fields);
     host.ask({ kind: 'enqueue', ...fields, record }, (r) => {
@@ -135,35 +193,36 @@ export class DurableOwner implements OwnerClient {
     });
   }
 
-  async consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): Promise<void> {
+  async consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink, session = this.opts.session): Promise<void> {
     const { host, id } = this.located(q);
     const key = `${q.vhost}\0${q.name}`;
     if (this.exclusiveConsumers.has(key) || (opts.exclusive && host.machine.consumerIds(id).length > 0)) {
       throw new AmqpError(ReplyCode.AccessRefused, `queue '${q.name}' in vhost '${q.vhost}' in exclusive use`, 60, 20);
     }
-    const sinkKey = `${this.opts.session}\0${consumerId}`;
+    const sinkKey = `${session}\0${consumerId}`;
     host.sinks.set(sinkKey, sink);
-    if (opts.exclusive) this.exclusiveConsumers.set(key, consumerId);
+    if (opts.exclusive) this.exclusiveConsumers.set(key, sinkKey);
     if (this.autoDelete.has(key)) this.autoDelete.set(key, true);
     const r = await host.call({
-      kind: 'checkout', queue: id, session: this.opts.session, consumer: consumerId, prefetch: opts.prefetch,
+      kind: 'checkout', queue: id, session: session, consumer: consumerId, prefetch: opts.prefetch,
       priority: opts.priority, noAck: opts.noAck, nowMs: this.now(),
     });
     if (r.kind === 'noQueue') {
       host.sinks.delete(sinkKey);
-      if (this.exclusiveConsumers.get(key) === consumerId) this.exclusiveConsumers.delete(key);
+      if (this.exclusiveConsumers.get(key) === sinkKey) this.exclusiveConsumers.delete(key);
       throw new AmqpError(ReplyCode.NotFound, `no queue '${q.name}' in vhost '${q.vhost}'`);
     }
   }
 
-  cancel(q: QueueRef, consumerId: string): void {
+  cancel(q: QueueRef, consumerId: string, session = this.opts.session): void {
     const host = this.host(q);
     const id = host.machine.queueId(q.vhost, q.name);
-    host.sinks.delete(`${this.opts.session}\0${consumerId}`);
+    const sinkKey = `${session}\0${consumerId}`;
+    host.sinks.delete(sinkKey);
     const key = `${q.vhost}\0${q.name}`;
-    if (this.exclusiveConsumers.get(key) === consumerId) this.exclusiveConsumers.delete(key);
+    if (this.exclusiveConsumers.get(key) === sinkKey) this.exclusiveConsumers.delete(key);
     if (id === undefined) return;
-    host.ask({ kind: 'cancel', queue: id, session: this.opts.session, consumer: consumerId, nowMs: this.now() }, () => {
+    host.ask({ kind: 'cancel', queue: id, session: session, consumer: consumerId, nowMs: this.now() }, () => {
       // RabbitMQ's auto-delete: once the queue had a consumer, it goes with the last one.
       if (this.autoDelete.get(key) !== true || (host.machine.queue(id)?.consumerCount ?? 0) > 0) return;
       this.autoDelete.delete(key);
@@ -171,13 +230,13 @@ export class DurableOwner implements OwnerClient {
     });
   }
 
-  setFlow(q: QueueRef, consumerId: string, active: boolean): void {
+  setFlow(q: QueueRef, consumerId: string, active: boolean, session = this.opts.session): void {
     const host = this.host(q);
     const id = host.machine.queueId(q.vhost, q.name);
-    if (id !== undefined) host.ask({ kind: 'flow', queue: id, session: this.opts.session, consumer: consumerId, active, nowMs: this.now() }, ignore);
+    if (id !== undefined) host.ask({ kind: 'flow', queue: id, session: session, consumer: consumerId, active, nowMs: this.now() }, ignore);
   }
 
-  settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: () => void): void {
+  settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: () => void, session = this.opts.session): void {
     const host = this.host(q);
     const id = host.machine.queueId(q.vhost, q.name);
     if (id === undefined) {
@@ -186,12 +245,12 @@ export class DurableOwner implements OwnerClient {
     }
     const kind = how === 'ack' ? 'settle' : how === 'requeue' ? 'return' : 'discard';
     if (kind !== 'return') host.forget(id, msgIds);
-    host.ask({ kind, queue: id, session: this.opts.session, consumer: consumerId, msgIds, nowMs: this.now() }, () => done?.());
+    host.ask({ kind, queue: id, session: session, consumer: consumerId, msgIds, nowMs: this.now() }, () => done?.());
   }
 
-  async get(q: QueueRef, getterId: string, noAck: boolean): Promise<GetResult | undefined> {
+  async get(q: QueueRef, getterId: string, noAck: boolean, session = this.opts.session): Promise<GetResult | undefined> {
     const { host, id } = this.located(q);
-    const r = await host.call({ kind: 'get', queue: id, session: this.opts.session, consumer: getterId, noAck, nowMs: this.now() });
+    const r = await host.call({ kind: 'get', queue: id, session: session, consumer: getterId, noAck, nowMs: this.now() });
     if (r.kind === 'noQueue') throw new AmqpError(ReplyCode.NotFound, `no queue '${q.name}' in vhost '${q.vhost}'`);
     if (r.kind !== 'got') throw unexpected(r);
     const m = r.message;
@@ -244,7 +303,7 @@ export class DurableOwner implements OwnerClient {
   }
 
   *list(): IterableIterator<{ ref: QueueRef; stats: QueueStats }> {
-    for (const h of this.hosts) {
+    for (const h of this.hosts.values()) {
       for (const id of h.machine.queueIds()) {
         const v = h.machine.queue(id);
         if (v === undefined) continue;
@@ -254,7 +313,7 @@ export class DurableOwner implements OwnerClient {
   }
 
   close(): void {
-    for (const h of this.hosts) h.stop();
+    for (const h of this.hosts.values()) h.stop();
   }
 
   // ---- read-only views for operators (disk and log observability) ------------------------------
@@ -262,14 +321,14 @@ export class DurableOwner implements OwnerClient {
   /** Where a durable queue lives: its partition and its id there. */
   placement(q: QueueRef): QueuePlacement | undefined {
     const partition = partitionOf(q, this.opts.partitions);
-    const id = this.hosts[partition - 1]?.machine.queueId(q.vhost, q.name);
+    const id = this.hosts.get(partition)?.machine.queueId(q.vhost, q.name);
     if (id === undefined) return undefined;
     return { partition, queueId: id };
   }
 
   /** Per partition (1..P, in order): the queues it hosts, their messages (ready + unacked) and body bytes. */
   partitionContents(): PartitionContents[] {
-    return this.hosts.map((h, i) => {
+    return [...this.hosts].sort((x, y) => x[0] - y[0]).map(([partition, h]) => {
       let queues = 0;
       let messages = 0;
       let bytes = 0;
@@ -280,7 +339,7 @@ export class DurableOwner implements OwnerClient {
         messages += v.messageCount + v.unackedCount;
         bytes += v.bytes;
       }
-      return { partition: i + 1, queues, messages, bytes };
+      return { partition, queues, messages, bytes };
     });
   }
 }
@@ -299,6 +358,16 @@ function headerOf(m: Message): Uint8Array {
   buf.writeBigUInt64BE(BigInt(m.body.byteLength), 4);
   writeBasicProperties(buf, 12, m.properties);
   return buf;
+}
+
+/** A message as published, for its partition: the client's raw content header and body, routing, and what the queue needs of the properties. */
+export interface EnqueueContent {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly header: Uint8Array;
+  readonly body: Uint8Array;
+  readonly priority: number | undefined;
+  readonly expirationMs: number | undefined;
 }
 
 export interface QueuePlacement {

@@ -36,6 +36,12 @@ export interface PartitionHostDeps {
   readonly expired: (vhost: string, name: string) => void;
   /** Shared by the node's partitions: the end of the turn, when asked-for commands are proposed. */
   readonly turn?: Turn;
+  /**
+   * The sink of a consumer of another node's session (a frontend reached over gRPC) that has no
+   * sink registered here: after a leader change the new leader delivers to the consumers the
+   * replicated state names, through the session's stream on this node.
+   */
+  readonly remoteSink?: (session: string, consumer: string) => ConsumerSink | undefined;
 }
 
 /** The group application, keeping the store the driver hands it (records are read from it). */
@@ -92,6 +98,21 @@ export class PartitionHost {
   attach(driver: GroupDriver): void {
     this.driver = driver;
     this.schedule();
+  }
+
+  /** Whether this replica leads its group (proposes, and carries out the effects). */
+  leads(): boolean {
+    return this.driver?.isLeader() ?? false;
+  }
+
+  /** The leader's Raft id as this replica knows it (0: none). */
+  leader(): number {
+    return this.driver?.leader() ?? 0;
+  }
+
+  /** The consumer's sink on this node: registered here, or its session's stream. */
+  private sinkOf(key: string, session: string, consumer: string): ConsumerSink | undefined {
+    return this.sinks.get(key) ?? (session === this.deps.session ? undefined : this.deps.remoteSink?.(session, consumer));
   }
 
   nextEnqueueSeq(): number {
@@ -178,13 +199,13 @@ export class PartitionHost {
         switch (e.kind) {
           case 'deliver': {
             const key = `${e.session}\0${e.consumer}`;
-            deliveries.push({ e, key, sink: this.sinks.get(key), record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`) });
+            deliveries.push({ e, key, sink: this.sinkOf(key, e.session, e.consumer), record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`) });
             break;
           }
           case 'deadLetter': this.deadLetter(e); break;
           case 'consumerCancelled': {
             const key = `${e.session}\0${e.consumer}`;
-            const sink = this.sinks.get(key);
+            const sink = this.sinkOf(key, e.session, e.consumer);
             this.sinks.delete(key);
             sink?.cancelled();
             break;
@@ -224,7 +245,7 @@ export class PartitionHost {
 
   private send(p: Pending): void {
     const { e, sink } = p;
-    if (sink === undefined || this.sinks.get(p.key) !== sink) {
+    if (sink === undefined || this.sinkOf(p.key, e.session, e.consumer) !== sink) {
       // Cancelled while the delivery was being decided or read: it goes back (a consumer of another
       // session is cleaned up by its session going down).
       if (!e.noAck && (sink !== undefined || e.session === this.deps.session)) this.giveBack(e);
