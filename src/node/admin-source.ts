@@ -38,7 +38,11 @@ async function adminCall<T>(fn: () => Promise<T>): Promise<T> {
  * `disk`: what durable queues hold on disk (partitions, per-queue bytes); without it the queues
  * report no disk figures and /api/partitions is empty.
  */
-export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: OwnerClient & OwnerStats, disk?: DiskStats): AdminSource {
+export function createAdminSource(
+  ctx: FrontendContext, meta: LocalMeta, owner: OwnerClient & OwnerStats, disk?: DiskStats,
+  /** Readiness beyond serving HTTP (a cluster node: its groups have leaders); default ready. */
+  ready: () => boolean = () => true,
+): AdminSource {
   const m = (): MetaMachine => meta.backend.machine;
   const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);
   const partitions = async (): Promise<PartitionInfo[]> => (disk === undefined ? [] : disk.partitions());
@@ -130,7 +134,7 @@ export function createAdminSource(ctx: FrontendContext, meta: LocalMeta, owner: 
       const permitted = new Set(m().listPermissions().filter((x) => x.user === user).map((x) => x.vhost));
       return m().listVhosts().filter((v) => permitted.has(v));
     },
-    isReady: () => true,
+    isReady: ready,
     stats,
     overview: async () => {
       const s = await stats();

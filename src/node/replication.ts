@@ -54,20 +54,29 @@ export interface NodeReplication {
   close(): Promise<void>;
 }
 
-export async function startReplication(dataDir: string, initialMeta: () => MetaMachine, log: Logger): Promise<NodeReplication> {
-  const storage = await LevelRaftStorage.open(join(dataDir, 'raft'), {
+/** The node's Raft log and application keys: one LevelDB under `<dataDir>/raft`. */
+export function openNodeStorage(dataDir: string): Promise<LevelRaftStorage> {
+  return LevelRaftStorage.open(join(dataDir, 'raft'), {
     maxOpenFiles: LEVELDB_OPEN_FILES, maxFileSize: LEVELDB_FILE_BYTES, compactDeletedEveryBytes: COMPACT_DELETED_EVERY_BYTES,
   });
+}
+
+/** A storage or invariant failure of a group: do not limp on with state that may be wrong. */
+export function exitOnFatal(log: Logger): (err: Error, group: number) => void {
+  return (err, group) => {
+    log.fatal({ err, group }, 'raft group failed');
+    process.exit(70);
+  };
+}
+
+export async function startReplication(dataDir: string, initialMeta: () => MetaMachine, log: Logger): Promise<NodeReplication> {
+  const storage = await openNodeStorage(dataDir);
   const host = new RaftHost({
     tickIntervalMs: TICK_MS,
-    sender: { send: () => {} }, // no peers yet
+    sender: { send: () => {} }, // no peers
     storage,
     compaction: NODE_COMPACTION,
-    onFatal: (err, group) => {
-      // A storage or invariant failure: do not limp on with state that may be wrong.
-      log.fatal({ err, group }, 'raft group failed');
-      process.exit(70);
-    },
+    onFatal: exitOnFatal(log),
   });
   host.start();
   const openGroup = async (groupId: number, app: GroupApp): Promise<GroupDriver> => {

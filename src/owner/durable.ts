@@ -3,7 +3,7 @@
 // directory's life. Every answer is sent after the partition committed (fsynced) and applied the
 // command: a publisher confirm for a durable queue means the message is in the log on disk.
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
-import { basicPropertiesSize, writeBasicProperties } from '../amqp/generated.js';
+import { encodeContentHeader } from '../amqp/content.js';
 import { encodeTable, type FieldTable } from '../amqp/table.js';
 import type { Logger } from '../log.js';
 import { withWireTypes } from '../meta/codec.js';
@@ -113,6 +113,11 @@ export class DurableOwner implements OwnerClient {
     return { partition, hosted: h !== undefined, leads: h?.leads() ?? false, leader: h?.leader() ?? 0 };
   }
 
+  /** Whether this node's replica of partition `p` leads it. */
+  leadsPartition(p: number): boolean {
+    return this.hosts.get(p)?.leads() ?? false;
+  }
+
   /** Partition group ids hosted here. */
   partitionIds(): number[] {
     return [...this.hosts.keys()];
@@ -157,7 +162,7 @@ export class DurableOwner implements OwnerClient {
   enqueue(q: QueueRef, message: Message, done: (outcome: EnqueueOutcome, backlogged: boolean) => void): void {
     const p = message.properties;
     const content: EnqueueContent = {
-      exchange: message.exchange, routingKey: message.routingKey, header: message.header ?? headerOf(message), body: message.body,
+      exchange: message.exchange, routingKey: message.routingKey, header: message.header ?? encodeContentHeader(message.properties, message.body.byteLength), body: message.body,
       priority: p.priority, expirationMs: p.expiration === undefined ? undefined : parseExpirationMs(p.expiration),
     };
     this.enqueueContent(q, content, this.opts.session, undefined, done);
@@ -170,6 +175,8 @@ export class DurableOwner implements OwnerClient {
   enqueueContent(
     q: QueueRef, content: EnqueueContent, session: string, seq: number | undefined,
     done: (outcome: EnqueueOutcome, backlogged: boolean) => void,
+    /** The entry was not committed here (leadership lost, group stopped): a caller that retries elsewhere wants to know; default: rejected. */
+    failed?: (err: Error) => void,
   ): void {
     const host = this.host(q);
     const id = host.machine.queueId(q.vhost, q.name);
@@ -182,6 +189,10 @@ export class DurableOwner implements OwnerClient {
     const record = encodeEnqueue(fields);
     host.ask({ kind: 'enqueue', ...fields, record }, (r) => {
       if (r instanceof Error) {
+        if (failed !== undefined) {
+          failed(r);
+          return;
+        }
         this.opts.log.error({ err: r, queue: q.name }, 'enqueue not committed');
         done('rejected', false);
         return;
@@ -204,7 +215,7 @@ export class DurableOwner implements OwnerClient {
     if (opts.exclusive) this.exclusiveConsumers.set(key, sinkKey);
     if (this.autoDelete.has(key)) this.autoDelete.set(key, true);
     const r = await host.call({
-      kind: 'checkout', queue: id, session: session, consumer: consumerId, prefetch: opts.prefetch,
+      kind: 'checkout', queue: id, session, consumer: consumerId, prefetch: opts.prefetch,
       priority: opts.priority, noAck: opts.noAck, nowMs: this.now(),
     });
     if (r.kind === 'noQueue') {
@@ -222,7 +233,7 @@ export class DurableOwner implements OwnerClient {
     const key = `${q.vhost}\0${q.name}`;
     if (this.exclusiveConsumers.get(key) === sinkKey) this.exclusiveConsumers.delete(key);
     if (id === undefined) return;
-    host.ask({ kind: 'cancel', queue: id, session: session, consumer: consumerId, nowMs: this.now() }, () => {
+    host.ask({ kind: 'cancel', queue: id, session, consumer: consumerId, nowMs: this.now() }, () => {
       // RabbitMQ's auto-delete: once the queue had a consumer, it goes with the last one.
       if (this.autoDelete.get(key) !== true || (host.machine.queue(id)?.consumerCount ?? 0) > 0) return;
       this.autoDelete.delete(key);
@@ -233,10 +244,11 @@ export class DurableOwner implements OwnerClient {
   setFlow(q: QueueRef, consumerId: string, active: boolean, session = this.opts.session): void {
     const host = this.host(q);
     const id = host.machine.queueId(q.vhost, q.name);
-    if (id !== undefined) host.ask({ kind: 'flow', queue: id, session: session, consumer: consumerId, active, nowMs: this.now() }, ignore);
+    if (id !== undefined) host.ask({ kind: 'flow', queue: id, session, consumer: consumerId, active, nowMs: this.now() }, ignore);
   }
 
-  settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: () => void, session = this.opts.session): void {
+  /** `done` gets the error when the settlement was not committed here (a remote caller retries it at the new leader). */
+  settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: (err?: Error) => void, session = this.opts.session): void {
     const host = this.host(q);
     const id = host.machine.queueId(q.vhost, q.name);
     if (id === undefined) {
@@ -245,12 +257,12 @@ export class DurableOwner implements OwnerClient {
     }
     const kind = how === 'ack' ? 'settle' : how === 'requeue' ? 'return' : 'discard';
     if (kind !== 'return') host.forget(id, msgIds);
-    host.ask({ kind, queue: id, session: session, consumer: consumerId, msgIds, nowMs: this.now() }, () => done?.());
+    host.ask({ kind, queue: id, session, consumer: consumerId, msgIds, nowMs: this.now() }, (r) => done?.(r instanceof Error ? r : undefined));
   }
 
   async get(q: QueueRef, getterId: string, noAck: boolean, session = this.opts.session): Promise<GetResult | undefined> {
     const { host, id } = this.located(q);
-    const r = await host.call({ kind: 'get', queue: id, session: session, consumer: getterId, noAck, nowMs: this.now() });
+    const r = await host.call({ kind: 'get', queue: id, session, consumer: getterId, noAck, nowMs: this.now() });
     if (r.kind === 'noQueue') throw new AmqpError(ReplyCode.NotFound, `no queue '${q.name}' in vhost '${q.vhost}'`);
     if (r.kind !== 'got') throw unexpected(r);
     const m = r.message;
@@ -348,16 +360,6 @@ function ignore(): void {}
 
 function unexpected(r: CommandResult): Error {
   return new Error(`partition: unexpected result ${r.kind}`);
-}
-
-/** The content-header payload for a message whose raw header is gone (properties rewritten). */
-function headerOf(m: Message): Uint8Array {
-  const buf = Buffer.alloc(12 + basicPropertiesSize(m.properties));
-  buf.writeUInt16BE(60, 0);
-  buf.writeUInt16BE(0, 2);
-  buf.writeBigUInt64BE(BigInt(m.body.byteLength), 4);
-  writeBasicProperties(buf, 12, m.properties);
-  return buf;
 }
 
 /** A message as published, for its partition: the client's raw content header and body, routing, and what the queue needs of the properties. */

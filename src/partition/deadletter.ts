@@ -1,21 +1,22 @@
 // Carrying out a DeadLetterEffect (leader side): the copy to publish, rebuilt from the stored record
 // with RabbitMQ's x-death rewrite (src/queue/deadletter.ts), and the dedupe session under which it
 // is enqueued in its targets. The effect says where and why; the record holds the message.
-import { decodeBasicProperties, type BasicProperties } from '../amqp/generated.js';
+import { decodeContentProperties } from '../amqp/content.js';
+import type { BasicProperties } from '../amqp/generated.js';
 import { deadLetter } from '../queue/deadletter.js';
 import type { QueueArgs, QueueMessage } from '../queue/types.js';
 import { decodeRecord } from './codec.js';
 import type { DeadLetterEffect } from './types.js';
 
-/** Content header payload: class-id (2), weight (2), body size (8), then the property flags. */
-const HEADER_PREFIX_BYTES = 12;
-
 /** The message as stored: properties decoded from the raw header (which it keeps, for the record). */
 export function storedMessage(record: Uint8Array): QueueMessage<BasicProperties> {
   const r = decodeRecord(record);
-  const h = Buffer.from(r.header.buffer, r.header.byteOffset, r.header.byteLength);
-  const properties = h.length >= HEADER_PREFIX_BYTES + 2 ? decodeBasicProperties(h, HEADER_PREFIX_BYTES, h.length) : {};
-  return { exchange: r.exchange, routingKey: r.routingKey, properties, header: r.header, body: r.body };
+  return publishedMessage(r.exchange, r.routingKey, r.header, r.body);
+}
+
+/** A message from its routing and raw content (header payload and body), the raw header kept for byte-exact delivery. */
+export function publishedMessage(exchange: string, routingKey: string, header: Uint8Array, body: Uint8Array): QueueMessage<BasicProperties> {
+  return { exchange, routingKey, properties: decodeContentProperties(header), header, body };
 }
 
 /**

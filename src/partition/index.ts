@@ -4,7 +4,7 @@ export { PartitionMachine } from './machine.js';
 export type { ApplyOptions, CheckedOutView, EntryInput, PartitionMachineOptions, QueueView } from './machine.js';
 export { PartitionApp, type PartitionResult } from './app.js';
 export { decodeBatch, decodeEnqueue, decodeRecord, encodeBatch, encodeEnqueue, type MessageRecord } from './codec.js';
-export { deadLetterMessage, deadLetterSession, storedMessage } from './deadletter.js';
+export { deadLetterMessage, deadLetterSession, publishedMessage, storedMessage } from './deadletter.js';
 export { readRecord, readRecords } from './read.js';
 export { AccountingChecker, InvariantError } from './invariants.js';
 export { MemoryAppStore, MemoryApplyBatch } from './memory.js';

@@ -2,7 +2,6 @@
 // codecs (protobufjs static code), so no proto-loader or reflection is involved. The rest of the
 // tree sees only the small interfaces below; this directory is the only importer of grpc-js.
 import type * as grpc from '@grpc/grpc-js';
-import { RpcChannel } from './server.js';
 
 export interface BidiMethod<Req, Res> {
   /** Full gRPC method path, e.g. `/warren.v1.Raft/Stream`. */
@@ -75,21 +74,4 @@ export function wrapDuplex<In, Out>(raw: RawDuplex): BidiStream<In, Out> {
       else closeCbs.push(cb);
     },
   };
-}
-
-/** A channel to one address on which bidi streams of one method can be opened repeatedly. */
-export class BidiClient<Req, Res> {
-  private readonly channel: RpcChannel;
-
-  constructor(address: string, private readonly method: BidiMethod<Req, Res>) {
-    this.channel = new RpcChannel(address);
-  }
-
-  open(): BidiStream<Res, Req> {
-    return this.channel.bidi(this.method);
-  }
-
-  close(): void {
-    this.channel.close();
-  }
 }

@@ -187,3 +187,20 @@ export class RpcChannel {
     this.client.close();
   }
 }
+
+/** A channel to one address on which bidi streams of one method can be opened repeatedly. */
+export class BidiClient<Req, Res> {
+  private readonly channel: RpcChannel;
+
+  constructor(address: string, private readonly method: BidiMethod<Req, Res>) {
+    this.channel = new RpcChannel(address);
+  }
+
+  open(): BidiStream<Res, Req> {
+    return this.channel.bidi(this.method);
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+}

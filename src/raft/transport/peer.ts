@@ -7,7 +7,8 @@
 // were sent, and the receiver hands them over in that order. When the queue is over its count or
 // byte bound, new messages are DROPPED and counted: Raft tolerates loss (retransmission by the
 // leader, heartbeats, elections), and unbounded buffering towards a dead peer would not.
-import type { BidiClient, BidiStream } from '../../rpc/bidi.js';
+import type { BidiStream } from '../../rpc/bidi.js';
+import type { BidiClient } from '../../rpc/server.js';
 import type { Batch, Envelope } from './codec.js';
 import { estimateBytes } from './codec.js';
 import { coalesce, coalescedCount } from './coalesce.js';

@@ -5,9 +5,9 @@
 // The accepting side answers each new stream with one empty RaftBatch (fromNode 0), the "hello",
 // and otherwise only reads; inbound messages are handed to onMessage in the order coalesce.ts's
 // expand() gives (each group's messages in the order its sender queued them).
-import { BidiClient } from '../../rpc/bidi.js';
+import { BidiClient, RpcServer } from '../../rpc/server.js';
 import type { BidiMethod } from '../../rpc/bidi.js';
-import { RpcServer } from '../../rpc/server.js';
+
 import type { Message, NodeId } from '../core/types.js';
 import { decodeBatch, encodeBatch, HELLO } from './codec.js';
 import type { Batch } from './codec.js';

@@ -1,0 +1,29 @@
+// The cluster as every node derives it from the same configuration (static membership, issue 8):
+// the owners' Raft ids and gRPC addresses, and the placement of partitions 1..P on them — the same
+// pure function on every node, so they agree without asking. (Storing the placement and its epoch
+// in the metadata group, so membership can change, comes with dynamic membership.)
+import type { OwnerAddress } from '../config.js';
+import { placement, type Placement } from '../placement/index.js';
+
+/** Virtual nodes per owner on the ring (docs/placement.md: 64 spreads replicas within ±15%). */
+export const VNODES = 64;
+
+export interface ClusterLayout {
+  readonly owners: readonly OwnerAddress[];
+  readonly partitions: number;
+  readonly placement: Placement;
+  /** Owner ids holding partition p, preferred leader first. */
+  replicas(partition: number): readonly number[];
+  addressOf(id: number): string;
+}
+
+export function clusterLayout(owners: readonly OwnerAddress[], partitions: number, replication: number): ClusterLayout {
+  const place = placement(owners.map((o) => String(o.id)), partitions, Math.min(replication, owners.length), VNODES);
+  const replicas = place.partitions.map((p) => p.replicas.map(Number));
+  const addresses = new Map(owners.map((o) => [o.id, o.address]));
+  return {
+    owners, partitions, placement: place,
+    replicas: (p) => replicas[p - 1] ?? [],
+    addressOf: (id) => addresses.get(id) ?? '',
+  };
+}

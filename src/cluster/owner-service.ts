@@ -1,0 +1,245 @@
+// warren.v1.Owner on an owner node (proto/warren/v1/owner.proto, docs/cluster-contracts.md): the
+// frontends' OwnerClient calls, carried out by this node's DurableOwner (the partitions it
+// replicates; only their leader answers, the others say NotLeader with a hint and propose nothing)
+// and its LocalOwner (the transient queues it holds in memory, `partition = 0`). Requests name the
+// frontend's session, so consumers, getters, checked-out messages and enqueue deduplication are
+// the session's in the replicated state.
+import { AmqpError, ReplyCode } from '../amqp/errors.js';
+import type { Logger } from '../log.js';
+import { decodeMeta } from '../meta/codec.js';
+import type { ConsumeOptions, EnqueueOutcome, QueueRef, Settlement } from '../owner/api.js';
+import type { DurableOwner } from '../owner/durable.js';
+import type { LocalOwner } from '../owner/local.js';
+import { u64 } from '../partition/codec.js';
+import { publishedMessage } from '../partition/index.js';
+import type { warren } from '../proto/owner.js';
+import { OWNER } from '../rpc/contracts.js';
+import type { RpcServer } from '../rpc/server.js';
+import { SessionStreams } from './session-streams.js';
+import { NotLeaderReply, toWire, type WireError } from './wire.js';
+
+
+type WireQueue = warren.v1.QueueRef.$Shape | null | undefined;
+
+export interface OwnerServiceDeps {
+  readonly durable: DurableOwner;
+  readonly transient: LocalOwner;
+  /** gRPC address of an owner by its Raft id (NotLeader hints). */
+  readonly addressOf: (id: number) => string;
+  readonly sessions: SessionStreams;
+  readonly log: Logger;
+}
+
+const OUTCOME: Record<EnqueueOutcome, number> = { accepted: 1, rejected: 2 };
+const SETTLE: Record<number, Settlement> = { 1: 'ack', 2: 'requeue', 3: 'discard' };
+
+/** A transient queue's consumers and getters on the LocalOwner: the frontend session's id space. */
+export function transientConsumer(session: string, consumer: string): string {
+  return `${session}\0${consumer}`;
+}
+
+export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
+  const { durable, transient, sessions } = deps;
+
+  /** The queue as the request names it; throws NotLeader when its partition is led elsewhere. */
+  const target = (wq: WireQueue): { q: QueueRef; durable: boolean } => {
+    const q = { vhost: wq?.vhost ?? '', name: wq?.name ?? '' };
+    const partition = wq?.partition ?? 0;
+    if (partition === 0) return { q, durable: false };
+    const at = durable.leadership(q);
+    if (at.partition !== partition) throw new AmqpError(ReplyCode.InternalError, `queue '${q.name}' is in partition ${at.partition}, not ${partition}`);
+    if (!at.leads) throw new NotLeaderReply(partition, at.leader, at.leader ? deps.addressOf(at.leader) : '');
+    return { q, durable: true };
+  };
+  const wire = (err: unknown, group: number): WireError => toWire(err, group, deps.addressOf);
+  const answer = async <R>(group: number, run: () => Promise<R>): Promise<R | { error: WireError }> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (!(err instanceof AmqpError) && !(err instanceof NotLeaderReply)) deps.log.warn({ err }, 'owner request failed');
+      return { error: wire(err, group) };
+    }
+  };
+
+  server.unary(OWNER.declareQueue, (req) => answer(req.queue?.partition ?? 0, async () => {
+    const t = target(req.queue);
+    const spec = { arguments: decodeMeta<Record<string, unknown>>(req.arguments ?? new Uint8Array()) ?? {}, autoDelete: req.autoDelete ?? false };
+    const c = await (t.durable ? durable.declareQueue(t.q, spec) : transient.declareQueue(t.q, spec));
+    return { messageCount: c.messages, consumerCount: c.consumers };
+  }));
+
+  server.bidi(OWNER.enqueue, (stream) => {
+    stream.onData((batch) => {
+      const batchId = batch.batchId ?? 0;
+      const items = batch.items ?? [];
+      const results: warren.v1.EnqueueResult.$Properties[] = new Array(items.length);
+      let pending = items.length;
+      let failure: unknown;
+      const ack = (error?: WireError): void => {
+        stream.write(error ? { batchId, error } : { batchId, results });
+      };
+      /** An item was not committed (leadership lost meanwhile): the whole batch is answered Unavailable and resent; its (session, seq) make the resend exact. */
+      const failed = (err: Error): void => {
+        failure ??= err;
+        if (--pending === 0) ack(wire(failure, batch.partition ?? 0));
+      };
+      if (pending === 0) {
+        ack();
+        return;
+      }
+      try {
+        items.forEach((item, i) => {
+          const queues = item.queues ?? [];
+          if (queues.length !== 1) throw new AmqpError(ReplyCode.InternalError, 'an enqueue item names exactly one queue');
+          const t = target({ vhost: item.vhost ?? '', name: queues[0] as string, partition: batch.partition ?? 0 });
+          const done = (outcome: EnqueueOutcome, backlogged: boolean): void => {
+            results[i] = { outcomes: [OUTCOME[outcome]], backlogged: [backlogged] };
+            if (--pending === 0) ack(failure === undefined ? undefined : wire(failure, batch.partition ?? 0));
+          };
+          const exchange = item.exchange ?? '';
+          const routingKey = item.routingKey ?? '';
+          const header = item.header ?? new Uint8Array();
+          const body = item.body ?? new Uint8Array();
+          if (t.durable) {
+            const content = {
+              exchange, routingKey, header, body,
+              priority: item.priority ?? undefined, expirationMs: item.expirationMs == null ? undefined : u64(item.expirationMs),
+            };
+            durable.enqueueContent(t.q, content, item.session ?? '', u64(item.seq), done, failed);
+          } else {
+            transient.enqueue(t.q, publishedMessage(exchange, routingKey, header, body), done);
+          }
+        });
+      } catch (err) {
+        // Refused before anything was proposed (a whole batch is one partition's): the frontend resends it.
+        pending = -1;
+        ack(wire(err, batch.partition ?? 0));
+      }
+    });
+  });
+
+  server.bidi(OWNER.consume, (stream) => {
+    let session: string | undefined;
+    const writer = { write: (ev: warren.v1.ConsumeEvent.$Properties) => stream.write(ev) };
+    const done = (requestId: unknown, p: Promise<unknown>, group: number): void => {
+      p.then(() => stream.write({ done: { requestId: requestId as number } }), (err: unknown) => {
+        stream.write({ done: { requestId: requestId as number, error: wire(err, group) } });
+      });
+    };
+    stream.onData((req) => {
+      if (req.open) {
+        session = req.open.session ?? '';
+        sessions.attach(session, writer);
+        return;
+      }
+      if (session === undefined) {
+        stream.cancel(); // a Consume stream starts with open
+        return;
+      }
+      const s = session;
+      if (req.subscribe) {
+        const r = req.subscribe;
+        const group = r.queue?.partition ?? 0;
+        done(r.requestId, (async () => {
+          const t = target(r.queue);
+          const opts: ConsumeOptions = { prefetch: r.prefetch ?? 0, priority: r.priority ?? 0, noAck: r.noAck ?? false, exclusive: r.exclusive ?? false };
+          const consumer = r.consumer ?? '';
+          if (t.durable) await durable.consume(t.q, consumer, opts, sessions.sink(s, consumer), s);
+          else await transient.consume(t.q, transientConsumer(s, consumer), opts, sessions.sink(s, consumer));
+        })(), group);
+      } else if (req.cancel) {
+        const r = req.cancel;
+        done(r.requestId, (async () => {
+          const t = target(r.queue);
+          const consumer = r.consumer ?? '';
+          sessions.drop(s, consumer);
+          if (t.durable) durable.cancel(t.q, consumer, s);
+          else transient.cancel(t.q, transientConsumer(s, consumer));
+        })(), r.queue?.partition ?? 0);
+      } else if (req.flow) {
+        const r = req.flow;
+        done(r.requestId, (async () => {
+          const t = target(r.queue);
+          const consumer = r.consumer ?? '';
+          if (t.durable) durable.setFlow(t.q, consumer, r.active ?? true, s);
+          else transient.setFlow(t.q, transientConsumer(s, consumer), r.active ?? true);
+        })(), r.queue?.partition ?? 0);
+      }
+    });
+    stream.onClose(() => {
+      if (session !== undefined) sessions.detach(session, writer);
+    });
+  });
+
+  server.bidi(OWNER.settle, (stream) => {
+    stream.onData((batch) => {
+      const batchId = batch.batchId ?? 0;
+      const items = batch.items ?? [];
+      let pending = items.length + 1;
+      let failure: unknown;
+      const settled = (err?: Error): void => {
+        if (err !== undefined) failure ??= err;
+        if (--pending !== 0) return;
+        // One settlement not committed (leadership lost meanwhile): the frontend resends the batch to the new leader; settling twice is harmless.
+        stream.write(failure === undefined ? { batchId } : { batchId, error: wire(failure, batch.partition ?? 0) });
+      };
+      try {
+        for (const item of items) {
+          const t = target({ vhost: item.vhost ?? '', name: item.queue ?? '', partition: batch.partition ?? 0 });
+          const how = SETTLE[item.kind ?? 0];
+          if (how === undefined) throw new AmqpError(ReplyCode.InternalError, `unknown settlement kind ${item.kind}`);
+          const ids: number[] = (item.msgIds ?? []).map(u64);
+          const session = item.session ?? '';
+          const consumer = item.consumer ?? '';
+          if (t.durable) durable.settle(t.q, consumer, ids, how, settled, session);
+          else transient.settle(t.q, transientConsumer(session, consumer), ids, how, () => settled());
+        }
+        settled();
+      } catch (err) {
+        pending = -1;
+        stream.write({ batchId, error: wire(err, batch.partition ?? 0) });
+      }
+    });
+  });
+
+  server.unary(OWNER.get, (req) => answer(req.queue?.partition ?? 0, async () => {
+    const t = target(req.queue);
+    const session = req.session ?? '';
+    const getter = req.getter ?? '';
+    const r = t.durable
+      ? await durable.get(t.q, getter, req.noAck ?? false, session)
+      : await transient.get(t.q, transientConsumer(session, getter), req.noAck ?? false);
+    if (r === undefined) return {};
+    const m = r.delivery.message;
+    return {
+      messageCount: r.messageCount,
+      delivery: {
+        queue: r.delivery.queue, msgId: r.delivery.msgId, redelivered: r.delivery.redelivered, exchange: m.exchange, routingKey: m.routingKey,
+        header: m.header ?? new Uint8Array(), body: m.body,
+      },
+    };
+  }));
+
+  server.unary(OWNER.purge, (req) => answer(req.queue?.partition ?? 0, async () => {
+    const t = target(req.queue);
+    return { messageCount: await (t.durable ? durable.purge(t.q) : transient.purge(t.q)) };
+  }));
+
+  server.unary(OWNER.deleteQueue, (req) => answer(req.queue?.partition ?? 0, async () => {
+    const t = target(req.queue);
+    const conditions = { ifUnused: req.ifUnused ?? false, ifEmpty: req.ifEmpty ?? false };
+    return { messageCount: await (t.durable ? durable.deleteQueue(t.q, conditions) : transient.deleteQueue(t.q, conditions)) };
+  }));
+
+  server.unary(OWNER.queueStats, (req) => answer(0, async () => {
+    const entries: warren.v1.QueueStatsEntry.$Properties[] = [];
+    for (const wq of req.queues ?? []) {
+      const q = { vhost: wq.vhost ?? '', name: wq.name ?? '' };
+      const st = (wq.partition ?? 0) === 0 ? transient.stats(q) : durable.leadership(q).leads ? durable.stats(q) : undefined;
+      if (st !== undefined) entries.push({ queue: wq, messages: st.messages, unacked: st.unacked, consumers: st.consumers, bytes: st.bytes });
+    }
+    return { entries };
+  }));
+}
+
+

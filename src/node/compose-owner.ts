@@ -1,0 +1,155 @@
+// An owner node of the cluster (`warren start --role owner`, issue 8): a replica of the metadata
+// group (all owners are its voters) and of the partitions the placement ring gives it, over one
+// LevelDB and one gRPC server that carries the Raft streams, warren.v1.Owner and warren.v1.Meta.
+// It accepts no AMQP. The partitions it leads answer the frontends (src/cluster/owner-service.ts);
+// the transient queues homed on it live in its memory. It reaches the rest of the cluster as a
+// frontend would (a RemoteOwner of its own session) to dead-letter into queues led elsewhere.
+import { randomBytes } from 'node:crypto';
+import type { WarrenConfig } from '../config.js';
+import { clusterLayout } from '../cluster/layout.js';
+import { serveOwner } from '../cluster/owner-service.js';
+import { RemoteOwner } from '../cluster/remote-owner.js';
+import { SessionStreams } from '../cluster/session-streams.js';
+import { newCounters, type FrontendContext } from '../frontend/context.js';
+import { EnqueueGate } from '../frontend/enqueue-gate.js';
+import type { Logger } from '../log.js';
+import { encodeMeta } from '../meta/codec.js';
+import type { MetaCommand, MetaResult } from '../meta/types.js';
+import { AmqpError } from '../amqp/errors.js';
+import type { QueueRef } from '../owner/api.js';
+import { deadLetterPublisher } from '../owner/dead-letter.js';
+import { DurableOwner } from '../owner/durable.js';
+import { LocalOwner } from '../owner/local.js';
+import { RoutingOwner } from '../owner/router.js';
+import { RaftHost } from '../raft/node/host.js';
+import { RaftTransport } from '../raft/transport/transport.js';
+import { RpcServer } from '../rpc/server.js';
+import { createAdminSource } from './admin-source.js';
+import type { Node } from './compose.js';
+import { openDataDir } from './data-dir.js';
+import { createDiskStats } from './disk-stats.js';
+import { MetaGroupApp, type MetaOutcome } from './meta-group.js';
+import { createMeta, initialMeta, type MetaBackend } from './meta-port.js';
+import { exitOnFatal, META_GROUP, NODE_COMPACTION, openNodeStorage } from './replication.js';
+
+/** Ticks of a clustered node: elections after 10–20 ticks (0.5–1 s), heartbeats every tick. */
+const TICK_MS = 50;
+const ELECTION_TICKS = 10;
+/** How long a frontend session may be without its Consume stream here before its consumers are cancelled. */
+export const SESSION_GRACE_MS = 10_000;
+/** How often the partitions led here are checked for sessions that are gone. */
+const SESSION_SWEEP_MS = 2_000;
+
+export interface OwnerNode extends Node {
+  /** The gRPC port it serves (Raft, Owner, Meta). */
+  readonly clusterPort: number;
+  /** Its replicas of the partitions (leadership per queue, for operators and tests). */
+  readonly durable: DurableOwner;
+}
+
+export async function composeOwner(config: WarrenConfig, log: Logger): Promise<OwnerNode> {
+  const dataDir = openDataDir(config.dataDir, config.partitions);
+  const layout = clusterLayout(config.owners, dataDir.partitions, config.replication);
+  const self = config.nodeId;
+  const storage = await openNodeStorage(config.dataDir);
+  const server = new RpcServer();
+  let transport: RaftTransport | undefined;
+  const host = new RaftHost({
+    tickIntervalMs: TICK_MS,
+    sender: { send: (group, messages) => transport?.send(group, messages) },
+    storage, compaction: NODE_COMPACTION, onFatal: exitOnFatal(log),
+  });
+  const peers = new Map(config.owners.filter((o) => o.id !== self).map((o) => [o.id, o.address]));
+  transport = RaftTransport.on(server, {
+    nodeId: self, host: '', port: 0, peers, onMessage: (group, message) => host.step(group, message),
+  });
+  const groupOptions = (voters: readonly number[]) => ({ id: self, voters: [...voters], electionTicks: ELECTION_TICKS, heartbeatTicks: 1 });
+
+  const metaApp = new MetaGroupApp(() => initialMeta(config));
+  const metaGroup = await host.createGroup(META_GROUP, groupOptions(config.owners.map((o) => o.id)), metaApp);
+  const metaBackend: MetaBackend = {
+    get machine() { return metaApp.machine; },
+    apply: async (cmd: MetaCommand): Promise<MetaResult> => {
+      // Only the metadata leader proposes here; a frontend's changes come through warren.v1.Meta.
+      const { result } = await metaGroup.propose<MetaOutcome | undefined>(encodeMeta(cmd));
+      if (result instanceof AmqpError) throw result;
+      if (result === undefined) throw new Error('metadata group: a command entry produced no result');
+      return result;
+    },
+  };
+  const meta = createMeta(metaBackend, () => randomBytes(4));
+  const onQueueDeleted = (q: QueueRef): void => {
+    meta.port.deleteQueue(q.vhost, q.name).catch((err: unknown) => log.warn({ err, queue: q.name }, 'queue record removal failed'));
+  };
+  const session = `owner-${self}-${randomBytes(4).toString('hex')}`;
+  const isDurable = (q: QueueRef): boolean => {
+    const r = metaApp.machine.getQueue(q.vhost, q.name);
+    return r !== undefined && r.durable && r.exclusiveOwner === undefined;
+  };
+  // Dead-lettered copies go to their targets' owners, wherever those are led.
+  const cluster = new RemoteOwner({
+    owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, session, isDurable, log,
+  });
+  const route = meta.routeDeadLetter;
+  const deadLetter = deadLetterPublisher(route, (q, m, done) => cluster.enqueue(q, m, done));
+  const transient = new LocalOwner({
+    route, onQueueDeleted, enqueue: (q, m, done) => cluster.enqueue(q, m, done),
+    onEffectError: (err, effect) => log.error({ err, effect }, 'queue effect failed'),
+  });
+  const sessions = new SessionStreams(SESSION_GRACE_MS, () => sweep());
+  const hosted = layout.placement.partitions.filter((p) => p.replicas.includes(String(self))).map((p) => p.partition);
+  const durable = await DurableOwner.open({
+    partitions: layout.partitions, hosted, session, log, onQueueDeleted,
+    openGroup: (id, app) => host.createGroup(id, groupOptions(layout.replicas(id)), app),
+    deadLetter, remoteSink: (s, c) => sessions.sink(s, c), forgetOtherSessions: false,
+  });
+
+  // A frontend that is gone (no Consume stream here for the grace period, or never one since this
+  // owner started) loses its consumers in every partition led here: what they held comes back.
+  const startedAt = Date.now();
+  let sweeping = false;
+  const sweep = (): void => {
+    if (sweeping || Date.now() - startedAt < SESSION_GRACE_MS) return;
+    sweeping = true;
+    const downs: Promise<void>[] = [];
+    for (const p of durable.partitionIds()) {
+      for (const s of durable.sessionsIn(p)) {
+        if (s === session || sessions.isLive(s)) continue;
+        if (!durable.leadsPartition(p)) continue;
+        log.info({ session: s, partition: p }, 'frontend session gone: its consumers are cancelled');
+        downs.push(durable.sessionDown(p, s).catch((err: unknown) => log.warn({ err, partition: p }, 'session down failed')));
+      }
+    }
+    void Promise.all(downs).finally(() => { sweeping = false; });
+  };
+  const sweepTimer = setInterval(sweep, SESSION_SWEEP_MS);
+  sweepTimer.unref();
+
+  serveOwner(server, { durable, transient, addressOf: layout.addressOf, sessions, log });
+  const clusterPort = await server.listen(config.bind[0] === '::' ? '[::]' : config.bind[0] ?? '[::]', config.clusterPort);
+  host.start();
+
+  const nodeOwner = new RoutingOwner(transient, durable, isDurable);
+  const ctx: FrontendContext = {
+    config, meta: meta.port, owner: nodeOwner, log, counters: newCounters(), connections: new Set(),
+    randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
+  };
+  const replication = { host, storage, meta: metaBackend, openGroup: () => Promise.reject(new Error('not on an owner')), close: async () => {} };
+  const ready = (): boolean => metaGroup.leader() !== 0 && durable.partitionIds().every((p) => host.group(p).leader() !== 0);
+  log.info({ nodeId: self, clusterPort, partitions: hosted }, 'owner started');
+  return {
+    ctx, clusterPort, durable,
+    adminSource: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication), ready),
+    close: async () => {
+      clearInterval(sweepTimer);
+      cluster.close();
+      sessions.stop();
+      transient.close();
+      durable.close();
+      host.stop();
+      await transport?.close();
+      await server.close();
+      await storage.close();
+    },
+  };
+}
