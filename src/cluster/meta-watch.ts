@@ -46,14 +46,21 @@ class Watcher {
   private queue: WatchEvent[] = [];
   private queuedBytes = 0;
   private blocked = false;
-  closed = false;
+  private closed = false;
 
   constructor(
     private readonly out: ServerStream<WatchEvent>,
     private readonly maxQueuedBytes: number,
     private readonly onDropped: () => void,
+    /** The stream ended (by either side): the hub forgets this watcher. */
+    private readonly onEnded: (w: Watcher) => void,
   ) {
+    out.onClose(() => this.end());
     out.onDrain(() => this.flush());
+  }
+
+  get ended(): boolean {
+    return this.closed;
   }
 
   send(ev: WatchEvent, bytes: number): void {
@@ -70,11 +77,13 @@ class Watcher {
     }
   }
 
+  /** Ends the stream; what the transport still buffers goes when the client reads it or the connection dies. */
   end(): void {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
     this.out.end();
+    this.onEnded(this);
   }
 
   private flush(): void {
@@ -111,7 +120,7 @@ export class MetaWatchHub implements MetaApplyListener {
   /** Serves one Watch call. */
   watch(req: warren.v1.WatchRequest.$Properties, out: ServerStream<WatchEvent>): void {
     const from = u64(req.fromIndex);
-    const w = new Watcher(out, this.opts.maxQueuedBytes, () => this.stats.dropped++);
+    const w = new Watcher(out, this.opts.maxQueuedBytes, () => this.stats.dropped++, (ended) => this.watchers.delete(ended));
     // Index 0 always starts from the state: the watcher's machine is then exactly this replica's,
     // whatever initial state it was built with.
     const entries = from === 0 ? undefined : this.tail.since(from);
@@ -123,11 +132,7 @@ export class MetaWatchHub implements MetaApplyListener {
       this.sendEntries(w, entries);
     }
     w.send({ progress: { appliedIndex: this.app.appliedIndex } }, 16);
-    this.watchers.add(w);
-    out.onClose(() => {
-      w.closed = true;
-      this.watchers.delete(w);
-    });
+    if (!w.ended) this.watchers.add(w);
   }
 
   applied(entries: readonly AppliedEntry[]): void {
@@ -135,22 +140,20 @@ export class MetaWatchHub implements MetaApplyListener {
     const commands: TailEntry[] = [];
     for (const e of entries) if (e.command !== undefined) commands.push({ index: e.index, command: e.command });
     if (commands.length === 0) return;
-    for (const w of this.watchers) this.sendEntries(w, commands);
+    for (const w of [...this.watchers]) this.sendEntries(w, commands);
   }
 
   recovered(appliedIndex: number): void {
     // A leader's snapshot replaced the state: the entries it covers were never applied here one by
     // one, so no watcher can be brought forward by entries. They reconnect and get the new state.
     this.tail.reset(appliedIndex);
-    for (const w of this.watchers) w.end();
-    this.watchers.clear();
+    for (const w of [...this.watchers]) w.end();
   }
 
   close(): void {
     clearInterval(this.timer);
     this.unlisten();
-    for (const w of this.watchers) w.end();
-    this.watchers.clear();
+    for (const w of [...this.watchers]) w.end();
   }
 
   private sendSnapshot(w: Watcher): void {
@@ -169,6 +172,6 @@ export class MetaWatchHub implements MetaApplyListener {
 
   private progress(): void {
     const ev: WatchEvent = { progress: { appliedIndex: this.app.appliedIndex } };
-    for (const w of this.watchers) w.send(ev, 16);
+    for (const w of [...this.watchers]) w.send(ev, 16);
   }
 }
