@@ -9,6 +9,9 @@
 // bindings between durable ends. Transient queues, exchanges and bindings live only in memory (and
 // in the log tail, which is why the node purges them after a restart: see `transient.purge`).
 //
+// Listeners (listen()) see every applied entry with its index and command bytes, and every reload:
+// the cluster's Watch service (src/cluster/meta-watch.ts) streams them to frontends' caches.
+//
 // Keys (relative to the group's prefix), values are src/meta/codec.ts JSON:
 //   init                      written once: the keys, not the defaults, are the state
 //   v/<vhost>                 a vhost
@@ -29,6 +32,24 @@ import { EntryType, type Entry } from '../raft/core/types.js';
 /** What a proposer of a metadata command gets back: the machine's result, or the AMQP error it threw (nothing changed). */
 export type MetaOutcome = MetaResult | AmqpError;
 
+/** One applied log entry as a watcher sees it: a metadata command's bytes, or none (no-op, membership change). */
+export interface AppliedEntry {
+  readonly index: number;
+  /** encodeMeta(MetaCommand), exactly the entry's data; undefined for entries that are not commands. */
+  readonly command?: Uint8Array;
+}
+
+/**
+ * Follows what the group applies (the cluster's Watch service). Called synchronously from apply()
+ * and recover(), so `machine` read inside a call is exactly the state as of the index given.
+ */
+export interface MetaApplyListener {
+  /** Entries applied, in log order (refused commands included: applying them again refuses them again). */
+  applied(entries: readonly AppliedEntry[], appliedIndex: number): void;
+  /** The state was reloaded from the keys (start, or a leader's snapshot): entries up to `appliedIndex` are only in the machine now. */
+  recovered(appliedIndex: number): void;
+}
+
 const INIT_KEY = 'init';
 
 export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
@@ -36,6 +57,8 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
   /** The records as written to the keys: key → encoded value (as a string, for cheap comparison). */
   private persisted = new Map<string, string>();
   private leader = false;
+  private applied = 0;
+  private readonly listeners = new Set<MetaApplyListener>();
 
   constructor(
     /** The state of a brand-new broker (default vhost and user). */
@@ -54,6 +77,17 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
     return this.leader;
   }
 
+  /** The index of the last entry applied to `machine` (every entry counts, commands or not). */
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  /** Starts following applied entries; returns the function that stops it. */
+  listen(listener: MetaApplyListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   async recover(info: RecoverInfo): Promise<void> {
     const persisted = new Map<string, string>();
     for await (const [key, value] of (info.store as AppReader).iterate()) {
@@ -61,15 +95,21 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
     }
     this.persisted = persisted;
     this.current = persisted.has(INIT_KEY) ? MetaMachine.restore(snapshotFrom(persisted)) : this.initial();
+    this.applied = info.appliedIndex;
+    for (const l of this.listeners) l.recovered(this.applied);
   }
 
   apply(entries: readonly Entry[], batch: ApplyBatch): Array<MetaOutcome | undefined> {
     const results: Array<MetaOutcome | undefined> = [];
+    const seen: AppliedEntry[] = [];
     for (const e of entries) {
+      this.applied = e.index;
       if (e.type !== EntryType.Normal || e.data.length === 0) {
         results.push(undefined);
+        seen.push({ index: e.index });
         continue;
       }
+      seen.push({ index: e.index, command: e.data });
       const cmd = decodeMeta<MetaCommand>(e.data);
       try {
         results.push(this.current.apply(cmd));
@@ -80,6 +120,7 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
       }
     }
     this.writeChanges(batch);
+    for (const l of this.listeners) l.applied(seen, this.applied);
     return results;
   }
 

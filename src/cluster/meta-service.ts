@@ -1,0 +1,104 @@
+// The owner's side of warren.v1.Meta for metadata changes and the frontends' caches: Propose and
+// Watch (docs/cluster-contracts.md "Meta service"), served on the node's shared gRPC server next to
+// Raft. Session leases and placement are not served here yet.
+//
+// Propose only on the metadata leader: any other replica answers NotLeader with the leader it knows
+// (id and gRPC address) and proposes nothing, so the frontend resends the same bytes there. On the
+// leader the command bytes become the log entry as they are; the answer waits until the entry is
+// committed and applied here and carries its index, so the frontend can wait for its own cache to
+// reach it. A dropped or timed-out proposal answers Unavailable (outcome unknown).
+import { AmqpError } from '../amqp/errors.js';
+import { decodeMeta, encodeMeta } from '../meta/codec.js';
+import type { MetaGroupApp, MetaOutcome } from '../node/meta-group.js';
+import type { warren } from '../proto/meta.js';
+import type { GroupDriver } from '../raft/node/group.js';
+import { META } from '../rpc/contracts.js';
+import type { RpcServer } from '../rpc/server.js';
+import { amqpToWire, unavailable } from './meta-errors.js';
+import { MetaWatchHub, type WatchOptions } from './meta-watch.js';
+
+/** The metadata group's id; partitions are 1..P. */
+export const META_GROUP_ID = 0;
+
+export interface MetaServiceDeps {
+  readonly app: MetaGroupApp;
+  /** This replica's driver of group 0. */
+  readonly group: GroupDriver;
+  /** Raft id of every metadata voter → the "host:port" of its gRPC server (for NotLeader hints). */
+  readonly addresses: ReadonlyMap<number, string>;
+  readonly watch?: Partial<WatchOptions>;
+}
+
+export interface MetaServiceStats {
+  proposals: number;
+  /** Proposals answered NotLeader (nothing proposed). */
+  notLeader: number;
+  refused: number;
+  unavailable: number;
+}
+
+export interface MetaService {
+  readonly hub: MetaWatchHub;
+  readonly stats: MetaServiceStats;
+  /** Ends every watch (the server itself is the caller's). */
+  close(): void;
+}
+
+type ProposeResponse = warren.v1.ProposeResponse.$Properties;
+
+/** Registers Meta.Propose and Meta.Watch on `server` (before it listens). */
+export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService {
+  const hub = new MetaWatchHub(deps.app, deps.watch);
+  const stats: MetaServiceStats = { proposals: 0, notLeader: 0, refused: 0, unavailable: 0 };
+
+  const notLeader = (): ProposeResponse => {
+    stats.notLeader++;
+    const leader = deps.group.leader();
+    const address = leader === 0 ? '' : deps.addresses.get(leader) ?? '';
+    return {
+      error: {
+        notLeader: {
+          group: META_GROUP_ID, leaderId: leader === 0 || address === '' ? '' : String(leader),
+          leaderAddress: address, term: deps.group.roleInfo().term,
+        },
+      },
+    };
+  };
+
+  server.unary(META.propose, async (req): Promise<ProposeResponse> => {
+    stats.proposals++;
+    const command = req.command ?? new Uint8Array(0);
+    if (!isCommand(command)) {
+      // A command the machine cannot read would stop the group on every replica (apply throws).
+      return { error: { amqp: { replyCode: 541, detail: 'malformed metadata command' } } };
+    }
+    if (!deps.group.isLeader()) return notLeader();
+    try {
+      const c = await deps.group.propose<MetaOutcome | undefined>(command);
+      if (c.result instanceof AmqpError) {
+        stats.refused++;
+        return { error: amqpToWire(c.result), index: c.index };
+      }
+      if (c.result === undefined) return { error: unavailable('the entry produced no result'), index: c.index };
+      return { result: encodeMeta(c.result), index: c.index };
+    } catch (err) {
+      // NotLeaderError comes only from a proposal the core refused at once: nothing was appended.
+      if ((err as { code?: string }).code === 'RAFT_NOT_LEADER') return notLeader();
+      stats.unavailable++;
+      return { error: unavailable(err instanceof Error ? err.message : String(err)) };
+    }
+  });
+
+  server.serverStream(META.watch, (req, out) => hub.watch(req, out));
+
+  return { hub, stats, close: () => hub.close() };
+}
+
+function isCommand(bytes: Uint8Array): boolean {
+  try {
+    const cmd = decodeMeta<unknown>(bytes);
+    return typeof cmd === 'object' && cmd !== null && typeof (cmd as { type?: unknown }).type === 'string';
+  } catch {
+    return false;
+  }
+}
