@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { NODE_COMMAND_ENV, parseNodeCommand } from '../launcher/commands.js';
 import { launchCluster, type RunningCluster } from '../launcher/launcher.js';
-import { DEFAULT_LAUNCHER_OPTIONS as D, type LauncherOptions } from '../launcher/plan.js';
+import { DEFAULT_LAUNCHER_OPTIONS as D, planCluster, type LauncherOptions } from '../launcher/plan.js';
 import type { ClusterState } from '../launcher/state.js';
 
 interface RawFlags {
@@ -65,6 +65,7 @@ async function clusterAction(flags: RawFlags): Promise<number> {
   let opts: LauncherOptions;
   try {
     opts = toOptions(flags);
+    planCluster(opts); // bad counts or ports: exit 2 before anything is checked or started
   } catch (err) {
     say((err as Error).message);
     return 2;
