@@ -84,9 +84,9 @@ async function clusterAction(flags: RawFlags): Promise<number> {
     stopping = cluster.stop();
     return stopping;
   };
+  // SIGHUP too: a closed terminal must not leave the nodes running without their launcher.
   const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => void stop('SIGINT').then(resolve));
-    process.once('SIGTERM', () => void stop('SIGTERM').then(resolve));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(signal).then(resolve));
   });
   cluster.ready.then((s) => process.stdout.write(summary(s) + '\n'), () => {});
   await stopped;
