@@ -88,6 +88,11 @@ async function clusterAction(flags: RawFlags): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void stop(signal).then(resolve));
   });
+  // A launcher bug must not orphan the children: stop them, then fail.
+  process.once('uncaughtException', (err) => {
+    say(`internal error: ${err.stack ?? err.message}`);
+    void stop('internal error').finally(() => process.exit(1));
+  });
   cluster.ready.then((s) => process.stdout.write(summary(s) + '\n'), () => {});
   await stopped;
   say('stopped');

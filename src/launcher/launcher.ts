@@ -45,7 +45,10 @@ export async function launchCluster(o: LauncherOptions, io: LauncherIo): Promise
   const snapshot = (): ClusterState => clusterState(plan, process.pid, lb.status(),
     new Map<number, ProcessStatus>(nodes.map(([id, s]) => [id, s.status()])));
   const onChange = (): void => {
-    if (isReady && !stopped && o.stateFile !== undefined) writeStateFile(o.stateFile, snapshot());
+    if (isReady && !stopped && o.stateFile !== undefined) {
+      // A failed write (the directory removed, disk full) is reported, not fatal: the children run on.
+      try { writeStateFile(o.stateFile, snapshot()); } catch (err) { io.message(`cannot write ${o.stateFile}: ${(err as Error).message}`); }
+    }
     wake();
   };
   // Readiness is level-triggered: every change wakes the waiter, which re-checks the statuses.
