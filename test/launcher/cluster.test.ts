@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { findHaproxy } from '../../src/launcher/commands.js';
 import type { ClusterState } from '../../src/launcher/state.js';
 import {
-  alive, banner, freePortRange, HOST, killAll, readState, startLauncher, waitFor, waitReady, whoami, type Launcher,
+  alive, banner, freePortRange, HOST, cleanUp, readState, startLauncher, waitFor, waitReady, whoami, type Launcher,
 } from './harness.js';
 
 const haproxyMissing = ((): string | false => {
@@ -41,7 +41,7 @@ describe('warren cluster with fake nodes', { skip: haproxyMissing, timeout: 240_
 
   after(async () => {
     const last = readState(l.stateFile);
-    await killAll(l, [...seen, ...(last ? pids(last) : [])]);
+    await cleanUp(l, [...seen, ...(last ? pids(last) : [])]);
   });
 
   test('becomes ready: the state file names every node, its pid, addresses, data dir and log', async () => {
@@ -155,7 +155,7 @@ describe('warren cluster stopping and refusing', { skip: haproxyMissing, timeout
       assert.match(l.stderr(), /owner-1 did not stop within 1000 ms; SIGKILL/);
       for (const pid of pids(s)) assert.equal(alive(pid), false, `pid ${pid} still runs`);
     } finally {
-      await killAll(l, s ? pids(s) : []);
+      await cleanUp(l, s ? pids(s) : []);
     }
   });
 
@@ -171,6 +171,7 @@ describe('warren cluster stopping and refusing', { skip: haproxyMissing, timeout
       assert.equal(code, 1);
       assert.match(l.stderr(), new RegExp(`${base + 2} \\(owner-1 gRPC\\): in use`));
       assert.equal(existsSync(l.stateFile), false);
+      await cleanUp(l);
     } finally {
       squatter.close();
     }
@@ -180,6 +181,7 @@ describe('warren cluster stopping and refusing', { skip: haproxyMissing, timeout
     const l = await startLauncher(['--owners', '0']);
     assert.equal((await l.exit).code, 2);
     assert.match(l.stderr(), /invalid --owners: 0/);
+    await cleanUp(l);
   });
 });
 
@@ -187,4 +189,5 @@ test('node command override must be a JSON array', { skip: haproxyMissing }, asy
   const l = await startLauncher([], { WARREN_CLUSTER_NODE_COMMAND: 'node fake.js' });
   assert.equal((await l.exit).code, 2);
   assert.match(l.stderr(), /invalid node command/);
+  await cleanUp(l);
 });

@@ -1,7 +1,7 @@
 // The generated haproxy.cfg: what it balances, how it checks health, and that haproxy itself accepts it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkHaproxyConfig, findHaproxy } from '../../src/launcher/commands.js';
@@ -58,4 +58,5 @@ test('haproxy -c accepts the config, for IPv4 and IPv6 hosts', { skip: haproxy =
   }
   writeFileSync(join(dir, 'bad.cfg'), 'listen x\n  balance nonsense\n');
   assert.throws(() => checkHaproxyConfig(haproxy!, join(dir, 'bad.cfg')), /haproxy rejects .*bad\.cfg/);
+  rmSync(dir, { recursive: true });
 });

@@ -1,7 +1,7 @@
 // Runs `warren cluster` (src/cli/main.ts under tsx) with fake nodes on a free loopback port range,
 // and the small clients the launcher tests use: a banner read over TCP, a GET, the state file.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -123,9 +123,10 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Best-effort cleanup after a failed test: the launcher and every pid its state file named. */
-export async function killAll(l: Launcher, pids: readonly number[]): Promise<void> {
+/** Cleanup after a test, passed or failed: the launcher, every pid it was seen running, its directory. */
+export async function cleanUp(l: Launcher, pids: readonly number[] = []): Promise<void> {
   if (l.child.exitCode === null && l.child.signalCode === null) l.child.kill('SIGKILL');
   for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   await l.exit;
+  rmSync(l.dir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // The --state file: its JSON shape, and that a reader never sees half a write.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -72,4 +72,5 @@ test('written atomically: a reader in parallel with 2000 rewrites always parses 
   removeStateFile(file);
   removeStateFile(file); // removing twice is fine
   assert.deepEqual(readdirSync(dir), []);
+  rmSync(dir, { recursive: true });
 });
