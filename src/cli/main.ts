@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../frontend/server-properties.js';
 import { benchCommand } from './bench.js';
+import { clusterCommand } from './cluster.js';
 import { loadConfig, type StartFlags } from './config-load.js';
 
 const program = new Command('warren').version(VERSION).description('Warren: a clustered AMQP 0-9-1 broker');
@@ -36,5 +37,6 @@ program.command('start')
   });
 
 program.addCommand(benchCommand());
+program.addCommand(clusterCommand());
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,56 @@
+// The two programs the launcher runs: `warren start` for each node and Debian's haproxy.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Hidden override of the node command, for tests that run a fake node: a JSON array, e.g. ["node","fake.js"]. */
+export const NODE_COMMAND_ENV = 'WARREN_CLUSTER_NODE_COMMAND';
+
+/** This package's built CLI; `npm run cluster` builds it first. (src/launcher and dist/launcher are both two levels down.) */
+export const BUILT_CLI = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+export function parseNodeCommand(json: string): [string, ...string[]] {
+  let v: unknown;
+  try { v = JSON.parse(json); } catch { v = undefined; }
+  if (!Array.isArray(v) || v.length === 0 || !v.every((s) => typeof s === 'string' && s !== '')) {
+    throw new Error(`invalid node command ${JSON.stringify(json)}: expected a JSON array of strings, e.g. ["node","main.js","start"]`);
+  }
+  return v as [string, ...string[]];
+}
+
+/** The argv prefix of a node: the override, else `node dist/cli/main.js start` (which must have been built). */
+export function nodeCommand(override: readonly string[] | undefined): [string, ...string[]] {
+  if (override !== undefined && override.length > 0) return [...override] as [string, ...string[]];
+  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` (npm run cluster does it)`);
+  return [process.execPath, BUILT_CLI, 'start'];
+}
+
+const INSTALL_HINT = 'install it with `bash scripts/install-test-deps.sh` (as root: apt-get install haproxy)';
+
+/** haproxy's path: on PATH, or in /usr/sbin where Debian puts it (often not on a user's PATH). */
+export function findHaproxy(): string {
+  let found = '';
+  try {
+    found = execFileSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch { /* not on PATH */ }
+  if (found !== '') return found;
+  for (const dir of ['/usr/sbin', '/usr/local/sbin']) {
+    if (existsSync(join(dir, 'haproxy'))) return join(dir, 'haproxy');
+  }
+  throw new Error(`haproxy not found: the local cluster runs it as its load balancer; ${INSTALL_HINT}`);
+}
+
+/** `haproxy -c`: refuse to start with a config haproxy would reject, and say why. */
+export function checkHaproxyConfig(bin: string, configFile: string): void {
+  try {
+    execFileSync(bin, ['-c', '-q', '-f', configFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`haproxy rejects ${configFile}:\n${(e.stderr ?? '') + (e.stdout ?? '') || e.message}`);
+  }
+}
+
+/** Foreground (-db), so the launcher supervises it like any node; SIGTERM stops it at once. */
+export function haproxyArgv(bin: string, configFile: string): [string, ...string[]] {
+  return [bin, '-db', '-f', configFile];
+}
