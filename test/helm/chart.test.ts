@@ -50,6 +50,7 @@ test('the chart refuses values it cannot honour', () => {
     [{ cluster: { enabled: true, port: 15672 } }, /cluster.port must be a port .* other than broker.httpPort/],
     [{ cluster: { enabled: true, port: 70000 } }, /cluster.port must be a port/],
     [{ cluster: { enabled: true }, podDisruptionBudget: { maxUnavailable: 2 } }, /maxUnavailable=2 would let evictions take 2 owners of 3 below a majority/],
+    [{ cluster: { enabled: true }, podDisruptionBudget: { maxUnavailable: '50%' } }, /maxUnavailable must be a count of owners/],
     [{ cluster: { enabled: true, owners: 5, frontends: 1 }, tls: { enabled: true } }, /tls.enabled needs/],
     [{ tls: { enabled: true } }, /tls.enabled needs tls.existingSecret, or both tls.cert and tls.key/],
   ];

@@ -60,7 +60,10 @@ app.kubernetes.io/part-of: warren
 {{- end -}}
 {{- /* A voluntary eviction must leave a Raft majority of owners (3 owners: maxUnavailable 1). */ -}}
 {{- $pdb := .Values.podDisruptionBudget -}}
-{{- if and $pdb.enabled (ge $owners 3) (not (kindIs "string" $pdb.maxUnavailable)) (gt (int $pdb.maxUnavailable) (sub $owners (add1 (div $owners 2)))) -}}
+{{- if and $pdb.enabled (kindIs "string" $pdb.maxUnavailable) -}}
+{{- fail "podDisruptionBudget.maxUnavailable must be a count of owners in cluster mode (a percentage rounds up and could take a majority)" -}}
+{{- end -}}
+{{- if and $pdb.enabled (ge $owners 3) (gt (int $pdb.maxUnavailable) (sub $owners (add1 (div $owners 2)))) -}}
 {{- fail (printf "podDisruptionBudget.maxUnavailable=%d would let evictions take %d owners of %d below a majority" (int $pdb.maxUnavailable) (int $pdb.maxUnavailable) $owners) -}}
 {{- end -}}
 {{- end -}}
