@@ -90,6 +90,16 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
     if (!ROLES.includes(merged.role as Role)) throw new Error(`invalid --role: ${merged.role} (all, owner or frontend)`);
     cfg.role = merged.role as Role;
   }
+  // A StatefulSet pod's ordinal (0, 1, …), e.g. the apps.kubernetes.io/pod-index label through the
+  // downward API (the Helm chart's owners): a stable id per pod with no shell in the image. Ids
+  // start at 1, so id = ordinal + 1; an explicit --node-id / WARREN_NODE_ID wins.
+  const ordinal = env['WARREN_NODE_ID_FROM_ORDINAL'];
+  if (merged.nodeId === undefined && ordinal !== undefined) {
+    if (!/^\d+$/.test(ordinal)) {
+      throw new Error(`invalid WARREN_NODE_ID_FROM_ORDINAL: '${ordinal}' (a pod ordinal; the apps.kubernetes.io/pod-index label needs Kubernetes 1.28+)`);
+    }
+    merged.nodeId = String(Number(ordinal) + 1);
+  }
   if (merged.nodeId !== undefined) {
     const n = Number(merged.nodeId);
     if (!Number.isInteger(n) || n < 1 || n > 0xffff) throw new Error(`invalid --node-id: ${merged.nodeId}`);

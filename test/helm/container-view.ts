@@ -23,6 +23,17 @@ export interface Mount {
   readonly files?: Record<string, string>;
 }
 
+/**
+ * What the downward API shows a container of one pod: the name and labels the controller gives it
+ * (a StatefulSet's pods get `<name>-<ordinal>` and, from Kubernetes 1.28, the
+ * apps.kubernetes.io/pod-index label), which a pod template alone does not say.
+ */
+export interface PodIdentity {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+}
+
 export interface ContainerView {
   readonly argv: readonly string[];
   readonly env: Record<string, string>;
@@ -46,7 +57,17 @@ function lookupData(objects: readonly K8sObject[], kind: 'ConfigMap' | 'Secret',
   return dataOf(named<IConfigMap | ISecret>(objects, kind, name));
 }
 
-function resolveEnv(c: IContainer, objects: readonly K8sObject[]): Record<string, string> {
+/** A fieldRef as the kubelet resolves it; a missing label or annotation is the empty string. */
+function fieldValue(fieldPath: string, pod: PodIdentity | undefined): string {
+  if (pod === undefined) throw new Error(`fieldRef ${fieldPath}: no pod identity given (each pod of the controller resolves it differently)`);
+  if (fieldPath === 'metadata.name') return pod.name;
+  if (fieldPath === 'metadata.namespace') return pod.namespace;
+  const m = /^metadata\.labels\['([^']+)'\]$/.exec(fieldPath);
+  if (m !== null) return pod.labels[m[1] as string] ?? '';
+  throw new Error(`fieldRef ${fieldPath}: not modelled here`);
+}
+
+function resolveEnv(c: IContainer, objects: readonly K8sObject[], pod: PodIdentity | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   for (const src of c.envFrom ?? []) {
     const data = src.configMapRef ? lookupData(objects, 'ConfigMap', src.configMapRef.name ?? '')
@@ -56,8 +77,10 @@ function resolveEnv(c: IContainer, objects: readonly K8sObject[]): Record<string
   for (const e of c.env ?? []) {
     const cm = e.valueFrom?.configMapKeyRef;
     const sec = e.valueFrom?.secretKeyRef;
+    const field = e.valueFrom?.fieldRef;
     const v = e.value ?? (cm ? lookupData(objects, 'ConfigMap', cm.name ?? '')[cm.key]
-      : sec ? lookupData(objects, 'Secret', sec.name ?? '')[sec.key] : undefined);
+      : sec ? lookupData(objects, 'Secret', sec.name ?? '')[sec.key]
+        : field ? fieldValue(field.fieldPath, pod) : undefined);
     if (v === undefined) throw new Error(`env ${e.name}: no value (a missing key keeps the pod from starting)`);
     env[e.name] = v;
   }
@@ -78,8 +101,12 @@ function volumeFiles(v: IVolume, objects: readonly K8sObject[]): Record<string, 
   return files;
 }
 
-/** The container's argv, environment and mounts as the kubelet would set them up. */
-export function containerView(pod: IPodSpec, claimTemplates: readonly string[], objects: readonly K8sObject[], containerName = 'warren'): ContainerView {
+/**
+ * The container's argv, environment and mounts as the kubelet would set them up; `identity` is
+ * the pod's, for environment from the downward API.
+ */
+export function containerView(pod: IPodSpec, claimTemplates: readonly string[], objects: readonly K8sObject[],
+  containerName = 'warren', identity?: PodIdentity): ContainerView {
   const c = pod.containers.find((x) => x.name === containerName);
   if (c === undefined) throw new Error(`no container ${containerName}`);
   const image = imageEntrypoint();
@@ -91,7 +118,7 @@ export function containerView(pod: IPodSpec, claimTemplates: readonly string[], 
     const files = 'claimTemplate' in volume ? undefined : volumeFiles(volume, objects);
     return { mountPath: m.mountPath, readOnly: m.readOnly ?? false, volume, ...(files ? { files } : {}) };
   });
-  return { argv, env: resolveEnv(c, objects), mounts };
+  return { argv, env: resolveEnv(c, objects, identity), mounts };
 }
 
 /** The mount a container path lies on, deepest first. */

@@ -29,20 +29,20 @@ export interface Checked {
 
 type IntOrString = number | string;
 
-function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+export function labelsMatch(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   const sel = Object.entries(selector ?? {});
   return sel.length > 0 && sel.every(([k, v]) => labels?.[k] === v);
 }
 
 /** The container port number a Service targetPort or probe port names. */
-function resolvePort(ports: readonly IContainerPort[], p: IntOrString, what: string): number {
+export function resolvePort(ports: readonly IContainerPort[], p: IntOrString, what: string): number {
   if (typeof p === 'number') return p;
   const found = ports.find((x) => x.name === p);
   assert.ok(found, `${what}: no container port named ${p}`);
   return found.containerPort;
 }
 
-function checkProbe(probe: IProbe | undefined, path: string, ports: readonly IContainerPort[], cfg: WarrenConfig, what: string): void {
+export function checkProbe(probe: IProbe | undefined, path: string, ports: readonly IContainerPort[], cfg: WarrenConfig, what: string): void {
   assert.ok(probe?.httpGet, `${what}: an httpGet probe`);
   const get = probe.httpGet;
   assert.equal(get.path, path, `${what} path`);
@@ -126,21 +126,32 @@ export function checkWarrenDeployment(objects: readonly K8sObject[], expected: E
     assert.ok(labelsMatch(pdb.spec?.selector?.matchLabels, podLabels), 'PodDisruptionBudget selects the Warren pods');
   }
 
-  // Data: the data dir is the writable volume meant for it (the root filesystem may be read-only).
+  checkDataDir(view, cfg, spec.volumeClaimTemplates ?? [], expected.data);
+  checkDefaultUser(view, cfg, objects, expected);
+  checkTlsFiles(view, cfg, expected.tls);
+  return { cfg, view, pod };
+}
+
+/** The data dir is the writable volume meant for it (the root filesystem may be read-only). */
+export function checkDataDir(view: ContainerView, cfg: WarrenConfig, claimTemplates: NonNullable<NonNullable<IStatefulSet['spec']>['volumeClaimTemplates']>,
+  expected: ExpectedDeployment['data']): void {
   const dataMount = mountOf(view, cfg.dataDir);
   assert.ok(dataMount, `data dir ${cfg.dataDir} is on a mounted volume`);
   assert.equal(dataMount.mountPath, cfg.dataDir, 'the data dir is the volume\'s root');
   assert.equal(dataMount.readOnly, false, 'the data volume is writable');
-  if (expected.data.claim) {
+  if (expected.claim) {
     assert.ok('claimTemplate' in dataMount.volume, 'data on the per-pod PVC');
-    const tpl = spec.volumeClaimTemplates?.find((t) => t.metadata?.name === dataMount.volume.name);
-    assert.equal(tpl?.spec?.resources?.requests?.['storage'], expected.data.size, 'PVC size');
-    assert.equal(tpl?.spec?.storageClassName, expected.data.storageClass, 'PVC storage class');
+    const tpl = claimTemplates.find((t) => t.metadata?.name === dataMount.volume.name);
+    assert.equal(tpl?.spec?.resources?.requests?.['storage'], expected.size, 'PVC size');
+    assert.equal(tpl?.spec?.storageClassName, expected.storageClass, 'PVC storage class');
   } else {
     assert.ok(!('claimTemplate' in dataMount.volume) && dataMount.volume.emptyDir, 'data on an emptyDir');
   }
+}
 
-  // Default user: what Warren creates is what the Secret tells people; never guest (loopback-only).
+/** What Warren creates is what the Secret tells people; never guest (loopback-only). */
+export function checkDefaultUser(view: ContainerView, cfg: WarrenConfig, objects: readonly K8sObject[],
+  expected: Pick<ExpectedDeployment, 'user' | 'pass'>): void {
   assert.equal(cfg.defaultUser, expected.user, 'default user');
   assert.notEqual(cfg.defaultUser, 'guest', 'guest may only connect from loopback');
   if (expected.pass !== undefined) assert.equal(cfg.defaultPass, expected.pass, 'default password');
@@ -153,12 +164,13 @@ export function checkWarrenDeployment(objects: readonly K8sObject[], expected: E
     if (data['username'] !== undefined) assert.equal(data['username'], cfg.defaultUser, 'Secret username is the created user');
     if (data['password'] !== undefined) assert.equal(data['password'], cfg.defaultPass, 'Secret password is the created user\'s');
   }
+}
 
-  // TLS: the files named by the config are mounted and hold the configured PEMs.
-  if (expected.tls && cfg.tls) {
-    assert.equal(fileAt(view, cfg.tls.certFile), expected.tls.cert, 'certificate file');
-    assert.equal(fileAt(view, cfg.tls.keyFile), expected.tls.key, 'key file');
-    assert.equal(cfg.tls.caFile === undefined ? undefined : fileAt(view, cfg.tls.caFile), expected.tls.ca, 'CA file');
+/** The files the TLS config names are mounted and hold the configured PEMs. */
+export function checkTlsFiles(view: ContainerView, cfg: WarrenConfig, expected: ExpectedDeployment['tls']): void {
+  if (expected && cfg.tls) {
+    assert.equal(fileAt(view, cfg.tls.certFile), expected.cert, 'certificate file');
+    assert.equal(fileAt(view, cfg.tls.keyFile), expected.key, 'key file');
+    assert.equal(cfg.tls.caFile === undefined ? undefined : fileAt(view, cfg.tls.caFile), expected.ca, 'CA file');
   }
-  return { cfg, view, pod };
 }

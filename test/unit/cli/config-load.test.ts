@@ -61,3 +61,19 @@ test('cluster roles: owners parsed from flag or env, an owner is one of them, a 
   assert.throws(() => loadConfig({ role: 'owner', nodeId: '1', owners: '1=a:1,1=b:2' }, {}), /twice/);
   assert.throws(() => loadConfig({ nodeId: '0' }, {}), /invalid --node-id/);
 });
+
+test('WARREN_NODE_ID_FROM_ORDINAL: a StatefulSet ordinal gives node id ordinal + 1; an explicit id wins', () => {
+  const owners = '1=o-0.h:25672,2=o-1.h:25672,3=o-2.h:25672';
+  const idOf = (env: NodeJS.ProcessEnv, nodeId?: string): number =>
+    loadConfig({ role: 'owner', owners, ...(nodeId ? { nodeId } : {}) }, env).nodeId;
+  assert.equal(idOf({ WARREN_NODE_ID_FROM_ORDINAL: '0' }), 1);
+  assert.equal(idOf({ WARREN_NODE_ID_FROM_ORDINAL: '2' }), 3);
+  assert.equal(idOf({ WARREN_NODE_ID_FROM_ORDINAL: '0', WARREN_NODE_ID: '2' }), 2, 'WARREN_NODE_ID wins');
+  assert.equal(idOf({ WARREN_NODE_ID_FROM_ORDINAL: '0' }, '3'), 3, '--node-id wins');
+  // An empty value is what the downward API gives when the pod-index label is missing (Kubernetes < 1.28).
+  for (const bad of ['', '-1', '1.5', 'warren-owner-0']) {
+    assert.throws(() => idOf({ WARREN_NODE_ID_FROM_ORDINAL: bad }), /invalid WARREN_NODE_ID_FROM_ORDINAL/, `'${bad}'`);
+  }
+  assert.throws(() => idOf({ WARREN_NODE_ID_FROM_ORDINAL: '3' }), /--node-id 4 is not one of --owners/, 'a pod beyond the owners list');
+  assert.throws(() => idOf({ WARREN_NODE_ID_FROM_ORDINAL: '65535' }), /invalid --node-id: 65536/);
+});
