@@ -1,13 +1,16 @@
-// One Warren process in the embedded single-node role: the node's parts composed (src/node/compose.ts:
+// One Warren process: the node composed for its role (src/node/compose.ts, the embedded single node:
 // metadata + owners in-process), the AMQP frontend's listeners on top, the admin HTTP server beside,
-// and the order of a clean shutdown. The cluster roles will compose the same frontend with gRPC owner
-// clients instead of the in-process owners.
+// and the order of a clean shutdown. The cluster roles compose differently (src/node/compose-owner.ts:
+// replicas and gRPC, no AMQP; compose-frontend.ts: the same AMQP frontend over gRPC owner and
+// metadata clients) and start the same listeners.
 import { startAdminServer } from './admin/index.js';
 import { DEFAULT_CONFIG, type WarrenConfig } from './config.js';
 import type { FrontendContext } from './frontend/context.js';
 import { listenAmqp, listenAmqps, type Listener } from './frontend/listener.js';
 import { configureLogging, type Logger } from './log.js';
 import { composeNode } from './node/compose.js';
+import { composeFrontend } from './node/compose-frontend.js';
+import { composeOwner } from './node/compose-owner.js';
 import { MemoryAlarm } from './node/memory-alarm.js';
 
 export interface Warren {
@@ -22,12 +25,15 @@ export interface Warren {
 export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promise<Warren> {
   const config: WarrenConfig = { ...DEFAULT_CONFIG, ...overrides };
   const log = configureLogging(config.logLevel);
-  const node = await composeNode(config, log);
+  const node = config.role === 'owner' ? await composeOwner(config, log)
+    : config.role === 'frontend' ? await composeFrontend(config, log)
+      : await composeNode(config, log);
   const { ctx } = node;
 
-  const listeners: Listener[] = [await listenAmqp(ctx, config.amqpPort, config.bind)];
+  // An owner speaks gRPC only (its server is part of the node); the others serve AMQP.
+  const listeners: Listener[] = config.role === 'owner' ? [] : [await listenAmqp(ctx, config.amqpPort, config.bind)];
   let amqpsPort: number | undefined;
-  if (config.tls !== undefined) {
+  if (config.tls !== undefined && config.role !== 'owner') {
     const l = await listenAmqps(ctx, config.amqpsPort, config.bind);
     listeners.push(l);
     amqpsPort = l.port;
@@ -36,8 +42,8 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
   const admin = await startAdminServer({
     port: config.httpPort, host: config.bind[0] ?? '::', source: node.adminSource, logger: log,
   });
-  const amqpPort = (listeners[0] as Listener).port;
-  log.info({ amqpPort, amqpsPort, httpPort: admin.port, dataDir: config.dataDir }, 'warren started');
+  const amqpPort = listeners[0]?.port ?? 0;
+  log.info({ role: config.role, amqpPort, amqpsPort, httpPort: admin.port, dataDir: config.dataDir }, 'warren started');
 
   return {
     amqpPort, amqpsPort, httpPort: admin.port, log, ctx,

@@ -16,9 +16,10 @@ import type { Logger } from '../log.js';
 import { encodeMeta } from '../meta/codec.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient,
-  QueueRef, QueueSpec, Settlement,
+  QueueRef, QueueSpec, QueueStats, Settlement,
 } from '../owner/api.js';
 import { partitionOf } from '../owner/durable.js';
+import type { OwnerStats } from '../owner/router.js';
 import { u64 } from '../partition/codec.js';
 import { publishedMessage } from '../partition/index.js';
 import type { warren } from '../proto/owner.js';
@@ -124,7 +125,7 @@ class Pipe<Item, Done> {
   }
 }
 
-export class RemoteOwner implements OwnerClient {
+export class RemoteOwner implements OwnerClient, OwnerStats {
   private readonly links = new Map<number, OwnerLink>();
   private readonly leaders = new Map<number, number>();
   private readonly consumers = new Map<string, Consumer>();
@@ -443,6 +444,17 @@ export class RemoteOwner implements OwnerClient {
       queue: this.wireQueue(q, t), ifUnused: conditions?.ifUnused ?? false, ifEmpty: conditions?.ifEmpty ?? false,
     });
     return r.messageCount ?? 0;
+  }
+
+  // ---- figures for the management API ----------------------------------------------------------
+
+  /** Queue figures are the owners'; this frontend does not gather them over the network yet, so the management API shows none. */
+  stats(_q: QueueRef): QueueStats | undefined {
+    return undefined;
+  }
+
+  *list(): IterableIterator<{ ref: QueueRef; stats: QueueStats }> {
+    // none gathered (see stats)
   }
 
   // ---- what owners push ----------------------------------------------------------------------

@@ -7,15 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import type { WarrenConfig } from '../config.js';
 import { clusterLayout } from '../cluster/layout.js';
+import { RemoteMetaBackend } from '../cluster/meta-remote.js';
+import { openMetaReplica } from '../cluster/meta-replica.js';
+import { serveMeta } from '../cluster/meta-service.js';
 import { serveOwner } from '../cluster/owner-service.js';
 import { RemoteOwner } from '../cluster/remote-owner.js';
 import { SessionStreams } from '../cluster/session-streams.js';
 import { newCounters, type FrontendContext } from '../frontend/context.js';
 import { EnqueueGate } from '../frontend/enqueue-gate.js';
 import type { Logger } from '../log.js';
-import { encodeMeta } from '../meta/codec.js';
-import type { MetaCommand, MetaResult } from '../meta/types.js';
-import { AmqpError } from '../amqp/errors.js';
 import type { QueueRef } from '../owner/api.js';
 import { deadLetterPublisher } from '../owner/dead-letter.js';
 import { DurableOwner } from '../owner/durable.js';
@@ -28,9 +28,8 @@ import { createAdminSource } from './admin-source.js';
 import type { Node } from './compose.js';
 import { openDataDir } from './data-dir.js';
 import { createDiskStats } from './disk-stats.js';
-import { MetaGroupApp, type MetaOutcome } from './meta-group.js';
-import { createMeta, initialMeta, type MetaBackend } from './meta-port.js';
-import { exitOnFatal, META_GROUP, NODE_COMPACTION, openNodeStorage } from './replication.js';
+import { createMeta, initialMeta, livesInPartition, type MetaBackend } from './meta-port.js';
+import { exitOnFatal, NODE_COMPACTION, openNodeStorage } from './replication.js';
 
 /** Ticks of a clustered node: elections after 10–20 ticks (0.5–1 s), heartbeats every tick. */
 const TICK_MS = 50;
@@ -65,27 +64,23 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   });
   const groupOptions = (voters: readonly number[]) => ({ id: self, voters: [...voters], electionTicks: ELECTION_TICKS, heartbeatTicks: 1 });
 
-  const metaApp = new MetaGroupApp(() => initialMeta(config));
-  const metaGroup = await host.createGroup(META_GROUP, groupOptions(config.owners.map((o) => o.id)), metaApp);
+  const { app: metaApp, group: metaGroup } = await openMetaReplica(host, {
+    self, voters: config.owners.map((o) => o.id), initial: () => initialMeta(config), electionTicks: ELECTION_TICKS, heartbeatTicks: 1,
+  });
+  serveMeta(server, { app: metaApp, group: metaGroup, addresses: new Map(config.owners.map((o) => [o.id, o.address])) });
+  // This owner's own metadata changes (a queue it expired) go to the metadata leader like a frontend's;
+  // its reads are its replica's.
+  const metaClient = new RemoteMetaBackend({ owners: config.owners, watchStart: config.owners.findIndex((o) => o.id === self) });
   const metaBackend: MetaBackend = {
     get machine() { return metaApp.machine; },
-    apply: async (cmd: MetaCommand): Promise<MetaResult> => {
-      // Only the metadata leader proposes here; a frontend's changes come through warren.v1.Meta.
-      const { result } = await metaGroup.propose<MetaOutcome | undefined>(encodeMeta(cmd));
-      if (result instanceof AmqpError) throw result;
-      if (result === undefined) throw new Error('metadata group: a command entry produced no result');
-      return result;
-    },
+    apply: (cmd) => metaClient.apply(cmd),
   };
   const meta = createMeta(metaBackend, () => randomBytes(4));
   const onQueueDeleted = (q: QueueRef): void => {
     meta.port.deleteQueue(q.vhost, q.name).catch((err: unknown) => log.warn({ err, queue: q.name }, 'queue record removal failed'));
   };
   const session = `owner-${self}-${randomBytes(4).toString('hex')}`;
-  const isDurable = (q: QueueRef): boolean => {
-    const r = metaApp.machine.getQueue(q.vhost, q.name);
-    return r !== undefined && r.durable && r.exclusiveOwner === undefined;
-  };
+  const isDurable = (q: QueueRef): boolean => livesInPartition(metaApp.machine, q);
   // Dead-lettered copies go to their targets' owners, wherever those are led.
   const cluster = new RemoteOwner({
     owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, session, isDurable, log,
@@ -142,6 +137,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     adminSource: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication), ready),
     close: async () => {
       clearInterval(sweepTimer);
+      metaClient.close();
       cluster.close();
       sessions.stop();
       transient.close();

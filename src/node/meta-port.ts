@@ -46,6 +46,12 @@ export function initialMeta(config: WarrenConfig): MetaMachine {
   return machine;
 }
 
+/** Whether a queue's record places it in a partition (durable and not exclusive); the rest live in one owner's memory. */
+export function livesInPartition(machine: MetaMachine, q: { readonly vhost: string; readonly name: string }): boolean {
+  const r = machine.getQueue(q.vhost, q.name);
+  return r !== undefined && r.durable && r.exclusiveOwner === undefined;
+}
+
 /** The machine applied in-process, at once (unit tests; no durability). */
 export function memoryBackend(machine: MetaMachine): MetaBackend {
   return { machine, apply: (cmd) => attempt(() => machine.apply(cmd)) };

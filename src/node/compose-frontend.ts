@@ -1,0 +1,46 @@
+// A frontend node of the cluster (`warren start --role frontend`, issue 8): AMQP and the management
+// API, no durable state. Its metadata is a cache fed by an owner's Watch stream, its changes go to
+// the metadata leader (src/cluster/meta-remote.ts); its queue calls go over gRPC to the owners
+// (src/cluster/remote-owner.ts) under one session, so a frontend can die and another serve its
+// clients: what its consumers held comes back once the owners see its session gone.
+import { randomBytes } from 'node:crypto';
+import type { WarrenConfig } from '../config.js';
+import { clusterLayout } from '../cluster/layout.js';
+import { RemoteMetaBackend } from '../cluster/meta-remote.js';
+import { RemoteOwner } from '../cluster/remote-owner.js';
+import { newCounters, type FrontendContext } from '../frontend/context.js';
+import { EnqueueGate } from '../frontend/enqueue-gate.js';
+import type { Logger } from '../log.js';
+import { createAdminSource } from './admin-source.js';
+import type { Node } from './compose.js';
+import { createMeta, livesInPartition } from './meta-port.js';
+
+export async function composeFrontend(config: WarrenConfig, log: Logger): Promise<Node> {
+  const metaBackend = new RemoteMetaBackend({
+    owners: config.owners,
+    // Frontends spread their watches over the owners.
+    watchStart: Math.floor(Math.random() * config.owners.length),
+    onWatchError: (err, owner) => log.error({ err, owner: owner.id }, 'metadata watch failed'),
+  });
+  await metaBackend.ready();
+  const meta = createMeta(metaBackend, () => randomBytes(4));
+  const layout = clusterLayout(config.owners, config.partitions, config.replication);
+  const session = `fe-${config.nodeId}-${randomBytes(6).toString('hex')}`;
+  const owner = new RemoteOwner({
+    owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, session, log,
+    isDurable: (q) => livesInPartition(metaBackend.machine, q),
+  });
+  const ctx: FrontendContext = {
+    config, meta: meta.port, owner, log, counters: newCounters(), connections: new Set(),
+    randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
+  };
+  log.info({ session, owners: config.owners.length }, 'frontend joined the cluster');
+  return {
+    ctx,
+    adminSource: createAdminSource(ctx, meta, owner),
+    close: async () => {
+      owner.close();
+      metaBackend.close();
+    },
+  };
+}
