@@ -75,6 +75,8 @@ interface Consumer {
    * the client twice; the client's ack settles it at the new leader.
    */
   readonly unsettled: Set<number>;
+  /** Settled by the client, the settlement not yet committed: a re-send of these is dropped too (the old leader may have died before committing the ack). */
+  readonly settling: Set<number>;
 }
 
 /** One outstanding-work count per target: synchronous calls wait for it to drain. */
@@ -346,7 +348,7 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
 
   async consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): Promise<void> {
     const t = this.target(q);
-    const c: Consumer = { q, target: t, sink, noAck: opts.noAck, unsettled: new Set() };
+    const c: Consumer = { q, target: t, sink, noAck: opts.noAck, unsettled: new Set(), settling: new Set() };
     this.consumers.set(consumerId, c);
     try {
       await this.control(t, `basic.consume on '${q.name}'`, (requestId) => ({
@@ -408,11 +410,20 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
   settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: () => void): void {
     const t = this.target(q);
     const c = this.consumers.get(consumerId);
-    if (c !== undefined) for (const id of msgIds) c.unsettled.delete(id);
+    if (c !== undefined) {
+      for (const id of msgIds) {
+        c.unsettled.delete(id);
+        // A requeued message comes back to this consumer under the same msgId: never drop that one.
+        if (how !== 'requeue') c.settling.add(id);
+      }
+    }
     this.tracked(t).add();
     this.settlePipe(t).push(
       { vhost: q.vhost, queue: q.name, session: this.opts.session, consumer: consumerId, kind: SETTLE_KIND[how], msgIds: [...msgIds] },
-      () => done?.(),
+      () => {
+        if (c !== undefined) for (const id of msgIds) c.settling.delete(id);
+        done?.();
+      },
     );
   }
 
@@ -471,7 +482,7 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
           continue;
         }
         if (!c.noAck) {
-          if (c.unsettled.has(msgId)) continue; // re-sent by a new leader: the client has it
+          if (c.unsettled.has(msgId) || c.settling.has(msgId)) continue; // re-sent by a new leader: the client has (or had) it
           c.unsettled.add(msgId);
         }
         try {
