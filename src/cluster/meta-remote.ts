@@ -19,7 +19,7 @@ import type { MetaBackend } from '../node/meta-port.js';
 import { u64 } from '../partition/codec.js';
 import { META } from '../rpc/contracts.js';
 import { RpcChannel, RpcError } from '../rpc/server.js';
-import { amqpFromWire } from './meta-errors.js';
+import { amqpFromWire } from './wire.js';
 import { MetaCache } from './meta-cache.js';
 import { DEFAULT_WATCHER_OPTIONS, MetaWatcher, type WatcherOptions } from './meta-watcher.js';
 

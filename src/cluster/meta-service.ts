@@ -14,7 +14,7 @@ import type { warren } from '../proto/meta.js';
 import type { GroupDriver } from '../raft/node/group.js';
 import { META } from '../rpc/contracts.js';
 import type { RpcServer } from '../rpc/server.js';
-import { amqpToWire, unavailable } from './meta-errors.js';
+import { amqpToWire, unavailableWire } from './wire.js';
 import { MetaWatchHub, type WatchOptions } from './meta-watch.js';
 
 /** The metadata group's id; partitions are 1..P. */
@@ -79,13 +79,13 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
         stats.refused++;
         return { error: amqpToWire(c.result), index: c.index };
       }
-      if (c.result === undefined) return { error: unavailable('the entry produced no result'), index: c.index };
+      if (c.result === undefined) return { error: unavailableWire('the entry produced no result'), index: c.index };
       return { result: encodeMeta(c.result), index: c.index };
     } catch (err) {
       // NotLeaderError comes only from a proposal the core refused at once: nothing was appended.
       if ((err as { code?: string }).code === 'RAFT_NOT_LEADER') return notLeader();
       stats.unavailable++;
-      return { error: unavailable(err instanceof Error ? err.message : String(err)) };
+      return { error: unavailableWire(err instanceof Error ? err.message : String(err)) };
     }
   });
 

@@ -22,10 +22,20 @@ export class UnavailableReply extends Error {
   override readonly name = 'UnavailableReply';
 }
 
-/** The AMQP reply text without its "NAME - " prefix, as the envelope carries it. */
-function detailOf(e: AmqpError): string {
-  const i = e.replyText.indexOf(' - ');
-  return i < 0 ? e.replyText : e.replyText.slice(i + 3);
+/** An AmqpError as the envelope carries it: reply code, the text after "NAME - ", the failing method. */
+export function amqpToWire(err: AmqpError): WireError {
+  const i = err.replyText.indexOf(' - ');
+  const detail = i < 0 ? err.replyText : err.replyText.slice(i + 3);
+  return { amqp: { replyCode: err.replyCode, detail, classId: err.classId, methodId: err.methodId } };
+}
+
+/** The same AmqpError again, so the client gets the channel.close text the embedded broker sends. */
+export function amqpFromWire(e: warren.v1.AmqpError.$Properties): AmqpError {
+  return new AmqpError(e.replyCode ?? 541, e.detail ?? '', e.classId ?? 0, e.methodId ?? 0);
+}
+
+export function unavailableWire(detail: string): WireError {
+  return { unavailable: { detail } };
 }
 
 /**
@@ -34,9 +44,7 @@ function detailOf(e: AmqpError): string {
  * the caller retries, and the outcome may be unknown (a dropped or timed-out proposal).
  */
 export function toWire(err: unknown, group: number, leaderAddress: (id: number) => string): WireError {
-  if (err instanceof AmqpError) {
-    return { amqp: { replyCode: err.replyCode, detail: detailOf(err), classId: err.classId, methodId: err.methodId } };
-  }
+  if (err instanceof AmqpError) return amqpToWire(err);
   if (err instanceof NotLeaderReply) {
     return { notLeader: { group: err.group, leaderId: String(err.leaderId), leaderAddress: err.leaderAddress } };
   }
@@ -45,13 +53,13 @@ export function toWire(err: unknown, group: number, leaderAddress: (id: number) 
     return { notLeader: { group, leaderId: String(id), leaderAddress: id ? leaderAddress(id) : '' } };
   }
   // ProposalDroppedError, ProposalTimeoutError, a stopped group: the proposal's fate is unknown.
-  return { unavailable: { detail: err instanceof Error ? err.message : String(err) } };
+  return unavailableWire(err instanceof Error ? err.message : String(err));
 }
 
 /** The envelope's error as an exception (undefined: success). */
 export function fromWire(e: WireErrorIn): Error | undefined {
   if (e === null || e === undefined) return undefined;
-  if (e.amqp) return new AmqpError(e.amqp.replyCode ?? 541, e.amqp.detail ?? '', e.amqp.classId ?? 0, e.amqp.methodId ?? 0);
+  if (e.amqp) return amqpFromWire(e.amqp);
   if (e.notLeader) {
     return new NotLeaderReply(e.notLeader.group ?? 0, Number(e.notLeader.leaderId || 0), e.notLeader.leaderAddress ?? '');
   }
