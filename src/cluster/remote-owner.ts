@@ -52,6 +52,7 @@ const DEFAULT_RETRY_MS = 30_000;
 const DEFAULT_ATTEMPT_MS = 10_000;
 const BACKOFF_MS = 100;
 const MAX_BATCH_ITEMS = 1_000;
+const SETTLE_BATCHES_IN_FLIGHT = 4;
 /** A consumer cancelled here is remembered this long, so a delivery decided before the cancel is given back. */
 const CANCELLED_MEMORY_MS = 60_000;
 const SETTLE_KIND: Record<Settlement, number> = { ack: 1, requeue: 2, discard: 3 };
@@ -98,17 +99,20 @@ class Outstanding {
   }
 }
 
-/** A batch queue with one batch in flight, resent unchanged until it is answered or the retry time is up. */
+/** A batch queue with at most `maxInflight` batches in flight, each resent unchanged until it is answered or the retry time is up. */
 class Pipe<Item, Done> {
   private queue: Array<{ item: Item; done: Done }> = [];
-  private inflight = false;
+  private inflight = 0;
   private scheduled = false;
 
-  constructor(private readonly send: (batch: Array<{ item: Item; done: Done }>, finished: () => void) => void) {}
+  constructor(
+    private readonly maxInflight: number,
+    private readonly send: (batch: Array<{ item: Item; done: Done }>, finished: () => void) => void,
+  ) {}
 
   push(item: Item, done: Done): void {
     this.queue.push({ item, done });
-    if (this.scheduled || this.inflight) return;
+    if (this.scheduled || this.inflight >= this.maxInflight) return;
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
@@ -117,13 +121,14 @@ class Pipe<Item, Done> {
   }
 
   private next(): void {
-    if (this.inflight || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, MAX_BATCH_ITEMS);
-    this.inflight = true;
-    this.send(batch, () => {
-      this.inflight = false;
-      this.next();
-    });
+    while (this.inflight < this.maxInflight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH_ITEMS);
+      this.inflight++;
+      this.send(batch, () => {
+        this.inflight--;
+        this.next();
+      });
+    }
   }
 }
 
@@ -267,7 +272,9 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
   private enqueuePipe(t: Target): Pipe<EnqueueItem, (o: EnqueueOutcome, b: boolean) => void> {
     let pipe = this.enqueuePipes.get(t.key);
     if (pipe !== undefined) return pipe;
-    pipe = new Pipe((batch, finished) => {
+    // One enqueue batch in flight per partition: deduplication keeps only the highest seq per session,
+    // so seq n+1 must never commit before seq n (a later batch could land in a later term than a dropped earlier one).
+    pipe = new Pipe(1, (batch, finished) => {
       const deadline = Date.now() + this.retryMs;
       const items = batch.map((b) => b.item);
       const finish = (each: (i: number) => [EnqueueOutcome, boolean]): void => {
@@ -304,7 +311,8 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
   private settlePipe(t: Target): Pipe<SettleItem, () => void> {
     let pipe = this.settlePipes.get(t.key);
     if (pipe !== undefined) return pipe;
-    pipe = new Pipe((batch, finished) => {
+    // Settlements are idempotent and need no order among themselves: several batches may be in flight.
+    pipe = new Pipe(SETTLE_BATCHES_IN_FLIGHT, (batch, finished) => {
       const deadline = Date.now() + this.retryMs;
       const items = batch.map((b) => b.item);
       const finish = (): void => {

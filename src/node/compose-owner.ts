@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WarrenConfig } from '../config.js';
 import { clusterLayout } from '../cluster/layout.js';
+import { LeaderBalance } from '../cluster/leader-balance.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
 import { openMetaReplica } from '../cluster/meta-replica.js';
 import { serveMeta } from '../cluster/meta-service.js';
@@ -38,6 +39,8 @@ const ELECTION_TICKS = 10;
 export const SESSION_GRACE_MS = 10_000;
 /** How often the partitions led here are checked for sessions that are gone. */
 const SESSION_SWEEP_MS = 2_000;
+/** How long an owner leads a partition before handing it to the placement's preferred replica. */
+const LEADER_SETTLE_MS = 5_000;
 
 export interface OwnerNode extends Node {
   /** The gRPC port it serves (Raft, Owner, Meta). */
@@ -119,6 +122,14 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   };
   const sweepTimer = setInterval(sweep, SESSION_SWEEP_MS);
   sweepTimer.unref();
+  const balance = new LeaderBalance({
+    self, settleMs: LEADER_SETTLE_MS, connected: (id) => transport?.isConnected(id) ?? false,
+    partitions: () => hosted.map((p) => ({ group: host.group(p), preferred: layout.replicas(p)[0] ?? 0 })),
+  });
+  const balanceTimer = setInterval(() => {
+    for (const p of balance.run()) log.info({ partition: p, to: layout.replicas(p)[0] }, 'handing leadership to the preferred replica');
+  }, LEADER_SETTLE_MS / 2);
+  balanceTimer.unref();
 
   serveOwner(server, { durable, transient, addressOf: layout.addressOf, sessions, log });
   const clusterPort = await server.listen(config.bind[0] === '::' ? '[::]' : config.bind[0] ?? '[::]', config.clusterPort);
@@ -137,6 +148,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     adminSource: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication), ready),
     close: async () => {
       clearInterval(sweepTimer);
+      clearInterval(balanceTimer);
       metaClient.close();
       cluster.close();
       sessions.stop();

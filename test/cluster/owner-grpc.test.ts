@@ -56,6 +56,9 @@ test('three owners over gRPC: the partition leader is found, stopped, and nothin
   const fe = new RemoteOwner({ owners, partitions, replicas: layout.replicas, session: 'fe-test', isDurable: () => true, log, retryMs: 30_000 });
   try {
     await waitFor('every owner ready', () => nodes.every((n) => n.adminSource.isReady() === true));
+    // Leaders move to the placement's preferred replicas (src/cluster/leader-balance.ts).
+    const preferred = (p: number): number => layout.replicas(p)[0]!;
+    await waitFor('every partition led by its preferred replica', () => [1, 2, 3, 4].every((p) => nodes[preferred(p) - 1]!.durable.leadsPartition(p)), 30_000);
     const q = { vhost: '/', name: 'orders' };
     await fe.declareQueue(q, { arguments: {}, autoDelete: false });
 
