@@ -11,7 +11,7 @@ import { LeaderBalance } from '../cluster/leader-balance.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
 import { openMetaReplica } from '../cluster/meta-replica.js';
 import { serveMeta } from '../cluster/meta-service.js';
-import { serveOwner } from '../cluster/owner-service.js';
+import { serveOwner, transientConsumer } from '../cluster/owner-service.js';
 import { RemoteOwner } from '../cluster/remote-owner.js';
 import { SessionStreams } from '../cluster/session-streams.js';
 import { newCounters, type FrontendContext } from '../frontend/context.js';
@@ -110,6 +110,16 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     if (sweeping || Date.now() - startedAt < SESSION_GRACE_MS) return;
     sweeping = true;
     const downs: Promise<void>[] = [];
+    // Transient queues homed here: the gone session's consumers go at once (no replication involved).
+    const transientSessions = new Set<string>();
+    for (const id of transient.ownerIds()) {
+      const cut = id.indexOf('\0');
+      if (cut > 0) transientSessions.add(id.slice(0, cut));
+    }
+    for (const s of transientSessions) {
+      if (s === session || sessions.isLive(s)) continue;
+      log.info({ session: s, consumers: transient.downByPrefix(transientConsumer(s, '')) }, 'frontend session gone: its transient consumers are cancelled');
+    }
     for (const p of durable.partitionIds()) {
       for (const s of durable.sessionsIn(p)) {
         if (s === session || sessions.isLive(s)) continue;

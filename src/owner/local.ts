@@ -137,6 +137,31 @@ export class LocalOwner implements OwnerClient {
     this.maybeAutoDelete(h);
   }
 
+  /**
+   * Consumers and getters whose ids start with `prefix` (a gone frontend session's) are cancelled
+   * and what they held returns to its queues, redelivered: the transient side of a partition's
+   * sessionDown. Returns how many consumers went.
+   */
+  downByPrefix(prefix: string): number {
+    let n = 0;
+    for (const h of [...this.queues.values()]) {
+      const ids = [...h.machine.ownerIds()].filter((id) => id.startsWith(prefix)).sort();
+      if (ids.length === 0) continue;
+      for (const id of ids) {
+        if (h.sinks.delete(id)) n++;
+        if (h.exclusiveConsumer === id) h.exclusiveConsumer = undefined;
+      }
+      this.run(h, { kind: 'down', consumerIds: ids, nowMs: this.now() });
+      this.maybeAutoDelete(h);
+    }
+    return n;
+  }
+
+  /** Consumer and getter ids holding messages or registered, over all transient queues here. */
+  *ownerIds(): IterableIterator<string> {
+    for (const h of this.queues.values()) yield* h.machine.ownerIds();
+  }
+
   setFlow(q: QueueRef, consumerId: string, active: boolean): void {
     const h = this.hosted(q);
     if (h !== undefined) this.run(h, { kind: 'flow', consumerId, active, nowMs: this.now() });

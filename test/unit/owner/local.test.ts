@@ -46,3 +46,21 @@ test('dead-lettered messages are republished with the dead-letter exchange and r
   assert.equal(Buffer.from(dead.delivery.message.body).toString(), 'doomed');
   o.close();
 });
+
+test("a gone session's consumers are cancelled and what they held comes back redelivered, to the others", async () => {
+  const o = owner();
+  await o.declareQueue(q, { arguments: {}, autoDelete: false });
+  for (let i = 0; i < 4; i++) o.enqueue(q, msg(`m${i}`), () => {});
+  const gone: Delivery[] = [];
+  await o.consume(q, 'fe-a\0c1', { prefetch: 2, priority: 0, noAck: false, exclusive: false }, { deliver: (d) => gone.push(d), cancelled: () => {} });
+  const other: Delivery[] = [];
+  await o.consume(q, 'fe-b\0c1', { prefetch: 10, priority: 0, noAck: false, exclusive: false }, { deliver: (d) => other.push(d), cancelled: () => {} });
+  assert.equal(gone.length, 2);
+  assert.equal(other.length, 2);
+  assert.equal(o.downByPrefix('fe-a\0'), 1);
+  assert.deepEqual([...o.ownerIds()].filter((id) => id.startsWith('fe-a')), [], 'nothing of the gone session is left');
+  assert.equal(other.length, 4, 'the held messages went to the remaining consumer');
+  assert.deepEqual(other.slice(2).map((d) => [Buffer.from(d.message.body).toString(), d.redelivered]), gone.map((d) => [Buffer.from(d.message.body).toString(), true]));
+  assert.equal(o.downByPrefix('fe-a\0'), 0);
+  o.close();
+});
