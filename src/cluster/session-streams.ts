@@ -11,6 +11,11 @@ import type { warren } from '../proto/owner.js';
 type Event = warren.v1.ConsumeEvent.$Properties;
 type WireDelivery = warren.v1.Delivery.$Properties;
 
+/** What a cluster frontend puts before its connection ids: exclusive queues name their session through it. */
+export function sessionConnectionPrefix(session: string): string {
+  return `${session}/`;
+}
+
 /** Deliveries held for a session without a stream beyond this are dropped (their messages stay checked out until the session is downed). */
 const MAX_HELD_EVENTS = 100_000;
 

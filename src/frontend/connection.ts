@@ -64,7 +64,7 @@ export class Connection implements LiveConnection {
     readonly ctx: FrontendContext,
     readonly tls: boolean,
   ) {
-    this.id = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}#${nextConnectionSeq++}`;
+    this.id = `${ctx.connectionIdPrefix ?? ''}${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}#${nextConnectionSeq++}`;
     this.out = new Output(socket);
     this.parser = new FrameParser(ctx.config.frameMaxBytes);
     this.channelMax = ctx.config.channelMax;

@@ -53,6 +53,11 @@ export interface FrontendContext {
   readonly directReply: Map<string, (message: Message) => void>;
   /** The node's bound on enqueues waiting for their owners (enqueue-gate.ts). */
   readonly enqueues: EnqueueGate;
+  /**
+   * Put before every connection id (a cluster frontend's session and '/'): ids stay unique across
+   * the cluster, and an owner tells a gone frontend's exclusive queues by it.
+   */
+  readonly connectionIdPrefix?: string;
 }
 
 export function newCounters(): FrontendCounters {

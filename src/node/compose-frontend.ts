@@ -8,6 +8,7 @@ import type { WarrenConfig } from '../config.js';
 import { clusterLayout } from '../cluster/layout.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
 import { RemoteOwner } from '../cluster/remote-owner.js';
+import { sessionConnectionPrefix } from '../cluster/session-streams.js';
 import { newCounters, type FrontendContext } from '../frontend/context.js';
 import { EnqueueGate } from '../frontend/enqueue-gate.js';
 import type { Logger } from '../log.js';
@@ -33,6 +34,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
   const ctx: FrontendContext = {
     config, meta: meta.port, owner, log, counters: newCounters(), connections: new Set(),
     randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
+    connectionIdPrefix: sessionConnectionPrefix(session),
   };
   log.info({ session, owners: config.owners.length }, 'frontend joined the cluster');
   return {

@@ -128,6 +128,20 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
         downs.push(durable.sessionDown(p, s).catch((err: unknown) => log.warn({ err, partition: p }, 'session down failed')));
       }
     }
+    // Exclusive queues of connections of a gone frontend: the metadata leader deletes them (one owner, not all).
+    if (metaGroup.isLeader()) {
+      for (const q of metaApp.machine.listQueues()) {
+        const owner = q.exclusiveOwner;
+        const cut = owner?.indexOf('/') ?? -1;
+        if (owner === undefined || cut <= 0) continue;
+        const s = owner.slice(0, cut);
+        if (s === session || sessions.isLive(s)) continue;
+        const ref = { vhost: q.vhost, name: q.name };
+        log.info({ session: s, queue: q.name }, 'frontend session gone: its exclusive queue is deleted');
+        downs.push(cluster.deleteQueue(ref).then(() => meta.port.deleteQueue(q.vhost, q.name))
+          .catch((err: unknown) => log.warn({ err, queue: q.name }, 'deleting a gone session\'s exclusive queue failed')));
+      }
+    }
     void Promise.all(downs).finally(() => { sweeping = false; });
   };
   const sweepTimer = setInterval(sweep, SESSION_SWEEP_MS);
