@@ -147,6 +147,7 @@ test('a frontend shows the owners\' queue figures and Raft members; ctl status l
   assert.ok(s.members.some((m) => m.role === 'frontend' && m.id === fe1.id));
   const text = await ctl(['--state', launcher.stateFile]);
   assert.equal(text.code, 0, text.err);
+  console.log(text.out); // the operator's view, in the test log
   assert.match(text.out, /^Cluster: healthy \(3 owners, 16 partitions/);
   assert.ok(text.out.includes(consumerSession.session));
 
