@@ -39,8 +39,9 @@ async function ask(o: { id: number; url: string }, auth: string, timeoutMs: numb
     if (!res.ok) return { ...o, error: `HTTP ${res.status}` };
     return { ...o, partitions: (await res.json()) as ReportedPartition[] };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    return { ...o, error: e.cause?.code ?? e.message };
+    // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, a timeout, …).
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    return { ...o, error: e.cause?.code ?? (e.cause?.message || e.message) };
   }
 }
 
