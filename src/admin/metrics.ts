@@ -111,7 +111,7 @@ const STORAGE_WRITE_COUNTERS: ReadonlyArray<readonly [string, string, keyof Stor
   ['warren_raft_entries_written_total', 'Raft log entries written (an entry carries many commands)', 'entries'],
 ];
 
-type PartitionStat = Exclude<{ [K in keyof PartitionInfo]: PartitionInfo[K] extends number ? K : never }[keyof PartitionInfo], 'partition'>;
+type PartitionStat = Exclude<{ [K in keyof PartitionInfo]-?: PartitionInfo[K] extends number ? K : never }[keyof PartitionInfo], 'partition'>;
 
 const PARTITION_GAUGES: ReadonlyArray<readonly [string, string, PartitionStat]> = [
   ['warren_partition_log_entries', 'Entries in the partition\'s Raft log (not yet compacted into its snapshot)', 'log_entries'],

@@ -113,6 +113,14 @@ export interface QueueInfo {
   readonly disk_bytes?: number;
   /** Warren: the queue's partition, as GET /api/partitions lists it (log length, indexes, bytes on disk). */
   readonly partition_stats?: PartitionInfo;
+  /**
+   * A durable queue on a cluster frontend, as RabbitMQ's quorum queues show their Raft members:
+   * the owner id leading its partition (0: none answered recently), the partition's replicas
+   * (owner ids, preferred leader first), and those whose owner answered recently.
+   */
+  readonly leader?: number;
+  readonly members?: readonly number[];
+  readonly online?: readonly number[];
 }
 
 /** GET /api/partitions (Warren): one durable-queue partition, a Raft group on this node's LevelDB. */
@@ -135,6 +143,8 @@ export interface PartitionInfo {
   readonly log_bytes: number;
   readonly term: number;
   readonly leader: number;
+  /** Frontend sessions the partition's state knows (they hold consumers or unacked messages in it). */
+  readonly sessions?: readonly string[];
 }
 
 export interface ExchangeInfo {

@@ -5,6 +5,7 @@ import { VERSION } from '../frontend/server-properties.js';
 import { benchCommand } from './bench.js';
 import { clusterCommand } from './cluster.js';
 import { loadConfig, type StartFlags } from './config-load.js';
+import { ctlCommand } from './ctl.js';
 
 const program = new Command('warren').version(VERSION).description('Warren: a clustered AMQP 0-9-1 broker');
 
@@ -38,5 +39,6 @@ program.command('start')
 
 program.addCommand(benchCommand());
 program.addCommand(clusterCommand());
+program.addCommand(ctlCommand());
 
 await program.parseAsync(process.argv);

@@ -7,7 +7,7 @@
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import type { Logger } from '../log.js';
 import { decodeMeta } from '../meta/codec.js';
-import type { ConsumeOptions, EnqueueOutcome, QueueRef, Settlement } from '../owner/api.js';
+import type { ConsumeOptions, EnqueueOutcome, QueueRef, QueueStats, Settlement } from '../owner/api.js';
 import type { DurableOwner } from '../owner/durable.js';
 import type { LocalOwner } from '../owner/local.js';
 import { u64 } from '../partition/codec.js';
@@ -233,10 +233,22 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
 
   server.unary(OWNER.queueStats, (req) => answer(0, async () => {
     const entries: warren.v1.QueueStatsEntry.$Properties[] = [];
-    for (const wq of req.queues ?? []) {
+    const add = (queue: warren.v1.QueueRef.$Properties, st: QueueStats): void => {
+      entries.push({ queue, messages: st.messages, unacked: st.unacked, consumers: st.consumers, bytes: st.bytes });
+    };
+    const asked = req.queues ?? [];
+    if (asked.length === 0) {
+      // Every queue served here (the proto's contract): its transient queues, and those of the partitions it leads.
+      for (const { ref, stats } of transient.list()) add({ ...ref, partition: 0 }, stats);
+      for (const { ref, stats } of durable.list()) {
+        const at = durable.leadership(ref);
+        if (at.leads) add({ ...ref, partition: at.partition }, stats);
+      }
+    }
+    for (const wq of asked) {
       const q = { vhost: wq.vhost ?? '', name: wq.name ?? '' };
       const st = (wq.partition ?? 0) === 0 ? transient.stats(q) : durable.leadership(q).leads ? durable.stats(q) : undefined;
-      if (st !== undefined) entries.push({ queue: wq, messages: st.messages, unacked: st.unacked, consumers: st.consumers, bytes: st.bytes });
+      if (st !== undefined) add(wq, st);
     }
     return { entries };
   }));

@@ -17,10 +17,10 @@ import { SERVER_NAMED_PREFIX } from '../meta/queues.js';
 import type { MetaCommand, MetaResult, QueueRecord } from '../meta/types.js';
 import { hashPassword } from '../meta/users.js';
 import { queueTypeOf } from '../meta/queue-args.js';
-import type { OwnerClient } from '../owner/api.js';
+import type { OwnerClient, QueueRef } from '../owner/api.js';
 import type { OwnerStats } from '../owner/router.js';
 import type { DiskStats } from './disk-stats.js';
-import type { LocalMeta } from './meta-port.js';
+import { livesInPartition, type LocalMeta } from './meta-port.js';
 
 /** AMQP errors from the metadata machine become HTTP errors with the same reason text. */
 async function adminCall<T>(fn: () => Promise<T>): Promise<T> {
@@ -35,6 +35,17 @@ async function adminCall<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Queue figures gathered from elsewhere (a cluster frontend: src/cluster/queue-stats.ts): they
+ * replace the owner's own, are refreshed before an answer that shows them, and add a durable
+ * queue's Raft members.
+ */
+export interface ClusterFigures extends OwnerStats {
+  /** Fresh figures, waited for a short bounded time (then the cached ones are shown). */
+  refresh(): Promise<void>;
+  replication(q: QueueRef): { readonly partition: number; readonly leader: number; readonly members: readonly number[]; readonly online: readonly number[] };
+}
+
+/**
  * `disk`: what durable queues hold on disk (partitions, per-queue bytes); without it the queues
  * report no disk figures and /api/partitions is empty.
  */
@@ -42,15 +53,18 @@ export function createAdminSource(
   ctx: FrontendContext, meta: LocalMeta, owner: OwnerClient & OwnerStats, disk?: DiskStats,
   /** Readiness beyond serving HTTP (a cluster node: its groups have leaders); default ready. */
   ready: () => boolean = () => true,
+  cluster?: ClusterFigures,
 ): AdminSource {
   const m = (): MetaMachine => meta.backend.machine;
+  const figures: OwnerStats = cluster ?? owner;
   const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);
   const partitions = async (): Promise<PartitionInfo[]> => (disk === undefined ? [] : disk.partitions());
 
   /** `parts`: the partitions as listed for this answer (one listing serves every queue in it). */
   const queueInfo = async (q: QueueRecord, parts: readonly PartitionInfo[]): Promise<QueueInfo> => {
     const ref = { vhost: q.vhost, name: q.name };
-    const s = owner.stats(ref);
+    const s = figures.stats(ref);
+    const raft = cluster !== undefined && livesInPartition(m(), ref) ? cluster.replication(ref) : undefined;
     const messages = (s?.messages ?? 0) + (s?.unacked ?? 0);
     const bytes = s?.bytes ?? 0;
     const d = await disk?.queue(ref);
@@ -62,11 +76,14 @@ export function createAdminSource(
       messages_unacknowledged: s?.unacked ?? 0, message_bytes: bytes, consumers: s?.consumers ?? 0,
       // Stored in a partition: every message is on disk; a transient queue keeps none there.
       messages_persistent: d === undefined ? 0 : messages, message_bytes_persistent: d === undefined ? 0 : bytes,
+      ...(raft === undefined ? {} : { partition: raft.partition }),
       ...(d === undefined ? {} : { partition: d.partition, disk_bytes: d.diskBytes }),
       ...(part === undefined ? {} : { partition_stats: part }),
+      ...(raft === undefined ? {} : { leader: raft.leader, members: raft.members, online: raft.online }),
     };
   };
   const queueList = async (vhost?: string): Promise<QueueInfo[]> => {
+    await cluster?.refresh();
     const parts = await partitions();
     return Promise.all(m().listQueues(vhost).map((q) => queueInfo(q, parts)));
   };
@@ -91,7 +108,8 @@ export function createAdminSource(
   const stats = async (): Promise<AdminStats> => {
     let ready = 0, unacked = 0, consumers = 0, queues = 0;
     const perQueue = [];
-    for (const { ref, stats } of owner.list()) {
+    await cluster?.refresh();
+    for (const { ref, stats } of figures.list()) {
       queues++; ready += stats.messages; unacked += stats.unacked; consumers += stats.consumers;
       perQueue.push({
         vhost: ref.vhost, queue: ref.name, ready: stats.messages, unacked: stats.unacked, consumers: stats.consumers, bytes: stats.bytes,

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { WarrenConfig } from '../config.js';
 import { clusterLayout } from '../cluster/layout.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
+import { QueueFigures } from '../cluster/queue-stats.js';
 import { RemoteOwner } from '../cluster/remote-owner.js';
 import { sessionConnectionPrefix } from '../cluster/session-streams.js';
 import { newCounters, type FrontendContext } from '../frontend/context.js';
@@ -36,11 +37,14 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
     randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
     connectionIdPrefix: sessionConnectionPrefix(session),
   };
+  // Queue figures for the management API and /metrics: the owners' QueueStats, cached (RemoteOwner's own stats() has none).
+  const figures = new QueueFigures({ owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, log }).start();
   log.info({ session, owners: config.owners.length }, 'frontend joined the cluster');
   return {
     ctx,
-    adminSource: createAdminSource(ctx, meta, owner),
+    adminSource: createAdminSource(ctx, meta, owner, undefined, undefined, figures),
     close: async () => {
+      figures.close();
       owner.close();
       metaBackend.close();
     },

@@ -39,7 +39,7 @@ export function createDiskStats(durable: DurableOwner, replication: NodeReplicat
         disk_bytes: disk.log + disk.app, log_disk_bytes: disk.log,
         log_entries: Math.max(0, log.lastIndex - log.firstIndex + 1), first_index: log.firstIndex, last_index: log.lastIndex,
         commit_index: log.commitIndex, applied_index: log.appliedIndex, log_bytes: log.appliedLogBytes,
-        term: log.term, leader: log.leader,
+        term: log.term, leader: log.leader, sessions: [...durable.sessionsIn(c.partition)].sort(),
       };
     })),
     storage: async () => ({

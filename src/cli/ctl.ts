@@ -1,0 +1,74 @@
+// `warren ctl`: the operator CLI (issue 8: its first verb, `status`). It reads the cluster from the
+// owners' HTTP management APIs — each owner's GET /api/partitions lists the partitions it
+// replicates with the leader it knows, term, commit and applied indexes and the frontend sessions
+// each partition holds — so it needs the owners' management addresses and an administrator login.
+//
+// Where the owners are: `--owners <id>=<host>:<http port>,...` (the owners' management ports, not
+// their gRPC ports), or `--state FILE`, the state file `warren cluster --state` writes.
+// Exit status: 0 healthy, 2 degraded (an owner did not answer, a partition has no leader), 1 for
+// bad options or when no owner answered.
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import type { ClusterState } from '../launcher/state.js';
+import { buildStatus, formatStatus, parseOwnerUrls, type OwnerReport, type ReportedPartition } from './ctl-status.js';
+
+interface StatusFlags {
+  owners?: string;
+  state?: string;
+  user: string;
+  password: string;
+  timeoutMs: string;
+  json?: boolean;
+}
+
+/** The owners to ask: from --owners, or the owner nodes of a `warren cluster` state file. */
+function ownersFrom(f: StatusFlags): Array<{ id: number; url: string }> {
+  if (f.owners !== undefined) return parseOwnerUrls(f.owners);
+  if (f.state !== undefined) {
+    const s = JSON.parse(readFileSync(f.state, 'utf8')) as ClusterState;
+    const owners = s.nodes.filter((n) => n.role === 'owner').map((n) => ({ id: n.id, url: n.http }));
+    if (owners.length === 0) throw new Error(`${f.state} lists no owner`);
+    return owners;
+  }
+  throw new Error('give --owners <id>=<host>:<http port>,... or --state <file>');
+}
+
+async function ask(o: { id: number; url: string }, auth: string, timeoutMs: number): Promise<OwnerReport> {
+  try {
+    const res = await fetch(`${o.url}/api/partitions`, { headers: { authorization: auth }, signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return { ...o, error: `HTTP ${res.status}` };
+    return { ...o, partitions: (await res.json()) as ReportedPartition[] };
+  } catch (err) {
+    // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, a timeout, …).
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    return { ...o, error: e.cause?.code ?? (e.cause?.message || e.message) };
+  }
+}
+
+export function ctlCommand(): Command {
+  const ctl = new Command('ctl').description('operate a running cluster');
+  ctl.command('status')
+    .description('members and their roles, partitions with replicas, leader, commit and applied indexes and lag, frontend sessions')
+    .option('--owners <list>', "the owners' management APIs: <id>=<host>:<http port>,... (or <id>=http://host:port)")
+    .option('--state <file>', 'or: the state file of `warren cluster --state` (its owner nodes)')
+    .option('--user <name>', 'management API user, an administrator (env WARREN_CTL_USER)', process.env['WARREN_CTL_USER'] ?? 'guest')
+    .option('--password <password>', 'its password (env WARREN_CTL_PASSWORD)', process.env['WARREN_CTL_PASSWORD'] ?? 'guest')
+    .option('--timeout-ms <n>', 'how long each owner is waited for', '3000')
+    .option('--json', 'machine-readable output')
+    .action(async (f: StatusFlags) => {
+      let owners: Array<{ id: number; url: string }>;
+      try {
+        owners = ownersFrom(f);
+      } catch (err) {
+        process.stderr.write(`warren ctl status: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const auth = `Basic ${Buffer.from(`${f.user}:${f.password}`).toString('base64')}`;
+      const reports = await Promise.all(owners.map((o) => ask(o, auth, Number(f.timeoutMs) || 3000)));
+      const status = buildStatus(reports);
+      process.stdout.write(f.json === true ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+      process.exitCode = reports.every((r) => r.partitions === undefined) ? 1 : status.healthy ? 0 : 2;
+    });
+  return ctl;
+}

@@ -1,0 +1,195 @@
+// Queue figures on a frontend (issue 8): the owners hold the queues, so a frontend's management API
+// and /metrics read a cache of what the owners answered to warren.v1.Owner/QueueStats. Every owner
+// is asked for everything it serves (an empty request): the queues of the partitions it leads and
+// the transient queues homed on it. A durable queue's figures therefore come from its partition's
+// leader, and whichever owner answered for a partition is, as of its applied state, that leader.
+//
+// The cache is refreshed in the background (every `intervalMs`) and on demand: `refresh()` waits,
+// at most `waitMs`, for a round that started after it was called, so an operator who published
+// and then looks sees the message. `stats()` / `list()` answer synchronously from the cache.
+import type { OwnerAddress } from '../config.js';
+import type { Logger } from '../log.js';
+import type { QueueRef, QueueStats } from '../owner/api.js';
+import { partitionOf } from '../owner/durable.js';
+import type { OwnerStats } from '../owner/router.js';
+import { u64 } from '../partition/codec.js';
+import type { warren } from '../proto/owner.js';
+import { OWNER } from '../rpc/contracts.js';
+import { RpcChannel } from '../rpc/server.js';
+import { fromWire } from './wire.js';
+
+/** One queue's figures as one owner reported them. */
+export interface OwnerEntry {
+  readonly ref: QueueRef;
+  /** 1..P: a durable queue's partition; 0: a transient queue. */
+  readonly partition: number;
+  readonly stats: QueueStats;
+}
+
+/** One owner's last successful answer. */
+export interface OwnerAnswer {
+  /** When it arrived (ms). */
+  readonly at: number;
+  readonly entries: readonly OwnerEntry[];
+}
+
+/** A durable queue's Raft group as a quorum queue shows it: owner ids. */
+export interface QueueReplication {
+  readonly partition: number;
+  /** The owner that answered for the queue's partition (0: none recently). */
+  readonly leader: number;
+  /** The partition's replicas, preferred leader first. */
+  readonly members: readonly number[];
+  /** Members whose owner answered recently. */
+  readonly online: readonly number[];
+}
+
+/** The merged view of every owner's answer. */
+export interface MergedFigures {
+  readonly queues: ReadonlyMap<string, { readonly entry: OwnerEntry; readonly owner: number }>;
+  /** Partition → the owner whose freshest answer included a queue of it. */
+  readonly leaders: ReadonlyMap<number, number>;
+  /** Owners that answered within the staleness window. */
+  readonly online: ReadonlySet<number>;
+}
+
+export function queueKey(q: QueueRef): string {
+  return `${q.vhost}\u0000${q.name}`;
+}
+
+/**
+ * Merges the owners' answers no older than `staleMs`. A queue two owners reported (a leader
+ * change between their answers) takes the newer answer; so does a partition's leader.
+ */
+export function mergeAnswers(answers: ReadonlyMap<number, OwnerAnswer>, now: number, staleMs: number): MergedFigures {
+  const fresh = [...answers].filter(([, a]) => now - a.at <= staleMs).sort((x, y) => x[1].at - y[1].at);
+  const queues = new Map<string, { entry: OwnerEntry; owner: number }>();
+  const leaders = new Map<number, number>();
+  for (const [owner, a] of fresh) {
+    for (const entry of a.entries) {
+      queues.set(queueKey(entry.ref), { entry, owner });
+      if (entry.partition !== 0) leaders.set(entry.partition, owner);
+    }
+  }
+  return { queues, leaders, online: new Set(fresh.map(([id]) => id)) };
+}
+
+export interface QueueFiguresOptions {
+  readonly owners: readonly OwnerAddress[];
+  readonly partitions: number;
+  /** The owners holding partition p, preferred leader first (the placement ring). */
+  readonly replicas: (partition: number) => readonly number[];
+  readonly log: Logger;
+  /** Background refresh period; default 1 s. */
+  readonly intervalMs?: number;
+  /** Deadline of one QueueStats call; default 1 s. */
+  readonly attemptMs?: number;
+  /** An answer older than this is dropped and its owner no longer counted online; default 3 periods. */
+  readonly staleMs?: number;
+}
+
+const DEFAULT_INTERVAL_MS = 1_000;
+const DEFAULT_ATTEMPT_MS = 1_000;
+/** What the management API waits for fresh figures before answering from the cache. */
+export const DEFAULT_REFRESH_WAIT_MS = 500;
+
+export class QueueFigures implements OwnerStats {
+  private readonly channels = new Map<number, RpcChannel>();
+  private readonly answers = new Map<number, OwnerAnswer>();
+  private merged: MergedFigures = { queues: new Map(), leaders: new Map(), online: new Set() };
+  private readonly intervalMs: number;
+  private readonly attemptMs: number;
+  private readonly staleMs: number;
+  private inflight: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: QueueFiguresOptions) {
+    this.intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.attemptMs = opts.attemptMs ?? DEFAULT_ATTEMPT_MS;
+    this.staleMs = opts.staleMs ?? 3 * this.intervalMs;
+    for (const o of opts.owners) this.channels.set(o.id, new RpcChannel(o.address));
+  }
+
+  /** Starts the background refresh (the first round at once). */
+  start(): this {
+    void this.round();
+    this.timer = setInterval(() => {
+      if (this.inflight === undefined) void this.round();
+    }, this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /** Resolves once a round started after this call has finished, or after `waitMs`, whichever is first. */
+  refresh(waitMs = DEFAULT_REFRESH_WAIT_MS): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => { timer = setTimeout(r, waitMs); });
+    return Promise.race([this.freshRound(), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** A round that starts no earlier than now: the next one when one is already under way (shared by every caller meanwhile). */
+  private freshRound(): Promise<void> {
+    if (this.inflight === undefined) return this.round();
+    this.queued ??= this.inflight.then(() => {
+      this.queued = undefined;
+      return this.inflight ?? this.round();
+    });
+    return this.queued;
+  }
+
+  private round(): Promise<void> {
+    const r = Promise.all([...this.channels].map(([id, ch]) => this.ask(id, ch))).then(() => {
+      this.merged = mergeAnswers(this.answers, Date.now(), this.staleMs);
+    });
+    this.inflight = r.finally(() => { this.inflight = undefined; });
+    return this.inflight;
+  }
+
+  private async ask(id: number, ch: RpcChannel): Promise<void> {
+    try {
+      const res = await ch.unary(OWNER.queueStats, {}, this.attemptMs);
+      const err = fromWire(res.error);
+      if (err !== undefined) throw err;
+      this.answers.set(id, { at: Date.now(), entries: (res.entries ?? []).map(toEntry) });
+    } catch (err) {
+      // Unreachable or restarting: its figures age out after staleMs (and it stops counting as online).
+      this.opts.log.debug({ err, owner: id }, 'queue stats unavailable');
+    }
+  }
+
+  // ---- OwnerStats ----------------------------------------------------------------------------
+
+  stats(q: QueueRef): QueueStats | undefined {
+    return this.merged.queues.get(queueKey(q))?.entry.stats;
+  }
+
+  *list(): IterableIterator<{ ref: QueueRef; stats: QueueStats }> {
+    for (const { entry } of this.merged.queues.values()) yield { ref: entry.ref, stats: entry.stats };
+  }
+
+  /** A durable queue's leader, members and the members online (the caller knows the queue is durable). */
+  replication(q: QueueRef): QueueReplication {
+    const partition = partitionOf(q, this.opts.partitions);
+    const members = this.opts.replicas(partition);
+    const known = this.merged.queues.get(queueKey(q));
+    const leader = known !== undefined && known.entry.partition !== 0 ? known.owner : this.merged.leaders.get(partition) ?? 0;
+    return { partition, leader, members, online: members.filter((id) => this.merged.online.has(id)) };
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const ch of this.channels.values()) ch.close();
+  }
+}
+
+function toEntry(e: warren.v1.QueueStatsEntry.$Properties): OwnerEntry {
+  return {
+    ref: { vhost: e.queue?.vhost ?? '', name: e.queue?.name ?? '' },
+    partition: e.queue?.partition ?? 0,
+    stats: { messages: u64(e.messages), unacked: u64(e.unacked), consumers: e.consumers ?? 0, bytes: u64(e.bytes) },
+  };
+}

@@ -1,0 +1,168 @@
+// Issue 8's operator views against a real cluster (`warren cluster`: 3 owners, 2 frontends, haproxy,
+// real `warren start --role …` processes): a frontend's /api/queues shows the owners' figures for
+// what was published and consumed, a durable queue's leader / members / online as the owners see
+// them, and `warren ctl status --json` lists the owners, every partition with its replicas, one
+// leader and small lag, and the consuming frontend's session. Then an owner is killed: it drops
+// out of `online`, and ctl status says degraded (exit 2) until the launcher brings it back.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import amqp from 'amqplib';
+import type { ClusterStatus } from '../../src/cli/ctl-status.js';
+import { findHaproxy } from '../../src/launcher/commands.js';
+import type { ClusterState } from '../../src/launcher/state.js';
+import { cleanUp, get, readState, startLauncher, waitFor, waitReady, type Launcher } from '../launcher/harness.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
+const REAL_NODE = [process.execPath, '--import', 'tsx', MAIN, 'start'];
+const haproxyMissing = ((): string | false => {
+  try { findHaproxy(); return false; } catch (err) { return (err as Error).message; }
+})();
+const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
+const PARTITIONS = 16; // the default (src/config.ts)
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url, { headers: { authorization: AUTH }, signal: AbortSignal.timeout(5000) });
+  assert.equal(res.status, 200, `GET ${url}`);
+  return (await res.json()) as T;
+}
+
+interface QueueJson {
+  messages: number; messages_ready: number; messages_unacknowledged: number; consumers: number; message_bytes: number;
+  partition?: number; leader?: number; members?: number[]; online?: number[];
+}
+interface PartitionJson { partition: number; leader: number; sessions?: string[] }
+
+/** `warren ctl status …`: its exit code and output. */
+function ctl(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'ctl', 'status', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+function ownersFlag(state: ClusterState): string {
+  return state.nodes.filter((n) => n.role === 'owner').map((n) => `${n.id}=${new URL(n.http).host}`).join(',');
+}
+
+let launcher: Launcher | undefined;
+const seenPids = new Set<number>();
+after(async () => {
+  if (launcher === undefined) return;
+  const last = readState(launcher.stateFile);
+  for (const n of last?.nodes ?? []) if (n.pid !== null) seenPids.add(n.pid);
+  if (last?.lb.pid) seenPids.add(last.lb.pid);
+  await cleanUp(launcher, [...seenPids]);
+});
+
+test('a frontend shows the owners\' queue figures and Raft members; ctl status lists the cluster', { skip: haproxyMissing, timeout: 240_000 }, async () => {
+  // A killed owner stays down long enough to be seen down.
+  launcher = await startLauncher(['--restart-delay-ms', '8000', '--log-level', 'warn'], { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE) });
+  const state = await waitReady(launcher, 120_000);
+  for (const n of state.nodes) if (n.pid !== null) seenPids.add(n.pid);
+  await waitFor('every node ready', () => Promise.all(state.nodes.map((n) => get(`${n.http}/readyz`).then((r) => r.status, () => 0))),
+    (codes) => codes.every((c) => c === 200), 60_000);
+  const owners = state.nodes.filter((n) => n.role === 'owner');
+  const [fe1, fe2] = state.nodes.filter((n) => n.role === 'frontend');
+  assert.ok(fe1?.amqp !== undefined && fe2 !== undefined);
+
+  // Published and consumed through frontend 1: 30 durable (10 got and acked, 5 held unacked by a consumer), 7 transient.
+  const conn = await amqp.connect(fe1.amqp);
+  const ch = await conn.createConfirmChannel();
+  const durable = 'ctl-durable';
+  const transient = 'ctl-transient';
+  await ch.assertQueue(durable, { durable: true });
+  await ch.assertQueue(transient, { durable: false });
+  for (let i = 0; i < 30; i++) ch.sendToQueue(durable, Buffer.from(`d${i}`.padEnd(100, '.')), { persistent: true });
+  for (let i = 0; i < 7; i++) ch.sendToQueue(transient, Buffer.from('t'.repeat(50)));
+  await ch.waitForConfirms();
+  for (let i = 0; i < 10; i++) {
+    const m = await ch.get(durable, { noAck: false });
+    assert.ok(m !== false);
+    ch.ack(m);
+  }
+  const sub = await conn.createChannel();
+  await sub.prefetch(5);
+  let held = 0;
+  await sub.consume(durable, () => { held++; }, { noAck: false });
+  await waitFor('5 deliveries held', () => held, (n) => n === 5, 10_000);
+
+  // Both frontends (frontend 2 never saw these clients) answer with the owners' figures.
+  for (const fe of [fe1, fe2]) {
+    const q = await waitFor(`${fe.id}: durable figures`, () => getJson<QueueJson>(`${fe.http}/api/queues/%2F/${durable}`),
+      (x) => x.messages_ready === 15 && x.messages_unacknowledged === 5, 10_000);
+    assert.equal(q.messages, 20);
+    assert.equal(q.consumers, 1);
+    assert.equal(q.message_bytes, 20 * 100);
+    const t = await getJson<QueueJson>(`${fe.http}/api/queues/%2F/${transient}`);
+    assert.deepEqual([t.messages, t.messages_ready, t.messages_unacknowledged, t.message_bytes], [7, 7, 0, 7 * 50]);
+    assert.equal(t.leader, undefined, 'a transient queue has no Raft members');
+    assert.equal(t.members, undefined);
+
+    // leader = the owner the owners' /api/partitions names; members = the owners replicating the partition.
+    assert.ok(q.partition !== undefined && q.partition >= 1 && q.partition <= PARTITIONS);
+    const views = await Promise.all(owners.map(async (o) => ({ id: o.id, parts: await getJson<PartitionJson[]>(`${o.http}/api/partitions`) })));
+    const hosting = views.filter((v) => v.parts.some((p) => p.partition === q.partition)).map((v) => v.id).sort();
+    const leaders = new Set(views.flatMap((v) => v.parts.filter((p) => p.partition === q.partition).map((p) => p.leader)));
+    assert.deepEqual([...leaders], [q.leader], 'every replica names the leader the frontend shows');
+    assert.deepEqual([...(q.members ?? [])].sort(), hosting);
+    assert.equal(hosting.length, 3);
+    assert.deepEqual([...(q.online ?? [])].sort(), hosting);
+
+    // The list carries the same fields, and the overview the owners' totals.
+    const list = await getJson<Array<QueueJson & { name: string }>>(`${fe.http}/api/queues/%2F`);
+    const inList = list.find((x) => x.name === durable);
+    assert.deepEqual([inList?.messages, inList?.leader, inList?.members], [20, q.leader, q.members]);
+    const ov = await getJson<{ queue_totals: { messages: number } }>(`${fe.http}/api/overview`);
+    assert.equal(ov.queue_totals.messages, 27);
+  }
+  const leader = (await getJson<QueueJson>(`${fe2.http}/api/queues/%2F/${durable}`)).leader;
+  const partition = (await getJson<QueueJson>(`${fe2.http}/api/queues/%2F/${durable}`)).partition;
+
+  // ctl status: 3 owners up, every partition with 3 replicas and one leader, small lag, frontend 1's session.
+  const r = await ctl(['--owners', ownersFlag(state), '--json']);
+  assert.equal(r.code, 0, r.err);
+  const s = JSON.parse(r.out) as ClusterStatus;
+  assert.equal(s.healthy, true);
+  assert.deepEqual(s.members.filter((m) => m.role === 'owner').map((m) => [m.id, m.up]), [[1, true], [2, true], [3, true]]);
+  assert.equal(s.partitions.length, PARTITIONS);
+  for (const p of s.partitions) {
+    assert.equal(p.replicas.length, 3, `partition ${p.partition}`);
+    assert.deepEqual(p.replicas.filter((x) => x.role === 'leader').map((x) => x.id), [p.leader]);
+    assert.ok(p.replicas.every((x) => x.lag <= 5), `partition ${p.partition} lags: ${JSON.stringify(p.replicas)}`);
+  }
+  assert.equal(s.partitions.find((p) => p.partition === partition)?.leader, leader);
+  const consumerSession = s.sessions.find((x) => x.frontend === fe1.id && x.partitions.includes(partition ?? -1));
+  assert.ok(consumerSession !== undefined, `frontend ${fe1.id}'s session holds the consumer: ${JSON.stringify(s.sessions)}`);
+  assert.ok(s.members.some((m) => m.role === 'frontend' && m.id === fe1.id));
+  const text = await ctl(['--state', launcher.stateFile]);
+  assert.equal(text.code, 0, text.err);
+  console.log(text.out); // the operator's view, in the test log
+  assert.match(text.out, /^Cluster: healthy \(3 owners, 16 partitions/);
+  assert.ok(text.out.includes(consumerSession.session));
+
+  // An owner other than the queue's leader is killed: it leaves `online` and ctl status reports it down.
+  const victim = owners.find((o) => o.id !== leader)!;
+  assert.ok(victim.pid !== null);
+  process.kill(victim.pid, 'SIGKILL');
+  const q = await waitFor('the killed owner offline', () => getJson<QueueJson>(`${fe2.http}/api/queues/%2F/${durable}`),
+    (x) => !(x.online ?? []).includes(victim.id), 15_000);
+  assert.deepEqual([...(q.online ?? [])].sort(), (q.members ?? []).filter((id) => id !== victim.id).sort());
+  assert.equal(q.messages, 20, 'figures still come from the leader');
+  const down = await ctl(['--owners', ownersFlag(state), '--json', '--timeout-ms', '1000']);
+  assert.equal(down.code, 2);
+  const ds = JSON.parse(down.out) as ClusterStatus;
+  assert.equal(ds.healthy, false);
+  assert.equal(ds.members.find((m) => m.id === victim.id)?.up, false);
+  await conn.close();
+});
