@@ -467,13 +467,13 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
 
   // ---- figures for the management API ----------------------------------------------------------
 
-  /** Queue figures are the owners'; this frontend does not gather them over the network yet, so the management API shows none. */
+  /** Queue figures are the owners': a frontend's management API reads them from QueueFigures (queue-stats.ts), not from here. */
   stats(_q: QueueRef): QueueStats | undefined {
     return undefined;
   }
 
   *list(): IterableIterator<{ ref: QueueRef; stats: QueueStats }> {
-    // none gathered (see stats)
+    // none here (see stats)
   }
 
   // ---- what owners push ----------------------------------------------------------------------
