@@ -151,7 +151,8 @@ export class ConfirmedPublisher {
   private loop: Promise<void> | undefined;
   readonly client: Reconnecting;
 
-  constructor(url: string, private readonly queue: string, private readonly window = 200) {
+  /** `padBytes` of filler after each body's `p<n>`, so a run fills the Raft logs enough to compact them. */
+  constructor(url: string, private readonly queue: string, private readonly window = 200, private readonly padBytes = 0) {
     this.client = new Reconnecting(url, 'publisher', async (conn) => {
       const ch = await conn.createConfirmChannel();
       ch.on('error', () => {});
@@ -174,7 +175,7 @@ export class ConfirmedPublisher {
         continue;
       }
       const again = this.retry.shift();
-      const body = again ?? `p${this.sent++}`;
+      const body = again ?? `p${this.sent++}${this.padBytes > 0 ? ' ' + '.'.repeat(this.padBytes) : ''}`;
       if (again !== undefined) {
         this.resent++;
         this.resentBodies.add(again);
