@@ -147,6 +147,17 @@ export function afterCommit(r: Raft): void {
 function handleAppendResponse(r: Raft, m: Message, pr: Progress): void {
   pr.recentActive = true;
   if (m.reject) {
+    if (m.rejectHint < pr.match) {
+      // The follower's log ends below what it acknowledged: it lost its disk and came back with
+      // the same id (an owner wiped and restarted). Entries it had never truncate, so this is
+      // the only way a hint falls below match. Replicate to it from scratch (a snapshot once the
+      // log is compacted); commit never moves back, and the follower itself stays out of
+      // elections until it has caught up (node/adapter.ts, rejoining).
+      pr.match = 0;
+      pr.becomeProbe();
+      sendAppend(r, m.from);
+      return;
+    }
     // Fast back-off: skip every entry of the conflicting term in one round trip.
     let hint = m.rejectHint;
     if (m.logTerm > 0) hint = r.log.findConflictByTerm(m.rejectHint, m.logTerm)[0];

@@ -5,7 +5,8 @@
 // replaces the compacted entries is durable.
 import { MemoryStorage, RawNode, StateType, bootstrap, mulberry32 } from '../core/index.js';
 import type { ConfChange, Ready } from '../core/index.js';
-import type { NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
+import { MessageType } from '../core/types.js';
+import type { Message, NodeId, Snapshot, SnapshotMeta } from '../core/types.js';
 import type { RaftLogStore } from '../storage/store.js';
 import type { CoreReady, CoreStatus, RaftCore } from './core.js';
 import { ProposalDroppedError } from './errors.js';
@@ -71,9 +72,27 @@ export async function openRawCore(opts: OpenCoreOptions): Promise<{ core: RaftCo
     ...(opts.preVote !== undefined ? { preVote: opts.preVote } : {}),
     ...(opts.checkQuorum !== undefined ? { checkQuorum: opts.checkQuorum } : {}),
   });
-  return { core: new RawNodeCore(opts.id, node, storage), node };
+  return { core: new RawNodeCore(opts.id, node, storage, fresh && opts.voters.length > 0 ? opts.voters.length : undefined), node };
 }
 
+/**
+ * A replica bootstrapped on empty storage cannot tell a brand-new group from one it was a member
+ * of before its disk was wiped (an owner restarted with the same id and no data). In the second
+ * case it has forgotten the entries it acknowledged and the votes it cast, so until it has caught
+ * up it must not help elect anyone who has moved past the bootstrap entries: its vote could
+ * complete a majority for a candidate missing an entry committed with its (lost) acknowledgement.
+ * Until it has committed an entry of its leader's term — then it holds every entry committed
+ * before that term, like any member — it is "rejoining":
+ * - vote and pre-vote requests from candidates beyond the bootstrap log are dropped (as if lost);
+ *   on a brand-new group every candidate is still at the bootstrap log, so the first election
+ *   is unaffected;
+ * - a heartbeat whose commit index is beyond its log (the leader still counts what it lost as
+ *   acknowledged; the core would rightly call that corruption) is stepped as an empty append at
+ *   that index, which it rejects with where its log ends: the leader then replicates to it from
+ *   scratch (core/raft_leader.ts), by snapshot once the log is compacted.
+ * Limitation: the state is not persisted; a rejoining replica restarted before it caught up comes
+ * back with a non-empty log and votes as a normal member.
+ */
 class RawNodeCore implements RaftCore {
   /** The Ready handed out and not yet advanced (the core's own object, with readStates). */
   private outstanding: Ready | undefined;
@@ -82,13 +101,32 @@ class RawNodeCore implements RaftCore {
     private readonly id: NodeId,
     private readonly node: RawNode,
     private readonly storage: MemoryStorage,
+    /** Set while rejoining: the last index of the bootstrap log (the number of initial voters). */
+    private bootstrapLast: number | undefined,
   ) {}
+
+  /** Bootstrapped on empty storage and not yet caught up with a leader (see the class comment). */
+  rejoining(): boolean {
+    return this.bootstrapLast !== undefined;
+  }
 
   tick(): void {
     this.node.tick();
   }
 
-  step(message: Parameters<RawNode['step']>[0]): void {
+  step(message: Message): void {
+    const last = this.bootstrapLast;
+    if (last !== undefined) {
+      const m = message;
+      if ((m.type === MessageType.Vote || m.type === MessageType.PreVote) && (m.index > last || m.logTerm > 1)) return;
+      if (m.type === MessageType.Heartbeat && m.commit > this.node.basicStatus().lastIndex) {
+        this.node.step({
+          type: MessageType.App, from: m.from, to: m.to, term: m.term, logTerm: m.term, index: m.commit, entries: [],
+          commit: m.commit, reject: false, rejectHint: 0,
+        });
+        return;
+      }
+    }
     this.node.step(message);
   }
 
@@ -140,6 +178,13 @@ class RawNodeCore implements RaftCore {
     if (own !== rd || !own) throw new Error('raft driver: advance() of a Ready that is not outstanding');
     this.outstanding = undefined;
     this.node.advance(own);
+    if (this.bootstrapLast !== undefined) this.checkCaughtUp();
+  }
+
+  /** Rejoining ends once an entry of the leader's term is committed here (every earlier commit is then in this log). */
+  private checkCaughtUp(): void {
+    const s = this.node.basicStatus();
+    if (s.term > 1 && s.lead !== 0 && s.commit > (this.bootstrapLast ?? 0) && this.node.termAt(s.commit) === s.term) this.bootstrapLast = undefined;
   }
 
   status(): CoreStatus {
