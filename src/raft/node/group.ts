@@ -368,13 +368,6 @@ export class GroupDriver {
         this.requests.applied(rd.committedEntries, a.results);
       }
     } else {
-      // A leader's appends go out BEFORE its own write (Raft thesis §10.2.1: the leader writes in
-      // parallel with replicating), so a commit costs one disk write on the critical path, not two.
-      // Safe: the core counts the leader's own entries towards a quorum only once advance() says
-      // they are persisted, so nothing commits on a majority that lacks the leader's durable copy
-      // and the leader's term and vote were made durable before it could lead.
-      const early = this.leaderEarlyMessages(rd);
-      if (early.length > 0) this.sendNow(early);
       if (rd.committedEntries.length > 0) {
         const pending = this.applyEntries(rd.committedEntries);
         const a = pending instanceof Promise ? await pending : pending;
@@ -387,30 +380,11 @@ export class GroupDriver {
     if (this.stopped) return;
     this.reportRole(rd);
     // 2. SEND the messages that depend on that state (snapshots: streamed, see snapshots.ts).
-    this.sendNow(this.snapshotSender.filter(this.earlySent === rd ? rd.messages.filter((m) => !isEarly(m)) : rd.messages));
-    this.earlySent = undefined;
+    this.sendNow(this.snapshotSender.filter(rd.messages));
     // 3. ANSWER read points once applied that far (proposals were answered when applied).
     this.requests.readStates(rd.readStates, this.stats.appliedIndex);
     // 4. ADVANCE: tell the core all of the above is done so it can hand out the next Ready.
     this.core.advance(rd);
-  }
-
-  /** The Ready whose early messages were sent (the rest go after the write). */
-  private earlySent: CoreReady | undefined;
-
-  /**
-   * A leader's Append and Heartbeat messages of a Ready that changes neither term nor vote: they
-   * promise nothing about this node's durable state (the leader's own entries count only once
-   * written), so they may leave before the write.
-   */
-  private leaderEarlyMessages(rd: CoreReady): readonly Message[] {
-    if (rd.messages.length === 0 || !this.isLeader()) return [];
-    const hs = rd.hardState;
-    const saved = this.savedHardState;
-    if (hs !== undefined && (saved === undefined || saved.term !== hs.term || saved.vote !== hs.vote)) return [];
-    const early = rd.messages.filter(isEarly);
-    if (early.length > 0) this.earlySent = rd;
-    return early;
   }
 
   /** Whether the staged application writes go to the store with this Ready's write. */
@@ -540,9 +514,4 @@ export class GroupDriver {
     this.stats.compactions++;
     c.resolve(snap.meta);
   }
-}
-
-/** Messages a leader may send before its Ready's write (see GroupDriver.leaderEarlyMessages). */
-function isEarly(m: Message): boolean {
-  return m.type === MessageType.App || m.type === MessageType.Heartbeat;
 }
