@@ -31,8 +31,9 @@ export class RealCluster {
   private readonly pids = new Set<number>();
   private constructor(readonly launcher: Launcher) {}
 
-  static async start(): Promise<RealCluster> {
-    const launcher = await startLauncher(['--restart-delay-ms', '1000', '--log-level', 'warn'], { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE) });
+  /** `restartDelayMs`: how long a killed node stays down before the launcher restarts it. */
+  static async start(restartDelayMs = 1000): Promise<RealCluster> {
+    const launcher = await startLauncher(['--restart-delay-ms', String(restartDelayMs), '--log-level', 'warn'], { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE) });
     const c = new RealCluster(launcher);
     const state = await waitReady(launcher, 120_000);
     c.remember(state);

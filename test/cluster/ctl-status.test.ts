@@ -10,16 +10,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import type { ClusterStatus } from '../../src/cli/ctl-status.js';
-import { findHaproxy } from '../../src/launcher/commands.js';
 import type { ClusterState } from '../../src/launcher/state.js';
-import { cleanUp, get, readState, startLauncher, waitFor, waitReady, type Launcher } from '../launcher/harness.js';
+import { waitFor } from '../launcher/harness.js';
+import { haproxyMissing, RealCluster } from './amqp-load.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-const REAL_NODE = [process.execPath, '--import', 'tsx', MAIN, 'start'];
-const haproxyMissing = ((): string | false => {
-  try { findHaproxy(); return false; } catch (err) { return (err as Error).message; }
-})();
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 const PARTITIONS = 16; // the default (src/config.ts)
 
@@ -55,23 +51,13 @@ function ownersFlag(state: ClusterState): string {
   return state.nodes.filter((n) => n.role === 'owner').map((n) => `${n.id}=${new URL(n.http).host}`).join(',');
 }
 
-let launcher: Launcher | undefined;
-const seenPids = new Set<number>();
-after(async () => {
-  if (launcher === undefined) return;
-  const last = readState(launcher.stateFile);
-  for (const n of last?.nodes ?? []) if (n.pid !== null) seenPids.add(n.pid);
-  if (last?.lb.pid) seenPids.add(last.lb.pid);
-  await cleanUp(launcher, [...seenPids]);
-});
+let cluster: RealCluster | undefined;
+after(async () => cluster?.stop());
 
 test('a frontend shows the owners\' queue figures and Raft members; ctl status lists the cluster', { skip: haproxyMissing, timeout: 240_000 }, async () => {
   // A killed owner stays down long enough to be seen down.
-  launcher = await startLauncher(['--restart-delay-ms', '8000', '--log-level', 'warn'], { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE) });
-  const state = await waitReady(launcher, 120_000);
-  for (const n of state.nodes) if (n.pid !== null) seenPids.add(n.pid);
-  await waitFor('every node ready', () => Promise.all(state.nodes.map((n) => get(`${n.http}/readyz`).then((r) => r.status, () => 0))),
-    (codes) => codes.every((c) => c === 200), 60_000);
+  cluster = await RealCluster.start(8000);
+  const state = cluster.state();
   const owners = state.nodes.filter((n) => n.role === 'owner');
   const [fe1, fe2] = state.nodes.filter((n) => n.role === 'frontend');
   assert.ok(fe1?.amqp !== undefined && fe2 !== undefined);
@@ -145,7 +131,7 @@ test('a frontend shows the owners\' queue figures and Raft members; ctl status l
   const consumerSession = s.sessions.find((x) => x.frontend === fe1.id && x.partitions.includes(partition ?? -1));
   assert.ok(consumerSession !== undefined, `frontend ${fe1.id}'s session holds the consumer: ${JSON.stringify(s.sessions)}`);
   assert.ok(s.members.some((m) => m.role === 'frontend' && m.id === fe1.id));
-  const text = await ctl(['--state', launcher.stateFile]);
+  const text = await ctl(['--state', cluster.launcher.stateFile]);
   assert.equal(text.code, 0, text.err);
   console.log(text.out); // the operator's view, in the test log
   assert.match(text.out, /^Cluster: healthy \(3 owners, 16 partitions/);

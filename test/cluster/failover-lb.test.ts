@@ -5,28 +5,12 @@
 // (lost = 0); the longest gap between two confirms after each kill is reported.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import amqp from 'amqplib';
-import { findHaproxy } from '../../src/launcher/commands.js';
 import type { ClusterState } from '../../src/launcher/state.js';
-import { cleanUp, get, readState, startLauncher, waitFor, waitReady, type Launcher } from '../launcher/harness.js';
+import { waitFor } from '../launcher/harness.js';
+import { getJson, haproxyMissing, RealCluster } from './amqp-load.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const REAL_NODE = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'start'];
-const haproxyMissing = ((): string | false => {
-  try { findHaproxy(); return false; } catch (err) { return (err as Error).message; }
-})();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
-
-async function getJson<T>(url: string): Promise<T | undefined> {
-  try {
-    const res = await fetch(url, { headers: { authorization: AUTH }, signal: AbortSignal.timeout(2000) });
-    return res.ok ? (await res.json()) as T : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The owner (Raft id) leading the queue's partition, as a live owner's management API reports it. */
 async function leaderOf(state: ClusterState, queue: string): Promise<number | undefined> {
@@ -40,22 +24,13 @@ async function leaderOf(state: ClusterState, queue: string): Promise<number | un
   return undefined;
 }
 
-let launcher: Launcher | undefined;
-const seenPids = new Set<number>();
-after(async () => {
-  if (launcher === undefined) return;
-  const last = readState(launcher.stateFile);
-  for (const n of last?.nodes ?? []) if (n.pid !== null) seenPids.add(n.pid);
-  if (last?.lb.pid) seenPids.add(last.lb.pid);
-  await cleanUp(launcher, [...seenPids]);
-});
+let cluster: RealCluster | undefined;
+after(async () => cluster?.stop());
 
 test('kill -9 the partition leader three times under confirmed publishing through the balancer: lost = 0', { skip: haproxyMissing, timeout: 300_000 }, async () => {
-  launcher = await startLauncher(['--restart-delay-ms', '1000', '--log-level', 'warn'], { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE) });
-  let state = await waitReady(launcher, 120_000);
-  for (const n of state.nodes) if (n.pid !== null) seenPids.add(n.pid);
-  await waitFor('every owner ready', () => Promise.all(state.nodes.map((n) => get(`${n.http}/readyz`).then((r) => r.status, () => 0))),
-    (codes) => codes.every((c) => c === 200), 60_000);
+  cluster = await RealCluster.start();
+  const c = cluster;
+  let state = c.state();
 
   const queue = 'failover-orders';
   const pubConn = await amqp.connect(`${state.lb.amqp}`);
@@ -105,17 +80,12 @@ test('kill -9 the partition leader three times under confirmed publishing throug
   const gaps: number[] = [];
   for (let kill = 1; kill <= 3; kill++) {
     await waitFor('confirms flowing', () => confirmed.size, (n) => n >= kill * 1000, 60_000);
-    state = readState(launcher.stateFile)!;
+    state = c.state();
     const leader = await waitFor('the partition leader', () => leaderOf(state, queue), (l) => l !== undefined, 30_000);
-    const victim = state.nodes.find((n) => n.id === leader)!;
-    assert.ok(victim.pid !== null);
     longestGapMs = 0;
-    process.kill(victim.pid, 'SIGKILL');
+    const killed = c.kill(leader!);
     const before = confirmed.size;
-    await waitFor(`owner ${leader} restarted`, () => readState(launcher!.stateFile), (s) => {
-      const n = s?.nodes.find((x) => x.id === leader);
-      return n !== undefined && n.up && n.pid !== null && n.pid !== victim.pid;
-    }, 60_000);
+    await c.restarted(leader!, killed);
     await waitFor('confirms after the kill', () => confirmed.size, (n) => n >= before + 500, 60_000);
     gaps.push(longestGapMs);
   }

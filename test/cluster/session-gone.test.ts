@@ -4,31 +4,16 @@
 // test/cluster/frontend-kill.test.ts). Through the other frontend, as a client would see it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import amqp from 'amqplib';
-import { findHaproxy } from '../../src/launcher/commands.js';
-import { cleanUp, readState, startLauncher, waitFor, waitReady, type Launcher } from '../launcher/harness.js';
+import { waitFor } from '../launcher/harness.js';
+import { haproxyMissing, RealCluster } from './amqp-load.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const REAL_NODE = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'start'];
-const haproxyMissing = ((): string | false => {
-  try { findHaproxy(); return false; } catch (err) { return (err as Error).message; }
-})();
-
-let launcher: Launcher | undefined;
-const pids = new Set<number>();
-after(async () => {
-  if (launcher === undefined) return;
-  const last = readState(launcher.stateFile);
-  for (const n of last?.nodes ?? []) if (n.pid !== null) pids.add(n.pid);
-  if (last?.lb.pid) pids.add(last.lb.pid);
-  await cleanUp(launcher, [...pids]);
-});
+let cluster: RealCluster | undefined;
+after(async () => cluster?.stop());
 
 test("a dead frontend's exclusive queues go and its transient consumers' messages come back", { skip: haproxyMissing, timeout: 180_000 }, async () => {
-  launcher = await startLauncher(['--restart-delay-ms', '1000', '--log-level', 'warn'], { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE) });
-  const state = await waitReady(launcher, 120_000);
-  for (const n of state.nodes) if (n.pid !== null) pids.add(n.pid);
+  cluster = await RealCluster.start();
+  const state = cluster.state();
   const [a, b] = state.nodes.filter((n) => n.role === 'frontend');
   assert.ok(a?.amqp && b?.amqp && a.pid !== null);
 
@@ -55,7 +40,7 @@ test("a dead frontend's exclusive queues go and its transient consumers' message
   assert.equal(await probe(), true, 'the exclusive queue exists while its frontend lives');
 
   const killedAt = Date.now();
-  process.kill(a.pid, 'SIGKILL');
+  cluster.kill(a.id);
   await waitFor('the exclusive queue deleted', probe, (exists) => !exists, 60_000);
   const goneAfterMs = Date.now() - killedAt;
 
