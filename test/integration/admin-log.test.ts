@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { apiRequest, basicAuth, GUEST_AUTH } from '../helpers/admin.js';
-import { clusterLacks, skipOnCluster } from '../helpers/target.js';
+import { clusterLacks } from '../helpers/target.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const external = process.env['WARREN_TEST_URL'] !== undefined;
+// Reads the stdout of a `warren start` it runs itself; a cluster's nodes log to files the launcher owns.
+const notOnCluster = clusterLacks('log capture (this file reads the stdout of its own `warren start`)');
 const dataDir = mkdtempSync(join(tmpdir(), 'warren-adminlog-'));
 const lines: Array<Record<string, unknown>> = [];
 const raw: string[] = [];
@@ -64,12 +66,9 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-// Reads the stdout of a `warren start` it runs itself; a cluster's nodes log to files the launcher owns.
-const notOnCluster = clusterLacks('log capture (this file reads the stdout of its own `warren start`)');
-
 const skip = (t: { skip(m: string): void }): boolean => {
   if (external) { t.skip('Warren only'); return true; }
-  if (skipOnCluster(t, 'log capture (this file reads the stdout of its own `warren start`)')) return true;
+  if (notOnCluster) { t.skip(notOnCluster); return true; }
   return false;
 };
 
