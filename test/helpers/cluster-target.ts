@@ -31,7 +31,12 @@ async function launch(): Promise<{ launcher: Launcher; state: Promise<ClusterSta
     { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE) });
   // A test process that ends without after() hooks (a crash, a timeout) must not orphan the cluster:
   // SIGTERM makes the launcher stop its nodes.
-  process.once('exit', () => { if (launcher.child.exitCode === null) launcher.child.kill('SIGTERM'); });
+  const stopLauncher = (): void => { if (launcher.child.exitCode === null) launcher.child.kill('SIGTERM'); };
+  process.once('exit', stopLauncher);
+  // Nor one killed by a signal ('exit' does not run then); it still ends as the signal would end it.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => { stopLauncher(); process.exit(128 + (signal === 'SIGTERM' ? 15 : 1)); });
+  }
   const state = (async () => {
     const s = await waitReady(launcher, 120_000);
     await waitFor('every node ready', () => Promise.all(s.nodes.map((n) => get(`${n.http}/readyz`).then((r) => r.status, () => 0))),

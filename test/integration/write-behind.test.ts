@@ -57,6 +57,9 @@ test('a consumer keeping up: messages are written once (in the log), and every c
   }
   await pub.waitForConfirms();
   await eventually(() => (acked >= COUNT ? true : undefined), 30_000, 'every message consumed');
+  // /metrics reuses one stats snapshot for 1 s (STATS_REUSE_MS in src/admin/metrics.ts): a flow
+  // faster than that would read the `before` figures again (a delta of 0).
+  await new Promise((r) => setTimeout(r, 1100));
   const afterFlow = await counters();
   const delta = (name: string): number => (afterFlow.get(name) ?? 0) - (before.get(name) ?? 0);
   assert.equal(seen.size, COUNT, 'every confirmed message was delivered once');
