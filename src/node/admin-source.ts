@@ -106,11 +106,11 @@ export function createAdminSource(
   });
 
   const stats = async (): Promise<AdminStats> => {
-    let ready = 0, unacked = 0, consumers = 0, queues = 0;
+    let ready = 0, unacked = 0, consumers = 0;
     const perQueue = [];
     await cluster?.refresh();
     for (const { ref, stats } of figures.list()) {
-      queues++; ready += stats.messages; unacked += stats.unacked; consumers += stats.consumers;
+      ready += stats.messages; unacked += stats.unacked; consumers += stats.consumers;
       perQueue.push({
         vhost: ref.vhost, queue: ref.name, ready: stats.messages, unacked: stats.unacked, consumers: stats.consumers, bytes: stats.bytes,
       });
@@ -126,7 +126,9 @@ export function createAdminSource(
     for (const c of ctx.connections) channels += c.info().channels;
     const k = ctx.counters;
     return {
-      connections: ctx.connections.size, channels, consumers, queues, exchanges: m().listExchanges().length,
+      // How many queues is metadata's answer, which every node has; owner.list() has figures only where
+      // the queues live (a cluster's frontend lists none).
+      connections: ctx.connections.size, channels, consumers, queues: m().listQueues().length, exchanges: m().listExchanges().length,
       vhosts: m().listVhosts().length, messagesReady: ready, messagesUnacked: unacked,
       publishedTotal: k.published, deliveredTotal: k.delivered, acknowledgedTotal: k.acked, confirmedTotal: k.confirmed,
       redeliveredTotal: 0, unroutableTotal: k.returned, connectionsOpenedTotal: k.connectionsOpened,

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { confirmChannel, uniq, useBrokerConnection } from '../helpers/amqp.js';
 import { apiBase, apiRequest, GUEST_AUTH } from '../helpers/admin.js';
+import { skipOnCluster } from '../helpers/target.js';
 
 const fixture = useBrokerConnection();
 const get = (path: string): Promise<Response> => apiRequest(apiBase(fixture.broker), path, GUEST_AUTH);
@@ -11,6 +12,7 @@ const get = (path: string): Promise<Response> => apiRequest(apiBase(fixture.brok
 
 test('queues, overview, definitions and metrics show a queue with one ready message', async (t) => {
   if (!fixture.broker.isWarren || fixture.broker.httpPort === undefined) { t.skip('Warren only'); return; }
+  if (skipOnCluster(t, 'management API queue figures (a frontend reports no messages_ready yet: RemoteOwner.stats returns none)')) return;
   const ch = await confirmChannel(fixture.conn);
   const q = uniq('admin');
   await ch.assertQueue(q, { durable: true, arguments: { 'x-max-length': 10 } });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { ConsumeMessage } from 'amqplib';
 import { channel, confirmChannel, connect, expectChannelClose, uniq, useBrokerConnection, withTimeout } from '../helpers/amqp.js';
 import { startBroker } from '../helpers/broker.js';
+import { skipOnCluster } from '../helpers/target.js';
 
 const fixture = useBrokerConnection();
 
@@ -74,6 +75,7 @@ describe('sender-selected distribution', () => {
 describe('memory alarm', () => {
   test('over the high watermark a publishing connection gets connection.blocked and is not read', async (t) => {
     if (!fixture.broker.isWarren) { t.skip('needs a broker started with a tiny memory watermark'); return; }
+    if (skipOnCluster(t, 'config overrides (a broker started with a tiny memoryHighWatermark)')) return;
     const low = await startBroker({ memoryHighWatermark: 0.000001 });
     try {
       const c = await connect(low);

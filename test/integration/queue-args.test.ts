@@ -53,10 +53,12 @@ async function tempQueue(args: Record<string, unknown>, name = uniq('qa')): Prom
 
 describe('TTL and expiry', () => {
   test('x-message-ttl: messages expire from an idle queue', async () => {
-    const q = track(await tempQueue({ 'x-message-ttl': 150 }));
+    // Long enough for two confirms and a declare-ok to come back before they expire, on a loaded
+    // machine and a cluster too (a durable confirm waits for the owners' replication and fsync).
+    const q = track(await tempQueue({ 'x-message-ttl': 1000 }));
     await publishAll(q, ['a', 'b']);
     assert.equal((await ch.checkQueue(q)).messageCount, 2);
-    await delay(400);
+    await delay(1300);
     assert.deepEqual(await drain(q), []);
   });
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { channel, connect, expectChannelClose, uniq } from '../helpers/amqp.js';
 import { startWarrenProcess, type WarrenProcess } from '../helpers/process.js';
+import { skipOnCluster } from '../helpers/target.js';
 
 const external = process.env['WARREN_TEST_URL'] !== undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'warren-restart-'));
@@ -30,6 +31,7 @@ async function http(path: string, method: string, body?: unknown): Promise<numbe
 
 test('durable metadata survives kill -9; transient metadata does not', async (t) => {
   if (external) { t.skip('restarts Warren itself'); return; }
+  if (skipOnCluster(t, "restarts an in-process broker on the same data dir (the cluster's kill -9 drill is test/cluster/failover-lb.test.ts)")) return;
   const names = {
     durableX: uniq('dx'), transientX: uniq('tx'), durableQ: uniq('dq'), transientQ: uniq('tq'),
     user: uniq('user'), vhost: uniq('vh'),

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { channel, connect, eventually, uniq } from '../helpers/amqp.js';
+import { skipOnCluster } from '../helpers/target.js';
 
 type TlsBroker = TestBroker & { readonly amqpsPort?: number };
 
@@ -31,6 +32,7 @@ after(async () => { await broker.stop(); rmSync(dir, { recursive: true, force: t
 /** Skips the test unless we are testing Warren with TLS up; returns the TLS port. */
 function tlsPort(t: { skip: (msg: string) => void }): number | undefined {
   if (!broker.isWarren) { t.skip('the reference RabbitMQ has no TLS listener'); return undefined; }
+  if (skipOnCluster(t, 'TLS (`warren cluster` starts its frontends and haproxy without a certificate)')) return undefined;
   if (opensslError) { t.skip(`openssl unavailable: ${opensslError}`); return undefined; }
   assert.equal(typeof broker.amqpsPort, 'number', 'TestBroker.amqpsPort must be set when TLS is configured');
   return broker.amqpsPort;
