@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { confirmChannel, uniq, useBrokerConnection } from '../helpers/amqp.js';
 import { apiBase, apiRequest, GUEST_AUTH } from '../helpers/admin.js';
-import { skipOnCluster } from '../helpers/target.js';
+import { skipOnCluster, TARGET } from '../helpers/target.js';
 
 const fixture = useBrokerConnection();
 const get = (path: string): Promise<Response> => apiRequest(apiBase(fixture.broker), path, GUEST_AUTH);
@@ -12,7 +12,7 @@ const get = (path: string): Promise<Response> => apiRequest(apiBase(fixture.brok
 
 test('queues, overview, definitions and metrics show a queue with one ready message', async (t) => {
   if (!fixture.broker.isWarren || fixture.broker.httpPort === undefined) { t.skip('Warren only'); return; }
-  if (skipOnCluster(t, 'management API queue figures (a frontend reports no messages_ready yet: RemoteOwner.stats returns none)')) return;
+  if (skipOnCluster(t, "queue figures at once: a frontend gathers them from the owners' QueueStats, so they may trail a publish just confirmed (test/cluster/ctl-status.test.ts waits for them)")) return;
   const ch = await confirmChannel(fixture.conn);
   const q = uniq('admin');
   await ch.assertQueue(q, { durable: true, arguments: { 'x-max-length': 10 } });
@@ -29,7 +29,8 @@ test('queues, overview, definitions and metrics show a queue with one ready mess
   const overview = (await (await get('/api/overview')).json()) as { object_totals: { queues: number; connections: number }; message_stats: { publish: number } };
   assert.ok(overview.object_totals.queues >= 1);
   assert.ok(overview.object_totals.connections >= 1);
-  assert.ok(overview.message_stats.publish >= 1);
+  // Message rates are per node: through the balancer this may be the other frontend's overview.
+  if (TARGET !== 'cluster') assert.ok(overview.message_stats.publish >= 1);
 
   const defs = (await (await get('/api/definitions')).json()) as { users: Array<{ name: string }>; queues: Array<{ name: string }> };
   assert.ok(defs.users.some((u) => u.name === 'guest'));

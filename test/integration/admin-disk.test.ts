@@ -33,7 +33,7 @@ interface PartitionJson {
 
 test('a durable queue reports its partition, persistent messages and bytes on disk; its partition its log', async (t) => {
   if (!fixture.broker.isWarren || fixture.broker.httpPort === undefined) { t.skip('Warren only'); return; }
-  if (skipOnCluster(t, 'management API queue figures and disk bytes (a frontend reports none: RemoteOwner.stats returns none, it has no store)')) return;
+  if (skipOnCluster(t, 'per-queue disk bytes (a frontend has no store; the owners do not report them over gRPC yet)')) return;
   const q = uniq('disk');
   const transient = uniq('disk-transient');
   const partition = partitionOf({ vhost: '/', name: q }, PARTITIONS);
