@@ -16,7 +16,7 @@ import type { warren } from '../proto/owner.js';
 import { OWNER } from '../rpc/contracts.js';
 import type { RpcServer } from '../rpc/server.js';
 import { SessionStreams } from './session-streams.js';
-import { NotLeaderReply, toWire, type WireError } from './wire.js';
+import { NotLeaderReply, toWire, unavailableWire, type WireError } from './wire.js';
 
 
 type WireQueue = warren.v1.QueueRef.$Shape | null | undefined;
@@ -69,15 +69,37 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
   }));
 
   server.bidi(OWNER.enqueue, (stream) => {
+    // A frontend may have several batches of one partition in flight on its stream. Deduplication
+    // keeps the highest seq per session, so a later batch must never commit unless the earlier ones
+    // did: batches proposed by one leader in one term are in log order, and a later one commits
+    // only with its predecessors. So a batch is refused (Unavailable: the frontend resends it after
+    // the earlier ones were answered) while batches proposed in another term are still pending.
+    const inFlight = new Map<number, { term: number; count: number }>();
     stream.onData((batch) => {
       const batchId = batch.batchId ?? 0;
       const items = batch.items ?? [];
+      const partition = batch.partition ?? 0;
       const results: warren.v1.EnqueueResult.$Properties[] = new Array(items.length);
       let pending = items.length;
       let failure: unknown;
+      let counted = false;
       const ack = (error?: WireError): void => {
+        if (counted) {
+          const f = inFlight.get(partition);
+          if (f !== undefined && --f.count === 0) inFlight.delete(partition);
+        }
         stream.write(error ? { batchId, error } : { batchId, results });
       };
+      if (partition !== 0 && items.length > 0) {
+        const term = durable.termOf(partition);
+        const f = inFlight.get(partition);
+        if (f !== undefined && f.term !== term) {
+          ack(unavailableWire(`earlier batches of partition ${partition} are pending from term ${f.term}`));
+          return;
+        }
+        inFlight.set(partition, { term, count: (f?.count ?? 0) + 1 });
+        counted = true;
+      }
       /** An item was not committed (leadership lost meanwhile): the whole batch is answered Unavailable and resent; its (session, seq) make the resend exact. */
       const failed = (err: Error): void => {
         failure ??= err;

@@ -26,6 +26,7 @@ import type { warren } from '../proto/owner.js';
 import { parseExpirationMs } from '../queue/args.js';
 import { OWNER } from '../rpc/contracts.js';
 import { RpcError } from '../rpc/server.js';
+import { EnqueuePipeline } from './enqueue-pipeline.js';
 import { LinkBroken, OwnerLink, type ConsumeEvent } from './owner-link.js';
 import { fromWire, NotLeaderReply, UnavailableReply } from './wire.js';
 
@@ -53,6 +54,13 @@ const DEFAULT_ATTEMPT_MS = 10_000;
 const BACKOFF_MS = 100;
 const MAX_BATCH_ITEMS = 1_000;
 const SETTLE_BATCHES_IN_FLIGHT = 4;
+const ENQUEUE_BATCHES_IN_FLIGHT = 4;
+
+interface EnqueueResult {
+  readonly outcome: EnqueueOutcome;
+  readonly backlogged: boolean;
+}
+const REJECTED: EnqueueResult = { outcome: 'rejected', backlogged: false };
 /** A consumer cancelled here is remembered this long, so a delivery decided before the cancel is given back. */
 const CANCELLED_MEMORY_MS = 60_000;
 const SETTLE_KIND: Record<Settlement, number> = { ack: 1, requeue: 2, discard: 3 };
@@ -137,7 +145,7 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
   private readonly leaders = new Map<number, number>();
   private readonly consumers = new Map<string, Consumer>();
   private readonly outstanding = new Map<string, Outstanding>();
-  private readonly enqueuePipes = new Map<string, Pipe<EnqueueItem, (o: EnqueueOutcome, b: boolean) => void>>();
+  private readonly enqueuePipes = new Map<string, EnqueuePipeline<EnqueueItem, EnqueueResult>>();
   private readonly settlePipes = new Map<string, Pipe<SettleItem, () => void>>();
   private readonly seqs = new Map<number, number>();
   private readonly retryMs: number;
@@ -259,8 +267,12 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
     };
     const expirationMs = p.expiration === undefined ? undefined : parseExpirationMs(p.expiration);
     if (expirationMs !== undefined) item.expirationMs = expirationMs;
-    this.tracked(t).add();
-    this.enqueuePipe(t).push(item, done);
+    const o = this.tracked(t);
+    o.add();
+    this.enqueuePipe(t).push(item, (r) => {
+      o.done();
+      done(r.outcome, r.backlogged);
+    });
   }
 
   private nextSeq(partition: number): number {
@@ -269,40 +281,35 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
     return s;
   }
 
-  private enqueuePipe(t: Target): Pipe<EnqueueItem, (o: EnqueueOutcome, b: boolean) => void> {
+  private enqueuePipe(t: Target): EnqueuePipeline<EnqueueItem, EnqueueResult> {
     let pipe = this.enqueuePipes.get(t.key);
     if (pipe !== undefined) return pipe;
-    // One enqueue batch in flight per partition: deduplication keeps only the highest seq per session,
-    // so seq n+1 must never commit before seq n (a later batch could land in a later term than a dropped earlier one).
-    pipe = new Pipe(1, (batch, finished) => {
-      const deadline = Date.now() + this.retryMs;
-      const items = batch.map((b) => b.item);
-      const finish = (each: (i: number) => [EnqueueOutcome, boolean]): void => {
-        batch.forEach((b, i) => {
-          const [o, bl] = each(i);
-          b.done(o, bl);
-        });
-        this.tracked(t).done(batch.length);
-        finished();
-      };
-      const attempt = (): void => {
-        this.ownerFor(t).enqueue(t.partition, items, (r) => {
+    pipe = new EnqueuePipeline<EnqueueItem, EnqueueResult>({
+      // Several batches in flight, resent in seq order after a failure (enqueue-pipeline.ts): the
+      // partition's deduplication stays exact across leader changes.
+      maxInFlight: ENQUEUE_BATCHES_IN_FLIGHT, maxBatchItems: MAX_BATCH_ITEMS, failed: REJECTED,
+      route: () => this.ownerFor(t),
+      retry: (err, firstSentAtMs) => {
+        if (!RemoteOwner.retryable(err) || Date.now() - firstSentAtMs >= this.retryMs || this.closed) {
+          this.opts.log.warn({ err, partition: t.partition }, 'enqueue failed');
+          return undefined;
+        }
+        this.learn(t, err);
+        return this.delay(err);
+      },
+      send: (items, answer) => {
+        this.ownerFor(t).enqueue(t.partition, [...items], (r) => {
           const err = r instanceof Error ? r : fromWire(r.error);
-          if (err === undefined && !(r instanceof Error)) {
-            const results = r.results ?? [];
-            finish((i) => [OUTCOMES[results[i]?.outcomes?.[0] ?? 1] ?? 'accepted', results[i]?.backlogged?.[0] ?? false]);
+          if (err !== undefined) {
+            answer(err);
             return;
           }
-          if (!RemoteOwner.retryable(err) || Date.now() >= deadline || this.closed) {
-            this.opts.log.warn({ err, partition: t.partition }, 'enqueue failed');
-            finish(() => ['rejected', false]);
-            return;
-          }
-          this.learn(t, err);
-          setTimeout(attempt, this.delay(err));
+          const results = (r as { results?: Array<{ outcomes?: number[] | null; backlogged?: boolean[] | null }> | null }).results ?? [];
+          answer(items.map((_, i) => ({
+            outcome: OUTCOMES[results[i]?.outcomes?.[0] ?? 1] ?? 'accepted', backlogged: results[i]?.backlogged?.[0] ?? false,
+          })));
         });
-      };
-      attempt();
+      },
     });
     this.enqueuePipes.set(t.key, pipe);
     return pipe;

@@ -113,6 +113,11 @@ export class DurableOwner implements OwnerClient {
     return { partition, hosted: h !== undefined, leads: h?.leads() ?? false, leader: h?.leader() ?? 0 };
   }
 
+  /** The Raft term this node's replica of partition `p` is in (0 when not hosted). */
+  termOf(p: number): number {
+    return this.hosts.get(p)?.term() ?? 0;
+  }
+
   /** Whether this node's replica of partition `p` leads it. */
   leadsPartition(p: number): boolean {
     return this.hosts.get(p)?.leads() ?? false;

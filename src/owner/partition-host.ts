@@ -105,6 +105,11 @@ export class PartitionHost {
     return this.driver?.isLeader() ?? false;
   }
 
+  /** The term this replica is in, as last made durable (0 before the group opened). */
+  term(): number {
+    return this.driver?.roleInfo().term ?? 0;
+  }
+
   /** The leader's Raft id as this replica knows it (0: none). */
   leader(): number {
     return this.driver?.leader() ?? 0;
