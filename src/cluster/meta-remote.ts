@@ -19,7 +19,7 @@ import type { MetaBackend } from '../node/meta-port.js';
 import { u64 } from '../partition/codec.js';
 import { META } from '../rpc/contracts.js';
 import { RpcChannel, RpcError } from '../rpc/server.js';
-import { amqpFromWire } from './wire.js';
+import { amqpFromWire, type WireError } from './wire.js';
 import { MetaCache } from './meta-cache.js';
 import { DEFAULT_WATCHER_OPTIONS, MetaWatcher, type WatcherOptions } from './meta-watcher.js';
 
@@ -98,9 +98,39 @@ export class RemoteMetaBackend implements MetaBackend {
     this.stats.proposals++;
     const command = encodeMeta(cmd);
     const deadline = Date.now() + this.applyTimeoutMs;
+    const { res, uncertain } = await this.atLeader((ch, ms) => ch.unary(META.propose, { command }, ms), deadline);
+    const index = u64(res.index);
+    await this.waitApplied(index, deadline);
+    const error = res.error;
+    if (error?.amqp) {
+      const refused = amqpFromWire(error.amqp);
+      if (uncertain && refused.replyCode === ReplyCode.NotFound && DONE_ON_404.has(cmd.type)) return {};
+      throw refused;
+    }
+    return decodeMeta<MetaResult>(res.result ?? new Uint8Array(0));
+  }
+
+  /**
+   * Waits until this cache has applied every change committed before the call (the leader's read
+   * point): a lookup that failed on the cache can be tried again and trusted.
+   */
+  async sync(): Promise<void> {
+    if (this.closed) throw new Error('meta: backend closed');
+    const deadline = Date.now() + this.applyTimeoutMs;
+    const { res } = await this.atLeader((ch, ms) => ch.unary(META.getPlacement, {}, ms), deadline);
+    await this.waitApplied(u64(res.index), deadline);
+  }
+
+  /**
+   * Sends a request to the metadata leader: follows NotLeader hints, backs off and rotates on no
+   * hint, Unavailable or a transport failure, until the deadline. `uncertain`: an earlier attempt
+   * may have taken effect.
+   */
+  private async atLeader<Res extends { error?: WireError | null }>(
+    send: (channel: RpcChannel, timeoutMs: number) => Promise<Res>, deadline: number,
+  ): Promise<{ res: Res; uncertain: boolean }> {
     let target = this.leader ?? this.owners[this.next % this.owners.length]!;
     let backoff = this.backoffMinMs;
-    /** An earlier attempt may have taken effect. */
     let uncertain = false;
     /** Redirects followed since the last back-off (hints can chase each other during an election). */
     let hops = 0;
@@ -118,9 +148,9 @@ export class RemoteMetaBackend implements MetaBackend {
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0 || this.closed) throw this.timedOut();
-      let res;
+      let res: Res;
       try {
-        res = await this.channel(target.address).unary(META.propose, { command }, Math.min(this.rpcTimeoutMs, remaining));
+        res = await send(this.channel(target.address), Math.min(this.rpcTimeoutMs, remaining));
       } catch (err) {
         if (!(err instanceof RpcError)) throw err;
         uncertain = true;
@@ -145,14 +175,7 @@ export class RemoteMetaBackend implements MetaBackend {
         continue;
       }
       this.leader = target;
-      const index = u64(res.index);
-      await this.waitApplied(index, deadline);
-      if (error?.amqp) {
-        const refused = amqpFromWire(error.amqp);
-        if (uncertain && refused.replyCode === ReplyCode.NotFound && DONE_ON_404.has(cmd.type)) return {};
-        throw refused;
-      }
-      return decodeMeta<MetaResult>(res.result ?? new Uint8Array(0));
+      return { res, uncertain };
     }
   }
 

@@ -91,6 +91,19 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
 
   server.serverStream(META.watch, (req, out) => hub.watch(req, out));
 
+  // A read point: the leader's commit index, confirmed by a quorum (ReadIndex), so a frontend that
+  // waits for its cache to apply it sees every change committed before it asked (its "not found"
+  // is then not a stale one). Placement is not stored in the group yet: only `index` is answered.
+  server.unary(META.getPlacement, async () => {
+    if (!deps.group.isLeader()) return notLeader();
+    try {
+      return { index: await deps.group.readIndex() };
+    } catch (err) {
+      if ((err as { code?: string }).code === 'RAFT_NOT_LEADER') return notLeader();
+      return { error: unavailableWire(err instanceof Error ? err.message : String(err)) };
+    }
+  });
+
   return { hub, stats, close: () => hub.close() };
 }
 

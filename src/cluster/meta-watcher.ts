@@ -12,6 +12,8 @@ export interface WatcherOptions {
   readonly idleMs: number;
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
+  /** Fault injection for tests: every event is applied this much later (in order), a cache that trails. */
+  readonly applyDelayMs?: number;
 }
 
 export const DEFAULT_WATCHER_OPTIONS: WatcherOptions = { idleMs: 5_000, backoffMinMs: 50, backoffMaxMs: 2_000 };
@@ -72,9 +74,14 @@ export class MetaWatcher {
     this.idle = setInterval(() => {
       if (Date.now() - lastEvent > this.opts.idleMs) stream.cancel();
     }, Math.max(10, this.opts.idleMs / 4));
+    const delay = this.opts.applyDelayMs ?? 0;
     stream.onData((ev) => {
-      if (this.stream !== stream) return;
       lastEvent = Date.now();
+      if (delay > 0) setTimeout(() => handle(ev), delay);
+      else handle(ev);
+    });
+    const handle = (ev: warren.v1.WatchEvent): void => {
+      if (this.stream !== stream) return;
       try {
         // A Progress on a stream means it works: the next failure starts its back-off afresh.
         if (this.cache.onEvent(ev)) this.backoff = this.opts.backoffMinMs;
@@ -83,7 +90,7 @@ export class MetaWatcher {
         this.cache.invalidate();
         stream.cancel();
       }
-    });
+    };
     stream.onClose(() => {
       if (this.stream !== stream) return;
       clearInterval(this.idle);

@@ -24,6 +24,14 @@ const BACKLOG_PAUSE_FRAMES = 2000;
 /** ...and lets it read again once the backlog is down to this many. */
 const BACKLOG_RESUME_FRAMES = 500;
 
+/** Methods that look a queue, an exchange or a permission up in the metadata view before acting. */
+const LOOKUP_METHODS: ReadonlySet<string> = new Set([
+  'basic.consume', 'basic.get', 'queue.bind', 'queue.unbind', 'queue.purge', 'queue.declare',
+  'exchange.declare', 'exchange.bind', 'exchange.unbind',
+]);
+/** What a stale view answers for something created elsewhere a moment ago. */
+const STALE_CODES: ReadonlySet<number> = new Set([ReplyCode.NotFound, ReplyCode.AccessRefused]);
+
 export class Channel {
   private pending: PendingContent | undefined;
   /** A method of this channel is waiting for an owner or the metadata; frames wait in `backlog`. */
@@ -81,7 +89,7 @@ export class Channel {
     const method = frame.type === 1 ? frame.method : undefined;
     try {
       let pending: Promise<void> | void = undefined;
-      if (frame.type === 1) pending = this.onMethod(frame.method);
+      if (frame.type === 1) pending = this.onMethodFresh(frame.method);
       else if (frame.type === 2) this.onHeader(frame.classId, frame.bodySize, frame.properties, frame.raw);
       else if (frame.type === 3) this.onBody(frame.payload);
       if (pending !== undefined) this.wait(pending, method);
@@ -206,6 +214,28 @@ export class Channel {
   }
 
   // ---- methods --------------------------------------------------------------------------------
+
+  /**
+   * A method whose lookups answer from a metadata view that may trail changes made through another
+   * frontend (a cluster): when it fails with "not found" or "access refused" before doing anything,
+   * the view catches up with the metadata leader and the method runs once more, so a queue declared
+   * through one frontend can be consumed at once through another.
+   */
+  private onMethodFresh(m: Method): Promise<void> | void {
+    const sync = this.ctx.meta.sync;
+    if (sync === undefined || !LOOKUP_METHODS.has(m.name)) return this.onMethod(m);
+    const again = (err: unknown): Promise<void> => {
+      if (!(err instanceof AmqpError) || !STALE_CODES.has(err.replyCode)) return Promise.reject(err);
+      return sync().then(() => this.onMethod(m));
+    };
+    let first: Promise<void> | void;
+    try {
+      first = this.onMethod(m);
+    } catch (err) {
+      return again(err);
+    }
+    return first === undefined ? undefined : first.catch(again);
+  }
 
   private onMethod(m: Method): Promise<void> | void {
     if (this.pending !== undefined) {

@@ -88,4 +88,11 @@ export interface MetaPort {
    * 404 for a missing exchange, 403 for an internal one.
    */
   route(vhost: string, exchange: string, routingKey: string, headers: FieldTable | undefined, out: string[]): void;
+
+  /**
+   * Present when reads answer from a cache that may trail changes made elsewhere (a cluster
+   * frontend's view of the metadata group): resolves once the view applied every change committed
+   * before the call, so a lookup that failed may be tried once more and its answer trusted.
+   */
+  sync?(): Promise<void>;
 }

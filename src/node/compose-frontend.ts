@@ -23,6 +23,9 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
     // Frontends spread their watches over the owners.
     watchStart: Math.floor(Math.random() * config.owners.length),
     onWatchError: (err, owner) => log.error({ err, owner: owner.id }, 'metadata watch failed'),
+    // Fault injection for tests only: this frontend's metadata cache trails the leader
+    // (WARREN_TEST_META_DELAY=<node id>=<ms>; test/cluster/meta-fresh.test.ts).
+    watcher: { applyDelayMs: injectedDelayMs(config.nodeId, process.env['WARREN_TEST_META_DELAY']) },
   });
   await metaBackend.ready();
   const meta = createMeta(metaBackend, () => randomBytes(4));
@@ -49,4 +52,9 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
       metaBackend.close();
     },
   };
+}
+
+function injectedDelayMs(nodeId: number, spec: string | undefined): number {
+  const [id, ms] = (spec ?? '').split('=');
+  return Number(id) === nodeId && nodeId !== 0 ? Number(ms) || 0 : 0;
 }

@@ -19,6 +19,8 @@ export interface MetaBackend {
   readonly machine: MetaMachine;
   /** Commits and applies `cmd`; rejects with the AmqpError the machine refused it with. */
   apply(cmd: MetaCommand): Promise<MetaResult>;
+  /** A cache of a replicated machine (a cluster frontend): waits until it applied everything committed before the call. */
+  sync?(): Promise<void>;
 }
 
 export interface LocalMeta {
@@ -96,6 +98,7 @@ export function createMeta(backend: MetaBackend, salt: () => Uint8Array): LocalM
     deleteQueue: (vhost, name) => change({ type: 'queue.delete', vhost, name }),
     exclusiveQueues: (connectionId) => m().exclusiveQueues(connectionId),
     route: (vhost, exchange, routingKey, headers, out) => m().route(vhost, exchange, routingKey, headers, out),
+    ...(backend.sync !== undefined ? { sync: () => (backend.sync as () => Promise<void>)() } : {}),
   };
 
   return {
