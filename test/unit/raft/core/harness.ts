@@ -12,6 +12,7 @@ import {
   type NodeId,
   type ReadState,
   MessageType,
+  StateType,
 } from '../../../../src/raft/core/index.js';
 
 export type Opts = Partial<Omit<Config, 'id' | 'storage'>>;
@@ -50,6 +51,15 @@ export function persistAll(r: Raft): void {
   storage.append(ents);
   const last = ents[ents.length - 1];
   if (last !== undefined) r.log.stableTo(last.index, last.term);
+}
+
+/** Elects r (term+1) with a vote from `voter`; the leader's own entries are persisted. */
+export function electWith(r: Raft, voter: NodeId): void {
+  r.campaign('election');
+  r.step(msg({ type: MessageType.VoteResp, from: voter, to: r.id, term: r.term }));
+  if (r.state !== StateType.Leader) throw new Error(`node ${r.id} did not become leader`);
+  persistAll(r);
+  r.prs.get(r.id)!.maybeUpdate(r.log.lastIndex());
 }
 
 export function msg(m: Partial<Message> & Pick<Message, 'type' | 'from' | 'to'>): Message {

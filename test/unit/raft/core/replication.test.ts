@@ -2,22 +2,12 @@
 // and the Ready/advance contract (persist before send, apply only what is durable).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StateType } from '../../../../src/raft/core/raft.js';
 import type { Raft } from '../../../../src/raft/core/raft.js';
 import { MemoryStorage, MessageType, NONE, RawNode, bootstrap, type Message } from '../../../../src/raft/core/index.js';
-import { Cluster, baseConfig, ent, msg, newRaft, persistAll, take, utf8 } from './harness.js';
+import { Cluster, baseConfig, electWith, ent, msg, newRaft, persistAll, take, utf8 } from './harness.js';
 
 function prop(r: Raft, data: string): void {
   r.step(msg({ type: MessageType.Prop, from: r.id, to: r.id, entries: [ent(0, 0, data)] }), true);
-}
-
-/** Elects r (term+1) with a vote from `voter`; the leader's own entries are persisted. */
-function electWith(r: Raft, voter: number): void {
-  r.campaign('election');
-  r.step(msg({ type: MessageType.VoteResp, from: voter, to: r.id, term: r.term }));
-  assert.equal(r.state, StateType.Leader);
-  persistAll(r);
-  r.prs.get(r.id)!.maybeUpdate(r.log.lastIndex());
 }
 
 test('§5.3 the leader replicates a proposal and every node applies it once committed', () => {

@@ -4,20 +4,11 @@
 // moved past the bootstrap log before it has caught up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageType, NONE, StateType, type Message } from '../../../../src/raft/core/index.js';
-import type { Raft } from '../../../../src/raft/core/raft.js';
+import { MessageType, NONE, type Message } from '../../../../src/raft/core/index.js';
 import { openRawCore } from '../../../../src/raft/node/adapter.js';
 import type { RaftCore } from '../../../../src/raft/node/core.js';
 import { MemoryLogStore } from '../../../../src/raft/storage/memory.js';
-import { ent, msg, newRaft, persistAll, take } from '../core/harness.js';
-
-function electWith(r: Raft, voter: number): void {
-  r.campaign('election');
-  r.step(msg({ type: MessageType.VoteResp, from: voter, to: r.id, term: r.term }));
-  assert.equal(r.state, StateType.Leader);
-  persistAll(r);
-  r.prs.get(r.id)!.maybeUpdate(r.log.lastIndex());
-}
+import { electWith, ent, msg, newRaft, persistAll, take } from '../core/harness.js';
 
 test('a leader told by a follower that its log ends below its match replicates to it from the start', () => {
   const leader = newRaft(1, [1, 2, 3]);
