@@ -11,7 +11,7 @@ import type { ConsumeOptions, EnqueueOutcome, QueueRef, QueueStats, Settlement }
 import type { DurableOwner } from '../owner/durable.js';
 import type { LocalOwner } from '../owner/local.js';
 import { u64 } from '../partition/codec.js';
-import { publishedMessage } from '../partition/index.js';
+import { ownerId, publishedMessage } from '../partition/index.js';
 import type { warren } from '../proto/owner.js';
 import { OWNER } from '../rpc/contracts.js';
 import type { RpcServer } from '../rpc/server.js';
@@ -33,13 +33,11 @@ export interface OwnerServiceDeps {
 const OUTCOME: Record<EnqueueOutcome, number> = { accepted: 1, rejected: 2 };
 const SETTLE: Record<number, Settlement> = { 1: 'ack', 2: 'requeue', 3: 'discard' };
 
-/** A transient queue's consumers and getters on the LocalOwner: the frontend session's id space. */
-export function transientConsumer(session: string, consumer: string): string {
-  return `${session}\0${consumer}`;
-}
-
 export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
   const { durable, transient, sessions } = deps;
+  // A transient queue's consumers and getters on the LocalOwner are named as a partition names
+  // them, ownerId(session, consumer): frontend sessions' ids stay apart, and a gone session's
+  // consumers are found by that prefix.
 
   /** The queue as the request names it; throws NotLeader when its partition is led elsewhere. */
   const target = (wq: WireQueue): { q: QueueRef; durable: boolean } => {
@@ -167,7 +165,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
           const opts: ConsumeOptions = { prefetch: r.prefetch ?? 0, priority: r.priority ?? 0, noAck: r.noAck ?? false, exclusive: r.exclusive ?? false };
           const consumer = r.consumer ?? '';
           if (t.durable) await durable.consume(t.q, consumer, opts, sessions.sink(s, consumer), s);
-          else await transient.consume(t.q, transientConsumer(s, consumer), opts, sessions.sink(s, consumer));
+          else await transient.consume(t.q, ownerId(s, consumer), opts, sessions.sink(s, consumer));
         })(), group);
       } else if (req.cancel) {
         const r = req.cancel;
@@ -176,7 +174,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
           const consumer = r.consumer ?? '';
           sessions.drop(s, consumer);
           if (t.durable) durable.cancel(t.q, consumer, s);
-          else transient.cancel(t.q, transientConsumer(s, consumer));
+          else transient.cancel(t.q, ownerId(s, consumer));
         })(), r.queue?.partition ?? 0);
       } else if (req.flow) {
         const r = req.flow;
@@ -184,7 +182,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
           const t = target(r.queue);
           const consumer = r.consumer ?? '';
           if (t.durable) durable.setFlow(t.q, consumer, r.active ?? true, s);
-          else transient.setFlow(t.q, transientConsumer(s, consumer), r.active ?? true);
+          else transient.setFlow(t.q, ownerId(s, consumer), r.active ?? true);
         })(), r.queue?.partition ?? 0);
       }
     });
@@ -214,7 +212,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
           const session = item.session ?? '';
           const consumer = item.consumer ?? '';
           if (t.durable) durable.settle(t.q, consumer, ids, how, settled, session);
-          else transient.settle(t.q, transientConsumer(session, consumer), ids, how, () => settled());
+          else transient.settle(t.q, ownerId(session, consumer), ids, how, () => settled());
         }
         settled();
       } catch (err) {
@@ -230,7 +228,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
     const getter = req.getter ?? '';
     const r = t.durable
       ? await durable.get(t.q, getter, req.noAck ?? false, session)
-      : await transient.get(t.q, transientConsumer(session, getter), req.noAck ?? false);
+      : await transient.get(t.q, ownerId(session, getter), req.noAck ?? false);
     if (r === undefined) return {};
     const m = r.delivery.message;
     return {

@@ -16,6 +16,12 @@ export function sessionConnectionPrefix(session: string): string {
   return `${session}/`;
 }
 
+/** The frontend session a connection id names (sessionConnectionPrefix), if any. */
+export function sessionOfConnection(connectionId: string): string | undefined {
+  const cut = connectionId.indexOf('/');
+  return cut > 0 ? connectionId.slice(0, cut) : undefined;
+}
+
 /** Deliveries held for a session without a stream beyond this are dropped (their messages stay checked out until the session is downed). */
 const MAX_HELD_EVENTS = 100_000;
 

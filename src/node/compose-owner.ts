@@ -11,15 +11,16 @@ import { LeaderBalance } from '../cluster/leader-balance.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
 import { openMetaReplica } from '../cluster/meta-replica.js';
 import { serveMeta } from '../cluster/meta-service.js';
-import { serveOwner, transientConsumer } from '../cluster/owner-service.js';
+import { serveOwner } from '../cluster/owner-service.js';
 import { RemoteOwner } from '../cluster/remote-owner.js';
-import { SessionStreams } from '../cluster/session-streams.js';
+import { SessionStreams, sessionOfConnection } from '../cluster/session-streams.js';
 import { newCounters, type FrontendContext } from '../frontend/context.js';
 import { EnqueueGate } from '../frontend/enqueue-gate.js';
 import type { Logger } from '../log.js';
 import type { QueueRef } from '../owner/api.js';
 import { deadLetterPublisher } from '../owner/dead-letter.js';
 import { DurableOwner } from '../owner/durable.js';
+import { ownerId, splitOwnerId } from '../partition/index.js';
 import { LocalOwner } from '../owner/local.js';
 import { RoutingOwner } from '../owner/router.js';
 import { RaftHost } from '../raft/node/host.js';
@@ -112,13 +113,10 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     const downs: Promise<void>[] = [];
     // Transient queues homed here: the gone session's consumers go at once (no replication involved).
     const transientSessions = new Set<string>();
-    for (const id of transient.ownerIds()) {
-      const cut = id.indexOf('\0');
-      if (cut > 0) transientSessions.add(id.slice(0, cut));
-    }
+    for (const id of transient.ownerIds()) if (id.includes('\0')) transientSessions.add(splitOwnerId(id)[0]);
     for (const s of transientSessions) {
       if (s === session || sessions.isLive(s)) continue;
-      log.info({ session: s, consumers: transient.downByPrefix(transientConsumer(s, '')) }, 'frontend session gone: its transient consumers are cancelled');
+      log.info({ session: s, consumers: transient.downByPrefix(ownerId(s, '')) }, 'frontend session gone: its transient consumers are cancelled');
     }
     for (const p of durable.partitionIds()) {
       for (const s of durable.sessionsIn(p)) {
@@ -131,11 +129,8 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     // Exclusive queues of connections of a gone frontend: the metadata leader deletes them (one owner, not all).
     if (metaGroup.isLeader()) {
       for (const q of metaApp.machine.listQueues()) {
-        const owner = q.exclusiveOwner;
-        const cut = owner?.indexOf('/') ?? -1;
-        if (owner === undefined || cut <= 0) continue;
-        const s = owner.slice(0, cut);
-        if (s === session || sessions.isLive(s)) continue;
+        const s = q.exclusiveOwner === undefined ? undefined : sessionOfConnection(q.exclusiveOwner);
+        if (s === undefined || s === session || sessions.isLive(s)) continue;
         const ref = { vhost: q.vhost, name: q.name };
         log.info({ session: s, queue: q.name }, 'frontend session gone: its exclusive queue is deleted');
         downs.push(cluster.deleteQueue(ref).then(() => meta.port.deleteQueue(q.vhost, q.name))

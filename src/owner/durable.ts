@@ -7,7 +7,7 @@ import { encodeContentHeader } from '../amqp/content.js';
 import { encodeTable, type FieldTable } from '../amqp/table.js';
 import type { Logger } from '../log.js';
 import { withWireTypes } from '../meta/codec.js';
-import { encodeEnqueue, readRecord, type CommandResult } from '../partition/index.js';
+import { encodeEnqueue, readRecord, splitOwnerId, type CommandResult } from '../partition/index.js';
 import { parseExpirationMs } from '../queue/args.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient,
@@ -88,14 +88,10 @@ export class DurableOwner implements OwnerClient {
 
   /** Consumers registered by earlier runs of this node are gone with their connections: their messages come back. */
   private async forgetOldSessions(): Promise<void> {
-    for (const h of this.hosts.values()) {
-      const sessions = new Set<string>();
-      for (const id of h.machine.queueIds()) {
-        for (const c of h.machine.consumerIds(id)) sessions.add(c.slice(0, c.indexOf('\0')));
-        for (const c of h.machine.checkedOut(id)) sessions.add(c.session);
-      }
+    for (const p of this.hosts.keys()) {
+      const sessions = this.sessionsIn(p);
       sessions.delete(this.opts.session);
-      for (const session of sessions) await h.call({ kind: 'sessionDown', session, nowMs: this.now() });
+      for (const session of sessions) await this.sessionDown(p, session);
     }
   }
 
@@ -134,7 +130,7 @@ export class DurableOwner implements OwnerClient {
     const h = this.hosts.get(partition);
     if (h === undefined) return sessions;
     for (const id of h.machine.queueIds()) {
-      for (const c of h.machine.consumerIds(id)) sessions.add(c.slice(0, c.indexOf('\0')));
+      for (const c of h.machine.consumerIds(id)) sessions.add(splitOwnerId(c)[0]);
       for (const c of h.machine.checkedOut(id)) sessions.add(c.session);
     }
     return sessions;

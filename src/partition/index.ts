@@ -6,6 +6,7 @@ export { PartitionApp, type PartitionResult } from './app.js';
 export { decodeBatch, decodeEnqueue, decodeRecord, encodeBatch, encodeEnqueue, type MessageRecord } from './codec.js';
 export { deadLetterMessage, deadLetterSession, publishedMessage, storedMessage } from './deadletter.js';
 export { readRecord, readRecords } from './read.js';
+export { ownerId, splitOwnerId } from './queue.js';
 export { AccountingChecker, InvariantError } from './invariants.js';
 export { MemoryAppStore, MemoryApplyBatch } from './memory.js';
 export type * from './types.js';
