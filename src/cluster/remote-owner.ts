@@ -3,9 +3,9 @@
 // hints, starting from the placement's preferred replica), a transient queue's home owner — and is
 // retried there across leader changes and owner restarts until `retryMs` passes.
 //
-// Ordering and deduplication. Enqueues and settlements are batched per target (one turn's worth,
-// one batch in flight): an enqueue keeps its (session, seq) on every resend, and with one batch in
-// flight per partition seq n+1 never commits before seq n, so the partition's "highest seq per
+// Ordering and deduplication. Enqueues and settlements are batched per target (batch-pipeline.ts:
+// several batches in flight, resent in order after a failure): an enqueue keeps its (session, seq)
+// on every resend and seq n+1 never commits before seq n, so the partition's "highest seq per
 // session" deduplication is exact. A synchronous call (declare, consume, get, purge, delete) first
 // waits until the target's earlier enqueues, settlements and consumer changes were answered, so
 // "calls on one queue are applied in the order they are made" holds across the separate streams.
@@ -24,9 +24,10 @@ import { u64 } from '../partition/codec.js';
 import { publishedMessage } from '../partition/index.js';
 import type { warren } from '../proto/owner.js';
 import { parseExpirationMs } from '../queue/args.js';
+import type { BidiMethod } from '../rpc/bidi.js';
 import { OWNER } from '../rpc/contracts.js';
 import { RpcError } from '../rpc/server.js';
-import { EnqueuePipeline } from './enqueue-pipeline.js';
+import { BatchPipeline } from './batch-pipeline.js';
 import { LinkBroken, OwnerLink, type ConsumeEvent } from './owner-link.js';
 import { fromWire, NotLeaderReply, UnavailableReply } from './wire.js';
 
@@ -107,46 +108,13 @@ class Outstanding {
   }
 }
 
-/** A batch queue with at most `maxInflight` batches in flight, each resent unchanged until it is answered or the retry time is up. */
-class Pipe<Item, Done> {
-  private queue: Array<{ item: Item; done: Done }> = [];
-  private inflight = 0;
-  private scheduled = false;
-
-  constructor(
-    private readonly maxInflight: number,
-    private readonly send: (batch: Array<{ item: Item; done: Done }>, finished: () => void) => void,
-  ) {}
-
-  push(item: Item, done: Done): void {
-    this.queue.push({ item, done });
-    if (this.scheduled || this.inflight >= this.maxInflight) return;
-    this.scheduled = true;
-    queueMicrotask(() => {
-      this.scheduled = false;
-      this.next();
-    });
-  }
-
-  private next(): void {
-    while (this.inflight < this.maxInflight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH_ITEMS);
-      this.inflight++;
-      this.send(batch, () => {
-        this.inflight--;
-        this.next();
-      });
-    }
-  }
-}
-
 export class RemoteOwner implements OwnerClient, OwnerStats {
   private readonly links = new Map<number, OwnerLink>();
   private readonly leaders = new Map<number, number>();
   private readonly consumers = new Map<string, Consumer>();
   private readonly outstanding = new Map<string, Outstanding>();
-  private readonly enqueuePipes = new Map<string, EnqueuePipeline<EnqueueItem, EnqueueResult>>();
-  private readonly settlePipes = new Map<string, Pipe<SettleItem, () => void>>();
+  private readonly enqueuePipes = new Map<string, BatchPipeline<EnqueueItem, EnqueueResult>>();
+  private readonly settlePipes = new Map<string, BatchPipeline<SettleItem, boolean>>();
   private readonly seqs = new Map<number, number>();
   private readonly retryMs: number;
   private readonly attemptMs: number;
@@ -210,9 +178,12 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
     return o;
   }
 
-  /** Runs `attempt` against the target's owner until it succeeds, fails for good, or the retry time is up. */
-  private async call<R>(t: Target, what: string, attempt: (link: OwnerLink) => Promise<R>): Promise<R> {
-    await this.tracked(t).idle();
+  /**
+   * Runs `attempt` against the target's owner until it succeeds, fails for good, or the retry time
+   * is up; first, unless `afterEarlier` is false, waits until the target's earlier work was answered.
+   */
+  private async call<R>(t: Target, what: string, attempt: (link: OwnerLink) => Promise<R>, afterEarlier = true): Promise<R> {
+    if (afterEarlier) await this.tracked(t).idle();
     const deadline = Date.now() + this.retryMs;
     for (;;) {
       if (this.closed) throw new AmqpError(ReplyCode.InternalError, `${what}: shutting down`);
@@ -230,8 +201,7 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
 
   /** A unary request whose answer carries the error envelope. */
   private unary<Req, Res extends { error?: warren.v1.Error.$Properties | null }>(
-    t: Target, what: string, method: { path: string; encodeRequest(r: Req): Uint8Array; decodeRequest(b: Uint8Array): Req; encodeResponse(r: Res): Uint8Array; decodeResponse(b: Uint8Array): Res },
-    req: Req,
+    t: Target, what: string, method: BidiMethod<Req, Res>, req: Req,
   ): Promise<Res> {
     return this.call(t, what, async (link) => {
       const res = await link.channel.unary(method, req, this.attemptMs);
@@ -281,30 +251,30 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
     return s;
   }
 
-  private enqueuePipe(t: Target): EnqueuePipeline<EnqueueItem, EnqueueResult> {
+  /** How a batch pipeline retries: retryable failures until the retry time is up, learning the leader. */
+  private retryPolicy(t: Target, what: string): (err: Error, firstSentAtMs: number) => number | undefined {
+    return (err, firstSentAtMs) => {
+      if (!RemoteOwner.retryable(err) || Date.now() - firstSentAtMs >= this.retryMs || this.closed) {
+        this.opts.log.warn({ err, partition: t.partition }, what);
+        return undefined;
+      }
+      this.learn(t, err);
+      return this.delay(err);
+    };
+  }
+
+  private enqueuePipe(t: Target): BatchPipeline<EnqueueItem, EnqueueResult> {
     let pipe = this.enqueuePipes.get(t.key);
     if (pipe !== undefined) return pipe;
-    pipe = new EnqueuePipeline<EnqueueItem, EnqueueResult>({
-      // Several batches in flight, resent in seq order after a failure (enqueue-pipeline.ts): the
-      // partition's deduplication stays exact across leader changes.
+    pipe = new BatchPipeline<EnqueueItem, EnqueueResult>({
       maxInFlight: ENQUEUE_BATCHES_IN_FLIGHT, maxBatchItems: MAX_BATCH_ITEMS, failed: REJECTED,
-      route: () => this.ownerFor(t),
-      retry: (err, firstSentAtMs) => {
-        if (!RemoteOwner.retryable(err) || Date.now() - firstSentAtMs >= this.retryMs || this.closed) {
-          this.opts.log.warn({ err, partition: t.partition }, 'enqueue failed');
-          return undefined;
-        }
-        this.learn(t, err);
-        return this.delay(err);
-      },
+      route: () => this.ownerFor(t), retry: this.retryPolicy(t, 'enqueue failed'),
       send: (items, answer) => {
         this.ownerFor(t).enqueue(t.partition, [...items], (r) => {
-          const err = r instanceof Error ? r : fromWire(r.error);
-          if (err !== undefined) {
-            answer(err);
-            return;
-          }
-          const results = (r as { results?: Array<{ outcomes?: number[] | null; backlogged?: boolean[] | null }> | null }).results ?? [];
+          if (r instanceof Error) return answer(r);
+          const err = fromWire(r.error);
+          if (err !== undefined) return answer(err);
+          const results = r.results ?? [];
           answer(items.map((_, i) => ({
             outcome: OUTCOMES[results[i]?.outcomes?.[0] ?? 1] ?? 'accepted', backlogged: results[i]?.backlogged?.[0] ?? false,
           })));
@@ -315,50 +285,38 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
     return pipe;
   }
 
-  private settlePipe(t: Target): Pipe<SettleItem, () => void> {
+  private settlePipe(t: Target): BatchPipeline<SettleItem, boolean> {
     let pipe = this.settlePipes.get(t.key);
     if (pipe !== undefined) return pipe;
-    // Settlements are idempotent and need no order among themselves: several batches may be in flight.
-    pipe = new Pipe(SETTLE_BATCHES_IN_FLIGHT, (batch, finished) => {
-      const deadline = Date.now() + this.retryMs;
-      const items = batch.map((b) => b.item);
-      const finish = (): void => {
-        for (const b of batch) b.done();
-        this.tracked(t).done(batch.length);
-        finished();
-      };
-      const attempt = (): void => {
-        this.ownerFor(t).settle(t.partition, items, (r) => {
+    // A settlement that finally fails leaves its messages checked out until the session ends.
+    pipe = new BatchPipeline<SettleItem, boolean>({
+      maxInFlight: SETTLE_BATCHES_IN_FLIGHT, maxBatchItems: MAX_BATCH_ITEMS, failed: false,
+      route: () => this.ownerFor(t), retry: this.retryPolicy(t, 'settle failed'),
+      send: (items, answer) => {
+        this.ownerFor(t).settle(t.partition, [...items], (r) => {
           const err = r instanceof Error ? r : fromWire(r.error);
-          if (err === undefined) {
-            finish();
-            return;
-          }
-          if (!RemoteOwner.retryable(err) || Date.now() >= deadline || this.closed) {
-            // Settles are idempotent and a lost one leaves the message checked out until its session ends.
-            this.opts.log.warn({ err, partition: t.partition }, 'settle failed');
-            finish();
-            return;
-          }
-          this.learn(t, err);
-          setTimeout(attempt, this.delay(err));
+          answer(err ?? items.map(() => true));
         });
-      };
-      attempt();
+      },
     });
     this.settlePipes.set(t.key, pipe);
     return pipe;
   }
 
-  /** A consumer change on the Consume stream, retried like the rest; resolves with its Done. */
-  private control(t: Target, what: string, make: (requestId: number) => warren.v1.ConsumeRequest.$Properties): Promise<void> {
-    return this.call(t, what, (link) => new Promise<void>((resolve, reject) => {
+  /** One consumer change on an owner's Consume stream; resolves with its Done. */
+  private static controlOnce(link: OwnerLink, make: (requestId: number) => warren.v1.ConsumeRequest.$Properties): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       link.control(make, (r) => {
         const err = r instanceof Error ? r : fromWire(r.done?.error);
         if (err === undefined) resolve();
         else reject(err);
       });
-    }));
+    });
+  }
+
+  /** A consumer change, retried like the rest, after the target's earlier work. */
+  private control(t: Target, what: string, make: (requestId: number) => warren.v1.ConsumeRequest.$Properties): Promise<void> {
+    return this.call(t, what, (link) => RemoteOwner.controlOnce(link, make));
   }
 
   async consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink): Promise<void> {
@@ -399,27 +357,12 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
   private background(t: Target, what: string, make: (requestId: number) => warren.v1.ConsumeRequest.$Properties): void {
     const o = this.tracked(t);
     o.add();
-    // Sent at once, not after earlier work drains (that would deadlock against ourselves): control() waits only for others.
-    const run = async (): Promise<void> => {
-      const deadline = Date.now() + this.retryMs;
-      for (;;) {
-        try {
-          await new Promise<void>((resolve, reject) => {
-            this.ownerFor(t).control(make, (r) => {
-              const err = r instanceof Error ? r : fromWire(r.done?.error);
-              if (err === undefined) resolve();
-              else reject(err);
-            });
-          });
-          return;
-        } catch (err) {
-          if (!RemoteOwner.retryable(err) || Date.now() >= deadline || this.closed) return;
-          this.learn(t, err);
-          await new Promise((r) => setTimeout(r, this.delay(err)));
-        }
-      }
-    };
-    run().catch((err: unknown) => this.opts.log.warn({ err }, `${what} failed`)).finally(() => o.done());
+    // Sent at once, not after earlier work drains (that would wait for itself).
+    this.call(t, what, (link) => RemoteOwner.controlOnce(link, make), false)
+      .catch((err: unknown) => {
+        if (!this.closed) this.opts.log.warn({ err }, `${what} failed`);
+      })
+      .finally(() => o.done());
   }
 
   settle(q: QueueRef, consumerId: string, msgIds: readonly number[], how: Settlement, done?: () => void): void {
@@ -432,11 +375,13 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
         if (how !== 'requeue') c.settling.add(id);
       }
     }
-    this.tracked(t).add();
+    const o = this.tracked(t);
+    o.add();
     this.settlePipe(t).push(
       { vhost: q.vhost, queue: q.name, session: this.opts.session, consumer: consumerId, kind: SETTLE_KIND[how], msgIds: [...msgIds] },
       () => {
         if (c !== undefined) for (const id of msgIds) c.settling.delete(id);
+        o.done();
         done?.();
       },
     );

@@ -1,9 +1,9 @@
-// EnqueuePipeline: several batches in flight; after a failure nothing new is sent until every
+// BatchPipeline: several batches in flight; after a failure nothing new is sent until every
 // batch in flight was answered, and the failed batches are resent one at a time in order, so a
 // partition that keeps only the highest seq never sees a later seq before an earlier one it lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EnqueuePipeline } from '../../../src/cluster/enqueue-pipeline.js';
+import { BatchPipeline } from '../../../src/cluster/batch-pipeline.js';
 
 class Retryable extends Error {}
 
@@ -12,10 +12,10 @@ interface Sent {
   answer(r: readonly string[] | Error): void;
 }
 
-function pipeline(route: () => unknown = () => 'leader'): { p: EnqueuePipeline<number, string>; sent: Sent[]; got: Map<number, string> } {
+function pipeline(route: () => unknown = () => 'leader'): { p: BatchPipeline<number, string>; sent: Sent[]; got: Map<number, string> } {
   const sent: Sent[] = [];
   const got = new Map<number, string>();
-  const p = new EnqueuePipeline<number, string>({
+  const p = new BatchPipeline<number, string>({
     maxInFlight: 2, maxBatchItems: 2, failed: 'rejected', route,
     send: (items, answer) => sent.push({ items: [...items], answer }),
     retry: (err) => (err instanceof Retryable ? 0 : undefined),

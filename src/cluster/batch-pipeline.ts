@@ -1,16 +1,17 @@
-// A frontend's enqueues to one partition: batched (one turn's worth, up to a size), several batches
-// in flight, and — the part that keeps deduplication exact — resent in sequence order after any
-// failure. A partition keeps only the highest (session, seq) it applied, so a batch resent after a
-// later one committed would be taken for a duplicate and lost. When a batch fails, nothing new is
-// sent until every batch in flight was answered; the failed ones are then resent one at a time,
-// lowest seqs first, until each is answered, and only then does pipelining resume. (The owner
-// refuses a batch while batches of its stream proposed in another term are pending, so a later
-// batch never commits without the earlier ones: owner-service.ts.)
+// A frontend's batches to one partition (enqueues, settlements): one turn's worth per batch, up to
+// a size, several batches in flight, and resent in order after any failure. That order is what
+// keeps enqueue deduplication exact: a partition keeps only the highest (session, seq) it applied,
+// so a batch resent after a later one committed would be taken for a duplicate and lost. When a
+// batch fails, nothing new is sent until every batch in flight was answered; the failed ones are
+// then resent one at a time, lowest seqs first, until each is answered, and only then does
+// pipelining resume. (The owner refuses a batch while batches of its stream proposed in another
+// term are pending, so a later batch never commits without the earlier ones: owner-service.ts.)
+// Settlements are idempotent and would not need the order; they take the same path.
 
 /** One send: `answer` gets the outcome, or an Error (retryable or final, as `retry` decides). */
 export type SendBatch<Item, Result> = (items: readonly Item[], answer: (r: readonly Result[] | Error) => void) => void;
 
-export interface EnqueuePipelineOptions<Item, Result> {
+export interface BatchPipelineOptions<Item, Result> {
   readonly maxInFlight: number;
   readonly maxBatchItems: number;
   readonly send: SendBatch<Item, Result>;
@@ -36,7 +37,7 @@ interface Batch<Item, Result> {
   lastError?: Error;
 }
 
-export class EnqueuePipeline<Item, Result> {
+export class BatchPipeline<Item, Result> {
   private queue: Array<{ item: Item; done: (r: Result) => void }> = [];
   private readonly inFlight: Batch<Item, Result>[] = [];
   /** Failed batches waiting to be resent in order (lowest seqs first). */
@@ -45,7 +46,7 @@ export class EnqueuePipeline<Item, Result> {
   private scheduled = false;
   private readonly now: () => number;
 
-  constructor(private readonly opts: EnqueuePipelineOptions<Item, Result>) {
+  constructor(private readonly opts: BatchPipelineOptions<Item, Result>) {
     this.now = opts.now ?? Date.now;
   }
 
