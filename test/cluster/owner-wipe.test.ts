@@ -52,14 +52,7 @@ async function caughtUp(c: RealCluster, id: number): Promise<string | true> {
   return true;
 }
 
-// Known defect (issue 8 note): in 2 of 5 runs the rejoined owner reports a partition applied to
-// near the leader's index with its log starting at 1 and no queue in it, while the leader's log
-// starts far above, so this drill fails at its log-start check. Until that is understood it runs
-// only when asked for (WARREN_DRILL_OWNER_WIPE=1), not in every CI run.
-const notAsked = process.env['WARREN_DRILL_OWNER_WIPE'] === '1' ? false
-  : 'known defect: a rejoined owner sometimes shows a partition with an empty state (set WARREN_DRILL_OWNER_WIPE=1 to run)';
-
-test('an owner wiped and restarted rejoins, catches up by snapshot, and keeps the quorum when another owner dies: lost = 0', { skip: haproxyMissing || notAsked, timeout: 180_000 }, async () => {
+test('an owner wiped and restarted rejoins, catches up by snapshot, and keeps the quorum when another owner dies: lost = 0', { skip: haproxyMissing, timeout: 180_000 }, async () => {
   const t0 = Date.now();
   cluster = await RealCluster.start();
   const startupMs = Date.now() - t0;

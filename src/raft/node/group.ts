@@ -129,6 +129,8 @@ export class GroupDriver {
   /** The newest hard state, and the last one handed to the store (a change of commit index alone waits for the next write). */
   private hardState: HardState | undefined;
   private savedHardState: HardState | undefined;
+  /** A leader's snapshot from the moment its write starts until the core has it (advance). */
+  private installing: SnapshotMeta | undefined;
 
   constructor(
     readonly groupId: number,
@@ -275,7 +277,7 @@ export class GroupDriver {
   /** The log's bounds and indexes now; a read of in-memory state. */
   logStats(): GroupLogStats {
     const st = this.core.status();
-    const snapshotIndex = this.core.snapshot().meta.index;
+    const snapshotIndex = this.snapshotMeta().index;
     const lastIndex = st.lastIndex ?? this.stats.appliedIndex;
     return {
       term: st.term, leader: st.leader, firstIndex: snapshotIndex + 1, lastIndex,
@@ -284,9 +286,9 @@ export class GroupDriver {
     };
   }
 
-  /** Index and term of the latest snapshot (taken or installed); 0 when there is none. */
+  /** Index and term of the latest snapshot (taken, installed, or being installed); 0 when there is none. */
   snapshotMeta(): SnapshotMeta {
-    return this.core.snapshot().meta;
+    return this.installing ?? this.core.snapshot().meta;
   }
 
   stop(): void {
@@ -360,6 +362,7 @@ export class GroupDriver {
     //    waiting for this Ready's own write.
     if (rd.snapshot) {
       // The staged keys become the state with the snapshot; entries after it apply on top.
+      this.installing = rd.snapshot.meta;
       await this.persist(rd, false, rd.snapshot);
       if (this.stopped) return;
       await this.installed(rd.snapshot);
@@ -385,6 +388,7 @@ export class GroupDriver {
     this.requests.readStates(rd.readStates, this.stats.appliedIndex);
     // 4. ADVANCE: tell the core all of the above is done so it can hand out the next Ready.
     this.core.advance(rd);
+    this.installing = undefined;
   }
 
   /** Whether the staged application writes go to the store with this Ready's write. */
@@ -462,14 +466,19 @@ export class GroupDriver {
     return out instanceof Promise ? out.then(done) : done(out);
   }
 
+  /**
+   * The snapshot's keys are durable: the application reloads from them. Until it has, what it holds
+   * is its state from before, so the applied index (what readers are told the application
+   * reflects) moves to the snapshot only afterwards.
+   */
   private async installed(snapshot: Snapshot): Promise<void> {
     this.stats.restores++;
     this.weight.reset(snapshot.meta.index);
-    this.stats.appliedIndex = snapshot.meta.index;
     // The installed keys replace every write held back (they reflect the entries those came from).
     this.staged.clear();
     this.stagedTicks = 0;
     await this.app.recover({ appliedIndex: snapshot.meta.index, store: this.reader, reason: 'snapshot', snapshot: snapshot.meta });
+    this.stats.appliedIndex = snapshot.meta.index;
   }
 
   private sendNow(messages: readonly Message[]): void {
