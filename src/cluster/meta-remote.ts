@@ -121,6 +121,24 @@ export class RemoteMetaBackend implements MetaBackend {
     await this.waitApplied(u64(res.index), deadline);
   }
 
+  /** Opens a session lease for this frontend (retried at the leader until `timeoutMs`). */
+  async openSession(frontend: string, ttlMs: number, timeoutMs = this.applyTimeoutMs): Promise<{ lease: number; ttlMs: number }> {
+    const { res } = await this.atLeader((ch, ms) => ch.unary(META.openSession, { frontend, ttlMs }, ms), Date.now() + timeoutMs);
+    if (res.error?.amqp) throw amqpFromWire(res.error.amqp);
+    return { lease: u64(res.leaseId), ttlMs: res.ttlMs ?? ttlMs };
+  }
+
+  /** Renews a lease at the leader: its TTL from now, or 'expired' when it has ended. */
+  async keepAlive(lease: number, timeoutMs: number): Promise<{ ttlMs: number } | 'expired'> {
+    const { res } = await this.atLeader((ch, ms) => ch.unary(META.keepAlive, { leaseId: lease }, ms), Date.now() + timeoutMs);
+    return res.expired === true ? 'expired' : { ttlMs: res.ttlMs ?? 0 };
+  }
+
+  /** Ends a lease at once (a frontend shutting down), rather than letting it expire. */
+  async closeSession(lease: number, timeoutMs: number): Promise<void> {
+    await this.atLeader((ch, ms) => ch.unary(META.closeSession, { leaseId: lease }, ms), Date.now() + timeoutMs);
+  }
+
   /**
    * Sends a request to the metadata leader: follows NotLeader hints, backs off and rotates on no
    * hint, Unavailable or a transport failure, until the deadline. `uncertain`: an earlier attempt

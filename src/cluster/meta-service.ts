@@ -1,6 +1,7 @@
 // The owner's side of warren.v1.Meta for metadata changes and the frontends' caches: Propose and
 // Watch (docs/cluster-contracts.md "Meta service"), served on the node's shared gRPC server next to
-// Raft. Session leases and placement are not served here yet.
+// Raft, and the frontends' session leases (OpenSession, KeepAlive, CloseSession; leases.ts).
+// Placement is not served here yet.
 //
 // Propose only on the metadata leader: any other replica answers NotLeader with the leader it knows
 // (id and gRPC address) and proposes nothing, so the frontend resends the same bytes there. On the
@@ -9,6 +10,8 @@
 // reach it. A dropped or timed-out proposal answers Unavailable (outcome unknown).
 import { AmqpError } from '../amqp/errors.js';
 import { decodeMeta, encodeMeta } from '../meta/codec.js';
+import type { MetaCommand, MetaResult } from '../meta/types.js';
+import { u64 } from '../partition/codec.js';
 import type { MetaGroupApp, MetaOutcome } from '../node/meta-group.js';
 import type { warren } from '../proto/meta.js';
 import type { GroupDriver } from '../raft/node/group.js';
@@ -16,6 +19,7 @@ import { META } from '../rpc/contracts.js';
 import type { RpcServer } from '../rpc/server.js';
 import { amqpToWire, unavailableWire } from './wire.js';
 import { MetaWatchHub, type WatchOptions } from './meta-watch.js';
+import { LeaseKeeper } from './leases.js';
 
 /** The metadata group's id; partitions are 1..P. */
 export const META_GROUP_ID = 0;
@@ -27,6 +31,10 @@ export interface MetaServiceDeps {
   /** Raft id of every metadata voter → the "host:port" of its gRPC server (for NotLeader hints). */
   readonly addresses: ReadonlyMap<number, string>;
   readonly watch?: Partial<WatchOptions>;
+  /** How often this replica, while it leads, ends the leases whose deadline passed (default 500 ms). */
+  readonly leaseCheckMs?: number;
+  /** A lease ended here because its frontend stopped renewing it (for the log). */
+  readonly onLeaseExpired?: (lease: number) => void;
 }
 
 export interface MetaServiceStats {
@@ -39,6 +47,7 @@ export interface MetaServiceStats {
 
 export interface MetaService {
   readonly hub: MetaWatchHub;
+  readonly leases: LeaseKeeper;
   readonly stats: MetaServiceStats;
   /** Ends every watch (the server itself is the caller's). */
   close(): void;
@@ -65,13 +74,8 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     };
   };
 
-  server.unary(META.propose, async (req): Promise<ProposeResponse> => {
-    stats.proposals++;
-    const command = req.command ?? new Uint8Array(0);
-    if (!isCommand(command)) {
-      // A command the machine cannot read would stop the group on every replica (apply throws).
-      return { error: { amqp: { replyCode: 541, detail: 'malformed metadata command' } } };
-    }
+  /** Proposes `command` (encoded) on the leader: the machine's result, its refusal, NotLeader or Unavailable. */
+  const propose = async (command: Uint8Array): Promise<ProposeResponse & { outcome?: MetaResult }> => {
     if (!deps.group.isLeader()) return notLeader();
     try {
       const c = await deps.group.propose<MetaOutcome | undefined>(command);
@@ -80,13 +84,59 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
         return { error: amqpToWire(c.result), index: c.index };
       }
       if (c.result === undefined) return { error: unavailableWire('the entry produced no result'), index: c.index };
-      return { result: encodeMeta(c.result), index: c.index };
+      return { result: encodeMeta(c.result), index: c.index, outcome: c.result };
     } catch (err) {
       // NotLeaderError comes only from a proposal the core refused at once: nothing was appended.
       if ((err as { code?: string }).code === 'RAFT_NOT_LEADER') return notLeader();
       stats.unavailable++;
       return { error: unavailableWire(err instanceof Error ? err.message : String(err)) };
     }
+  };
+
+  server.unary(META.propose, async (req): Promise<ProposeResponse> => {
+    stats.proposals++;
+    const command = req.command ?? new Uint8Array(0);
+    if (!isCommand(command)) {
+      // A command the machine cannot read would stop the group on every replica (apply throws).
+      return { error: { amqp: { replyCode: 541, detail: 'malformed metadata command' } } };
+    }
+    const { outcome: _, ...res } = await propose(command);
+    return res;
+  });
+
+  // Leases: opening and ending are entries; a renewal is answered by the leader from memory.
+  const proposeCommand = (cmd: MetaCommand) => propose(encodeMeta(cmd));
+  const leases = new LeaseKeeper({
+    machine: () => deps.app.machine,
+    propose: async (cmd) => {
+      const res = await proposeCommand(cmd);
+      if (res.error) throw new Error('lease end not committed');
+    },
+    ...(deps.onLeaseExpired ? { onExpired: deps.onLeaseExpired } : {}),
+  });
+  const leaseTimer = setInterval(() => {
+    leases.setLeader(deps.group.isLeader());
+    leases.check();
+  }, deps.leaseCheckMs ?? 500);
+  leaseTimer.unref();
+  server.unary(META.openSession, async (req) => {
+    const res = await proposeCommand({ type: 'session.open', frontend: req.frontend ?? '', ttlMs: req.ttlMs ?? 0 });
+    const lease = res.outcome?.lease;
+    if (res.error || lease === undefined) return { error: res.error ?? unavailableWire('no lease opened') };
+    leases.setLeader(deps.group.isLeader());
+    leases.keepAlive(lease);
+    return { leaseId: lease, ttlMs: deps.app.machine.sessions.get(lease)?.ttlMs ?? 0, index: res.index ?? 0 };
+  });
+  server.unary(META.keepAlive, async (req) => {
+    leases.setLeader(deps.group.isLeader());
+    if (!leases.isLeading) return notLeader();
+    const answer = leases.keepAlive(u64(req.leaseId));
+    if (answer.kind === 'unknown') return { error: unavailableWire('lease not applied here yet') };
+    return answer.kind === 'ended' ? { expired: true } : { ttlMs: answer.ttlMs };
+  });
+  server.unary(META.closeSession, async (req) => {
+    const res = await proposeCommand({ type: 'session.end', lease: u64(req.leaseId) });
+    return res.error ? { error: res.error } : { index: res.index ?? 0 };
   });
 
   server.serverStream(META.watch, (req, out) => hub.watch(req, out));
@@ -104,7 +154,13 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     }
   });
 
-  return { hub, stats, close: () => hub.close() };
+  return {
+    hub, stats, leases,
+    close: () => {
+      clearInterval(leaseTimer);
+      hub.close();
+    },
+  };
 }
 
 function isCommand(bytes: Uint8Array): boolean {

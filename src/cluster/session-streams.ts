@@ -2,8 +2,8 @@
 // consumer sinks that write into them. A partition led here delivers to (session, consumer) as its
 // replicated state says — after an election too, before the frontend asked this owner anything —
 // so a sink exists for any session; while the session has no stream here its deliveries wait
-// (bounded) for one. A session whose stream has been gone for `graceMs` is down: onDown runs and
-// the owner hands what its consumers held back to their queues.
+// (bounded) for one. Whether a session is alive is not decided here: that is its lease in the
+// metadata group (src/meta/sessions.ts); the owner forgets a session once its lease has ended.
 import type { ConsumerSink, Delivery } from '../owner/api.js';
 import { encodeContentHeader } from '../amqp/content.js';
 import type { warren } from '../proto/owner.js';
@@ -36,63 +36,45 @@ interface Session {
   /** Deliveries of this turn, sent as one event. */
   batch: WireDelivery[];
   flushing: boolean;
-  downTimer: NodeJS.Timeout | undefined;
   readonly sinks: Map<string, ConsumerSink>;
 }
 
 export class SessionStreams {
   private readonly sessions = new Map<string, Session>();
-  private stopped = false;
-
-  constructor(
-    private readonly graceMs: number,
-    private readonly onDown: (session: string) => void,
-  ) {}
 
   private session(id: string): Session {
     let s = this.sessions.get(id);
     if (s === undefined) {
-      s = { stream: undefined, held: [], batch: [], flushing: false, downTimer: undefined, sinks: new Map() };
+      s = { stream: undefined, held: [], batch: [], flushing: false, sinks: new Map() };
       this.sessions.set(id, s);
-      // Known only from replicated state (no stream yet): down unless a stream comes within the grace.
-      this.armDown(id, s);
     }
     return s;
   }
 
-  /** The session's Consume stream (re)opened here: held events go out, the session is live. */
+  /** The session's Consume stream (re)opened here: held events go out. */
   attach(id: string, stream: StreamWriter): void {
     const s = this.session(id);
     s.stream = stream;
-    clearTimeout(s.downTimer);
-    s.downTimer = undefined;
     const held = s.held;
     s.held = [];
     for (const ev of held) stream.write(ev);
   }
 
-  /** The stream ended: the session is down unless it opens another within the grace. */
+  /** The stream ended: deliveries wait for the session's next stream (or its lease's end). */
   detach(id: string, stream: StreamWriter): void {
     const s = this.sessions.get(id);
     if (s === undefined || s.stream !== stream) return;
     s.stream = undefined;
-    this.armDown(id, s);
   }
 
-  isLive(id: string): boolean {
-    const s = this.sessions.get(id);
-    return s !== undefined && (s.stream !== undefined || s.downTimer !== undefined);
+  /** The sessions known here (with a stream, or deliveries waiting for one). */
+  ids(): string[] {
+    return [...this.sessions.keys()];
   }
 
-  private armDown(id: string, s: Session): void {
-    if (this.stopped || s.downTimer !== undefined) return;
-    s.downTimer = setTimeout(() => {
-      s.downTimer = undefined;
-      if (s.stream !== undefined) return;
-      this.sessions.delete(id);
-      this.onDown(id);
-    }, this.graceMs);
-    s.downTimer.unref?.();
+  /** The session's lease has ended: nothing more goes to it (what it held is being returned). */
+  forget(id: string): void {
+    this.sessions.delete(id);
   }
 
   /** The sink of (session, consumer) on this owner: its deliveries and cancellation go out on the session's stream. */
@@ -139,8 +121,6 @@ export class SessionStreams {
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const s of this.sessions.values()) clearTimeout(s.downTimer);
     this.sessions.clear();
   }
 }

@@ -17,6 +17,7 @@ import type {
   Access, BindingRecord, ExchangeRecord, MetaCommand, MetaResult, PermissionRecord, QueueRecord, UserRecord,
 } from './types.js';
 import { compilePermission, hashPassword, permits, verifyPassword, type CompiledPermission } from './users.js';
+import { Sessions, type SessionsSnapshot } from './sessions.js';
 import { VhostState, type Removed } from './vhost.js';
 
 export interface DefaultUser {
@@ -45,6 +46,8 @@ export interface MetaSnapshot {
   readonly exchanges: readonly ExchangeRecord[];
   readonly queues: readonly QueueRecord[];
   readonly bindings: readonly BindingRecord[];
+  /** Frontend session leases (absent in states written before leases existed). */
+  readonly sessions?: SessionsSnapshot;
 }
 
 export class MetaMachine {
@@ -53,6 +56,8 @@ export class MetaMachine {
   /** By user, then vhost. */
   private readonly permissions = new Map<string, Map<string, CompiledPermission>>();
   private readonly router = new Router();
+  /** Cluster frontends' session leases (none on an embedded broker). */
+  readonly sessions = new Sessions();
 
   constructor(options: MetaOptions = {}) {
     this.vhosts.set(DEFAULT_VHOST, new VhostState(DEFAULT_VHOST));
@@ -91,6 +96,10 @@ export class MetaMachine {
         for (const v of this.vhosts.values()) dropConnection(v, cmd.connection, removed);
         return { deletedQueues: removed.queues, deletedExchanges: removed.exchanges };
       }
+      case 'session.open': return { lease: this.sessions.openLease(cmd.frontend, cmd.ttlMs) };
+      case 'session.end':
+        this.sessions.endLease(cmd.lease);
+        return {};
       case 'batch': {
         // All or nothing: the commands are tried on a copy first, so a failing one changes nothing here.
         const trial = MetaMachine.restore(this.snapshot());
@@ -242,6 +251,7 @@ export class MetaMachine {
     return {
       vhosts: this.listVhosts(), users: this.listUsers(), permissions: this.listPermissions(),
       exchanges: this.listExchanges(), queues: this.listQueues(), bindings: this.listBindings(),
+      sessions: this.sessions.snapshot(),
     };
   }
 
@@ -254,6 +264,7 @@ export class MetaMachine {
     for (const x of s.exchanges) m.vhosts.get(x.vhost)!.putExchange(x);
     for (const q of s.queues) m.vhosts.get(q.vhost)!.queues.set(q.name, q);
     for (const b of s.bindings) m.vhosts.get(b.vhost)!.addBinding(b);
+    m.sessions.restore(s.sessions);
     return m;
   }
 

@@ -77,6 +77,10 @@ export type MetaCommand =
    * non-durable exchanges and the bindings they had go, as they do in RabbitMQ.
    */
   | { readonly type: 'transient.purge' }
+  /** A cluster frontend's session lease (src/meta/sessions.ts); ttlMs 0 = the default. */
+  | { readonly type: 'session.open'; readonly frontend: string; readonly ttlMs: number }
+  /** The lease expired (proposed by the metadata leader) or its frontend closed it. */
+  | { readonly type: 'session.end'; readonly lease: number }
   /** Several commands applied whole or not at all (definitions import). */
   | { readonly type: 'batch'; readonly commands: readonly MetaCommand[] };
 
@@ -139,6 +143,8 @@ export interface MetaResult {
   readonly deletedQueues?: readonly QueueRecord[];
   /** Exchanges removed by this command, auto-deleted ones included. */
   readonly deletedExchanges?: readonly { readonly vhost: string; readonly name: string }[];
+  /** session.open: the lease opened. */
+  readonly lease?: number;
   /** batch: the result of each command, in order. */
   readonly batch?: readonly MetaResult[];
 }

@@ -5,6 +5,7 @@
 // clients: what its consumers held comes back once the owners see its session gone.
 import { randomBytes } from 'node:crypto';
 import type { WarrenConfig } from '../config.js';
+import { FrontendLease } from '../cluster/frontend-lease.js';
 import { clusterLayout } from '../cluster/layout.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
 import { QueueFigures } from '../cluster/queue-stats.js';
@@ -30,25 +31,39 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
   await metaBackend.ready();
   const meta = createMeta(metaBackend, () => randomBytes(4));
   const layout = clusterLayout(config.owners, config.partitions, config.replication);
-  const session = `fe-${config.nodeId}-${randomBytes(6).toString('hex')}`;
+  // Serving AMQP needs a session lease: what this frontend's consumers hold is the lease's, and
+  // comes back to the queues when it ends (docs/cluster.md "Sessions").
+  let ctx: FrontendContext | undefined;
+  const lease = await FrontendLease.open(metaBackend, {
+    nodeId: config.nodeId, log,
+    onLost: (reason) => {
+      // Its consumers are being cancelled on the owners: its clients must reconnect (through the
+      // balancer, to a frontend with a live session), as after a RabbitMQ node stopped.
+      for (const c of [...ctx?.connections ?? []]) c.forceClose(320, "broker forced connection closure with reason 'session lease lost'");
+      log.fatal({ reason }, 'frontend session lease lost: exiting');
+      setTimeout(() => process.exit(75), 200).unref();
+    },
+  });
+  const session = lease.session;
   const owner = new RemoteOwner({
     owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, session, log,
     isDurable: (q) => livesInPartition(metaBackend.machine, q),
   });
-  const ctx: FrontendContext = {
+  ctx = {
     config, meta: meta.port, owner, log, counters: newCounters(), connections: new Set(),
     randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
     connectionIdPrefix: sessionConnectionPrefix(session),
   };
   // Queue figures for the management API and /metrics: the owners' QueueStats, cached (RemoteOwner's own stats() has none).
   const figures = new QueueFigures({ owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, log }).start();
-  log.info({ session, owners: config.owners.length }, 'frontend joined the cluster');
+  log.info({ session, ttlMs: lease.ttlMs, owners: config.owners.length }, 'frontend joined the cluster');
   return {
     ctx,
     adminSource: createAdminSource(ctx, meta, owner, undefined, undefined, figures),
     close: async () => {
       figures.close();
       owner.close();
+      await lease.close();
       metaBackend.close();
     },
   };

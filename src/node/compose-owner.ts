@@ -20,6 +20,7 @@ import type { Logger } from '../log.js';
 import type { QueueRef } from '../owner/api.js';
 import { deadLetterPublisher } from '../owner/dead-letter.js';
 import { DurableOwner } from '../owner/durable.js';
+import { leaseOfSession } from '../meta/sessions.js';
 import { ownerId, splitOwnerId } from '../partition/index.js';
 import { LocalOwner } from '../owner/local.js';
 import { RoutingOwner } from '../owner/router.js';
@@ -36,10 +37,8 @@ import { exitOnFatal, NODE_COMPACTION, openNodeStorage } from './replication.js'
 /** Ticks of a clustered node: elections after 10–20 ticks (0.5–1 s), heartbeats every tick. */
 const TICK_MS = 50;
 const ELECTION_TICKS = 10;
-/** How long a frontend session may be without its Consume stream here before its consumers are cancelled. */
-export const SESSION_GRACE_MS = 10_000;
-/** How often the partitions led here are checked for sessions that are gone. */
-const SESSION_SWEEP_MS = 2_000;
+/** How often the partitions led here are checked for sessions whose lease has ended. */
+const SESSION_SWEEP_MS = 1_000;
 /** How long an owner leads a partition before handing it to the placement's preferred replica. */
 const LEADER_SETTLE_MS = 5_000;
 
@@ -71,7 +70,10 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   const { app: metaApp, group: metaGroup } = await openMetaReplica(host, {
     self, voters: config.owners.map((o) => o.id), initial: () => initialMeta(config), electionTicks: ELECTION_TICKS, heartbeatTicks: 1,
   });
-  serveMeta(server, { app: metaApp, group: metaGroup, addresses: new Map(config.owners.map((o) => [o.id, o.address])) });
+  const metaService = serveMeta(server, {
+    app: metaApp, group: metaGroup, addresses: new Map(config.owners.map((o) => [o.id, o.address])),
+    onLeaseExpired: (lease) => log.warn({ lease }, 'frontend session lease expired'),
+  });
   // This owner's own metadata changes (a queue it expired) go to the metadata leader like a frontend's;
   // its reads are its replica's.
   const metaClient = new RemoteMetaBackend({ owners: config.owners, watchStart: config.owners.findIndex((o) => o.id === self) });
@@ -95,7 +97,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     route, onQueueDeleted, enqueue: (q, m, done) => cluster.enqueue(q, m, done),
     onEffectError: (err, effect) => log.error({ err, effect }, 'queue effect failed'),
   });
-  const sessions = new SessionStreams(SESSION_GRACE_MS, () => sweep());
+  const sessions = new SessionStreams();
   const hosted = layout.placement.partitions.filter((p) => p.replicas.includes(String(self))).map((p) => p.partition);
   const durable = await DurableOwner.open({
     partitions: layout.partitions, hosted, session, log, onQueueDeleted,
@@ -103,38 +105,43 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     deadLetter, remoteSink: (s, c) => sessions.sink(s, c), forgetOtherSessions: false,
   });
 
-  // A frontend that is gone (no Consume stream here for the grace period, or never one since this
-  // owner started) loses its consumers in every partition led here: what they held comes back.
-  const startedAt = Date.now();
+  // A frontend whose session lease has ended (this replica of the metadata group says so: an ended
+  // lease never comes back, and one not applied here yet is not taken for ended) loses its consumers
+  // in every partition led here and on the transient queues homed here: what they held comes back.
+  const ended = (s: string): boolean => {
+    const lease = leaseOfSession(s);
+    return lease !== undefined && metaApp.machine.sessions.state(lease) === 'ended';
+  };
   let sweeping = false;
   const sweep = (): void => {
-    if (sweeping || Date.now() - startedAt < SESSION_GRACE_MS) return;
+    if (sweeping) return;
     sweeping = true;
     const downs: Promise<void>[] = [];
+    for (const s of sessions.ids()) if (ended(s)) sessions.forget(s);
     // Transient queues homed here: the gone session's consumers go at once (no replication involved).
     const transientSessions = new Set<string>();
     for (const id of transient.ownerIds()) if (id.includes('\0')) transientSessions.add(splitOwnerId(id)[0]);
     for (const s of transientSessions) {
-      if (s === session || sessions.isLive(s)) continue;
-      log.info({ session: s, consumers: transient.downByPrefix(ownerId(s, '')) }, 'frontend session gone: its transient consumers are cancelled');
+      if (!ended(s)) continue;
+      log.info({ session: s, consumers: transient.downByPrefix(ownerId(s, '')) }, 'frontend session ended: its transient consumers are cancelled');
     }
     for (const p of durable.partitionIds()) {
+      if (!durable.leadsPartition(p)) continue;
       for (const s of durable.sessionsIn(p)) {
-        if (s === session || sessions.isLive(s)) continue;
-        if (!durable.leadsPartition(p)) continue;
-        log.info({ session: s, partition: p }, 'frontend session gone: its consumers are cancelled');
+        if (!ended(s)) continue;
+        log.info({ session: s, partition: p }, 'frontend session ended: its consumers are cancelled');
         downs.push(durable.sessionDown(p, s).catch((err: unknown) => log.warn({ err, partition: p }, 'session down failed')));
       }
     }
-    // Exclusive queues of connections of a gone frontend: the metadata leader deletes them (one owner, not all).
+    // Exclusive queues of connections of an ended session: the metadata leader deletes them (one owner, not all).
     if (metaGroup.isLeader()) {
       for (const q of metaApp.machine.listQueues()) {
         const s = q.exclusiveOwner === undefined ? undefined : sessionOfConnection(q.exclusiveOwner);
-        if (s === undefined || s === session || sessions.isLive(s)) continue;
+        if (s === undefined || !ended(s)) continue;
         const ref = { vhost: q.vhost, name: q.name };
-        log.info({ session: s, queue: q.name }, 'frontend session gone: its exclusive queue is deleted');
+        log.info({ session: s, queue: q.name }, 'frontend session ended: its exclusive queue is deleted');
         downs.push(cluster.deleteQueue(ref).then(() => meta.port.deleteQueue(q.vhost, q.name))
-          .catch((err: unknown) => log.warn({ err, queue: q.name }, 'deleting a gone session\'s exclusive queue failed')));
+          .catch((err: unknown) => log.warn({ err, queue: q.name }, 'deleting an ended session\'s exclusive queue failed')));
       }
     }
     void Promise.all(downs).finally(() => { sweeping = false; });
@@ -168,6 +175,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     close: async () => {
       clearInterval(sweepTimer);
       clearInterval(balanceTimer);
+      metaService.close();
       metaClient.close();
       cluster.close();
       sessions.stop();

@@ -20,9 +20,11 @@
 //   x/<vhost>\0<exchange>     ExchangeRecord (durable)
 //   q/<vhost>\0<queue>        QueueRecord (durable, not exclusive)
 //   b/<binding id>            BindingRecord (durable source and destination)
+//   s                         SessionsSnapshot: the open frontend leases and the next lease number
 import { AmqpError } from '../amqp/errors.js';
 import { decodeMeta, encodeMeta } from '../meta/codec.js';
 import { MetaMachine, type MetaSnapshot } from '../meta/machine.js';
+import type { SessionsSnapshot } from '../meta/sessions.js';
 import type {
   BindingRecord, ExchangeRecord, MetaCommand, MetaResult, PermissionRecord, QueueRecord, UserRecord,
 } from '../meta/types.js';
@@ -51,6 +53,7 @@ export interface MetaApplyListener {
 }
 
 const INIT_KEY = 'init';
+const SESSIONS_KEY = 's';
 
 export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
   private current: MetaMachine;
@@ -171,6 +174,7 @@ function recordsOf(s: MetaSnapshot): Map<string, string> {
     const args = Buffer.from(encodeMeta({ arguments: b.arguments })).toString('base64');
     put(`b/${b.vhost}\0${b.source}\0${b.destinationKind}\0${b.destination}\0${b.routingKey}\0${args}`, b);
   }
+  if (s.sessions !== undefined && s.sessions.nextLease > 1) put(SESSIONS_KEY, s.sessions);
   return out;
 }
 
@@ -181,7 +185,12 @@ function snapshotFrom(records: ReadonlyMap<string, string>): MetaSnapshot {
   const exchanges: ExchangeRecord[] = [];
   const queues: QueueRecord[] = [];
   const bindings: BindingRecord[] = [];
+  let sessions: SessionsSnapshot | undefined;
   for (const [key, value] of records) {
+    if (key === SESSIONS_KEY) {
+      sessions = decodeMeta<SessionsSnapshot>(Buffer.from(value));
+      continue;
+    }
     const v = decodeMeta<unknown>(Buffer.from(value));
     switch (key.slice(0, 2)) {
       case 'v/': vhosts.push(v as string); break;
@@ -193,5 +202,5 @@ function snapshotFrom(records: ReadonlyMap<string, string>): MetaSnapshot {
       default: break;
     }
   }
-  return { vhosts, users, permissions, exchanges, queues, bindings };
+  return { vhosts, users, permissions, exchanges, queues, bindings, ...(sessions ? { sessions } : {}) };
 }

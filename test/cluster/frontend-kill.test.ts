@@ -3,19 +3,19 @@
 // queue while frontend 101 and then 102 are killed with kill -9 (the launcher restarts each). The
 // clients reconnect through the balancer and re-consume; every confirmed body must arrive (lost =
 // 0). In each round a "holder" consumer on the doomed frontend keeps some deliveries unacked: once
-// the owners see that frontend's session gone (no Consume stream for SESSION_GRACE_MS) they must
+// the frontend's session lease has expired (DEFAULT_TTL_MS without a renewal) the owners must
 // come back with redelivered=true; the time until they did is reported.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp, { type ChannelModel } from 'amqplib';
-import { SESSION_GRACE_MS } from '../../src/node/compose-owner.js';
+import { DEFAULT_TTL_MS } from '../../src/meta/sessions.js';
 import { waitFor } from '../launcher/harness.js';
 import { ackingConsumer, ConfirmedPublisher, getJson, haproxyMissing, RealCluster, Received } from './amqp-load.js';
 
 const QUEUE = 'fe-kill-orders';
 const HELD = 20;
-/** The owners' sweep runs every 2 s after the grace; the margin covers it and a loaded machine. */
-const REDELIVERY_BOUND_MS = SESSION_GRACE_MS + 8_000;
+/** The leader's lease check (0.5 s), the owners' sweep (1 s) and the commits after the TTL; the margin covers a loaded machine. */
+const REDELIVERY_BOUND_MS = DEFAULT_TTL_MS + 8_000;
 
 let cluster: RealCluster | undefined;
 const cleanups: Array<() => Promise<void>> = [];

@@ -1,10 +1,17 @@
-// A frontend killed with kill -9: once the owners have not seen its session for the grace period
-// (10 s), the metadata leader deletes its connections' exclusive queues, and the transient queue
-// homed on an owner gives back what its consumer held, redelivered (the durable side is
-// test/cluster/frontend-kill.test.ts). Through the other frontend, as a client would see it.
+// A frontend's session lease (docs/cluster.md "Sessions") decides what its clients' work becomes
+// when it goes, seen through the other frontend as a client would:
+// - killed with kill -9: once its lease expires (no renewal for the 10 s TTL) the metadata leader
+//   deletes its connections' exclusive queues, and the transient queue homed on an owner gives back
+//   what its consumer held, redelivered (the durable side is test/cluster/frontend-kill.test.ts);
+// - frozen (SIGSTOP) past its TTL and then thawed: what it held comes back meanwhile, and when it
+//   wakes it does not go on serving with consumers the owners have cancelled: it closes its clients'
+//   connections (320 CONNECTION_FORCED) and exits, and the launcher starts it again;
+// - stopped cleanly (SIGTERM): it ends its lease at once, so what it held comes back without
+//   waiting for the TTL.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
+import { DEFAULT_TTL_MS } from '../../src/meta/sessions.js';
 import { waitFor } from '../launcher/harness.js';
 import { haproxyMissing, RealCluster } from './amqp-load.js';
 
@@ -51,6 +58,73 @@ test("a dead frontend's exclusive queues go and its transient consumers' message
   assert.equal(back.fields.redelivered, true);
   const backAfterMs = Date.now() - killedAt;
   console.log(`exclusive queue gone ${goneAfterMs} ms after the kill, held message back after ${backAfterMs} ms`);
-  assert.ok(goneAfterMs >= 9_000, 'not before the grace period');
+  // The lease runs from its last renewal (every TTL/3), not from the kill.
+  assert.ok(goneAfterMs >= DEFAULT_TTL_MS * 2 / 3 - 500, 'not before the lease could expire');
   await survivor.close();
+});
+
+/** A consumer connected straight to `amqpUrl` holding one message of `queue` unacked; resolves once it holds it. */
+async function holder(amqpUrl: string, queue: string, body: string) {
+  const conn = await amqp.connect(amqpUrl.replace('amqp://', 'amqp://guest:guest@'));
+  const closed = new Promise<unknown>((resolve) => conn.on('close', resolve));
+  conn.on('error', () => {});
+  const ch = await conn.createChannel();
+  ch.on('error', () => {});
+  await ch.assertQueue(queue, { durable: true });
+  ch.sendToQueue(queue, Buffer.from(body), { persistent: true });
+  await ch.prefetch(1);
+  let held = false;
+  await ch.consume(queue, () => { held = true; }, { noAck: false });
+  await waitFor('the message held unacked', () => held, (h) => h, 10_000);
+  return { conn, closed };
+}
+
+/** Gets the message back through the frontend at `amqpUrl`: it must be `body`, redelivered. */
+async function comesBack(amqpUrl: string, queue: string, body: string, timeoutMs: number): Promise<void> {
+  const conn = await amqp.connect(amqpUrl.replace('amqp://', 'amqp://guest:guest@'));
+  try {
+    const ch = await conn.createChannel();
+    const back = await waitFor('the held message back', () => ch.get(queue, { noAck: true }), (m) => m !== false, timeoutMs);
+    assert.ok(back !== false);
+    assert.equal(back.content.toString(), body);
+    assert.equal(back.fields.redelivered, true);
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+test('a frontend frozen past its lease gives back what it held, and on waking closes its clients and restarts', { skip: haproxyMissing, timeout: 180_000 }, async () => {
+  assert.ok(cluster, 'runs after the kill -9 test, on its cluster');
+  const [a, b] = cluster.state().nodes.filter((n) => n.role === 'frontend');
+  assert.ok(a?.amqp && b?.amqp && b.pid !== null);
+  const { closed } = await holder(b.amqp, 'frozen-work', 'held by a frozen frontend');
+
+  process.kill(b.pid, 'SIGSTOP');
+  const frozenAt = Date.now();
+  try {
+    await comesBack(a.amqp, 'frozen-work', 'held by a frozen frontend', 60_000);
+  } finally {
+    process.kill(b.pid, 'SIGCONT');
+  }
+  const backAfterMs = Date.now() - frozenAt;
+  const err = await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open'), 20_000))]);
+  console.log(`frozen frontend: message back after ${backAfterMs} ms; on waking its client saw ${String((err as Error)?.message ?? err)}`);
+  assert.match(String((err as Error)?.message ?? err), /320|CONNECTION_FORCED|session lease lost/, 'the thawed frontend closes its clients\' connections');
+  await cluster.restarted(b.id, b.pid);
+  assert.equal(cluster.state().nodes.find((n) => n.id === b.id)!.restarts, 1, 'it exited and the launcher started it again');
+});
+
+test('a frontend stopped cleanly ends its lease at once: what it held comes back without waiting for the TTL', { skip: haproxyMissing, timeout: 120_000 }, async () => {
+  assert.ok(cluster, 'runs after the tests above, on their cluster');
+  await waitFor('every frontend up', () => cluster!.state().nodes.filter((n) => n.role === 'frontend'), (fs) => fs.every((n) => n.up), 60_000);
+  const [a, b] = cluster.state().nodes.filter((n) => n.role === 'frontend');
+  assert.ok(a?.amqp && b?.amqp && a.pid !== null);
+  const { closed } = await holder(a.amqp, 'clean-stop-work', 'held by a stopping frontend');
+  const stoppedAt = Date.now();
+  process.kill(a.pid, 'SIGTERM');
+  await closed;
+  await comesBack(b.amqp, 'clean-stop-work', 'held by a stopping frontend', 30_000);
+  const backAfterMs = Date.now() - stoppedAt;
+  console.log(`clean stop: message back after ${backAfterMs} ms`);
+  assert.ok(backAfterMs < DEFAULT_TTL_MS / 2, `back after ${backAfterMs} ms, well inside the ${DEFAULT_TTL_MS} ms TTL`);
 });

@@ -1,0 +1,96 @@
+// A cluster frontend's session lease, held from start to stop (docs/cluster.md "Sessions"). The
+// frontend serves AMQP only while it holds it: consumers, unacked deliveries and exclusive queues
+// belong to its session, and once the lease ends the owners cancel and return them. So the frontend
+// renews it every TTL/3 at the metadata leader, and treats it as lost — before the leader can end
+// it — when no renewal has succeeded within one TTL of being SENT (the leader's deadline runs from
+// when it received that renewal, never earlier), or when the leader answers that it has ended.
+// Losing it is fatal for the frontend's AMQP service (onLost); a new process opens a new lease.
+import type { Logger } from '../log.js';
+import { sessionOfLease } from '../meta/sessions.js';
+import type { RemoteMetaBackend } from './meta-remote.js';
+
+export interface FrontendLeaseOptions {
+  /** The frontend's node id (its name in the metadata state is `frontend-<id>`). */
+  readonly nodeId: number;
+  /** 0: the metadata group's default (10 s). */
+  readonly ttlMs?: number;
+  /** The lease ended or could not be renewed in time: the frontend must stop serving its clients. */
+  readonly onLost: (reason: string) => void;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export class FrontendLease {
+  private timer: NodeJS.Timeout | undefined;
+  /** When the last renewal that succeeded was sent. */
+  private renewedAt: number;
+  private stopped = false;
+  private renewing = false;
+
+  private constructor(
+    private readonly meta: RemoteMetaBackend,
+    readonly lease: number,
+    readonly ttlMs: number,
+    private readonly opts: FrontendLeaseOptions,
+    sentAt: number,
+  ) {
+    this.renewedAt = sentAt;
+    this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Opens the lease (waiting for a metadata leader up to the meta client's own timeout). */
+  static async open(meta: RemoteMetaBackend, opts: FrontendLeaseOptions): Promise<FrontendLease> {
+    const now = opts.now ?? Date.now;
+    const sentAt = now();
+    const { lease, ttlMs } = await meta.openSession(`frontend-${opts.nodeId}`, opts.ttlMs ?? 0);
+    return new FrontendLease(meta, lease, ttlMs, opts, sentAt);
+  }
+
+  /** The session string of owner.proto: what the owners know this frontend's work by. */
+  get session(): string {
+    return sessionOfLease(this.opts.nodeId, this.lease);
+  }
+
+  private async renew(): Promise<void> {
+    if (this.stopped || this.renewing) return;
+    this.renewing = true;
+    const now = this.opts.now ?? Date.now;
+    const sentAt = now();
+    try {
+      const left = this.renewedAt + this.ttlMs - sentAt;
+      if (left <= 0) return this.lost(`not renewed within its ${this.ttlMs} ms TTL`);
+      const answer = await this.meta.keepAlive(this.lease, left);
+      if (this.stopped) return;
+      if (answer === 'expired') return this.lost('the metadata leader ended it');
+      this.renewedAt = sentAt;
+    } catch (err) {
+      // No leader reachable for now: keep trying until the TTL runs out.
+      this.opts.log.warn({ err, lease: this.lease }, 'session lease renewal failed');
+      if (!this.stopped && now() - this.renewedAt >= this.ttlMs) this.lost(`not renewed within its ${this.ttlMs} ms TTL`);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private lost(reason: string): void {
+    if (this.stopped) return;
+    this.stop();
+    this.opts.log.error({ lease: this.lease, reason }, 'session lease lost');
+    this.opts.onLost(reason);
+  }
+
+  private stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  /** Ends the lease at once (a clean shutdown): the owners return what its consumers held without waiting for the TTL. */
+  async close(timeoutMs = 2_000): Promise<void> {
+    if (this.stopped) return;
+    this.stop();
+    await this.meta.closeSession(this.lease, timeoutMs).catch((err: unknown) => {
+      this.opts.log.warn({ err, lease: this.lease }, 'closing the session lease failed; it will expire');
+    });
+  }
+}
