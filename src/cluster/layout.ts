@@ -3,6 +3,8 @@
 // pure function on every node, so they agree without asking. (Storing the placement and its epoch
 // in the metadata group, so membership can change, comes with dynamic membership.)
 import type { OwnerAddress } from '../config.js';
+import type { QueueRef } from '../owner/api.js';
+import { partitionOf } from '../owner/durable.js';
 import { placement, type Placement } from '../placement/index.js';
 
 /** Virtual nodes per owner on the ring (docs/placement.md: 64 spreads replicas within ±15%). */
@@ -15,6 +17,14 @@ export interface ClusterLayout {
   /** Owner ids holding partition p, preferred leader first. */
   replicas(partition: number): readonly number[];
   addressOf(id: number): string;
+}
+
+/**
+ * The owner holding a transient queue (partition 0) in memory: the preferred replica of the
+ * partition its name hashes to, so load spreads like the partitions' leaders.
+ */
+export function transientHome(q: QueueRef, partitions: number, replicas: (p: number) => readonly number[], owners: readonly OwnerAddress[]): number {
+  return replicas(partitionOf(q, partitions))[0] ?? owners[0]?.id ?? 0;
 }
 
 export function clusterLayout(owners: readonly OwnerAddress[], partitions: number, replication: number): ClusterLayout {

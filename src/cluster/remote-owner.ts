@@ -19,6 +19,7 @@ import type {
   QueueRef, QueueSpec, QueueStats, Settlement,
 } from '../owner/api.js';
 import { partitionOf } from '../owner/durable.js';
+import { transientHome } from './layout.js';
 import type { OwnerStats } from '../owner/router.js';
 import { u64 } from '../partition/codec.js';
 import { publishedMessage } from '../partition/index.js';
@@ -133,7 +134,7 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
   private target(q: QueueRef): Target {
     const p = partitionOf(q, this.opts.partitions);
     if (this.opts.isDurable(q)) return { key: `p${p}`, partition: p, home: 0 };
-    const home = this.opts.replicas(p)[0] ?? (this.opts.owners[0] as OwnerAddress).id;
+    const home = transientHome(q, this.opts.partitions, this.opts.replicas, this.opts.owners);
     return { key: `t${home}`, partition: 0, home };
   }
 

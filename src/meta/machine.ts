@@ -195,6 +195,15 @@ export class MetaMachine {
     return this.vhosts.get(vhost)?.queues.get(name);
   }
 
+  getPermission(user: string, vhost: string): PermissionRecord | undefined {
+    return this.permissions.get(user)?.get(vhost)?.record;
+  }
+
+  /** The stored binding equal to `b` (same ends, key and arguments), if any. */
+  findBinding(b: BindingRecord): BindingRecord | undefined {
+    return this.vhosts.get(b.vhost)?.findBinding(b);
+  }
+
   getExchange(vhost: string, name: string): ExchangeRecord | undefined {
     return this.vhosts.get(vhost)?.exchanges.get(name)?.record;
   }

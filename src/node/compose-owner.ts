@@ -6,7 +6,7 @@
 // frontend would (a RemoteOwner of its own session) to dead-letter into queues led elsewhere.
 import { randomBytes } from 'node:crypto';
 import type { WarrenConfig } from '../config.js';
-import { clusterLayout } from '../cluster/layout.js';
+import { clusterLayout, transientHome } from '../cluster/layout.js';
 import { LeaderBalance } from '../cluster/leader-balance.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
 import { openMetaReplica } from '../cluster/meta-replica.js';
@@ -39,6 +39,8 @@ const TICK_MS = 50;
 const ELECTION_TICKS = 10;
 /** How often the partitions led here are checked for sessions whose lease has ended. */
 const SESSION_SWEEP_MS = 1_000;
+/** How long a transient queue record found without its queue is left for a declare in flight to reach this owner. */
+const LOST_TRANSIENT_GRACE_MS = 2_000;
 /** How long an owner leads a partition before handing it to the placement's preferred replica. */
 const LEADER_SETTLE_MS = 5_000;
 
@@ -148,6 +150,13 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   };
   const sweepTimer = setInterval(sweep, SESSION_SWEEP_MS);
   sweepTimer.unref();
+  const forgetting = forgetLostTransientQueues({
+    readPoint: () => metaGroup.readIndex(),
+    lost: () => metaApp.machine.listQueues().filter((q) => !isDurable(q)
+      && transientHome(q, layout.partitions, layout.replicas, config.owners) === self && !transient.hosts(q)),
+    remove: (q) => meta.port.deleteQueue(q.vhost, q.name),
+    log,
+  });
   const balance = new LeaderBalance({
     self, settleMs: LEADER_SETTLE_MS, connected: (id) => transport?.isConnected(id) ?? false,
     partitions: () => hosted.map((p) => ({ group: host.group(p), preferred: layout.replicas(p)[0] ?? 0 })),
@@ -173,6 +182,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     ctx, clusterPort, durable,
     adminSource: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication), ready),
     close: async () => {
+      forgetting.stop();
       clearInterval(sweepTimer);
       clearInterval(balanceTimer);
       metaService.close();
@@ -185,6 +195,48 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
       await transport?.close();
       await server.close();
       await storage.close();
+    },
+  };
+}
+
+/**
+ * The transient queues homed on an owner died with its last run, as RabbitMQ's transient queues
+ * go with their node; their records (and bindings) are removed once this replica of the metadata
+ * group has caught up with a read point. A record still without its queue LOST_TRANSIENT_GRACE_MS
+ * later goes: a queue declared meanwhile (record first, then this owner) is in memory by then.
+ */
+function forgetLostTransientQueues(opts: {
+  readPoint: () => Promise<number>;
+  lost: () => readonly QueueRef[];
+  remove: (q: QueueRef) => Promise<unknown>;
+  log: Logger;
+}): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const later = (ms: number, f: () => void): void => {
+    if (stopped) return;
+    timer = setTimeout(f, ms);
+    timer.unref();
+  };
+  const key = (q: QueueRef): string => `${q.vhost}\0${q.name}`;
+  const remove = async (candidates: ReadonlySet<string>): Promise<void> => {
+    for (const q of opts.lost()) {
+      if (stopped || !candidates.has(key(q))) continue;
+      opts.log.info({ vhost: q.vhost, queue: q.name }, 'transient queue lost with this owner\'s last run: its record is removed');
+      await opts.remove(q).catch((err: unknown) => opts.log.warn({ err, queue: q.name }, 'removing a lost transient queue failed'));
+    }
+  };
+  const start = (): void => {
+    opts.readPoint().then(() => {
+      const candidates = new Set(opts.lost().map(key));
+      if (candidates.size > 0) later(LOST_TRANSIENT_GRACE_MS, () => void remove(candidates));
+    }, () => later(1_000, start)); // no metadata leader yet
+  };
+  start();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
     },
   };
 }

@@ -1,33 +1,21 @@
 // The metadata Raft group's application: the metadata state machine (src/meta) applied in log
-// order, its durable records kept as the group's keys (DESIGN §2, "Metadata group").
+// order, its records kept as the group's keys (DESIGN §2, "Metadata group"; the keys and which
+// records are stored: src/node/meta-records.ts).
 //
-// What is durable when. Applying a batch of entries changes the machine in memory; the records
+// What is stored when. Applying a batch of entries changes the machine in memory; the records
 // that changed are then written into the apply batch, which the driver commits together with the
 // group's applied index. So after a restart the keys are exactly the records as of the durable
-// applied index, and the entries after it are applied again from the log. Only durable state is
-// written: vhosts, users, permissions, durable exchanges, durable non-exclusive queues and the
-// bindings between durable ends. Transient queues, exchanges and bindings live only in memory (and
-// in the log tail, which is why the node purges them after a restart: see `transient.purge`).
+// applied index, and the entries after it are applied again from the log. A command that names the
+// records it changes (changedKeys) writes just those; one that may cascade (a delete, a purge, a
+// batch) compares the whole state with the keys.
 //
 // Listeners (listen()) see every applied entry with its index and command bytes, and every reload:
 // the cluster's Watch service (src/cluster/meta-watch.ts) streams them to frontends' caches.
-//
-// Keys (relative to the group's prefix), values are src/meta/codec.ts JSON:
-//   init                      written once: the keys, not the defaults, are the state
-//   v/<vhost>                 a vhost
-//   u/<user>                  UserRecord
-//   p/<user>\0<vhost>         PermissionRecord
-//   x/<vhost>\0<exchange>     ExchangeRecord (durable)
-//   q/<vhost>\0<queue>        QueueRecord (durable, not exclusive)
-//   b/<binding id>            BindingRecord (durable source and destination)
-//   s                         SessionsSnapshot: the open frontend leases and the next lease number
 import { AmqpError } from '../amqp/errors.js';
-import { decodeMeta, encodeMeta } from '../meta/codec.js';
-import { MetaMachine, type MetaSnapshot } from '../meta/machine.js';
-import type { SessionsSnapshot } from '../meta/sessions.js';
-import type {
-  BindingRecord, ExchangeRecord, MetaCommand, MetaResult, PermissionRecord, QueueRecord, UserRecord,
-} from '../meta/types.js';
+import { decodeMeta } from '../meta/codec.js';
+import { MetaMachine } from '../meta/machine.js';
+import type { MetaCommand, MetaResult } from '../meta/types.js';
+import { changedKeys, INIT_KEY, recordsOf, snapshotFrom, type KeyRead } from './meta-records.js';
 import type { ApplyBatch, AppReader, GroupApp, RecoverInfo, RoleInfo } from '../raft/node/app.js';
 import { EntryType, type Entry } from '../raft/core/types.js';
 
@@ -52,8 +40,6 @@ export interface MetaApplyListener {
   recovered(appliedIndex: number): void;
 }
 
-const INIT_KEY = 'init';
-const SESSIONS_KEY = 's';
 
 export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
   private current: MetaMachine;
@@ -97,7 +83,10 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
       persisted.set(Buffer.from(key).toString('utf8'), Buffer.from(value).toString('utf8'));
     }
     this.persisted = persisted;
-    this.current = persisted.has(INIT_KEY) ? MetaMachine.restore(snapshotFrom(persisted)) : this.initial();
+    const fresh = !persisted.has(INIT_KEY);
+    this.current = fresh ? this.initial() : MetaMachine.restore(snapshotFrom(persisted));
+    // A fresh group's defaults (the first vhost, user, exchanges) are written with its first batch.
+    this.changed = fresh ? undefined : new Map();
     this.applied = info.appliedIndex;
     for (const l of this.listeners) l.recovered(this.applied);
   }
@@ -115,7 +104,9 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
       seen.push({ index: e.index, command: e.data });
       const cmd = decodeMeta<MetaCommand>(e.data);
       try {
-        results.push(this.current.apply(cmd));
+        const result = this.current.apply(cmd);
+        results.push(result);
+        this.noteChanged(cmd, result);
       } catch (err) {
         // The machine validates before it mutates: a refused command changed nothing on any replica.
         if (!(err instanceof AmqpError)) throw err;
@@ -132,8 +123,34 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
     this.onRole(role);
   }
 
+  /** Keys changed by the commands applied since the last write; undefined: compare the whole state. */
+  private changed: Map<string, KeyRead> | undefined = new Map();
+
+  private noteChanged(cmd: MetaCommand, result: MetaResult): void {
+    if (this.changed === undefined) return;
+    const keys = changedKeys(cmd, result);
+    if (keys === undefined) this.changed = undefined;
+    else for (const [k, read] of keys) this.changed.set(k, read);
+  }
+
   /** Puts the records that changed since the last write and deletes the ones that went. */
   private writeChanges(batch: ApplyBatch): void {
+    const changed = this.changed;
+    this.changed = new Map();
+    if (changed !== undefined) {
+      for (const [key, read] of changed) {
+        const value = read(this.current);
+        if (value === this.persisted.get(key)) continue;
+        if (value === undefined) {
+          batch.del(Buffer.from(key));
+          this.persisted.delete(key);
+        } else {
+          batch.put(Buffer.from(key), Buffer.from(value));
+          this.persisted.set(key, value);
+        }
+      }
+      return;
+    }
     const next = recordsOf(this.current.snapshot());
     for (const [key, value] of next) {
       if (this.persisted.get(key) !== value) batch.put(Buffer.from(key), Buffer.from(value));
@@ -143,64 +160,4 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
     }
     this.persisted = next;
   }
-}
-
-/** The durable records of a state, keyed as stored. */
-function recordsOf(s: MetaSnapshot): Map<string, string> {
-  const out = new Map<string, string>();
-  const put = (key: string, value: unknown): void => {
-    out.set(key, Buffer.from(encodeMeta(value)).toString('utf8'));
-  };
-  put(INIT_KEY, 1);
-  for (const v of s.vhosts) put(`v/${v}`, v);
-  for (const u of s.users) put(`u/${u.name}`, u);
-  for (const p of s.permissions) put(`p/${p.user}\0${p.vhost}`, p);
-  const durableX = new Set<string>();
-  for (const x of s.exchanges) {
-    if (!x.durable) continue;
-    durableX.add(`${x.vhost}\0${x.name}`);
-    put(`x/${x.vhost}\0${x.name}`, x);
-  }
-  const durableQ = new Set<string>();
-  for (const q of s.queues) {
-    if (!q.durable || q.exclusiveOwner !== undefined) continue;
-    durableQ.add(`${q.vhost}\0${q.name}`);
-    put(`q/${q.vhost}\0${q.name}`, q);
-  }
-  for (const b of s.bindings) {
-    const dest = `${b.vhost}\0${b.destination}`;
-    const durableDest = b.destinationKind === 'queue' ? durableQ.has(dest) : durableX.has(dest);
-    if (!durableX.has(`${b.vhost}\0${b.source}`) || !durableDest) continue;
-    const args = Buffer.from(encodeMeta({ arguments: b.arguments })).toString('base64');
-    put(`b/${b.vhost}\0${b.source}\0${b.destinationKind}\0${b.destination}\0${b.routingKey}\0${args}`, b);
-  }
-  if (s.sessions !== undefined && s.sessions.nextLease > 1) put(SESSIONS_KEY, s.sessions);
-  return out;
-}
-
-function snapshotFrom(records: ReadonlyMap<string, string>): MetaSnapshot {
-  const vhosts: string[] = [];
-  const users: UserRecord[] = [];
-  const permissions: PermissionRecord[] = [];
-  const exchanges: ExchangeRecord[] = [];
-  const queues: QueueRecord[] = [];
-  const bindings: BindingRecord[] = [];
-  let sessions: SessionsSnapshot | undefined;
-  for (const [key, value] of records) {
-    if (key === SESSIONS_KEY) {
-      sessions = decodeMeta<SessionsSnapshot>(Buffer.from(value));
-      continue;
-    }
-    const v = decodeMeta<unknown>(Buffer.from(value));
-    switch (key.slice(0, 2)) {
-      case 'v/': vhosts.push(v as string); break;
-      case 'u/': users.push(v as UserRecord); break;
-      case 'p/': permissions.push(v as PermissionRecord); break;
-      case 'x/': exchanges.push(v as ExchangeRecord); break;
-      case 'q/': queues.push(v as QueueRecord); break;
-      case 'b/': bindings.push(v as BindingRecord); break;
-      default: break;
-    }
-  }
-  return { vhosts, users, permissions, exchanges, queues, bindings, ...(sessions ? { sessions } : {}) };
 }

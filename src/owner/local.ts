@@ -69,6 +69,11 @@ export class LocalOwner implements OwnerClient {
     return `${q.vhost}\0${q.name}`;
   }
 
+  /** Whether the queue is in this owner's memory. */
+  hosts(q: QueueRef): boolean {
+    return this.queues.has(this.key(q));
+  }
+
   private hosted(q: QueueRef): Hosted | undefined {
     return this.queues.get(this.key(q));
   }

@@ -8,9 +8,13 @@
 //   connections (320 CONNECTION_FORCED) and exits, and the launcher starts it again;
 // - stopped cleanly (SIGTERM): it ends its lease at once, so what it held comes back without
 //   waiting for the TTL.
+// And an owner killed and restarted: the transient queues homed on it are gone (their records
+// removed), the other owners' stay.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
+import { clusterLayout, transientHome } from '../../src/cluster/layout.js';
+import { DEFAULT_CONFIG } from '../../src/config.js';
 import { DEFAULT_TTL_MS } from '../../src/meta/sessions.js';
 import { waitFor } from '../launcher/harness.js';
 import { haproxyMissing, RealCluster } from './amqp-load.js';
@@ -127,4 +131,44 @@ test('a frontend stopped cleanly ends its lease at once: what it held comes back
   const backAfterMs = Date.now() - stoppedAt;
   console.log(`clean stop: message back after ${backAfterMs} ms`);
   assert.ok(backAfterMs < DEFAULT_TTL_MS / 2, `back after ${backAfterMs} ms, well inside the ${DEFAULT_TTL_MS} ms TTL`);
+});
+
+test("an owner's transient queues go with its restart, as RabbitMQ's go with their node; the others' stay", { skip: haproxyMissing, timeout: 120_000 }, async () => {
+  assert.ok(cluster, 'runs after the tests above, on their cluster');
+  const state = cluster.state();
+  const owners = state.nodes.filter((n) => n.role === 'owner');
+  const victim = owners[0];
+  assert.ok(victim && victim.pid !== null);
+  const layout = clusterLayout(owners.map((o) => ({ id: o.id, address: '' })), DEFAULT_CONFIG.partitions, DEFAULT_CONFIG.replication);
+  const names = Array.from({ length: 12 }, (_, i) => `transient-${i}`);
+  const home = (name: string): number => transientHome({ vhost: '/', name }, layout.partitions, layout.replicas, layout.owners);
+  const lost = names.filter((n) => home(n) === victim.id);
+  assert.ok(lost.length > 0 && lost.length < names.length, 'some of the queues are homed on the victim, some elsewhere');
+
+  const url = state.lb.amqp.replace('amqp://', 'amqp://guest:guest@');
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  for (const n of names) await ch.assertQueue(n, { durable: false });
+  await conn.close();
+
+  const pid = cluster.kill(victim.id);
+  await cluster.restarted(victim.id, pid);
+  const exists = async (name: string): Promise<boolean> => {
+    const c = await amqp.connect(url);
+    c.on('error', () => {});
+    try {
+      const probe = await c.createChannel();
+      probe.on('error', () => {});
+      return await probe.checkQueue(name).then(() => true, () => false);
+    } finally {
+      await c.close().catch(() => {});
+    }
+  };
+  const present = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const n of names) if (await exists(n)) out.push(n);
+    return out;
+  };
+  const left = await waitFor('the victim\'s transient queues gone', present, (p) => p.length === names.length - lost.length, 30_000);
+  assert.deepEqual(left, names.filter((n) => !lost.includes(n)), 'exactly the victim\'s transient queues are gone');
 });
