@@ -46,6 +46,14 @@ export class AccessRefused extends AdminError {
     return this.logReason === 'unknown user' || this.logReason === 'bad password' || this.logReason === 'loopback only';
   }
 
+  /**
+   * A refusal a metadata view that trails could give for a user created, a password or tags
+   * changed, or a permission granted a moment ago through another frontend.
+   */
+  get mayBeStale(): boolean {
+    return this.logReason !== 'no credentials' && this.logReason !== 'loopback only';
+  }
+
   /** RabbitMQ answers a request without credentials with an empty 401. */
   get emptyBody(): boolean {
     return this.logReason === 'no credentials';

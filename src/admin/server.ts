@@ -13,9 +13,10 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { AccessRefused, authorize } from './access.js';
 import { AdminError, type AdminSource } from './source.js';
-import { matchRoute } from './routes.js';
+import { matchRoute, type Route } from './routes.js';
 import { basicCredentials, readJsonBody, sendError, sendJson, sendNoContent, sendText, splitPath } from './wire.js';
 import { createAdminRegistry } from './metrics.js';
+import { readFresh, syncOnce } from '../util/read-point.js';
 
 export interface AdminServerOptions {
   readonly port: number;
@@ -77,14 +78,23 @@ async function handle(opts: AdminServerOptions, registry: Registry, req: Incomin
   const { route, params } = match;
   const peer = req.socket.remoteAddress;
   const log = opts.logger;
-  const caller = await authorize(opts.source, basicCredentials(req.headers.authorization), peer, route.access, params['vhost'])
+  // The read point (src/util/read-point.ts) on a source whose view may trail changes made through
+  // another frontend, waited for at most once per request: a refused login, or a change refused by
+  // a lookup, waits for it and is tried again; a GET waits for it before answering, since a listing
+  // cannot tell that it lacks what was made elsewhere a moment ago.
+  const source = opts.source;
+  const sync = syncOnce(source.sync === undefined ? undefined : () => (source.sync as () => Promise<void>)());
+  const caller = await readFresh(sync, isStaleRefusal,
+    () => authorize(source, basicCredentials(req.headers.authorization), peer, route.access, params['vhost']))
     .catch((err: unknown) => {
       if (err instanceof AccessRefused) logRefusal(log, err, req, peer);
       throw err;
     });
   try {
     const body = method === 'PUT' || method === 'POST' ? await readJsonBody(req) : undefined;
-    const reply = await route.handle(opts.source, params, body, caller);
+    if (method === 'GET') await sync?.();
+    const reply = await readFresh(method === 'GET' ? undefined : sync, (err) => isStaleChangeRefusal(err, route),
+      () => route.handle(source, params, body, caller));
     if (reply.status === 200) sendJson(res, 200, reply.body);
     else sendNoContent(res, reply.status);
     if (route.change !== undefined) {
@@ -99,6 +109,20 @@ async function handle(opts: AdminServerOptions, registry: Registry, req: Incomin
     }
     throw err;
   }
+}
+
+const isStaleRefusal = (err: unknown): boolean => err instanceof AccessRefused && err.mayBeStale;
+
+/** Changes whose 400 can come from a lookup (a vhost or user named by the request or the definitions file). */
+const LOOKUP_400 = new Set(['permissions.put', 'definitions.import']);
+
+/**
+ * What a view that trails answers a change naming something created a moment ago through another
+ * frontend: 404 (DELETE of it), 400 for a missing vhost or user. Nothing was changed yet.
+ */
+function isStaleChangeRefusal(err: unknown, route: Route): boolean {
+  if (!(err instanceof AdminError)) return false;
+  return err.status === 404 || (err.status === 400 && route.change !== undefined && LOOKUP_400.has(route.change));
 }
 
 function resultOf(method: string, status: number): string {

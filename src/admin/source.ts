@@ -359,6 +359,13 @@ export interface AdminSource {
    * when the file describes them differently.
    */
   importDefinitions(plan: ImportPlan): MaybePromise<ImportReport>;
+  /**
+   * Present when the source reads a view that may trail changes made elsewhere (a cluster
+   * frontend's metadata cache): resolves once the view applied every change committed before the
+   * call. A request refused by a lookup (404, unknown user, a permission or tag missing) waits for
+   * it once and is tried again (server.ts).
+   */
+  sync?(): Promise<void>;
 }
 
 /**

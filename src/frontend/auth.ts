@@ -36,7 +36,18 @@ export function parseCredentials(mechanism: string, response: Buffer): Credentia
     `unsupported authentication mechanism '${mechanism}'`, 10, 11);
 }
 
-export function loginRefused(mechanism: string): AmqpError {
-  return new AmqpError(ReplyCode.AccessRefused,
-    `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`, 10, 11);
+/** Why a login was refused: for the broker log only, the client is told less. */
+export type LoginFailure = 'malformed credentials' | 'unknown user' | 'bad password' | 'user may only connect via localhost (loopback_users)';
+
+/** RabbitMQ's refusal of connection.start-ok (403 ACCESS_REFUSED), carrying the reason for the log. */
+export class LoginRefused extends AmqpError {
+  constructor(mechanism: string, readonly reason: LoginFailure) {
+    super(ReplyCode.AccessRefused,
+      `Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`, 10, 11);
+  }
+
+  /** A refusal a metadata view that trails could give for a user created, or a password changed, elsewhere. */
+  get mayBeStale(): boolean {
+    return this.reason === 'unknown user' || this.reason === 'bad password';
+  }
 }

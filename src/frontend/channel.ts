@@ -9,6 +9,7 @@ import type { Connection } from './connection.js';
 import { Consumers } from './consumers.js';
 import { Publisher } from './publisher.js';
 import type { Access, ResourceKind } from './ports.js';
+import { readFresh } from '../util/read-point.js';
 
 interface PendingContent {
   readonly args: BasicPublishArgs;
@@ -29,8 +30,9 @@ const LOOKUP_METHODS: ReadonlySet<string> = new Set([
   'basic.consume', 'basic.get', 'queue.bind', 'queue.unbind', 'queue.purge', 'queue.declare',
   'exchange.declare', 'exchange.bind', 'exchange.unbind',
 ]);
-/** What a stale view answers for something created elsewhere a moment ago. */
+/** What a stale view answers for something created (or a permission granted) elsewhere a moment ago. */
 const STALE_CODES: ReadonlySet<number> = new Set([ReplyCode.NotFound, ReplyCode.AccessRefused]);
+const isStaleMiss = (err: unknown): boolean => err instanceof AmqpError && STALE_CODES.has(err.replyCode);
 
 export class Channel {
   private pending: PendingContent | undefined;
@@ -74,7 +76,8 @@ export class Channel {
    * mailbox: while a method waits for an owner or the metadata (declare, bind, get, consume,
    * tx.commit, ...), later frames of this channel wait in `backlog`, so every answer goes out in
    * order and a method sees the effects of every method before it. Publishes and acks complete
-   * at once and never hold the channel.
+   * at once and never hold the channel (unless a publish's exchange lookup misses on a metadata
+   * view that trails: completeContent).
    */
   onFrame(frame: Frame): void {
     if (this.waiting) {
@@ -90,8 +93,8 @@ export class Channel {
     try {
       let pending: Promise<void> | void = undefined;
       if (frame.type === 1) pending = this.onMethodFresh(frame.method);
-      else if (frame.type === 2) this.onHeader(frame.classId, frame.bodySize, frame.properties, frame.raw);
-      else if (frame.type === 3) this.onBody(frame.payload);
+      else if (frame.type === 2) pending = this.onHeader(frame.classId, frame.bodySize, frame.properties, frame.raw);
+      else if (frame.type === 3) pending = this.onBody(frame.payload);
       if (pending !== undefined) this.wait(pending, method);
     } catch (err) {
       this.onError(err, method);
@@ -168,7 +171,7 @@ export class Channel {
 
   // ---- content assembly -------------------------------------------------------------------
 
-  private onHeader(classId: number, bodySize: number, properties: BasicProperties, raw: Buffer): void {
+  private onHeader(classId: number, bodySize: number, properties: BasicProperties, raw: Buffer): Promise<void> | void {
     const p = this.pending;
     if (p === undefined) {
       throw new AmqpError(ReplyCode.UnexpectedFrame, 'expected method frame, got non method frame instead');
@@ -187,10 +190,10 @@ export class Channel {
     p.properties = properties;
     p.header = raw;
     p.bodySize = bodySize;
-    if (bodySize === 0) this.completeContent(p);
+    if (bodySize === 0) return this.completeContent(p);
   }
 
-  private onBody(payload: Buffer): void {
+  private onBody(payload: Buffer): Promise<void> | void {
     const p = this.pending;
     // Errors in the middle of a content are reported against the method it belongs to
     // (basic.publish, 60/40), as rabbit_command_assembler does; without one, against none (0/0).
@@ -203,14 +206,23 @@ export class Channel {
       throw new AmqpError(ReplyCode.FrameError, `body larger than the ${p.bodySize} bytes announced in the content header`, 60, 40);
     }
     p.chunks.push(payload);
-    if (p.received === p.bodySize) this.completeContent(p);
+    if (p.received === p.bodySize) return this.completeContent(p);
   }
 
-  private completeContent(p: PendingContent): void {
+  /**
+   * A complete message is published. Its lookups (write permission, the exchange) answer from the
+   * metadata view; when they miss on a view that may trail (an exchange declared through another
+   * frontend a moment ago), the channel holds, like a method in progress, until the view reached
+   * the leader's read point, and the publish runs once more: no wait while the lookups hit.
+   */
+  private completeContent(p: PendingContent): Promise<void> | void {
     this.pending = undefined;
     // Frames are views into socket chunks (64 KiB): copy, or a queued 1 KiB message pins a whole chunk.
     const body = Buffer.concat(p.chunks, p.received);
-    this.publisher.publish(p.args, p.properties as BasicProperties, Buffer.from(p.header as Buffer), body);
+    const header = Buffer.from(p.header as Buffer);
+    // (A channel released while it waited — its connection died — publishes nothing.)
+    return readFresh(this.ctx.meta.sync, isStaleMiss,
+      () => this.released ? undefined : this.publisher.publish(p.args, p.properties as BasicProperties, header, body));
   }
 
   // ---- methods --------------------------------------------------------------------------------
@@ -222,19 +234,9 @@ export class Channel {
    * through one frontend can be consumed at once through another.
    */
   private onMethodFresh(m: Method): Promise<void> | void {
-    const sync = this.ctx.meta.sync;
-    if (sync === undefined || !LOOKUP_METHODS.has(m.name)) return this.onMethod(m);
-    const again = (err: unknown): Promise<void> => {
-      if (!(err instanceof AmqpError) || !STALE_CODES.has(err.replyCode)) return Promise.reject(err);
-      return sync().then(() => this.onMethod(m));
-    };
-    let first: Promise<void> | void;
-    try {
-      first = this.onMethod(m);
-    } catch (err) {
-      return again(err);
-    }
-    return first === undefined ? undefined : first.catch(again);
+    if (!LOOKUP_METHODS.has(m.name)) return this.onMethod(m);
+    // (A channel released while it waited — its connection died — does nothing more.)
+    return readFresh(this.ctx.meta.sync, isStaleMiss, () => this.released ? undefined : this.onMethod(m));
   }
 
   private onMethod(m: Method): Promise<void> | void {

@@ -9,13 +9,14 @@ import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import { FrameParser, HEARTBEAT_FRAME, PROTOCOL_HEADER, encodeMethod, type Frame } from '../amqp/frames.js';
 import { FRAME_MIN_SIZE, methodId, type Method, type MethodName } from '../amqp/generated.js';
 import type { FieldTable } from '../amqp/table.js';
-import { MECHANISMS, loginRefused, parseCredentials } from './auth.js';
+import { LoginRefused, MECHANISMS, parseCredentials, type Credentials } from './auth.js';
 import { Channel } from './channel.js';
 import type { ConnectionInfo, FrontendContext, LiveConnection } from './context.js';
 import { Output } from './output.js';
 import { deleteQueue } from './queues.js';
 import type { AuthUser } from './ports.js';
 import { serverProperties } from './server-properties.js';
+import { readFresh } from '../util/read-point.js';
 
 type State = 'header' | 'start-ok' | 'tune-ok' | 'open' | 'running' | 'closing' | 'closed';
 
@@ -58,6 +59,9 @@ export class Connection implements LiveConnection {
   private hasPublished = false;
   private yielding = false;
   private readHolds = 0;
+  /** A connection method (login, vhost open) waits for the metadata read point; later frames wait in `held`. */
+  private methodWaiting = false;
+  private held: Frame[] = [];
 
   constructor(
     readonly socket: Socket,
@@ -180,13 +184,18 @@ export class Connection implements LiveConnection {
         if (rest === undefined || rest.length === 0) return;
         chunk = rest;
       }
-      const frames = this.parser.push(chunk);
-      for (const frame of frames) {
-        if (this.isClosed()) return;
-        this.onFrame(frame);
-      }
+      this.onFrames(this.parser.push(chunk));
     } catch (err) {
       this.fail(err);
+    }
+  }
+
+  /** Frames in arrival order: behind a connection method that waits, they wait too. */
+  private onFrames(frames: readonly Frame[]): void {
+    for (const frame of frames) {
+      if (this.isClosed()) return;
+      if (this.methodWaiting) this.held.push(frame);
+      else this.onFrame(frame);
     }
   }
 
@@ -285,20 +294,63 @@ export class Connection implements LiveConnection {
       else if (m.name === 'connection.close') this.out.send(encodeMethod(0, 'connection.close-ok', {}));
       return;
     }
+    let pending: Promise<void> | void;
     try {
-      this.dispatchConnectionMethod(m);
+      pending = this.dispatchConnectionMethod(m);
     } catch (err) {
-      // As on channels: an error not tied to a method is reported against the one being handled.
-      if (err instanceof AmqpError && err.classId === 0) {
-        const id = methodId(m.name);
-        err.classId = id.classId;
-        err.methodId = id.methodId;
-      }
-      throw err;
+      throw againstMethod(err, m);
     }
+    if (pending !== undefined) this.waitFor(pending, m);
   }
 
-  private dispatchConnectionMethod(m: Method): void {
+  /**
+   * A connection method waits (a login or a vhost missing from a metadata view that trails, until
+   * the view reached the leader's read point): the socket is not read meanwhile, frames already
+   * read wait in `held`, and are handled once the method is answered.
+   */
+  private waitFor(pending: Promise<void>, m: Method): void {
+    this.methodWaiting = true;
+    this.holdReading(true);
+    const settled = (err?: { readonly error: unknown }): void => {
+      this.methodWaiting = false;
+      this.holdReading(false);
+      if (this.isClosed()) return;
+      try {
+        if (err !== undefined) throw againstMethod(err.error, m);
+        const held = this.held;
+        this.held = [];
+        this.onFrames(held);
+      } catch (e) {
+        this.fail(e);
+      }
+    };
+    pending.then(() => settled(), (error: unknown) => settled({ error }));
+  }
+
+  /**
+   * A handshake lookup answered from the metadata view, with the read-point rule
+   * (src/util/read-point.ts): `read` looks up and, on a hit, carries on; a refusal it throws that
+   * `mayBeStale` accepts waits once for the view to catch up and runs `read` again. `refused` logs
+   * the final refusal.
+   */
+  private freshLookup(read: () => void, mayBeStale: (err: unknown) => boolean, refused: (err: unknown) => void): Promise<void> | void {
+    const fail = (err: unknown): never => {
+      refused(err);
+      throw err;
+    };
+    let result: Promise<void> | void;
+    try {
+      // A connection closed while it waited does nothing more.
+      result = readFresh(this.ctx.meta.sync, mayBeStale, () => {
+        if (this.state !== 'closing' && this.state !== 'closed') read();
+      });
+    } catch (err) {
+      return fail(err);
+    }
+    return result === undefined ? undefined : result.catch(fail);
+  }
+
+  private dispatchConnectionMethod(m: Method): Promise<void> | void {
     switch (m.name) {
       case 'connection.start-ok': return this.onStartOk(m.args.mechanism, m.args.response, m.args.clientProperties);
       case 'connection.tune-ok': return this.onTuneOk(m.args.channelMax, m.args.frameMax, m.args.heartbeat);
@@ -326,18 +378,24 @@ export class Connection implements LiveConnection {
     }
   }
 
-  private onStartOk(mechanism: string, response: Buffer, clientProperties: FieldTable): void {
+  private onStartOk(mechanism: string, response: Buffer, clientProperties: FieldTable): Promise<void> | void {
     this.expect('start-ok', 'connection.start-ok');
     this.clientProperties = clientProperties;
     const creds = parseCredentials(mechanism, response);
-    const user = creds && this.ctx.meta.authenticate(creds.user, creds.password);
-    const fromLoopback = isLoopback(this.socket.remoteAddress);
-    if (!user || (user.loopbackOnly && !fromLoopback)) {
-      const reason = creds === undefined ? 'malformed credentials'
-        : user === undefined ? (this.ctx.meta.userExists(creds.user) ? 'bad password' : 'unknown user')
-          : 'user may only connect via localhost (loopback_users)';
-      this.ctx.log.warn({ conn: this.id, peer: this.peer, user: creds?.user, mechanism, reason }, 'login refused');
-      throw loginRefused(mechanism);
+    return this.freshLookup(() => this.login(mechanism, creds),
+      (err) => err instanceof LoginRefused && err.mayBeStale,
+      (err) => {
+        if (!(err instanceof LoginRefused)) return;
+        this.ctx.log.warn({ conn: this.id, peer: this.peer, user: creds?.user, mechanism, reason: err.reason }, 'login refused');
+      });
+  }
+
+  private login(mechanism: string, creds: Credentials | undefined): void {
+    if (creds === undefined) throw new LoginRefused(mechanism, 'malformed credentials');
+    const user = this.ctx.meta.authenticate(creds.user, creds.password);
+    if (user === undefined) throw new LoginRefused(mechanism, this.ctx.meta.userExists(creds.user) ? 'bad password' : 'unknown user');
+    if (user.loopbackOnly && !isLoopback(this.socket.remoteAddress)) {
+      throw new LoginRefused(mechanism, 'user may only connect via localhost (loopback_users)');
     }
     this.user = user;
     this.state = 'tune-ok';
@@ -365,16 +423,20 @@ export class Connection implements LiveConnection {
     this.state = 'open';
   }
 
-  private onOpen(vhost: string): void {
+  private onOpen(vhost: string): Promise<void> | void {
     this.expect('open', 'connection.open');
     const user = this.user as AuthUser;
-    try {
-      this.ctx.meta.openVhost(user, vhost);
-    } catch (err) {
-      const reason = err instanceof AmqpError ? err.replyText : String(err);
-      this.ctx.log.warn({ conn: this.id, peer: this.peer, user: user.name, vhost, reason }, 'vhost access refused');
-      throw err;
-    }
+    // 530: the vhost does not exist, or the user has no permissions in it (both may be a moment old).
+    const refused = (err: unknown): boolean => err instanceof AmqpError && err.replyCode === ReplyCode.NotAllowed;
+    return this.freshLookup(() => this.open(user, vhost), refused,
+      (err) => {
+        if (!refused(err)) return;
+        this.ctx.log.warn({ conn: this.id, peer: this.peer, user: user.name, vhost, reason: (err as AmqpError).replyText }, 'vhost access refused');
+      });
+  }
+
+  private open(user: AuthUser, vhost: string): void {
+    this.ctx.meta.openVhost(user, vhost);
     this.ctx.log.info({ conn: this.id, peer: this.peer, user: user.name, vhost, name: this.clientName }, 'connection accepted');
     this.vhost = vhost;
     this.state = 'running';
@@ -517,6 +579,16 @@ export class Connection implements LiveConnection {
   private onDrain(): void {
     for (const ch of this.channels.values()) ch.onWritable();
   }
+}
+
+/** As on channels: an error not tied to a method is reported against the one being handled. */
+function againstMethod(err: unknown, m: Method): unknown {
+  if (err instanceof AmqpError && err.classId === 0) {
+    const id = methodId(m.name);
+    err.classId = id.classId;
+    err.methodId = id.methodId;
+  }
+  return err;
 }
 
 export function isLoopback(address: string | undefined): boolean {

@@ -18,10 +18,13 @@ export function rewriteReplyTo(ch: Channel, message: Message): Message {
   return { exchange: message.exchange, routingKey: message.routingKey, properties, body: message.body };
 }
 
-/** Delivers a reply addressed to `amq.rabbitmq.reply-to.<key>`; true when the routing key had that form. */
-export function routeDirectReply(ch: Channel, message: Message): boolean {
-  if (!message.routingKey.startsWith(PREFIX)) return false;
+/** Whether a routing key (on the default exchange) addresses a requester: `amq.rabbitmq.reply-to.<key>`. */
+export function isDirectReply(routingKey: string): boolean {
+  return routingKey.startsWith(PREFIX);
+}
+
+/** Delivers a reply addressed to `amq.rabbitmq.reply-to.<key>` (isDirectReply); dropped when the requester is gone. */
+export function routeDirectReply(ch: Channel, message: Message): void {
   const target = ch.ctx.directReply.get(message.routingKey.slice(PREFIX.length));
   if (target !== undefined) target(message);
-  return true;
 }

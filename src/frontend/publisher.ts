@@ -13,7 +13,7 @@ import type { EnqueueOutcome, Message } from '../owner/api.js';
 import { parseExpirationMs } from '../queue/args.js';
 import type { Channel } from './channel.js';
 import { asBuffer, contentHeader } from './content.js';
-import { DIRECT_REPLY_TO, rewriteReplyTo, routeDirectReply } from './direct-reply.js';
+import { DIRECT_REPLY_TO, isDirectReply, rewriteReplyTo, routeDirectReply } from './direct-reply.js';
 
 interface Outstanding {
   remaining: number;
@@ -45,38 +45,44 @@ export class Publisher {
     return this.txMode;
   }
 
+  /**
+   * Lookups first, in rabbit_channel's order (write permission, then the exchange), before any
+   * effect: a publish refused by a metadata view that trails may run again whole once the view
+   * caught up (Channel.completeContent).
+   */
   publish(args: BasicPublishArgs, properties: BasicProperties, header: Buffer, body: Buffer): void {
     const ch = this.ch;
     const exchange = args.exchange;
     ch.checkAccess('write', 'exchange', exchange);
+    const queues = this.routed;
+    queues.length = 0;
+    const directReply = exchange === '' && isDirectReply(args.routingKey);
+    if (!directReply) ch.ctx.meta.route(ch.vhost, exchange, args.routingKey, properties.headers, queues);
     const user = ch.conn.user!;
     if (properties.userId !== undefined && properties.userId !== user.name) {
       throw new AmqpError(ReplyCode.PreconditionFailed,
         `user_id property set to '${properties.userId}' but authenticated user was '${user.name}'`, 60, 40);
     }
-    ch.ctx.counters.published++;
-    ch.conn.notePublish();
     let message: Message = { exchange, routingKey: args.routingKey, properties, header, body };
     if (properties.replyTo === DIRECT_REPLY_TO) message = rewriteReplyTo(ch, message);
-
     if (properties.expiration !== undefined && parseExpirationMs(properties.expiration) === undefined) {
       throw new AmqpError(ReplyCode.PreconditionFailed, invalidExpiration(properties.expiration), 60, 40);
     }
-    const queues = this.routed;
-    queues.length = 0;
-    const directReplied = exchange === '' && routeDirectReply(ch, message);
-    if (!directReplied) {
-      ch.ctx.meta.route(ch.vhost, exchange, args.routingKey, properties.headers, queues);
+    ch.ctx.counters.published++;
+    ch.conn.notePublish();
+    if (directReply) {
+      routeDirectReply(ch, message);
+    } else {
       const h = properties.headers;
       if (h !== undefined && (h['CC'] !== undefined || h['BCC'] !== undefined)) message = this.routeSenderSelected(message, queues);
     }
     if (this.txMode) {
-      this.txPublishes.push({ message, queues: [...queues], mandatory: args.mandatory && !directReplied });
+      this.txPublishes.push({ message, queues: [...queues], mandatory: args.mandatory && !directReply });
       return;
     }
     const seq = this.confirmMode ? this.nextSeq++ : 0;
     if (queues.length === 0) {
-      if (args.mandatory && !directReplied) this.returnMessage(message, ReplyCode.NoRoute, 'NO_ROUTE');
+      if (args.mandatory && !directReply) this.returnMessage(message, ReplyCode.NoRoute, 'NO_ROUTE');
       if (seq) this.complete(seq, true);
       return;
     }

@@ -207,6 +207,7 @@ export function createAdminSource(
     listConnections: connections,
     exportDefinitions: () => exportDefinitions(m(), users(), exchanges(), bindings()),
     importDefinitions: (plan) => importDefinitions(meta, owner, plan),
+    ...(meta.port.sync !== undefined ? { sync: meta.port.sync } : {}),
   };
   return source;
 }
