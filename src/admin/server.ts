@@ -80,8 +80,8 @@ async function handle(opts: AdminServerOptions, registry: Registry, req: Incomin
   const log = opts.logger;
   // The read point (src/util/read-point.ts) on a source whose view may trail changes made through
   // another frontend, waited for at most once per request: a refused login, or a change refused by
-  // a lookup, waits for it and is tried again; a GET waits for it before answering, since a listing
-  // cannot tell that it lacks what was made elsewhere a moment ago.
+  // a lookup, waits for it and is tried again; a GET waits for it (at most GET_READ_POINT_MS) before
+  // answering, since a listing cannot tell that it lacks what was made elsewhere a moment ago.
   const source = opts.source;
   const sync = syncOnce(source.sync === undefined ? undefined : () => (source.sync as () => Promise<void>)());
   const caller = await readFresh(sync, isStaleRefusal,
@@ -92,7 +92,7 @@ async function handle(opts: AdminServerOptions, registry: Registry, req: Incomin
     });
   try {
     const body = method === 'PUT' || method === 'POST' ? await readJsonBody(req) : undefined;
-    if (method === 'GET') await sync?.();
+    if (method === 'GET' && sync !== undefined) await settledWithin(sync(), GET_READ_POINT_MS);
     const reply = await readFresh(method === 'GET' ? undefined : sync, (err) => isStaleChangeRefusal(err, route),
       () => route.handle(source, params, body, caller));
     if (reply.status === 200) sendJson(res, 200, reply.body);
@@ -109,6 +109,20 @@ async function handle(opts: AdminServerOptions, registry: Registry, req: Incomin
     }
     throw err;
   }
+}
+
+/**
+ * How long a GET waits for the read point before answering from the view as it is: without a
+ * metadata leader there is no read point to wait for, and an operator looking at a cluster in
+ * trouble needs an answer more than a fresh one.
+ */
+const GET_READ_POINT_MS = 2_000;
+
+/** Waits for `p` to settle (either way), at most `ms`. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
+  return Promise.race([p.then(() => {}, () => {}), limit]).finally(() => clearTimeout(timer));
 }
 
 const isStaleRefusal = (err: unknown): boolean => err instanceof AccessRefused && err.mayBeStale;

@@ -93,3 +93,20 @@ describe('admin HTTP server over a trailing view', () => {
     assert.equal(source.syncs, before);
   });
 });
+
+test('without a read point to reach (no metadata leader) a GET answers from the view after a bounded wait', async () => {
+  const source = new FakeSource() as FakeSource & { sync(): Promise<void> };
+  source.sync = () => new Promise<void>(() => {}); // never resolves
+  source.vhosts.set('v-cached', { name: 'v-cached' });
+  const server = await startAdminServer({ port: 0, host: '127.0.0.1', source });
+  try {
+    const started = Date.now();
+    const r = await fetch(`http://127.0.0.1:${server.port}/api/vhosts`, { headers: { authorization: ADMIN } });
+    const waited = Date.now() - started;
+    assert.equal(r.status, 200);
+    assert.ok(((await r.json()) as Array<{ name: string }>).some((v) => v.name === 'v-cached'));
+    assert.ok(waited >= 1_500 && waited < 5_000, `answered after ${waited} ms`);
+  } finally {
+    await server.close();
+  }
+});
