@@ -324,7 +324,11 @@ class Out {
 
 /** Reads fields of [at, end) of a buffer; throws a RangeError on truncated input. */
 class In {
-  constructor(private readonly buf: Uint8Array, public at: number, readonly end: number) {}
+  /** A Buffer over the same bytes (one per decode, not one per string). */
+  private readonly buf: Buffer;
+  constructor(bytes: Uint8Array, public at: number, readonly end: number) {
+    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
   /** Up to 64 bits; exact below 2^53 (as u64() of a Long). */
   varint(): number {
     let v = 0;
@@ -353,8 +357,7 @@ class In {
   }
   string(): string {
     const end = this.length();
-    const b = this.buf;
-    const v = Buffer.from(b.buffer, b.byteOffset + this.at, end - this.at).toString('utf8');
+    const v = this.buf.toString('utf8', this.at, end);
     this.at = end;
     return v;
   }
