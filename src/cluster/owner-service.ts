@@ -8,7 +8,7 @@ import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import type { Logger } from '../log.js';
 import { decodeMeta } from '../meta/codec.js';
 import type { ConsumeOptions, EnqueueOutcome, QueueRef, QueueStats, Settlement } from '../owner/api.js';
-import type { DurableOwner } from '../owner/durable.js';
+import type { DurableOwner, EnqueueTarget } from '../owner/durable.js';
 import type { LocalOwner } from '../owner/local.js';
 import { u64 } from '../partition/codec.js';
 import { ownerId, publishedMessage } from '../partition/index.js';
@@ -108,24 +108,34 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
         return;
       }
       try {
+        // Consecutive items for the same queue (the usual batch) share one lookup.
+        let vhost: string | null | undefined;
+        let name: string | undefined;
+        let t: { q: QueueRef; durable: boolean } | undefined;
+        let to: EnqueueTarget | undefined;
         items.forEach((item, i) => {
           const queues = item.queues ?? [];
           if (queues.length !== 1) throw new AmqpError(ReplyCode.InternalError, 'an enqueue item names exactly one queue');
-          const t = target({ vhost: item.vhost ?? '', name: queues[0] as string, partition: batch.partition ?? 0 });
+          if (t === undefined || item.vhost !== vhost || queues[0] !== name) {
+            vhost = item.vhost;
+            name = queues[0];
+            t = target({ vhost: item.vhost ?? '', name: queues[0] as string, partition });
+            to = t.durable ? durable.enqueueTarget(t.q) : undefined;
+          }
           const done = (outcome: EnqueueOutcome, backlogged: boolean): void => {
             results[i] = { outcomes: [OUTCOME[outcome]], backlogged: [backlogged] };
-            if (--pending === 0) ack(failure === undefined ? undefined : wire(failure, batch.partition ?? 0));
+            if (--pending === 0) ack(failure === undefined ? undefined : wire(failure, partition));
           };
           const exchange = item.exchange ?? '';
           const routingKey = item.routingKey ?? '';
           const header = item.header ?? new Uint8Array();
           const body = item.body ?? new Uint8Array();
-          if (t.durable) {
+          if (to !== undefined) {
             const content = {
               exchange, routingKey, header, body,
               priority: item.priority ?? undefined, expirationMs: item.expirationMs == null ? undefined : u64(item.expirationMs),
             };
-            durable.enqueueContent(t.q, content, item.session ?? '', u64(item.seq), done, failed);
+            durable.enqueueTo(to, content, item.session ?? '', u64(item.seq), done, failed);
           } else {
             transient.enqueue(t.q, publishedMessage(exchange, routingKey, header, body), done);
           }

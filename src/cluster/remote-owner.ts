@@ -30,6 +30,7 @@ import { OWNER } from '../rpc/contracts.js';
 import { RpcError } from '../rpc/server.js';
 import { BatchPipeline } from './batch-pipeline.js';
 import { LinkBroken, OwnerLink, type ConsumeEvent } from './owner-link.js';
+import { mergeSettlements } from './settlements.js';
 import { fromWire, NotLeaderReply, UnavailableReply } from './wire.js';
 
 type EnqueueItem = warren.v1.EnqueueItem.$Properties;
@@ -294,7 +295,7 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
       maxInFlight: SETTLE_BATCHES_IN_FLIGHT, maxBatchItems: MAX_BATCH_ITEMS, failed: false,
       route: () => this.ownerFor(t), retry: this.retryPolicy(t, 'settle failed'),
       send: (items, answer) => {
-        this.ownerFor(t).settle(t.partition, [...items], (r) => {
+        this.ownerFor(t).settle(t.partition, mergeSettlements(items), (r) => {
           const err = r instanceof Error ? r : fromWire(r.error);
           answer(err ?? items.map(() => true));
         });

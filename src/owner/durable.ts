@@ -7,7 +7,7 @@ import { encodeContentHeader } from '../amqp/content.js';
 import { encodeTable, type FieldTable } from '../amqp/table.js';
 import type { Logger } from '../log.js';
 import { withWireTypes } from '../meta/codec.js';
-import { encodeEnqueue, readRecord, splitOwnerId, type CommandResult } from '../partition/index.js';
+import { encodeEnqueue, readRecord, splitOwnerId, type CommandResult, type EnqueueCmd } from '../partition/index.js';
 import { parseExpirationMs } from '../queue/args.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient,
@@ -179,13 +179,34 @@ export class DurableOwner implements OwnerClient {
     /** The entry was not committed here (leadership lost, group stopped): a caller that retries elsewhere wants to know; default: rejected. */
     failed?: (err: Error) => void,
   ): void {
+    this.enqueueTo(this.enqueueTarget(q), content, session, seq, done, failed);
+  }
+
+  /**
+   * The queue's partition and id, looked up once for several enqueues to it made in one go (a
+   * frontend's batch): valid until the partition applies again, so only within one callback.
+   */
+  enqueueTarget(q: QueueRef): EnqueueTarget {
     const host = this.host(q);
-    const id = host.machine.queueId(q.vhost, q.name);
+    const t: ResolvedTarget = { name: q.name, host, id: host.machine.queueId(q.vhost, q.name) };
+    return t;
+  }
+
+  /** enqueueContent() to a target from enqueueTarget() of this callback. */
+  enqueueTo(
+    t: EnqueueTarget, content: EnqueueContent, session: string, seq: number | undefined,
+    done: (outcome: EnqueueOutcome, backlogged: boolean) => void, failed?: (err: Error) => void,
+  ): void {
+    const { host, id } = t as ResolvedTarget;
     if (id === undefined) {
       done('accepted', false); // deleted between routing and enqueue: RabbitMQ drops it too
       return;
     }
-    const fields = { queues: [id], ...content, session, seq: seq ?? host.nextEnqueueSeq(), nowMs: this.now() };
+    const fields: Omit<EnqueueCmd, 'kind' | 'record'> = {
+      queues: [id], exchange: content.exchange, routingKey: content.routingKey, header: content.header,
+      body: content.body, priority: content.priority, expirationMs: content.expirationMs, session,
+      seq: seq ?? host.nextEnqueueSeq(), nowMs: this.now(),
+    };
     // Encoded once here: the log entry carries these bytes and the partition stores them as the record.
     const record = encodeEnqueue(fields);
     host.ask({ kind: 'enqueue', ...fields, record }, (r) => {
@@ -194,14 +215,13 @@ export class DurableOwner implements OwnerClient {
           failed(r);
           return;
         }
-        this.opts.log.error({ err: r, queue: q.name }, 'enqueue not committed');
+        this.opts.log.error({ err: r, queue: t.name }, 'enqueue not committed');
         done('rejected', false);
         return;
       }
       if (r.kind === 'enqueued' && r.outcomes[0] === 'accepted') host.remember(id, r.msgIds[0] as number, record);
       const outcome = r.kind === 'enqueued' && r.outcomes[0] === 'rejected' ? 'rejected' : 'accepted';
-      const v = host.machine.queue(id);
-      done(outcome, v !== undefined && v.messageCount > FLOW_BACKLOG_MESSAGES && v.consumerCount > 0);
+      done(outcome, host.machine.backlogged(id, FLOW_BACKLOG_MESSAGES));
     });
   }
 
@@ -371,6 +391,16 @@ export interface EnqueueContent {
   readonly body: Uint8Array;
   readonly priority: number | undefined;
   readonly expirationMs: number | undefined;
+}
+
+/** A queue resolved for enqueues (DurableOwner.enqueueTarget). */
+export interface EnqueueTarget {
+  readonly name: string;
+}
+
+interface ResolvedTarget extends EnqueueTarget {
+  readonly host: PartitionHost;
+  readonly id: number | undefined;
 }
 
 export interface QueuePlacement {

@@ -183,6 +183,15 @@ export class PartitionMachine {
     };
   }
 
+  /**
+   * Whether the queue has consumers and more than `readyAbove` ready messages (they are not keeping
+   * up): what a publisher's flow check needs, without building a QueueView per message.
+   */
+  backlogged(id: number, readyAbove: number): boolean {
+    const c = this.state.queues.get(id)?.core;
+    return c !== undefined && c.messageCount > readyAbove && c.consumerCount > 0;
+  }
+
   /** Ready message ids in delivery order. */
   readyIds(queue: number): number[] {
     return [...(this.mustQueue(queue).core.readyMessages())].map((e) => e.msgId);

@@ -155,7 +155,11 @@ export class PartitionQueue implements MessageObserver<Stub> {
   }
 
   checkedOut(m: MessageView<Stub>): void {
-    this.ctx.writes.putState(this.id, m.msgId, encodeMessageState(m));
+    // A message goes back to ready only returned (redelivered, counted), so one never delivered nor
+    // returned is checked out for the first time: it has no state key yet (restored ones included:
+    // a ready message keeps a state key only as redelivered). Fresh: settled before the driver writes
+    // it, neither the put nor its delete reaches the store.
+    this.ctx.writes.putState(this.id, m.msgId, encodeMessageState(m), m.deliveryCount === 0 && !m.redelivered);
   }
 
   requeued(m: MessageView<Stub>): void {

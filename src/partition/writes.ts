@@ -43,10 +43,11 @@ export class WriteSet {
     return this.ops.get(`r${queue}:${msgId}`)?.value;
   }
 
-  putState(queue: number, msgId: number, value: Uint8Array): void {
+  /** `absent`: the caller knows the state key does not exist (the message's first checkout). */
+  putState(queue: number, msgId: number, value: Uint8Array, absent = false): void {
     // Fresh when the message itself is new in this call: its state key cannot exist yet.
-    const rec = this.ops.get(`r${queue}:${msgId}`);
-    this.set(`s${queue}:${msgId}`, STATE, queue, msgId, undefined, value, rec !== undefined && rec.fresh);
+    const rec = absent ? undefined : this.ops.get(`r${queue}:${msgId}`);
+    this.set(`s${queue}:${msgId}`, STATE, queue, msgId, undefined, value, absent || (rec !== undefined && rec.fresh));
   }
 
   delState(queue: number, msgId: number): void {

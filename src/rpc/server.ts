@@ -33,6 +33,14 @@ export class RpcError extends Error {
 
 type Handler = grpc.UntypedHandleCall;
 
+/**
+ * The encoded message as the Buffer grpc-js wants, without a copy: protobufjs already returns a
+ * Buffer on Node (Buffer.from(buffer) would copy every message, bodies and log entries included).
+ */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 export class RpcServer {
   private readonly server = new grpc.Server(CHANNEL_OPTIONS);
   private readonly defs: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
@@ -45,9 +53,9 @@ export class RpcServer {
     const key = method.path;
     this.defs[key] = {
       path: method.path, requestStream, responseStream,
-      requestSerialize: (r: Req) => Buffer.from(method.encodeRequest(r)),
+      requestSerialize: (r: Req) => asBuffer(method.encodeRequest(r)),
       requestDeserialize: (b: Buffer) => method.decodeRequest(b),
-      responseSerialize: (r: Res) => Buffer.from(method.encodeResponse(r)),
+      responseSerialize: (r: Res) => asBuffer(method.encodeResponse(r)),
       responseDeserialize: (b: Buffer) => method.decodeResponse(b),
     } as grpc.MethodDefinition<unknown, unknown>;
     this.handlers[key] = handler;
@@ -131,7 +139,7 @@ export class RpcChannel {
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
         method.path,
-        (r: Req) => Buffer.from(method.encodeRequest(r)),
+        (r: Req) => asBuffer(method.encodeRequest(r)),
         (b: Buffer) => method.decodeResponse(b),
         req,
         new grpc.Metadata(),
@@ -147,7 +155,7 @@ export class RpcChannel {
   serverStream<Req, Res>(method: BidiMethod<Req, Res>, req: Req): ClientStream<Res> {
     const call = this.client.makeServerStreamRequest(
       method.path,
-      (r: Req) => Buffer.from(method.encodeRequest(r)),
+      (r: Req) => asBuffer(method.encodeRequest(r)),
       (b: Buffer) => method.decodeResponse(b),
       req,
     );
@@ -177,7 +185,7 @@ export class RpcChannel {
   bidi<Req, Res>(method: BidiMethod<Req, Res>): BidiStream<Res, Req> {
     const raw = this.client.makeBidiStreamRequest(
       method.path,
-      (r: Req) => Buffer.from(method.encodeRequest(r)),
+      (r: Req) => asBuffer(method.encodeRequest(r)),
       (b: Buffer) => method.decodeResponse(b),
     );
     return wrapDuplex<Res, Req>(raw as grpc.ClientDuplexStream<unknown, unknown>);

@@ -30,6 +30,9 @@ export interface ApplyBatch extends AppReader {
   /**
    * `fresh`: the key does not exist (never written, or deleted): the driver holds writes back for a
    * while (write-behind), and a fresh put deleted before it was written is never written at all.
+   * The batch keeps `key` and `value` (no copy): they must not be modified afterwards. A value may
+   * be a view into a larger buffer (a record inside a log entry); it keeps that buffer alive only
+   * until the write is in the store, which is never later than the entry leaves the log.
    */
   put(key: Uint8Array, value: Uint8Array, fresh?: boolean): void;
   del(key: Uint8Array): void;

@@ -68,3 +68,44 @@ test('keys: messages of a queue sort by msgId, each state key right after its re
   assert.equal(Buffer.from(recordKey(7, 9)).toString('hex'), '712f000000072f0000000000000009');
   assert.equal(parseMessageKey(queueKey(1)), undefined);
 });
+
+test('the hand-written Enqueue and PartitionBatch codecs speak protobufjs\'s wire format both ways', async () => {
+  const { warren } = await import('../../../src/proto/partition.js');
+  const { decodeEnqueue, encodeEnqueue } = await import('../../../src/partition/codec.js');
+  const u64 = (v: unknown): number => (typeof v === 'number' ? v : (v as { toNumber(): number }).toNumber());
+  const cases = [
+    { queues: [1], exchange: '', routingKey: 'rk', header: new Uint8Array([0, 60, 0, 0]), body: new Uint8Array(1024).fill(7), session: 'fe-1-ab', seq: 1, nowMs: 1_700_000_000_123 },
+    { queues: [3, 200, 70_000], exchange: 'x-é✓', routingKey: '', header: new Uint8Array(0), body: new Uint8Array(0), session: '', seq: 2 ** 52, priority: 9, expirationMs: 0, nowMs: 0 },
+    { queues: [], exchange: 'e', routingKey: 'k'.repeat(300), header: new Uint8Array(200), body: new Uint8Array(5), session: 's', seq: 0, expirationMs: 2 ** 40, nowMs: 5 },
+  ];
+  for (const c of cases) {
+    // Ours → protobufjs.
+    const p = warren.v1.Enqueue.decode(encodeEnqueue(c));
+    assert.deepEqual([[...p.queues], p.exchange, p.routingKey, Buffer.from(p.header), Buffer.from(p.body), p.session, u64(p.seq), p.priority ?? undefined,
+      p.expirationMs == null ? undefined : u64(p.expirationMs), u64(p.nowMs)],
+    [c.queues, c.exchange, c.routingKey, Buffer.from(c.header), Buffer.from(c.body), c.session, c.seq, c.priority, c.expirationMs, c.nowMs]);
+    // protobufjs → ours (packed queues), and unpacked repeated queues too.
+    const theirs = warren.v1.Enqueue.encode({ ...c }).finish();
+    const d = decodeEnqueue(theirs);
+    assert.deepEqual([d.queues, d.exchange, d.routingKey, Buffer.from(d.header), Buffer.from(d.body), d.session, d.seq, d.priority, d.expirationMs, d.nowMs],
+      [c.queues, c.exchange, c.routingKey, Buffer.from(c.header), Buffer.from(c.body), c.session, c.seq, c.priority, c.expirationMs, c.nowMs]);
+    const unpacked = Buffer.concat([...c.queues.map((q) => Buffer.from([0x08, ...varint(q)])), Buffer.from(encodeEnqueue({ ...c, queues: [] }))]);
+    assert.deepEqual(decodeEnqueue(unpacked).queues, c.queues);
+    // A whole batch, both ways: same bytes as protobufjs writes, and its batches decode.
+    const batch = encodeBatch([{ kind: 'enqueue', ...c }, { kind: 'tick', nowMs: 3 }, { kind: 'enqueue', ...c }]);
+    const pbBatch = warren.v1.PartitionBatch.encode({ commands: [{ enqueue: encodeEnqueue(c) }, { tick: { nowMs: 3 } }, { enqueue: encodeEnqueue(c) }] }).finish();
+    assert.deepEqual(Buffer.from(batch), Buffer.from(pbBatch));
+    assert.deepEqual(decodeBatch(pbBatch).map((x) => x.kind), ['enqueue', 'tick', 'enqueue']);
+  }
+  // Unknown fields are skipped; truncated input throws.
+  const withUnknown = Buffer.concat([Buffer.from(encodeEnqueue(cases[0]!)), Buffer.from([0x98, 0x01, 0x05, 0xa2, 0x01, 0x02, 0x61, 0x62])]);
+  assert.equal(decodeEnqueue(withUnknown).seq, 1);
+  assert.throws(() => decodeEnqueue(Buffer.from(encodeEnqueue(cases[0]!)).subarray(0, 30)), RangeError);
+});
+
+function varint(v: number): number[] {
+  const out: number[] = [];
+  while (v >= 128) { out.push((v % 128) | 0x80); v = Math.floor(v / 128); }
+  out.push(v);
+  return out;
+}
