@@ -34,7 +34,7 @@ export interface MemberStatus {
   /** Owners: partitions replicated here and led here. */
   readonly replicas?: number;
   readonly leads?: number;
-  /** Frontends: their sessions (fe-<id>-<random>; a restarted frontend has a new one). */
+  /** Frontends: their sessions (fe-<id>-<lease>; a restarted frontend has a new lease). */
   readonly sessions?: readonly string[];
 }
 
@@ -95,7 +95,7 @@ export function parseOwnerUrls(list: string): Array<{ id: number; url: string }>
   return out;
 }
 
-/** The frontend id a session names: `fe-<id>-<random>` (src/node/compose-frontend.ts). */
+/** The frontend id a session names: `fe-<id>-<lease>` (src/meta/sessions.ts sessionOfLease). */
 export function frontendOfSession(session: string): number | undefined {
   const m = /^fe-(\d+)-/.exec(session);
   return m === null ? undefined : Number(m[1]);

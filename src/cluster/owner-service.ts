@@ -61,7 +61,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
 
   server.unary(OWNER.declareQueue, (req) => answer(req.queue?.partition ?? 0, async () => {
     const t = target(req.queue);
-    const spec = { arguments: decodeMeta<Record<string, unknown>>(req.arguments ?? new Uint8Array()) ?? {}, autoDelete: req.autoDelete ?? false };
+    const spec = { arguments: decodeMeta<Record<string, unknown>>(req.arguments ?? new Uint8Array()) ?? {}, autoDelete: req.autoDelete ?? false, passive: req.passive ?? false };
     const c = await (t.durable ? durable.declareQueue(t.q, spec) : transient.declareQueue(t.q, spec));
     return { messageCount: c.messages, consumerCount: c.consumers };
   }));

@@ -222,7 +222,7 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
   async declareQueue(q: QueueRef, spec: QueueSpec): Promise<DeclareCounts> {
     const t = this.target(q);
     const r = await this.unary(t, `queue.declare '${q.name}'`, OWNER.declareQueue, {
-      queue: this.wireQueue(q, t), arguments: encodeMeta(spec.arguments), autoDelete: spec.autoDelete,
+      queue: this.wireQueue(q, t), arguments: encodeMeta(spec.arguments), autoDelete: spec.autoDelete, passive: spec.passive ?? false,
     });
     return { messages: r.messageCount ?? 0, consumers: r.consumerCount ?? 0 };
   }

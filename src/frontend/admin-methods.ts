@@ -80,7 +80,7 @@ async function queueDeclare(ch: Channel, a: ArgsOf<'queue.declare'>): Promise<vo
     throw new AmqpError(ReplyCode.ResourceLocked,
       `cannot obtain exclusive access to locked queue '${name}' in vhost '${ch.vhost}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`);
   }
-  const counts = await owner.declareQueue({ vhost: ch.vhost, name }, { arguments: queue.arguments, autoDelete: queue.autoDelete });
+  const counts = await owner.declareQueue({ vhost: ch.vhost, name }, { arguments: queue.arguments, autoDelete: queue.autoDelete, passive: a.passive });
   ch.lastQueue = name;
   reply(ch, a.nowait, () => encodeMethod(ch.id, 'queue.declare-ok', {
     queue: name, messageCount: counts.messages, consumerCount: counts.consumers,

@@ -74,6 +74,11 @@ export interface QueueSpec {
   readonly arguments: Readonly<Record<string, unknown>>;
   /** RabbitMQ's auto-delete: deleted by the owner once it had a consumer and the last one went away. */
   readonly autoDelete: boolean;
+  /**
+   * queue.declare's passive: only the counts. A transient queue its owner does not hold (the owner
+   * restarted since the declare, and the record is about to go) is 404, not created anew.
+   */
+  readonly passive?: boolean;
 }
 
 /** queue.delete's conditions, checked by the owner atomically with the deletion. */

@@ -87,7 +87,7 @@ export class LocalOwner implements OwnerClient {
 
   declareQueue(q: QueueRef, spec: QueueSpec): Promise<DeclareCounts> {
     return attempt(() => {
-      let h = this.hosted(q);
+      let h = spec.passive === true ? this.must(q) : this.hosted(q);
       if (h !== undefined) {
         this.run(h, { kind: 'touch', nowMs: this.now() });
       } else {

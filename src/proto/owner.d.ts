@@ -37,6 +37,7 @@ export namespace warren {
             queue?: (warren.v1.QueueRef.$Properties|null);
             arguments: Uint8Array;
             autoDelete: boolean;
+            passive: boolean;
             static encode(message: warren.v1.DeclareQueueRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.DeclareQueueRequest & warren.v1.DeclareQueueRequest.$Shape;
         }
@@ -46,6 +47,7 @@ export namespace warren {
                 queue?: (warren.v1.QueueRef.$Properties|null);
                 "arguments"?: (Uint8Array|null);
                 autoDelete?: (boolean|null);
+                passive?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = warren.v1.DeclareQueueRequest.$Properties;

@@ -211,6 +211,7 @@ export const warren = $root.warren = (() => {
              * @property {warren.v1.QueueRef.$Properties|null} [queue] DeclareQueueRequest queue
              * @property {Uint8Array|null} ["arguments"] DeclareQueueRequest arguments
              * @property {boolean|null} [autoDelete] DeclareQueueRequest autoDelete
+             * @property {boolean|null} [passive] DeclareQueueRequest passive
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -267,6 +268,14 @@ export const warren = $root.warren = (() => {
             DeclareQueueRequest.prototype.autoDelete = false;
 
             /**
+             * DeclareQueueRequest passive.
+             * @member {boolean} passive
+             * @memberof warren.v1.DeclareQueueRequest
+             * @instance
+             */
+            DeclareQueueRequest.prototype.passive = false;
+
+            /**
              * Encodes the specified DeclareQueueRequest message. Does not implicitly {@link warren.v1.DeclareQueueRequest.verify|verify} messages.
              * @function encode
              * @memberof warren.v1.DeclareQueueRequest
@@ -288,6 +297,8 @@ export const warren = $root.warren = (() => {
                     writer.uint32(/* id 2, wireType 2 =*/18).bytes(message["arguments"]);
                 if (message.autoDelete != null && $Object.hasOwnProperty.call(message, "autoDelete") && message.autoDelete !== false)
                     writer.uint32(/* id 3, wireType 0 =*/24).bool(message.autoDelete);
+                if (message.passive != null && $Object.hasOwnProperty.call(message, "passive") && message.passive !== false)
+                    writer.uint32(/* id 4, wireType 0 =*/32).bool(message.passive);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -354,6 +365,15 @@ export const warren = $root.warren = (() => {
                                 message.autoDelete = value;
                             else
                                 delete message.autoDelete;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.passive = value;
+                            else
+                                delete message.passive;
                             continue;
                         }
                     }
