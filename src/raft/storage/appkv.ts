@@ -18,7 +18,7 @@ export function inRange(key: Uint8Array, r: AppKeyRange): boolean {
  * A key as a map key: one char per byte (latin1 maps the 256 byte values one to one), so two keys
  * are equal exactly when their bytes are; cheaper to build than hex, which is twice as long.
  */
-const hex = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+const mapKey = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
 
 // ---- snapshot chunks: repeated [u32be keyLen][key][u32be valueLen][value] -------------------
 
@@ -104,7 +104,7 @@ export class Overlay {
   add(ops: readonly AppOp[]): number {
     const seq = ++this.seq;
     for (const op of ops) {
-      const k = hex(op.key);
+      const k = mapKey(op.key);
       this.unstage(k);
       this.entries.set(k, { key: op.key, value: op.type === 'put' ? op.value : undefined, seq, fresh: false });
     }
@@ -114,7 +114,7 @@ export class Overlay {
   /** Holds ops back, coalesced per key, until take(). */
   stage(ops: readonly AppOp[]): void {
     for (const op of ops) {
-      const k = hex(op.key);
+      const k = mapKey(op.key);
       const e = this.staged.get(k);
       if (e !== undefined) {
         this.stagedBytes -= e.value?.length ?? 0;
@@ -155,7 +155,7 @@ export class Overlay {
 
   written(seq: number, ops: readonly AppOp[]): void {
     for (const op of ops) {
-      const k = hex(op.key);
+      const k = mapKey(op.key);
       if (this.entries.get(k)?.seq === seq) this.entries.delete(k);
     }
   }
@@ -168,7 +168,7 @@ export class Overlay {
 
   /** undefined: not in the overlay; { value: undefined }: deleted. */
   get(key: Uint8Array): { value: Uint8Array | undefined } | undefined {
-    const e = this.entries.get(hex(key));
+    const e = this.entries.get(mapKey(key));
     return e === undefined ? undefined : { value: e.value };
   }
 
