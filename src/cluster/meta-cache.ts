@@ -1,13 +1,12 @@
 // A frontend's copy of the metadata state, fed by Meta.Watch events (docs/cluster-contracts.md
 // "Watch"): a snapshot replaces the machine (MetaMachine.restore), each command entry is applied
 // with the same machine the metadata group applied it with, and a command the machine refuses
-// changes nothing here, exactly as in MetaGroupApp. Entries at or below the applied index are
+// changes nothing here, exactly as in MetaGroupApp (one rule: src/meta/apply-entry.ts). Entries at or below the applied index are
 // skipped, so a watcher that resumes on another owner (which may repeat some) applies each once.
 // No I/O: the stream is src/cluster/meta-watcher.ts's.
-import { AmqpError } from '../amqp/errors.js';
+import { applyCommand } from '../meta/apply-entry.js';
 import { decodeMeta } from '../meta/codec.js';
 import { MetaMachine, type MetaSnapshot } from '../meta/machine.js';
-import type { MetaCommand } from '../meta/types.js';
 import { u64 } from '../partition/codec.js';
 import type { warren } from '../proto/meta.js';
 import { joinChunks } from './meta-tail.js';
@@ -79,7 +78,7 @@ export class MetaCache {
 
   /**
    * Applies one Watch event. Returns true on a Progress received with a state (the cache is as
-   * current as the serving owner). Throws if a command fails with anything but an AmqpError.
+   * current as the serving owner).
    */
   onEvent(ev: warren.v1.WatchEvent): boolean {
     switch (ev.kind) {
@@ -128,12 +127,7 @@ export class MetaCache {
 
   private applyEntry(index: number, command: Uint8Array): void {
     if (index <= this.index) return;
-    try {
-      this.current.apply(decodeMeta<MetaCommand>(command));
-    } catch (err) {
-      if (!(err instanceof AmqpError)) throw err;
-      this.stats.refused++;
-    }
+    if (applyCommand(this.current, command).kind !== 'applied') this.stats.refused++;
     this.stats.entries++;
     this.advance(index);
   }

@@ -19,6 +19,7 @@ export interface MetaReplicaOptions {
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
   readonly onRole?: (role: RoleInfo) => void;
+  readonly onDefect?: (err: unknown, index: number) => void;
 }
 
 export interface MetaReplica {
@@ -29,7 +30,7 @@ export interface MetaReplica {
 /** Opens (or creates) this owner's replica of group 0 on `host`, which must have storage. */
 export async function openMetaReplica(host: RaftHost, opts: MetaReplicaOptions): Promise<MetaReplica> {
   if (!opts.voters.includes(opts.self)) throw new Error(`meta: owner ${opts.self} is not among the voters ${opts.voters.join(',')}`);
-  const app = new MetaGroupApp(opts.initial, opts.onRole);
+  const app = new MetaGroupApp(opts.initial, opts.onRole, opts.onDefect);
   const group = await host.createGroup(META_GROUP_ID, {
     id: opts.self, voters: [...opts.voters],
     electionTicks: opts.electionTicks ?? 10, heartbeatTicks: opts.heartbeatTicks ?? 2,

@@ -97,7 +97,7 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     stats.proposals++;
     const command = req.command ?? new Uint8Array(0);
     if (!isCommand(command)) {
-      // A command the machine cannot read would stop the group on every replica (apply throws).
+      // Not worth a log entry: every replica would only answer it 541 (src/meta/apply-entry.ts).
       return { error: { amqp: { replyCode: 541, detail: 'malformed metadata command' } } };
     }
     const { outcome: _, ...res } = await propose(command);

@@ -32,7 +32,7 @@ import type { Node } from './compose.js';
 import { openDataDir } from './data-dir.js';
 import { createDiskStats } from './disk-stats.js';
 import { createMeta, initialMeta, livesInPartition, type MetaBackend } from './meta-port.js';
-import { exitOnFatal, NODE_COMPACTION, openNodeStorage } from './replication.js';
+import { exitOnFatal, metaDefect, NODE_COMPACTION, openNodeStorage } from './replication.js';
 
 /** Ticks of a clustered node: elections after 10–20 ticks (0.5–1 s), heartbeats every tick. */
 const TICK_MS = 50;
@@ -71,6 +71,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
 
   const { app: metaApp, group: metaGroup } = await openMetaReplica(host, {
     self, voters: config.owners.map((o) => o.id), initial: () => initialMeta(config), electionTicks: ELECTION_TICKS, heartbeatTicks: 1,
+    onDefect: metaDefect(log),
   });
   const metaService = serveMeta(server, {
     app: metaApp, group: metaGroup, addresses: new Map(config.owners.map((o) => [o.id, o.address])),

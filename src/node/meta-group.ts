@@ -11,8 +11,8 @@
 //
 // Listeners (listen()) see every applied entry with its index and command bytes, and every reload:
 // the cluster's Watch service (src/cluster/meta-watch.ts) streams them to frontends' caches.
-import { AmqpError } from '../amqp/errors.js';
-import { decodeMeta } from '../meta/codec.js';
+import type { AmqpError } from '../amqp/errors.js';
+import { applyCommand } from '../meta/apply-entry.js';
 import { MetaMachine } from '../meta/machine.js';
 import type { MetaCommand, MetaResult } from '../meta/types.js';
 import { changedKeys, INIT_KEY, recordsOf, snapshotFrom, type KeyRead } from './meta-records.js';
@@ -53,6 +53,8 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
     /** The state of a brand-new broker (default vhost and user). */
     private readonly initial: () => MetaMachine,
     private readonly onRole: (role: RoleInfo) => void = () => {},
+    /** A command met a defect (src/meta/apply-entry.ts); the group goes on, answering it 541. */
+    private readonly onDefect: (err: unknown, index: number) => void = () => {},
   ) {
     this.current = initial();
   }
@@ -102,15 +104,17 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
         continue;
       }
       seen.push({ index: e.index, command: e.data });
-      const cmd = decodeMeta<MetaCommand>(e.data);
-      try {
-        const result = this.current.apply(cmd);
-        results.push(result);
-        this.noteChanged(cmd, result);
-      } catch (err) {
-        // The machine validates before it mutates: a refused command changed nothing on any replica.
-        if (!(err instanceof AmqpError)) throw err;
-        results.push(err);
+      const outcome = applyCommand(this.current, e.data);
+      if (outcome.kind === 'applied') {
+        results.push(outcome.result);
+        this.noteChanged(outcome.command, outcome.result);
+      } else {
+        results.push(outcome.error);
+        if (outcome.kind === 'failed') {
+          // A defect met part way may have changed anything: compare the whole state with the keys.
+          this.changed = undefined;
+          this.onDefect(outcome.cause, e.index);
+        }
       }
     }
     this.writeChanges(batch);

@@ -69,6 +69,11 @@ export function exitOnFatal(log: Logger): (err: Error, group: number) => void {
   };
 }
 
+/** How a metadata replica reports a command that met a defect (the group goes on; src/meta/apply-entry.ts). */
+export function metaDefect(log: Logger): (err: unknown, index: number) => void {
+  return (err, index) => log.error({ err, index }, 'metadata command failed with a defect: answered 541, the group goes on');
+}
+
 export async function startReplication(dataDir: string, initialMeta: () => MetaMachine, log: Logger): Promise<NodeReplication> {
   const storage = await openNodeStorage(dataDir);
   const host = new RaftHost({
@@ -91,7 +96,7 @@ export async function startReplication(dataDir: string, initialMeta: () => MetaM
     await g.readIndex();
     return g;
   };
-  const metaApp = new MetaGroupApp(initialMeta);
+  const metaApp = new MetaGroupApp(initialMeta, undefined, metaDefect(log));
   const metaGroup = await openGroup(META_GROUP, metaApp);
   const meta: MetaBackend = {
     get machine() { return metaApp.machine; },

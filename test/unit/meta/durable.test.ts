@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { AmqpError } from '../../../src/amqp/errors.js';
 import { decodeTable, wireTag, type FieldTable } from '../../../src/amqp/table.js';
 import { decodeMeta, encodeMeta } from '../../../src/meta/codec.js';
 import { MetaMachine } from '../../../src/meta/machine.js';
@@ -143,4 +144,24 @@ test('the keys written command by command are the records of the whole state (in
     }),
     { numRuns: 200 },
   );
+});
+
+test('a command that meets a defect is answered 541 on every replica and the group goes on, its keys still the state', async () => {
+  const keys = new MemoryKeys();
+  const defects: number[] = [];
+  const app = new MetaGroupApp(() => new MetaMachine(), undefined, (_err, at) => defects.push(at));
+  await app.recover({ appliedIndex: 0, store: keys as AppReader, reason: 'start' });
+  const broken = { type: 'batch' } as unknown as MetaCommand; // no commands: the machine meets a TypeError
+  const undecodable: Entry = { term: 1, index: ++index, type: EntryType.Normal, data: Buffer.from('not json at all') };
+  const results = app.apply([
+    entry(broken),
+    undecodable,
+    entry({ type: 'vhost.add', name: 'after' }),
+  ], keys);
+  assert.ok(results[0] instanceof AmqpError && results[0].replyCode === 541, String(results[0]));
+  assert.ok(results[1] instanceof AmqpError && results[1].replyCode === 541, String(results[1]));
+  assert.ok(!(results[2] instanceof Error), 'commands after it still apply');
+  assert.equal(defects.length, 2);
+  assert.ok(app.machine.hasVhost('after'));
+  assert.deepEqual(stored(keys), recordsOf(app.machine.snapshot()));
 });
