@@ -16,11 +16,10 @@ import type { Logger } from '../log.js';
 import { encodeMeta } from '../meta/codec.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient,
-  QueueRef, QueueSpec, QueueStats, Settlement,
+  QueueRef, QueueSpec, Settlement,
 } from '../owner/api.js';
 import { partitionOf } from '../owner/durable.js';
 import { transientHome } from './layout.js';
-import type { OwnerStats } from '../owner/router.js';
 import { u64 } from '../partition/codec.js';
 import { publishedMessage } from '../partition/index.js';
 import type { warren } from '../proto/owner.js';
@@ -110,7 +109,7 @@ class Outstanding {
   }
 }
 
-export class RemoteOwner implements OwnerClient, OwnerStats {
+export class RemoteOwner implements OwnerClient {
   private readonly links = new Map<number, OwnerLink>();
   private readonly leaders = new Map<number, number>();
   private readonly consumers = new Map<string, Consumer>();
@@ -417,17 +416,6 @@ export class RemoteOwner implements OwnerClient, OwnerStats {
       queue: this.wireQueue(q, t), ifUnused: conditions?.ifUnused ?? false, ifEmpty: conditions?.ifEmpty ?? false,
     });
     return r.messageCount ?? 0;
-  }
-
-  // ---- figures for the management API ----------------------------------------------------------
-
-  /** Queue figures are the owners': a frontend's management API reads them from QueueFigures (queue-stats.ts), not from here. */
-  stats(_q: QueueRef): QueueStats | undefined {
-    return undefined;
-  }
-
-  *list(): IterableIterator<{ ref: QueueRef; stats: QueueStats }> {
-    // none here (see stats)
   }
 
   // ---- what owners push ----------------------------------------------------------------------

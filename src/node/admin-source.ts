@@ -45,18 +45,21 @@ export interface ClusterFigures extends OwnerStats {
   replication(q: QueueRef): { readonly partition: number; readonly leader: number; readonly members: readonly number[]; readonly online: readonly number[] };
 }
 
+/** Where queue figures come from: the queues this node holds, or a cluster frontend's gathered ones. */
+export type QueueFigureSource = { readonly local: OwnerStats } | { readonly cluster: ClusterFigures };
+
 /**
  * `disk`: what durable queues hold on disk (partitions, per-queue bytes); without it the queues
  * report no disk figures and /api/partitions is empty.
  */
 export function createAdminSource(
-  ctx: FrontendContext, meta: LocalMeta, owner: OwnerClient & OwnerStats, disk?: DiskStats,
+  ctx: FrontendContext, meta: LocalMeta, owner: OwnerClient, figureSource: QueueFigureSource, disk?: DiskStats,
   /** Readiness beyond serving HTTP (a cluster node: its groups have leaders); default ready. */
   ready: () => boolean = () => true,
-  cluster?: ClusterFigures,
 ): AdminSource {
   const m = (): MetaMachine => meta.backend.machine;
-  const figures: OwnerStats = cluster ?? owner;
+  const cluster = 'cluster' in figureSource ? figureSource.cluster : undefined;
+  const figures: OwnerStats = 'cluster' in figureSource ? figureSource.cluster : figureSource.local;
   const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);
   const partitions = async (): Promise<PartitionInfo[]> => (disk === undefined ? [] : disk.partitions());
 
@@ -254,7 +257,7 @@ interface Step { readonly at: string; readonly cmd: MetaCommand }
  * exchanges that exist are kept as they are, as RabbitMQ does, with a warning when the file
  * describes them differently. With clustering this becomes one batch proposed to the metadata group.
  */
-async function importDefinitions(meta: LocalMeta, owner: OwnerClient & OwnerStats, plan: ImportPlan): Promise<ImportReport> {
+async function importDefinitions(meta: LocalMeta, owner: OwnerClient, plan: ImportPlan): Promise<ImportReport> {
   const m = meta.backend.machine;
   const trial = MetaMachine.restore(m.snapshot());
   const steps: Step[] = [];

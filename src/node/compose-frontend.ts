@@ -59,7 +59,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
   log.info({ session, ttlMs: lease.ttlMs, owners: config.owners.length }, 'frontend joined the cluster');
   return {
     ctx,
-    adminSource: createAdminSource(ctx, meta, owner, undefined, undefined, figures),
+    adminSource: createAdminSource(ctx, meta, owner, { cluster: figures }),
     close: async () => {
       figures.close();
       owner.close();

@@ -181,7 +181,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   log.info({ nodeId: self, clusterPort, partitions: hosted }, 'owner started');
   return {
     ctx, clusterPort, durable,
-    adminSource: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication), ready),
+    adminSource: createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, createDiskStats(durable, replication), ready),
     close: async () => {
       forgetting.stop();
       clearInterval(sweepTimer);

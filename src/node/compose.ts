@@ -70,7 +70,7 @@ export async function composeNode(config: WarrenConfig, log: Logger): Promise<No
   };
   return {
     ctx,
-    adminSource: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication)),
+    adminSource: createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, createDiskStats(durable, replication)),
     close: async () => {
       transient.close();
       durable.close();
