@@ -40,7 +40,7 @@ const SETTLE: Record<number, Settlement> = { 1: 'ack', 2: 'requeue', 3: 'discard
 export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
   const { transient, sessions } = deps;
   // Only after target() said the queue is durable and led here, so its partitions are open.
-  const durable = (): DurableOwner => deps.durable() ?? assertNever('partitions not open');
+  const durable = (): DurableOwner => deps.durable() ?? unreachable('a durable queue served before the partitions opened');
   // A transient queue's consumers and getters on the LocalOwner are named as a partition names
   // them, ownerId(session, consumer): frontend sessions' ids stay apart, and a gone session's
   // consumers are found by that prefix.
@@ -293,6 +293,6 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
   }));
 }
 
-function assertNever(what: string): never {
+function unreachable(what: string): never {
   throw new Error(`owner service: ${what}`);
 }

@@ -109,9 +109,9 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   // it stores: at once on a restart (this replica recovered it), after the bootstrap or a snapshot
   // from the group on a first start or after a wipe. The Owner service answers "no leader here"
   // for durable queues meanwhile.
-  let durable: DurableOwner | undefined;
+  let opened: DurableOwner | undefined;
   const addressOf = (id: number): string => metaApp.machine.placement?.owners.find((o) => o.id === id)?.address ?? '';
-  serveOwner(server, { durable: () => durable, transient, addressOf, sessions, log });
+  serveOwner(server, { durable: () => opened, transient, addressOf, sessions, log });
   const clusterPort = await server.listen(config.bind[0] === '::' ? '[::]' : config.bind[0] ?? '[::]', config.clusterPort);
   host.start();
   let layout: ClusterLayout;
@@ -131,12 +131,12 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     throw err;
   }
   const hosted = Array.from({ length: layout.partitions }, (_, i) => i + 1).filter((p) => layout.replicas(p).includes(self));
-  durable = await DurableOwner.open({
+  const durable = await DurableOwner.open({
     partitions: layout.partitions, hosted, session, log, onQueueDeleted,
     openGroup: (id, app) => host.createGroup(id, groupOptions(layout.replicas(id)), app),
     deadLetter, remoteSink: (s, c) => sessions.sink(s, c), forgetOtherSessions: false,
   });
-  const partitions = durable;
+  opened = durable;
 
   // A frontend whose session lease has ended (this replica of the metadata group says so: an ended
   // lease never comes back, and one not applied here yet is not taken for ended) loses its consumers
@@ -158,12 +158,12 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
       if (!ended(s)) continue;
       log.info({ session: s, consumers: transient.downByPrefix(ownerId(s, '')) }, 'frontend session ended: its transient consumers are cancelled');
     }
-    for (const p of partitions.partitionIds()) {
-      if (!partitions.leadsPartition(p)) continue;
-      for (const s of partitions.sessionsIn(p)) {
+    for (const p of durable.partitionIds()) {
+      if (!durable.leadsPartition(p)) continue;
+      for (const s of durable.sessionsIn(p)) {
         if (!ended(s)) continue;
         log.info({ session: s, partition: p }, 'frontend session ended: its consumers are cancelled');
-        downs.push(partitions.sessionDown(p, s).catch((err: unknown) => log.warn({ err, partition: p }, 'session down failed')));
+        downs.push(durable.sessionDown(p, s).catch((err: unknown) => log.warn({ err, partition: p }, 'session down failed')));
       }
     }
     // Exclusive queues of connections of an ended session: the metadata leader deletes them (one owner, not all).
@@ -197,17 +197,17 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   }, LEADER_SETTLE_MS / 2);
   balanceTimer.unref();
 
-  const nodeOwner = new RoutingOwner(transient, partitions, isDurable);
+  const nodeOwner = new RoutingOwner(transient, durable, isDurable);
   const ctx: FrontendContext = {
     config, meta: meta.port, owner: nodeOwner, log, counters: newCounters(), connections: new Set(),
     randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
   };
   const replication = { host, storage, meta: metaBackend, openGroup: () => Promise.reject(new Error('not on an owner')), close: async () => {} };
-  const ready = (): boolean => metaGroup.leader() !== 0 && partitions.partitionIds().every((p) => host.group(p).leader() !== 0);
+  const ready = (): boolean => metaGroup.leader() !== 0 && durable.partitionIds().every((p) => host.group(p).leader() !== 0);
   log.info({ nodeId: self, clusterPort, partitions: hosted, placementEpoch: layout.epoch }, 'owner started');
   return {
-    ctx, clusterPort, durable: partitions,
-    adminSource: createAdminSource(ctx, meta, nodeOwner, createDiskStats(partitions, replication), ready),
+    ctx, clusterPort, durable,
+    adminSource: createAdminSource(ctx, meta, nodeOwner, createDiskStats(durable, replication), ready),
     close: async () => {
       forgetting.stop();
       clearInterval(sweepTimer);
@@ -217,7 +217,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
       cluster.close();
       sessions.stop();
       transient.close();
-      partitions.close();
+      durable.close();
       host.stop();
       await transport?.close();
       await server.close();
