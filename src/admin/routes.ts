@@ -131,6 +131,12 @@ export const ROUTES: readonly Route[] = [
   r('GET', 'api/partitions', 'admin', async (s) => ok((await s.listPartitions?.()) ?? [])),
   r('GET', 'api/partitions/:partition', 'admin', async (s, ps) =>
     ok(findOr404((await s.listPartitions?.()) ?? [], (x) => String(x.partition) === p(ps, 'partition')))),
+  // Warren: the placement stored in the metadata group, as this node's replica or cache has it.
+  r('GET', 'api/placement', 'admin', async (s) => {
+    const placement = s.placement?.();
+    if (placement === undefined) throw AdminError.notFound();
+    return ok(placement);
+  }),
   r('GET', 'api/exchanges', 'management', async (s, _p, _b, c) => ok(await inVisibleVhosts(c, await s.listExchanges()))),
   r('GET', 'api/exchanges/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listExchanges(p(ps, 'vhost'))))),
   r('GET', 'api/exchanges/:vhost/:name', 'vhost', async (s, ps) =>

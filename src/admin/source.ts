@@ -123,6 +123,17 @@ export interface QueueInfo {
   readonly online?: readonly number[];
 }
 
+/** GET /api/placement (Warren): the partitions' replicas as the metadata group stores them (src/meta/placement.ts). */
+export interface PlacementInfo {
+  readonly epoch: number;
+  readonly partitions: number;
+  readonly replication_factor: number;
+  readonly vnodes: number;
+  readonly owners: ReadonlyArray<{ readonly id: number; readonly address: string }>;
+  /** replicas[p - 1]: partition p's owners, preferred leader first. */
+  readonly replicas: ReadonlyArray<readonly number[]>;
+}
+
 /** GET /api/partitions (Warren): one durable-queue partition, a Raft group on this node's LevelDB. */
 export interface PartitionInfo {
   readonly partition: number;
@@ -347,6 +358,8 @@ export interface AdminSource {
   listQueues(vhost?: string): MaybePromise<readonly QueueInfo[]>;
   /** Durable-queue partitions (Warren); absent on a broker without them. */
   listPartitions?(): MaybePromise<readonly PartitionInfo[]>;
+  /** The placement stored in the metadata group (Warren, a cluster's); undefined before its bootstrap. */
+  placement?(): PlacementInfo | undefined;
   listExchanges(vhost?: string): MaybePromise<readonly ExchangeInfo[]>;
   listBindings(vhost?: string): MaybePromise<readonly BindingInfo[]>;
   listConnections(): MaybePromise<readonly ConnectionInfo[]>;

@@ -1,6 +1,7 @@
 // `warren ctl status`, the pure part: from what each owner's management API reported
 // (GET /api/partitions: the partitions it replicates, with the leader it knows, term, commit and
-// applied indexes, and the sessions each partition's state holds) to the cluster's status, and
+// applied indexes, and the sessions each partition's state holds; GET /api/placement: the placement
+// stored in the metadata group, as its replica has it) to the cluster's status, and
 // that status as text. No I/O here (src/cli/ctl.ts fetches), so it is unit-tested as it is.
 
 /** What an owner reported for one partition it replicates (a subset of src/admin/source.ts PartitionInfo). */
@@ -14,12 +15,25 @@ export interface ReportedPartition {
   readonly sessions?: readonly string[];
 }
 
+/** The placement an owner's metadata replica has (src/admin/source.ts PlacementInfo). */
+export interface ReportedPlacement {
+  readonly epoch: number;
+  readonly partitions: number;
+  readonly replication_factor: number;
+  readonly vnodes: number;
+  readonly owners: ReadonlyArray<{ readonly id: number; readonly address: string }>;
+  /** replicas[p - 1]: partition p's owners, preferred leader first. */
+  readonly replicas: ReadonlyArray<readonly number[]>;
+}
+
 /** One owner, asked over HTTP. */
 export interface OwnerReport {
   readonly id: number;
   readonly url: string;
   /** undefined: it did not answer (`error` says why). */
   readonly partitions?: readonly ReportedPartition[];
+  /** undefined: none stored yet (or it did not answer). */
+  readonly placement?: ReportedPlacement;
   readonly error?: string;
 }
 
@@ -65,6 +79,8 @@ export interface SessionStatus {
 }
 
 export interface ClusterStatus {
+  /** The newest placement the owners reported (they may trail one another by an epoch); none before the bootstrap. */
+  readonly placement?: ReportedPlacement;
   readonly members: readonly MemberStatus[];
   readonly partitions: readonly PartitionStatus[];
   readonly sessions: readonly SessionStatus[];
@@ -165,7 +181,8 @@ export function buildStatus(reports: readonly OwnerReport[]): ClusterStatus {
     .map(([id, ss]) => ({ id, role: 'frontend', up: true, sessions: ss }));
 
   const healthy = owners.every((o) => o.up) && partitions.every((p) => p.leader !== 0);
-  return { members: [...owners, ...frontends], partitions, sessions, healthy };
+  const placement = reports.map((r) => r.placement).filter((p) => p !== undefined).sort((a, b) => b.epoch - a.epoch)[0];
+  return { ...(placement !== undefined ? { placement } : {}), members: [...owners, ...frontends], partitions, sessions, healthy };
 }
 
 /** Left-aligned columns, two spaces apart. */
@@ -178,7 +195,10 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
 export function formatStatus(s: ClusterStatus): string {
   const out: string[] = [];
   out.push(`Cluster: ${s.healthy ? 'healthy' : 'DEGRADED'} (${s.members.filter((m) => m.role === 'owner').length} owners, ` +
-    `${s.partitions.length} partitions, ${s.sessions.length} sessions)`, '');
+    `${s.partitions.length} partitions, ${s.sessions.length} sessions)`);
+  const p = s.placement;
+  out.push(p === undefined ? 'Placement: none stored yet' : `Placement: epoch ${p.epoch} (${p.partitions} partitions, ` +
+    `replication factor ${p.replication_factor}, ${p.vnodes} vnodes, owners ${p.owners.map((o) => o.id).join(',')})`, '');
   out.push('Members');
   out.push(...table(['ID', 'ROLE', 'STATE', 'REPLICAS', 'LEADS', 'ADDRESS / SESSIONS'], s.members.map((m) => [
     String(m.id), m.role, m.up ? 'up' : `down${m.error !== undefined ? ` (${m.error})` : ''}`,

@@ -1,7 +1,8 @@
 // `warren ctl`: the operator CLI (issue 8: its first verb, `status`). It reads the cluster from the
 // owners' HTTP management APIs — each owner's GET /api/partitions lists the partitions it
 // replicates with the leader it knows, term, commit and applied indexes and the frontend sessions
-// each partition holds — so it needs the owners' management addresses and an administrator login.
+// each partition holds, and GET /api/placement the placement its metadata replica has (with its
+// epoch) — so it needs the owners' management addresses and an administrator login.
 //
 // Where the owners are: `--owners <id>=<host>:<http port>,...` (the owners' management ports, not
 // their gRPC ports), or `--state FILE`, the state file `warren cluster --state` writes.
@@ -10,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { ClusterState } from '../launcher/state.js';
-import { buildStatus, formatStatus, parseOwnerUrls, type OwnerReport, type ReportedPartition } from './ctl-status.js';
+import { buildStatus, formatStatus, parseOwnerUrls, type OwnerReport, type ReportedPartition, type ReportedPlacement } from './ctl-status.js';
 
 interface StatusFlags {
   owners?: string;
@@ -37,7 +38,11 @@ async function ask(o: { id: number; url: string }, auth: string, timeoutMs: numb
   try {
     const res = await fetch(`${o.url}/api/partitions`, { headers: { authorization: auth }, signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return { ...o, error: `HTTP ${res.status}` };
-    return { ...o, partitions: (await res.json()) as ReportedPartition[] };
+    const partitions = (await res.json()) as ReportedPartition[];
+    // 404: this owner's replica has no placement yet (a new cluster before its bootstrap).
+    const placed = await fetch(`${o.url}/api/placement`, { headers: { authorization: auth }, signal: AbortSignal.timeout(timeoutMs) });
+    const placement = placed.ok ? (await placed.json()) as ReportedPlacement : undefined;
+    return { ...o, partitions, ...(placement !== undefined ? { placement } : {}) };
   } catch (err) {
     // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, a timeout, …).
     const e = err as Error & { cause?: { code?: string; message?: string } };

@@ -1,7 +1,8 @@
 // The owner's side of warren.v1.Meta for metadata changes and the frontends' caches: Propose and
 // Watch (docs/cluster-contracts.md "Meta service"), served on the node's shared gRPC server next to
-// Raft, and the frontends' session leases (OpenSession, KeepAlive, CloseSession; leases.ts).
-// Placement is not served here yet.
+// Raft, the frontends' session leases (OpenSession, KeepAlive, CloseSession; leases.ts), and the
+// placement: GetPlacement answers the stored record, and a leader that finds none proposes the
+// first (epoch 1, from its configuration: `bootstrapPlacement`).
 //
 // Propose only on the metadata leader: any other replica answers NotLeader with the leader it knows
 // (id and gRPC address) and proposes nothing, so the frontend resends the same bytes there. On the
@@ -10,6 +11,7 @@
 // reach it. A dropped or timed-out proposal answers Unavailable (outcome unknown).
 import { AmqpError } from '../amqp/errors.js';
 import { decodeMeta, encodeMeta } from '../meta/codec.js';
+import type { PlacementRecord } from '../meta/placement.js';
 import type { MetaCommand, MetaResult } from '../meta/types.js';
 import { u64 } from '../partition/codec.js';
 import type { MetaGroupApp, MetaOutcome } from '../node/meta-group.js';
@@ -35,6 +37,13 @@ export interface MetaServiceDeps {
   readonly leaseCheckMs?: number;
   /** A lease ended here because its frontend stopped renewing it (for the log). */
   readonly onLeaseExpired?: (lease: number) => void;
+  /**
+   * The placement this replica proposes, while it leads, when the group stores none (a new
+   * cluster): epoch 1 from its configuration. Absent: it never proposes one.
+   */
+  readonly bootstrapPlacement?: () => PlacementRecord;
+  /** The bootstrap placement was stored, or refused (for the log). */
+  readonly onPlacementProposed?: (outcome: { index: number } | { refused: string }) => void;
 }
 
 export interface MetaServiceStats {
@@ -114,9 +123,22 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     },
     ...(deps.onLeaseExpired ? { onExpired: deps.onLeaseExpired } : {}),
   });
+  // Bootstrap: a leader that finds no placement stored proposes epoch 1. A second proposal of epoch
+  // 1 (a leader change in between) is refused by the machine, so at most one is stored.
+  let placing = false;
+  const bootstrap = deps.bootstrapPlacement;
+  const placeIfMissing = (): void => {
+    if (bootstrap === undefined || placing || !deps.group.isLeader() || deps.app.machine.placement !== undefined) return;
+    placing = true;
+    void proposeCommand({ type: 'placement.set', placement: bootstrap() }).then((res) => {
+      if (res.error?.amqp) deps.onPlacementProposed?.({ refused: res.error.amqp.detail ?? '' });
+      else if (!res.error) deps.onPlacementProposed?.({ index: u64(res.index) });
+    }).finally(() => { placing = false; });
+  };
   const leaseTimer = setInterval(() => {
     leases.setLeader(deps.group.isLeader());
     leases.check();
+    placeIfMissing();
   }, deps.leaseCheckMs ?? 500);
   leaseTimer.unref();
   server.unary(META.openSession, async (req) => {
@@ -143,11 +165,14 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
 
   // A read point: the leader's commit index, confirmed by a quorum (ReadIndex), so a frontend that
   // waits for its cache to apply it sees every change committed before it asked (its "not found"
-  // is then not a stale one). Placement is not stored in the group yet: only `index` is answered.
+  // is then not a stale one). With it, the placement this replica has applied at that point (none
+  // before the bootstrap), so what it answers is at least as new as anything committed before.
   server.unary(META.getPlacement, async () => {
     if (!deps.group.isLeader()) return notLeader();
     try {
-      return { index: await deps.group.readIndex() };
+      const index = await deps.group.readIndex();
+      const placement = deps.app.machine.placement;
+      return placement === undefined ? { index } : { index, placement: placementToWire(placement) };
     } catch (err) {
       if ((err as { code?: string }).code === 'RAFT_NOT_LEADER') return notLeader();
       return { error: unavailableWire(err instanceof Error ? err.message : String(err)) };
@@ -160,6 +185,15 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
       clearInterval(leaseTimer);
       hub.close();
     },
+  };
+}
+
+/** The stored record as warren.v1.Placement: every owner votes in the metadata group. */
+export function placementToWire(p: PlacementRecord): warren.v1.Placement.$Properties {
+  return {
+    epoch: p.epoch, vnodes: p.vnodes, replicationFactor: p.replicationFactor,
+    owners: p.owners.map((o) => ({ id: String(o.id), address: o.address, metaVoter: true })),
+    partitions: p.replicas.map((replicas, i) => ({ partition: i + 1, replicas: replicas.map(String) })),
   };
 }
 

@@ -22,7 +22,11 @@ import { NotLeaderReply, toWire, unavailableWire, type WireError } from './wire.
 type WireQueue = warren.v1.QueueRef.$Shape | null | undefined;
 
 export interface OwnerServiceDeps {
-  readonly durable: DurableOwner;
+  /**
+   * This owner's partitions; undefined until they are open (a first start waits for the placement
+   * stored in the metadata group): a request for a durable queue then finds no leader here.
+   */
+  readonly durable: () => DurableOwner | undefined;
   readonly transient: LocalOwner;
   /** gRPC address of an owner by its Raft id (NotLeader hints). */
   readonly addressOf: (id: number) => string;
@@ -34,7 +38,9 @@ const OUTCOME: Record<EnqueueOutcome, number> = { accepted: 1, rejected: 2 };
 const SETTLE: Record<number, Settlement> = { 1: 'ack', 2: 'requeue', 3: 'discard' };
 
 export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
-  const { durable, transient, sessions } = deps;
+  const { transient, sessions } = deps;
+  // Only after target() said the queue is durable and led here, so its partitions are open.
+  const durable = (): DurableOwner => deps.durable() ?? unreachable('a durable queue served before the partitions opened');
   // A transient queue's consumers and getters on the LocalOwner are named as a partition names
   // them, ownerId(session, consumer): frontend sessions' ids stay apart, and a gone session's
   // consumers are found by that prefix.
@@ -44,7 +50,9 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
     const q = { vhost: wq?.vhost ?? '', name: wq?.name ?? '' };
     const partition = wq?.partition ?? 0;
     if (partition === 0) return { q, durable: false };
-    const at = durable.leadership(q);
+    const open = deps.durable();
+    if (open === undefined) throw new NotLeaderReply(partition, 0, '');
+    const at = open.leadership(q);
     if (at.partition !== partition) throw new AmqpError(ReplyCode.InternalError, `queue '${q.name}' is in partition ${at.partition}, not ${partition}`);
     if (!at.leads) throw new NotLeaderReply(partition, at.leader, at.leader ? deps.addressOf(at.leader) : '');
     return { q, durable: true };
@@ -62,7 +70,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
   server.unary(OWNER.declareQueue, (req) => answer(req.queue?.partition ?? 0, async () => {
     const t = target(req.queue);
     const spec = { arguments: decodeMeta<Record<string, unknown>>(req.arguments ?? new Uint8Array()) ?? {}, autoDelete: req.autoDelete ?? false, passive: req.passive ?? false };
-    const c = await (t.durable ? durable.declareQueue(t.q, spec) : transient.declareQueue(t.q, spec));
+    const c = await (t.durable ? durable().declareQueue(t.q, spec) : transient.declareQueue(t.q, spec));
     return { messageCount: c.messages, consumerCount: c.consumers };
   }));
 
@@ -89,7 +97,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
         stream.write(error ? { batchId, error } : { batchId, results });
       };
       if (partition !== 0 && items.length > 0) {
-        const term = durable.termOf(partition);
+        const term = deps.durable()?.termOf(partition) ?? 0;
         const f = inFlight.get(partition);
         if (f !== undefined && f.term !== term) {
           ack(unavailableWire(`earlier batches of partition ${partition} are pending from term ${f.term}`));
@@ -120,7 +128,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
             vhost = item.vhost;
             name = queues[0];
             t = target({ vhost: item.vhost ?? '', name: queues[0] as string, partition });
-            to = t.durable ? durable.enqueueTarget(t.q) : undefined;
+            to = t.durable ? durable().enqueueTarget(t.q) : undefined;
           }
           const done = (outcome: EnqueueOutcome, backlogged: boolean): void => {
             results[i] = { outcomes: [OUTCOME[outcome]], backlogged: [backlogged] };
@@ -135,7 +143,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
               exchange, routingKey, header, body,
               priority: item.priority ?? undefined, expirationMs: item.expirationMs == null ? undefined : u64(item.expirationMs),
             };
-            durable.enqueueTo(to, content, item.session ?? '', u64(item.seq), done, failed);
+            durable().enqueueTo(to, content, item.session ?? '', u64(item.seq), done, failed);
           } else {
             transient.enqueue(t.q, publishedMessage(exchange, routingKey, header, body), done);
           }
@@ -174,7 +182,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
           const t = target(r.queue);
           const opts: ConsumeOptions = { prefetch: r.prefetch ?? 0, priority: r.priority ?? 0, noAck: r.noAck ?? false, exclusive: r.exclusive ?? false };
           const consumer = r.consumer ?? '';
-          if (t.durable) await durable.consume(t.q, consumer, opts, sessions.sink(s, consumer), s);
+          if (t.durable) await durable().consume(t.q, consumer, opts, sessions.sink(s, consumer), s);
           else await transient.consume(t.q, ownerId(s, consumer), opts, sessions.sink(s, consumer));
         })(), group);
       } else if (req.cancel) {
@@ -183,7 +191,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
           const t = target(r.queue);
           const consumer = r.consumer ?? '';
           sessions.drop(s, consumer);
-          if (t.durable) durable.cancel(t.q, consumer, s);
+          if (t.durable) durable().cancel(t.q, consumer, s);
           else transient.cancel(t.q, ownerId(s, consumer));
         })(), r.queue?.partition ?? 0);
       } else if (req.flow) {
@@ -191,7 +199,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
         done(r.requestId, (async () => {
           const t = target(r.queue);
           const consumer = r.consumer ?? '';
-          if (t.durable) durable.setFlow(t.q, consumer, r.active ?? true, s);
+          if (t.durable) durable().setFlow(t.q, consumer, r.active ?? true, s);
           else transient.setFlow(t.q, ownerId(s, consumer), r.active ?? true);
         })(), r.queue?.partition ?? 0);
       }
@@ -221,7 +229,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
           const ids: number[] = (item.msgIds ?? []).map(u64);
           const session = item.session ?? '';
           const consumer = item.consumer ?? '';
-          if (t.durable) durable.settle(t.q, consumer, ids, how, settled, session);
+          if (t.durable) durable().settle(t.q, consumer, ids, how, settled, session);
           else transient.settle(t.q, ownerId(session, consumer), ids, how, () => settled());
         }
         settled();
@@ -237,7 +245,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
     const session = req.session ?? '';
     const getter = req.getter ?? '';
     const r = t.durable
-      ? await durable.get(t.q, getter, req.noAck ?? false, session)
+      ? await durable().get(t.q, getter, req.noAck ?? false, session)
       : await transient.get(t.q, ownerId(session, getter), req.noAck ?? false);
     if (r === undefined) return {};
     const m = r.delivery.message;
@@ -252,13 +260,13 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
 
   server.unary(OWNER.purge, (req) => answer(req.queue?.partition ?? 0, async () => {
     const t = target(req.queue);
-    return { messageCount: await (t.durable ? durable.purge(t.q) : transient.purge(t.q)) };
+    return { messageCount: await (t.durable ? durable().purge(t.q) : transient.purge(t.q)) };
   }));
 
   server.unary(OWNER.deleteQueue, (req) => answer(req.queue?.partition ?? 0, async () => {
     const t = target(req.queue);
     const conditions = { ifUnused: req.ifUnused ?? false, ifEmpty: req.ifEmpty ?? false };
-    return { messageCount: await (t.durable ? durable.deleteQueue(t.q, conditions) : transient.deleteQueue(t.q, conditions)) };
+    return { messageCount: await (t.durable ? durable().deleteQueue(t.q, conditions) : transient.deleteQueue(t.q, conditions)) };
   }));
 
   server.unary(OWNER.queueStats, (req) => answer(0, async () => {
@@ -270,18 +278,21 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
     if (asked.length === 0) {
       // Every queue served here (the proto's contract): its transient queues, and those of the partitions it leads.
       for (const { ref, stats } of transient.list()) add({ ...ref, partition: 0 }, stats);
-      for (const { ref, stats } of durable.list()) {
-        const at = durable.leadership(ref);
+      for (const { ref, stats } of deps.durable()?.list() ?? []) {
+        const at = durable().leadership(ref);
         if (at.leads) add({ ...ref, partition: at.partition }, stats);
       }
     }
     for (const wq of asked) {
       const q = { vhost: wq.vhost ?? '', name: wq.name ?? '' };
-      const st = (wq.partition ?? 0) === 0 ? transient.stats(q) : durable.leadership(q).leads ? durable.stats(q) : undefined;
+      const open = deps.durable();
+      const st = (wq.partition ?? 0) === 0 ? transient.stats(q) : open?.leadership(q).leads === true ? open.stats(q) : undefined;
       if (st !== undefined) add(wq, st);
     }
     return { entries };
   }));
 }
 
-
+function unreachable(what: string): never {
+  throw new Error(`owner service: ${what}`);
+}

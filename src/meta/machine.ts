@@ -18,6 +18,7 @@ import type {
 } from './types.js';
 import { compilePermission, hashPassword, permits, verifyPassword, type CompiledPermission } from './users.js';
 import { Sessions, type SessionsSnapshot } from './sessions.js';
+import { acceptPlacement, type PlacementRecord } from './placement.js';
 import { VhostState, type Removed } from './vhost.js';
 
 export interface DefaultUser {
@@ -48,6 +49,8 @@ export interface MetaSnapshot {
   readonly bindings: readonly BindingRecord[];
   /** Frontend session leases (absent in states written before leases existed). */
   readonly sessions?: SessionsSnapshot;
+  /** The placement of partitions on owners (a cluster's; none on an embedded broker or before bootstrap). */
+  readonly placement?: PlacementRecord;
 }
 
 export class MetaMachine {
@@ -58,6 +61,7 @@ export class MetaMachine {
   private readonly router = new Router();
   /** Cluster frontends' session leases (none on an embedded broker). */
   readonly sessions = new Sessions();
+  private placementRecord: PlacementRecord | undefined;
 
   constructor(options: MetaOptions = {}) {
     this.vhosts.set(DEFAULT_VHOST, new VhostState(DEFAULT_VHOST));
@@ -99,6 +103,9 @@ export class MetaMachine {
       case 'session.open': return { lease: this.sessions.openLease(cmd.frontend, cmd.ttlMs) };
       case 'session.end':
         this.sessions.endLease(cmd.lease);
+        return {};
+      case 'placement.set':
+        this.placementRecord = acceptPlacement(this.placementRecord, cmd.placement);
         return {};
       case 'batch': {
         // All or nothing: the commands are tried on a copy first, so a failing one changes nothing here.
@@ -160,6 +167,11 @@ export class MetaMachine {
     // RabbitMQ's texts (checked against 3.10): "vhost v not found" (no quotes) for a missing vhost.
     if (!this.vhosts.has(vhost)) throw new AmqpError(ReplyCode.NotAllowed, `vhost ${vhost} not found`);
     if (this.permissions.get(user)?.get(vhost) === undefined) throw vhostAccessRefused(vhost, user);
+  }
+
+  /** The placement in force; undefined until the metadata leader stored the first (a cluster's bootstrap). */
+  get placement(): PlacementRecord | undefined {
+    return this.placementRecord;
   }
 
   hasVhost(name: string): boolean {
@@ -261,6 +273,7 @@ export class MetaMachine {
       vhosts: this.listVhosts(), users: this.listUsers(), permissions: this.listPermissions(),
       exchanges: this.listExchanges(), queues: this.listQueues(), bindings: this.listBindings(),
       sessions: this.sessions.snapshot(),
+      ...(this.placementRecord !== undefined ? { placement: this.placementRecord } : {}),
     };
   }
 
@@ -274,6 +287,7 @@ export class MetaMachine {
     for (const q of s.queues) m.vhosts.get(q.vhost)!.queues.set(q.name, q);
     for (const b of s.bindings) m.vhosts.get(b.vhost)!.addBinding(b);
     m.sessions.restore(s.sessions);
+    m.placementRecord = s.placement;
     return m;
   }
 

@@ -7,6 +7,7 @@
 
 import type { FieldTable } from '../amqp/table.js';
 import type { ExchangeType } from '../routing/types.js';
+import type { PlacementRecord } from './placement.js';
 
 export interface ExchangeRecord {
   readonly vhost: string;
@@ -81,6 +82,11 @@ export type MetaCommand =
   | { readonly type: 'session.open'; readonly frontend: string; readonly ttlMs: number }
   /** The lease expired (proposed by the metadata leader) or its frontend closed it. */
   | { readonly type: 'session.end'; readonly lease: number }
+  /**
+   * The placement of partitions on owners (src/meta/placement.ts): accepted when there is none and
+   * its epoch is 1, or when its epoch is the current one + 1.
+   */
+  | { readonly type: 'placement.set'; readonly placement: PlacementRecord }
   /** Several commands applied whole or not at all (definitions import). */
   | { readonly type: 'batch'; readonly commands: readonly MetaCommand[] };
 

@@ -205,6 +205,13 @@ export function createAdminSource(
     },
     listQueues: queueList,
     listPartitions: partitions,
+    placement: () => {
+      const r = m().placement;
+      return r === undefined ? undefined : {
+        epoch: r.epoch, partitions: r.partitions, replication_factor: r.replicationFactor, vnodes: r.vnodes,
+        owners: r.owners.map((o) => ({ id: o.id, address: o.address })), replicas: r.replicas,
+      };
+    },
     listExchanges: exchanges,
     listBindings: bindings,
     listConnections: connections,

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WarrenConfig } from '../config.js';
 import { FrontendLease } from '../cluster/frontend-lease.js';
-import { clusterLayout } from '../cluster/layout.js';
+import { awaitPlacement } from '../cluster/layout.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
 import { QueueFigures } from '../cluster/queue-stats.js';
 import { RemoteOwner } from '../cluster/remote-owner.js';
@@ -29,8 +29,18 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
     watcher: { applyDelayMs: injectedDelayMs(config.nodeId, process.env['WARREN_TEST_META_DELAY']) },
   });
   await metaBackend.ready();
+  // The partitions' replicas are the placement stored in the metadata group, as this cache has it;
+  // a frontend whose --owners or partition count contradict it must not serve (it would send
+  // requests to owners the cluster does not have).
+  let partitions: number;
+  try {
+    ({ partitions } = await awaitPlacement({ read: () => metaBackend.machine.placement, owners: config.owners, partitions: config.partitions, log }));
+  } catch (err) {
+    metaBackend.close();
+    throw err;
+  }
+  const replicas = (p: number): readonly number[] => metaBackend.machine.placement?.replicas[p - 1] ?? [];
   const meta = createMeta(metaBackend, () => randomBytes(4));
-  const layout = clusterLayout(config.owners, config.partitions, config.replication);
   // Serving AMQP needs a session lease: what this frontend's consumers hold is the lease's, and
   // comes back to the queues when it ends (docs/cluster.md "Sessions").
   let ctx: FrontendContext | undefined;
@@ -46,7 +56,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
   });
   const session = lease.session;
   const owner = new RemoteOwner({
-    owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, session, log,
+    owners: config.owners, partitions, replicas, session, log,
     isDurable: (q) => livesInPartition(metaBackend.machine, q),
   });
   ctx = {
@@ -55,7 +65,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
     connectionIdPrefix: sessionConnectionPrefix(session),
   };
   // Queue figures for the management API and /metrics: the owners' QueueStats, cached (RemoteOwner's own stats() has none).
-  const figures = new QueueFigures({ owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, log }).start();
+  const figures = new QueueFigures({ owners: config.owners, partitions, replicas, log }).start();
   log.info({ session, ttlMs: lease.ttlMs, owners: config.owners.length }, 'frontend joined the cluster');
   return {
     ctx,

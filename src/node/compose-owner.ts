@@ -1,12 +1,12 @@
 // An owner node of the cluster (`warren start --role owner`, issue 8): a replica of the metadata
-// group (all owners are its voters) and of the partitions the placement ring gives it, over one
+// group (all owners are its voters) and of the partitions the stored placement gives it, over one
 // LevelDB and one gRPC server that carries the Raft streams, warren.v1.Owner and warren.v1.Meta.
 // It accepts no AMQP. The partitions it leads answer the frontends (src/cluster/owner-service.ts);
 // the transient queues homed on it live in its memory. It reaches the rest of the cluster as a
 // frontend would (a RemoteOwner of its own session) to dead-letter into queues led elsewhere.
 import { randomBytes } from 'node:crypto';
 import type { WarrenConfig } from '../config.js';
-import { clusterLayout, transientHome } from '../cluster/layout.js';
+import { awaitPlacement, layoutOf, placementFromConfig, transientHome, type ClusterLayout } from '../cluster/layout.js';
 import { LeaderBalance } from '../cluster/leader-balance.js';
 import { RemoteMetaBackend } from '../cluster/meta-remote.js';
 import { openMetaReplica } from '../cluster/meta-replica.js';
@@ -53,7 +53,6 @@ export interface OwnerNode extends Node {
 
 export async function composeOwner(config: WarrenConfig, log: Logger): Promise<OwnerNode> {
   const dataDir = openDataDir(config.dataDir, config.partitions);
-  const layout = clusterLayout(config.owners, dataDir.partitions, config.replication);
   const self = config.nodeId;
   const storage = await openNodeStorage(config.dataDir);
   const server = new RpcServer();
@@ -76,6 +75,9 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   const metaService = serveMeta(server, {
     app: metaApp, group: metaGroup, addresses: new Map(config.owners.map((o) => [o.id, o.address])),
     onLeaseExpired: (lease) => log.warn({ lease }, 'frontend session lease expired'),
+    // A new cluster's placement: epoch 1 from this owner's configuration, if it leads first.
+    bootstrapPlacement: () => placementFromConfig(config.owners, dataDir.partitions, config.replication),
+    onPlacementProposed: (o) => log.info(o, 'placement epoch 1 proposed'),
   });
   // This owner's own metadata changes (a queue it expired) go to the metadata leader like a frontend's;
   // its reads are its replica's.
@@ -90,9 +92,11 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   };
   const session = `owner-${self}-${randomBytes(4).toString('hex')}`;
   const isDurable = (q: QueueRef): boolean => livesInPartition(metaApp.machine, q);
-  // Dead-lettered copies go to their targets' owners, wherever those are led.
+  // Dead-lettered copies go to their targets' owners, wherever those are led. The replicas are the
+  // stored placement's (checked against this owner's configuration below, before any partition opens).
+  const storedReplicas = (p: number): readonly number[] => metaApp.machine.placement?.replicas[p - 1] ?? [];
   const cluster = new RemoteOwner({
-    owners: config.owners, partitions: layout.partitions, replicas: layout.replicas, session, isDurable, log,
+    owners: config.owners, partitions: dataDir.partitions, replicas: storedReplicas, session, isDurable, log,
   });
   const route = meta.routeDeadLetter;
   const deadLetter = deadLetterPublisher(route, (q, m, done) => cluster.enqueue(q, m, done));
@@ -101,12 +105,39 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     onEffectError: (err, effect) => log.error({ err, effect }, 'queue effect failed'),
   });
   const sessions = new SessionStreams();
-  const hosted = layout.placement.partitions.filter((p) => p.replicas.includes(String(self))).map((p) => p.partition);
+
+  // The metadata group comes up first (every owner a voter); the partitions wait for the placement
+  // it stores: at once on a restart (this replica recovered it), after the bootstrap or a snapshot
+  // from the group on a first start or after a wipe. The Owner service answers "no leader here"
+  // for durable queues meanwhile.
+  let opened: DurableOwner | undefined;
+  const addressOf = (id: number): string => metaApp.machine.placement?.owners.find((o) => o.id === id)?.address ?? '';
+  serveOwner(server, { durable: () => opened, transient, addressOf, sessions, log });
+  const clusterPort = await server.listen(config.bind[0] === '::' ? '[::]' : config.bind[0] ?? '[::]', config.clusterPort);
+  host.start();
+  let layout: ClusterLayout;
+  try {
+    layout = layoutOf(await awaitPlacement({ read: () => metaApp.machine.placement, owners: config.owners, partitions: dataDir.partitions, log }));
+  } catch (err) {
+    // This owner must not run with a configuration the stored placement contradicts.
+    metaService.close();
+    metaClient.close();
+    cluster.close();
+    sessions.stop();
+    transient.close();
+    host.stop();
+    await transport?.close();
+    await server.close();
+    await storage.close();
+    throw err;
+  }
+  const hosted = Array.from({ length: layout.partitions }, (_, i) => i + 1).filter((p) => layout.replicas(p).includes(self));
   const durable = await DurableOwner.open({
     partitions: layout.partitions, hosted, session, log, onQueueDeleted,
     openGroup: (id, app) => host.createGroup(id, groupOptions(layout.replicas(id)), app),
     deadLetter, remoteSink: (s, c) => sessions.sink(s, c), forgetOtherSessions: false,
   });
+  opened = durable;
 
   // A frontend whose session lease has ended (this replica of the metadata group says so: an ended
   // lease never comes back, and one not applied here yet is not taken for ended) loses its consumers
@@ -167,10 +198,6 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   }, LEADER_SETTLE_MS / 2);
   balanceTimer.unref();
 
-  serveOwner(server, { durable, transient, addressOf: layout.addressOf, sessions, log });
-  const clusterPort = await server.listen(config.bind[0] === '::' ? '[::]' : config.bind[0] ?? '[::]', config.clusterPort);
-  host.start();
-
   const nodeOwner = new RoutingOwner(transient, durable, isDurable);
   const ctx: FrontendContext = {
     config, meta: meta.port, owner: nodeOwner, log, counters: newCounters(), connections: new Set(),
@@ -178,7 +205,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   };
   const replication = { host, storage, meta: metaBackend, openGroup: () => Promise.reject(new Error('not on an owner')), close: async () => {} };
   const ready = (): boolean => metaGroup.leader() !== 0 && durable.partitionIds().every((p) => host.group(p).leader() !== 0);
-  log.info({ nodeId: self, clusterPort, partitions: hosted }, 'owner started');
+  log.info({ nodeId: self, clusterPort, partitions: hosted, placementEpoch: layout.epoch }, 'owner started');
   return {
     ctx, clusterPort, durable,
     adminSource: createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, createDiskStats(durable, replication), ready),

@@ -10,6 +10,7 @@
 //   q/<vhost>\0<queue>        QueueRecord
 //   b/<binding id>            BindingRecord
 //   s                         SessionsSnapshot: the open frontend leases and the next lease number
+//   placement                 PlacementRecord: the partitions' replicas and their epoch (a cluster's)
 //
 // Every record is stored, durable or not: the keys are what a replica restarts from and what a
 // lagging replica is sent as a snapshot, so a replica that kept only the durable part would differ
@@ -19,6 +20,7 @@
 // queues go with their connection or their frontend's session.
 import { decodeMeta, encodeMeta } from '../meta/codec.js';
 import type { MetaMachine, MetaSnapshot } from '../meta/machine.js';
+import type { PlacementRecord } from '../meta/placement.js';
 import type { SessionsSnapshot } from '../meta/sessions.js';
 import type {
   BindingRecord, ExchangeRecord, MetaCommand, MetaResult, PermissionRecord, QueueRecord, UserRecord,
@@ -26,6 +28,7 @@ import type {
 
 export const INIT_KEY = 'init';
 const SESSIONS_KEY = 's';
+const PLACEMENT_KEY = 'placement';
 
 const encode = (value: unknown): string => Buffer.from(encodeMeta(value)).toString('utf8');
 
@@ -56,6 +59,7 @@ export function recordsOf(s: MetaSnapshot): Map<string, string> {
   for (const b of s.bindings) out.set(bindingKey(b), encode(b));
   const sessions = sessionsRecord(s.sessions);
   if (sessions !== undefined) out.set(SESSIONS_KEY, sessions);
+  if (s.placement !== undefined) out.set(PLACEMENT_KEY, encode(s.placement));
   return out;
 }
 
@@ -67,10 +71,15 @@ export function snapshotFrom(records: ReadonlyMap<string, string>): MetaSnapshot
   const queues: QueueRecord[] = [];
   const bindings: BindingRecord[] = [];
   let sessions: SessionsSnapshot | undefined;
+  let placement: PlacementRecord | undefined;
   for (const [key, value] of records) {
     const v = decodeMeta<unknown>(Buffer.from(value));
     if (key === SESSIONS_KEY) {
       sessions = v as SessionsSnapshot;
+      continue;
+    }
+    if (key === PLACEMENT_KEY) {
+      placement = v as PlacementRecord;
       continue;
     }
     switch (key.slice(0, 2)) {
@@ -83,7 +92,7 @@ export function snapshotFrom(records: ReadonlyMap<string, string>): MetaSnapshot
       default: break;
     }
   }
-  return { vhosts, users, permissions, exchanges, queues, bindings, ...(sessions ? { sessions } : {}) };
+  return { vhosts, users, permissions, exchanges, queues, bindings, ...(sessions ? { sessions } : {}), ...(placement ? { placement } : {}) };
 }
 
 /** One key's record now: its stored value, or undefined when it is gone. */
@@ -121,6 +130,8 @@ export function changedKeys(cmd: MetaCommand, result: MetaResult): Map<string, K
     case 'session.open':
     case 'session.end':
       return one(SESSIONS_KEY, (m) => sessionsRecord(m.sessions.snapshot()));
+    case 'placement.set':
+      return one(PLACEMENT_KEY, (m) => opt(m.placement));
     default:
       return undefined;
   }

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { placementFromConfig } from '../../src/cluster/layout.js';
 import { openMetaReplica, type MetaReplica } from '../../src/cluster/meta-replica.js';
 import { RemoteMetaBackend, type RemoteMetaOptions } from '../../src/cluster/meta-remote.js';
 import { serveMeta, type MetaService } from '../../src/cluster/meta-service.js';
@@ -42,7 +43,8 @@ export interface Frontend {
   readonly meta: LocalMeta;
 }
 
-export async function startOwners(count: number, watch: Partial<WatchOptions> = {}): Promise<Cluster> {
+/** `placement`: every owner, while it leads, bootstraps the placement of that many partitions (as an owner node does). */
+export async function startOwners(count: number, watch: Partial<WatchOptions> = {}, placement?: { partitions: number; replication: number }): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), 'warren-meta-'));
   const ids = Array.from({ length: count }, (_, i) => i + 1);
   const addresses = new Map<number, string>();
@@ -60,7 +62,10 @@ export async function startOwners(count: number, watch: Partial<WatchOptions> = 
     transport = RaftTransport.on(server, { nodeId: id, host: '127.0.0.1', port: 0, onMessage: (g, m) => host.step(g, m) });
     transports.push(transport);
     const replica = await openMetaReplica(host, { self: id, voters: ids, initial: () => initialMeta(CONFIG) });
-    const service = serveMeta(server, { app: replica.app, group: replica.group, addresses, watch });
+    const bootstrap = placement === undefined ? {} : {
+      bootstrapPlacement: () => placementFromConfig(ids.map((i) => ({ id: i, address: addresses.get(i)! })), placement.partitions, placement.replication),
+    };
+    const service = serveMeta(server, { app: replica.app, group: replica.group, addresses, watch, ...bootstrap });
     const port = await server.listen('127.0.0.1', 0);
     addresses.set(id, `127.0.0.1:${port}`);
     let stopped = false;

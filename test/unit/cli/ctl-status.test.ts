@@ -58,12 +58,19 @@ test('buildStatus: a down owner and a partition whose leader is only named by fo
 
 test('formatStatus prints every member, partition and session; table pads columns', () => {
   assert.deepEqual(table(['A', 'BB'], [['xyz', '1'], ['q', '']]), ['A    BB', 'xyz  1', 'q']);
-  const text = formatStatus(buildStatus([
-    { id: 1, url: 'http://a', partitions: [part(7, 1, 20, 20, { sessions: ['fe-101-x'] })] },
-    { id: 2, url: 'http://b', partitions: [part(7, 1, 20, 18)] },
-  ]));
+  const placed = (epoch: number) => ({
+    epoch, partitions: 7, replication_factor: 3, vnodes: 64,
+    owners: [{ id: 1, address: 'a:1' }, { id: 2, address: 'b:1' }], replicas: Array.from({ length: 7 }, () => [1, 2]),
+  });
+  const status = buildStatus([
+    { id: 1, url: 'http://a', partitions: [part(7, 1, 20, 20, { sessions: ['fe-101-x'] })], placement: placed(1) },
+    { id: 2, url: 'http://b', partitions: [part(7, 1, 20, 18)], placement: placed(2) },
+  ]);
+  assert.equal(status.placement?.epoch, 2, 'the newest placement an owner reported');
+  const text = formatStatus(status);
   assert.deepEqual(text.split('\n'), [
     'Cluster: healthy (2 owners, 1 partitions, 1 sessions)',
+    'Placement: epoch 2 (7 partitions, replication factor 3, 64 vnodes, owners 1,2)',
     '',
     'Members',
     '  ID   ROLE      STATE  REPLICAS  LEADS  ADDRESS / SESSIONS',
@@ -80,5 +87,5 @@ test('formatStatus prints every member, partition and session; table pads column
     '  fe-101-x  101       7',
     '',
   ]);
-  assert.match(formatStatus(buildStatus([{ id: 1, url: 'http://a', error: 'HTTP 401' }])), /DEGRADED[\s\S]*down \(HTTP 401\)[\s\S]*\(none:/);
+  assert.match(formatStatus(buildStatus([{ id: 1, url: 'http://a', error: 'HTTP 401' }])), /DEGRADED.*\nPlacement: none stored yet[\s\S]*down \(HTTP 401\)[\s\S]*\(none:/);
 });

@@ -128,6 +128,15 @@ test('the keys written command by command are the records of the whole state (in
     fc.record({ type: fc.constant('session.open'), frontend: fc.constantFrom('1', '2'), ttlMs: fc.constant(10_000) }),
     fc.record({ type: fc.constant('session.end'), lease: fc.integer({ min: 1, max: 4 }) }),
     fc.record({ type: fc.constant('transient.purge') }),
+    // Epochs 1..3 in any order: most are refused (not exactly current + 1), and change nothing.
+    fc.record({
+      type: fc.constant('placement.set'),
+      placement: fc.record({
+        epoch: fc.integer({ min: 1, max: 3 }), owners: fc.constant([{ id: 1, address: 'h1:1' }, { id: 2, address: 'h2:1' }]),
+        partitions: fc.constant(2), replicationFactor: fc.constant(2), vnodes: fc.constant(64),
+        replicas: fc.constantFrom([[1, 2], [2, 1]], [[2, 1], [1, 2]]),
+      }),
+    }),
   ) as fc.Arbitrary<MetaCommand>;
   await fc.assert(
     fc.asyncProperty(fc.array(fc.array(arb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 25 }), async (batches) => {
