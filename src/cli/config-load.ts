@@ -20,6 +20,8 @@ export interface StartFlags {
   nodeId?: string;
   owners?: string;
   clusterPort?: string;
+  partitions?: string;
+  replication?: string;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -30,6 +32,7 @@ const ENV: ReadonlyArray<[keyof StartFlags, string]> = [
   ['tlsKey', 'WARREN_TLS_KEY'], ['tlsCa', 'WARREN_TLS_CA'], ['logLevel', 'WARREN_LOG_LEVEL'],
   ['defaultUser', 'WARREN_DEFAULT_USER'], ['defaultPass', 'WARREN_DEFAULT_PASS'],
   ['role', 'WARREN_ROLE'], ['nodeId', 'WARREN_NODE_ID'], ['owners', 'WARREN_OWNERS'], ['clusterPort', 'WARREN_CLUSTER_PORT'],
+  ['partitions', 'WARREN_PARTITIONS'], ['replication', 'WARREN_REPLICATION'],
 ];
 
 const ROLES: readonly Role[] = ['all', 'owner', 'frontend'];
@@ -61,6 +64,17 @@ function checkCluster(cfg: WarrenConfig): void {
   const listed = cfg.owners.some((o) => o.id === cfg.nodeId);
   if (cfg.role === 'owner' && !listed) throw new Error(`--node-id ${cfg.nodeId} is not one of --owners`);
   if (cfg.role === 'frontend' && listed) throw new Error(`--node-id ${cfg.nodeId} is an owner's id; a frontend needs its own`);
+}
+
+/** Partition groups of a new data dir (data-dir.ts checks the same bound). */
+const MAX_PARTITIONS = 1024;
+/** Replicas of a partition: Raft groups beyond 7 voters gain nothing but latency. */
+const MAX_REPLICATION = 7;
+
+function intIn(v: string, what: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < min || n > max) throw new Error(`invalid ${what}: ${v} (an integer from ${min} to ${max})`);
+  return n;
 }
 
 function port(v: string, what: string): number {
@@ -107,6 +121,8 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
   }
   if (merged.owners !== undefined) cfg.owners = parseOwners(merged.owners);
   if (merged.clusterPort !== undefined) cfg.clusterPort = port(merged.clusterPort, '--cluster-port');
+  if (merged.partitions !== undefined) cfg.partitions = intIn(merged.partitions, '--partitions', 1, MAX_PARTITIONS);
+  if (merged.replication !== undefined) cfg.replication = intIn(merged.replication, '--replication', 1, MAX_REPLICATION);
   if (merged.tlsCert !== undefined || merged.tlsKey !== undefined) {
     if (merged.tlsCert === undefined || merged.tlsKey === undefined) throw new Error('TLS needs both --tls-cert and --tls-key');
     const tls: TlsConfig = { certFile: merged.tlsCert, keyFile: merged.tlsKey, ...(merged.tlsCa ? { caFile: merged.tlsCa } : {}) };

@@ -1,6 +1,8 @@
 // One child process kept running the way a StatefulSet keeps a pod: started with its stdout and
 // stderr appended to its log file, probed until ready, restarted after a delay whenever it dies
-// (same command, so same id and data), stopped with SIGTERM and, after a grace, SIGKILL.
+// (same command, so same id and data), stopped with SIGTERM and, after a grace, SIGKILL. A process
+// that keeps dying before it is ready (a bad flag, a configuration the cluster refuses) is restarted
+// ever more slowly, as Kubernetes backs off a crash-looping pod (crashLoopDelay).
 //
 // Contract: onChange fires after every change of pid or readiness; the owner of the Supervised reads
 // status() then. After stop() resolves the child has exited and nothing restarts it.
@@ -18,6 +20,19 @@ export interface SupervisedSpec {
   readonly probe: (signal: AbortSignal) => Promise<void>;
 }
 
+/** The longest wait between two starts of a process that never became ready. */
+export const MAX_CRASH_LOOP_DELAY_MS = 60_000;
+
+/**
+ * How long to wait before the next start after `failedStarts` consecutive exits before readiness
+ * (0: it was ready, then died): the configured delay for a death after readiness or a first failed
+ * start, then doubling (from at least 1 s) up to MAX_CRASH_LOOP_DELAY_MS.
+ */
+export function crashLoopDelay(baseMs: number, failedStarts: number): number {
+  if (failedStarts <= 1) return baseMs;
+  return Math.min(Math.max(baseMs, 1_000) * 2 ** (failedStarts - 1), Math.max(baseMs, MAX_CRASH_LOOP_DELAY_MS));
+}
+
 export interface SupervisorEvents {
   onChange(): void;
   /** One human-readable line (started, exited, restarting). */
@@ -28,6 +43,8 @@ export class Supervised {
   private child: ChildProcess | undefined;
   private up = false;
   private restarts = 0;
+  /** Consecutive incarnations that exited before they were ready. */
+  private failedStarts = 0;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   /** Aborts the probe of the current incarnation when it exits or the launcher stops. */
@@ -73,6 +90,7 @@ export class Supervised {
     this.spec.probe(abort.signal).then(() => {
       if (this.child !== child || abort.signal.aborted) return;
       this.up = true;
+      this.failedStarts = 0;
       this.events.onMessage(`${name} is up (pid ${child.pid})`);
       this.events.onChange();
     }, () => { /* aborted: the process exited or the launcher is stopping */ });
@@ -81,14 +99,16 @@ export class Supervised {
   private onExit(child: ChildProcess, how: string): void {
     if (this.child !== child) return;
     this.child = undefined;
+    if (!this.up) this.failedStarts++;
     this.up = false;
     if (this.stopping) {
       this.events.onChange();
       return;
     }
-    const delay = this.spec.restartDelayMs;
+    const delay = crashLoopDelay(this.spec.restartDelayMs, this.failedStarts);
     const tail = logTail(this.spec.logFile).map((l) => `\n    | ${l}`).join('');
-    this.events.onMessage(`${this.spec.name} ${how}; restarting in ${delay} ms (log: ${this.spec.logFile})${tail}`);
+    const looping = this.failedStarts > 1 ? ` (${this.failedStarts} starts in a row failed before it was ready)` : '';
+    this.events.onMessage(`${this.spec.name} ${how}; restarting in ${delay} ms${looping} (log: ${this.spec.logFile})${tail}`);
     this.events.onChange();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;

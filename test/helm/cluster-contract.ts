@@ -23,6 +23,9 @@ export interface ExpectedCluster extends ExpectedDeployment {
   readonly owners: number;
   readonly frontends: number;
   readonly clusterPort: number;
+  /** The placement every node must be started with (cluster.partitions, cluster.replicationFactor). */
+  readonly partitions: number;
+  readonly replication: number;
 }
 
 /** One rendered pod of a role, as Kubernetes would run it. */
@@ -137,6 +140,7 @@ export function checkWarrenCluster(objects: readonly K8sObject[], expected: Expe
     assert.equal(p.cfg.owners.find((o) => o.id === p.cfg.nodeId)?.address, `${dnsName(i)}:${p.cfg.clusterPort}`,
       `${what} is listed under its own id at its own DNS name and the port it listens on`);
     assert.equal(p.cfg.clusterPort, expected.clusterPort, `${what} cluster port`);
+    assert.deepEqual([p.cfg.partitions, p.cfg.replication], [expected.partitions, expected.replication], `${what} partitions and replication`);
     assert.deepEqual(portsByName(p.ports), { http: p.cfg.httpPort, cluster: p.cfg.clusterPort },
       `${what}: container ports are exactly its listeners (HTTP and gRPC; owners take no AMQP)`);
     assert.equal(p.cfg.tls, undefined, `${what}: no AMQPS listener`);
@@ -153,6 +157,7 @@ export function checkWarrenCluster(objects: readonly K8sObject[], expected: Expe
   const fe = frontend.cfg;
   assert.equal(fe.role, 'frontend', 'frontend role');
   assert.deepEqual([...fe.owners].sort((a, b) => a.id - b.id), ownerAddresses, 'frontends get the same --owners as the owners');
+  assert.deepEqual([fe.partitions, fe.replication], [expected.partitions, expected.replication], 'frontends get the owners\' partition count and replication');
   assert.ok(!ownerAddresses.some((o) => o.id === fe.nodeId), 'a frontend does not take an owner\'s id');
   assert.equal(fe.amqpPort, expected.amqpPort, 'frontend AMQP port');
   const feListeners: Record<string, number> = { amqp: fe.amqpPort, http: fe.httpPort };

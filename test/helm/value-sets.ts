@@ -75,7 +75,7 @@ export const CLUSTER_VALUE_SETS: readonly ClusterValueSet[] = [
     name: 'cluster defaults',
     values: { cluster: { enabled: true } },
     expected: {
-      namespace: NAMESPACE, clusterDomain: 'cluster.local', owners: 3, frontends: 2, clusterPort: 25672,
+      namespace: NAMESPACE, clusterDomain: 'cluster.local', owners: 3, frontends: 2, clusterPort: 25672, partitions: 16, replication: 3,
       amqpPort: 5672, httpPort: 15672, user: 'admin', data: { claim: true, size: '10Gi' },
     },
   },
@@ -83,7 +83,7 @@ export const CLUSTER_VALUE_SETS: readonly ClusterValueSet[] = [
     name: 'cluster: 5 owners, 3 frontends, gRPC port, domain, TLS, ports, resources, storage, PDB, ServiceMonitor',
     values: {
       cluster: {
-        enabled: true, owners: 5, frontends: 3, port: 26000, clusterDomain: 'k8s.example',
+        enabled: true, owners: 5, frontends: 3, port: 26000, clusterDomain: 'k8s.example', partitions: 64, replicationFactor: 5,
         ownerResources: { requests: { cpu: '4', memory: '16Gi' }, limits: { memory: '16Gi' } },
         frontendResources: { requests: { cpu: '1', memory: '1Gi' } },
       },
@@ -96,7 +96,7 @@ export const CLUSTER_VALUE_SETS: readonly ClusterValueSet[] = [
       podAntiAffinity: 'hard',
     },
     expected: {
-      namespace: NAMESPACE, clusterDomain: 'k8s.example', owners: 5, frontends: 3, clusterPort: 26000,
+      namespace: NAMESPACE, clusterDomain: 'k8s.example', owners: 5, frontends: 3, clusterPort: 26000, partitions: 64, replication: 5,
       amqpPort: 5682, httpPort: 15682, user: 'app', pass: 'correct-horse-battery',
       tls: { amqpsPort: 5681, cert: CERT, key: KEY, ca: CA },
       data: { claim: true, size: '250Gi', storageClass: 'fast-ssd' },
@@ -116,7 +116,7 @@ export const CLUSTER_VALUE_SETS: readonly ClusterValueSet[] = [
       { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'corp-user' }, stringData: { 'warren.json': JSON.stringify({ defaultUser: 'ops', defaultPass: 'from-the-vault' }) } },
     ],
     expected: {
-      namespace: NAMESPACE, clusterDomain: 'cluster.local', owners: 1, frontends: 1, clusterPort: 25672,
+      namespace: NAMESPACE, clusterDomain: 'cluster.local', owners: 1, frontends: 1, clusterPort: 25672, partitions: 16, replication: 3,
       amqpPort: 5672, httpPort: 15672, user: 'ops', pass: 'from-the-vault',
       tls: { amqpsPort: 5671, cert: CERT, key: KEY },
       data: { claim: false },
