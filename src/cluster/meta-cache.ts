@@ -23,8 +23,16 @@ interface Waiter {
   readonly resolve: () => void;
 }
 
+/**
+ * How long after this cache created an exchange a publish that it routes nowhere may only mean the
+ * exchange's bindings, made elsewhere a moment later, are not applied here yet (recentlyCreated).
+ */
+export const YOUNG_EXCHANGE_MS = 5_000;
+
 export class MetaCache {
   readonly stats: MetaCacheStats = { snapshots: 0, entries: 0, refused: 0 };
+  /** Exchanges created by entries applied here in the last YOUNG_EXCHANGE_MS: `vhost\0name` → when. */
+  private readonly young = new Map<string, number>();
   private current: MetaMachine;
   private index = 0;
   /** A state has been received (from a snapshot): entries may be applied to it. */
@@ -34,8 +42,20 @@ export class MetaCache {
   private readyCbs: Array<() => void> = [];
   private isReady = false;
 
-  constructor(machine: MetaMachine = new MetaMachine({ defaultUser: null })) {
+  constructor(machine: MetaMachine = new MetaMachine({ defaultUser: null }), private readonly now: () => number = Date.now) {
     this.current = machine;
+  }
+
+  /** Whether an entry applied here created the exchange within the last YOUNG_EXCHANGE_MS. */
+  recentlyCreated(vhost: string, exchange: string): boolean {
+    const at = this.young.get(`${vhost}\0${exchange}`);
+    return at !== undefined && this.now() - at < YOUNG_EXCHANGE_MS;
+  }
+
+  private noteYoung(vhost: string, exchange: string): void {
+    const now = this.now();
+    if (this.young.size >= 1_000) for (const [k, at] of this.young) if (now - at >= YOUNG_EXCHANGE_MS) this.young.delete(k);
+    this.young.set(`${vhost}\0${exchange}`, now);
   }
 
   get machine(): MetaMachine {
@@ -127,7 +147,9 @@ export class MetaCache {
 
   private applyEntry(index: number, command: Uint8Array): void {
     if (index <= this.index) return;
-    if (applyCommand(this.current, command).kind !== 'applied') this.stats.refused++;
+    const outcome = applyCommand(this.current, command);
+    if (outcome.kind !== 'applied') this.stats.refused++;
+    else if (outcome.command.type === 'exchange.declare' && outcome.result.created === true) this.noteYoung(outcome.command.vhost, outcome.command.name);
     this.stats.entries++;
     this.advance(index);
   }

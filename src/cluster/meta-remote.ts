@@ -114,6 +114,10 @@ export class RemoteMetaBackend implements MetaBackend {
    * Waits until this cache has applied every change committed before the call (the leader's read
    * point): a lookup that failed on the cache can be tried again and trusted.
    */
+  recentlyCreated(vhost: string, exchange: string): boolean {
+    return this.cache.recentlyCreated(vhost, exchange);
+  }
+
   async sync(): Promise<void> {
     if (this.closed) throw new Error('meta: backend closed');
     const deadline = Date.now() + this.applyTimeoutMs;

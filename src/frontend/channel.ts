@@ -7,7 +7,7 @@ import { methodId, type BasicPublishArgs, type BasicProperties, type Method } fr
 import * as admin from './admin-methods.js';
 import type { Connection } from './connection.js';
 import { Consumers } from './consumers.js';
-import { Publisher } from './publisher.js';
+import { Publisher, StaleRoute } from './publisher.js';
 import type { Access, ResourceKind } from './ports.js';
 import { readFresh } from '../util/read-point.js';
 
@@ -32,7 +32,7 @@ const LOOKUP_METHODS: ReadonlySet<string> = new Set([
 ]);
 /** What a stale view answers for something created (or a permission granted) elsewhere a moment ago. */
 const STALE_CODES: ReadonlySet<number> = new Set([ReplyCode.NotFound, ReplyCode.AccessRefused]);
-const isStaleMiss = (err: unknown): boolean => err instanceof AmqpError && STALE_CODES.has(err.replyCode);
+const isStaleMiss = (err: unknown): boolean => (err instanceof AmqpError && STALE_CODES.has(err.replyCode)) || err instanceof StaleRoute;
 
 export class Channel {
   private pending: PendingContent | undefined;
@@ -220,9 +220,14 @@ export class Channel {
     // Frames are views into socket chunks (64 KiB): copy, or a queued 1 KiB message pins a whole chunk.
     const body = Buffer.concat(p.chunks, p.received);
     const header = Buffer.from(p.header as Buffer);
-    // (A channel released while it waited — its connection died — publishes nothing.)
-    return readFresh(this.ctx.meta.sync, isStaleMiss,
-      () => this.released ? undefined : this.publisher.publish(p.args, p.properties as BasicProperties, header, body));
+    // (A channel released while it waited — its connection died — publishes nothing.) Only the first
+    // run may be refused as routed stale (StaleRoute); the run at the read point is final.
+    let firstTry = this.ctx.meta.sync !== undefined;
+    return readFresh(this.ctx.meta.sync, isStaleMiss, () => {
+      const retryable = firstTry;
+      firstTry = false;
+      return this.released ? undefined : this.publisher.publish(p.args, p.properties as BasicProperties, header, body, retryable);
+    });
   }
 
   // ---- methods --------------------------------------------------------------------------------

@@ -95,4 +95,10 @@ export interface MetaPort {
    * before the call, so a lookup that failed may be tried once more and its answer trusted.
    */
   sync?(): Promise<void>;
+
+  /**
+   * With sync: whether the view created this exchange a moment ago, so that a publish it routes
+   * nowhere may only mean bindings made elsewhere just after are not in the view yet.
+   */
+  recentlyCreated?(vhost: string, exchange: string): boolean;
 }

@@ -48,16 +48,21 @@ export class Publisher {
   /**
    * Lookups first, in rabbit_channel's order (write permission, then the exchange), before any
    * effect: a publish refused by a metadata view that trails may run again whole once the view
-   * caught up (Channel.completeContent).
+   * caught up (Channel.completeContent). `firstTry`: a publish the view routes nowhere through an
+   * exchange it created a moment ago (whose bindings, made elsewhere just after, may not be applied
+   * here yet) is refused with StaleRoute instead, to be run again at the read point.
    */
-  publish(args: BasicPublishArgs, properties: BasicProperties, header: Buffer, body: Buffer): void {
+  publish(args: BasicPublishArgs, properties: BasicProperties, header: Buffer, body: Buffer, firstTry = false): void {
     const ch = this.ch;
     const exchange = args.exchange;
     ch.checkAccess('write', 'exchange', exchange);
     const queues = this.routed;
     queues.length = 0;
     const directReply = exchange === '' && isDirectReply(args.routingKey);
-    if (!directReply) ch.ctx.meta.route(ch.vhost, exchange, args.routingKey, properties.headers, queues);
+    if (!directReply) {
+      ch.ctx.meta.route(ch.vhost, exchange, args.routingKey, properties.headers, queues);
+      if (queues.length === 0 && firstTry && ch.ctx.meta.recentlyCreated?.(ch.vhost, exchange) === true) throw new StaleRoute();
+    }
     const user = ch.conn.user!;
     if (properties.userId !== undefined && properties.userId !== user.name) {
       throw new AmqpError(ReplyCode.PreconditionFailed,
@@ -273,3 +278,13 @@ function stringList(v: unknown): string[] {
 }
 
 function ignoreOutcome(): void {}
+
+/**
+ * A publish routed nowhere by a metadata view that created its exchange a moment ago: not an error
+ * for the client, a reason to look again at the read point (Channel.completeContent).
+ */
+export class StaleRoute extends Error {
+  constructor() {
+    super('routed nowhere through an exchange created a moment ago: may be a view that trails');
+  }
+}

@@ -21,6 +21,8 @@ export interface MetaBackend {
   apply(cmd: MetaCommand): Promise<MetaResult>;
   /** A cache of a replicated machine (a cluster frontend): waits until it applied everything committed before the call. */
   sync?(): Promise<void>;
+  /** With sync: whether the cache created this exchange a moment ago (MetaPort.recentlyCreated). */
+  recentlyCreated?(vhost: string, exchange: string): boolean;
 }
 
 export interface LocalMeta {
@@ -99,6 +101,7 @@ export function createMeta(backend: MetaBackend, salt: () => Uint8Array): LocalM
     exclusiveQueues: (connectionId) => m().exclusiveQueues(connectionId),
     route: (vhost, exchange, routingKey, headers, out) => m().route(vhost, exchange, routingKey, headers, out),
     ...(backend.sync !== undefined ? { sync: () => (backend.sync as () => Promise<void>)() } : {}),
+    ...(backend.recentlyCreated !== undefined ? { recentlyCreated: backend.recentlyCreated.bind(backend) } : {}),
   };
 
   return {

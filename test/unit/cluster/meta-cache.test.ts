@@ -3,7 +3,7 @@
 // a refused command changes nothing, waiters and readiness follow the applied index.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MetaCache } from '../../../src/cluster/meta-cache.js';
+import { MetaCache, YOUNG_EXCHANGE_MS } from '../../../src/cluster/meta-cache.js';
 import { chunks } from '../../../src/cluster/meta-tail.js';
 import { encodeMeta } from '../../../src/meta/codec.js';
 import { MetaMachine } from '../../../src/meta/machine.js';
@@ -79,4 +79,19 @@ test('a snapshot half received on a broken stream is dropped when the next strea
   cache.streamStarted();
   for (const ev of evs) cache.onEvent(ev);
   assert.deepEqual(cache.machine.snapshot(), owner.snapshot());
+});
+
+test('an exchange created by an entry applied here is young for YOUNG_EXCHANGE_MS; re-declares and snapshots make none young', () => {
+  let now = 1_000_000;
+  const owner = new MetaMachine();
+  const cache = new MetaCache(undefined, () => now);
+  for (const ev of snapshotEvents(owner, 1, 1024)) cache.onEvent(ev);
+  cache.onEvent(wire({ entries: { entries: [{ index: 2, command: encodeMeta(exchange('fresh')) }] } }));
+  assert.equal(cache.recentlyCreated('/', 'fresh'), true);
+  assert.equal(cache.recentlyCreated('/', 'amq.direct'), false, 'from the snapshot: not created by an entry');
+  now += YOUNG_EXCHANGE_MS - 1;
+  cache.onEvent(wire({ entries: { entries: [{ index: 3, command: encodeMeta(exchange('fresh')) }] } }));
+  assert.equal(cache.recentlyCreated('/', 'fresh'), true, 'a re-declare does not make it younger, nor older');
+  now += 1;
+  assert.equal(cache.recentlyCreated('/', 'fresh'), false);
 });
