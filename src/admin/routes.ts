@@ -137,6 +137,11 @@ export const ROUTES: readonly Route[] = [
     if (placement === undefined) throw AdminError.notFound();
     return ok(placement);
   }),
+  // Warren: this node's replica of the metadata group and the open session leases; 404 on a node without one.
+  r('GET', 'api/metadata', 'admin', async (s) => {
+    if (s.metadata === undefined) throw AdminError.notFound('this node holds no replica of the metadata group');
+    return ok(await s.metadata());
+  }),
   r('GET', 'api/exchanges', 'management', async (s, _p, _b, c) => ok(await inVisibleVhosts(c, await s.listExchanges()))),
   r('GET', 'api/exchanges/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listExchanges(p(ps, 'vhost'))))),
   r('GET', 'api/exchanges/:vhost/:name', 'vhost', async (s, ps) =>

@@ -158,6 +158,41 @@ export interface PartitionInfo {
   readonly sessions?: readonly string[];
 }
 
+/**
+ * GET /api/metadata (Warren): this owner's replica of the metadata group (Raft group 0) and the
+ * frontends' session leases its applied state holds open.
+ */
+export interface MetadataInfo {
+  /** The leader this replica knows (0: none), and its term. */
+  readonly leader: number;
+  readonly term: number;
+  readonly first_index: number;
+  readonly last_index: number;
+  readonly commit_index: number;
+  readonly applied_index: number;
+  /** The number the next lease opened gets: a lease below it that is not listed has ended. */
+  readonly next_lease: number;
+  /** True when the lease deadlines were read here (this replica leads): then leases carry expires_in_ms. */
+  readonly lease_deadlines: boolean;
+  readonly leases: readonly LeaseInfo[];
+}
+
+/** One open frontend session lease. */
+export interface LeaseInfo {
+  readonly lease: number;
+  /** The name it was opened under (`frontend-<id>`). */
+  readonly name: string;
+  /** The frontend's node id and its session id (`fe-<id>-<lease>`), when the name is a frontend's. */
+  readonly frontend?: number;
+  readonly session?: string;
+  readonly ttl_ms: number;
+  /**
+   * On the metadata leader: how long until the lease expires unless renewed (the deadline lives in
+   * the leader's memory; absent for a lease opened since it last checked, or on a follower).
+   */
+  readonly expires_in_ms?: number;
+}
+
 export interface ExchangeInfo {
   readonly name: string;
   readonly vhost: string;
@@ -360,6 +395,8 @@ export interface AdminSource {
   listPartitions?(): MaybePromise<readonly PartitionInfo[]>;
   /** The placement stored in the metadata group (Warren, a cluster's); undefined before its bootstrap. */
   placement?(): PlacementInfo | undefined;
+  /** The metadata group as this node's replica sees it (Warren); absent on a node without one (a cluster frontend). */
+  metadata?(): MaybePromise<MetadataInfo>;
   listExchanges(vhost?: string): MaybePromise<readonly ExchangeInfo[]>;
   listBindings(vhost?: string): MaybePromise<readonly BindingInfo[]>;
   listConnections(): MaybePromise<readonly ConnectionInfo[]>;

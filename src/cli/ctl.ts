@@ -1,17 +1,20 @@
 // `warren ctl`: the operator CLI (issue 8: its first verb, `status`). It reads the cluster from the
 // owners' HTTP management APIs — each owner's GET /api/partitions lists the partitions it
 // replicates with the leader it knows, term, commit and applied indexes and the frontend sessions
-// each partition holds, and GET /api/placement the placement its metadata replica has (with its
-// epoch) — so it needs the owners' management addresses and an administrator login.
+// each partition holds, GET /api/placement the placement its metadata replica has (with its
+// epoch), and GET /api/metadata its replica of the metadata group and the frontends' open session
+// leases — so it needs the owners' management addresses and an administrator login.
 //
 // Where the owners are: `--owners <id>=<host>:<http port>,...` (the owners' management ports, not
 // their gRPC ports), or `--state FILE`, the state file `warren cluster --state` writes.
-// Exit status: 0 healthy, 2 degraded (an owner did not answer, a partition has no leader), 1 for
-// bad options or when no owner answered.
+// Exit status: 0 healthy, 2 degraded (an owner did not answer, the metadata group or a partition
+// has no leader), 1 for bad options or when no owner answered.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { ClusterState } from '../launcher/state.js';
-import { buildStatus, formatStatus, parseOwnerUrls, type OwnerReport, type ReportedPartition, type ReportedPlacement } from './ctl-status.js';
+import {
+  buildStatus, formatStatus, parseOwnerUrls, type OwnerReport, type ReportedMetadata, type ReportedPartition, type ReportedPlacement,
+} from './ctl-status.js';
 
 interface StatusFlags {
   owners?: string;
@@ -35,25 +38,36 @@ function ownersFrom(f: StatusFlags): Array<{ id: number; url: string }> {
 }
 
 async function ask(o: { id: number; url: string }, auth: string, timeoutMs: number): Promise<OwnerReport> {
-  try {
-    const res = await fetch(`${o.url}/api/partitions`, { headers: { authorization: auth }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return { ...o, error: `HTTP ${res.status}` };
-    const partitions = (await res.json()) as ReportedPartition[];
+  const [partitions, placement, metadata] = await Promise.all([
+    getJson<ReportedPartition[]>(`${o.url}/api/partitions`, auth, timeoutMs),
     // 404: this owner's replica has no placement yet (a new cluster before its bootstrap).
-    const placed = await fetch(`${o.url}/api/placement`, { headers: { authorization: auth }, signal: AbortSignal.timeout(timeoutMs) });
-    const placement = placed.ok ? (await placed.json()) as ReportedPlacement : undefined;
-    return { ...o, partitions, ...(placement !== undefined ? { placement } : {}) };
+    getJson<ReportedPlacement>(`${o.url}/api/placement`, auth, timeoutMs),
+    getJson<ReportedMetadata>(`${o.url}/api/metadata`, auth, timeoutMs),
+  ]);
+  return {
+    ...o,
+    ...('value' in partitions ? { partitions: partitions.value } : { error: partitions.error }),
+    ...('value' in placement ? { placement: placement.value } : {}),
+    ...('value' in metadata ? { metadata: metadata.value } : { metadataError: metadata.error }),
+  };
+}
+
+async function getJson<T>(url: string, auth: string, timeoutMs: number): Promise<{ value: T } | { error: string }> {
+  try {
+    const res = await fetch(url, { headers: { authorization: auth }, signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return { error: `HTTP ${res.status}` };
+    return { value: (await res.json()) as T };
   } catch (err) {
     // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, a timeout, …).
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    return { ...o, error: e.cause?.code ?? (e.cause?.message || e.message) };
+    return { error: e.cause?.code ?? (e.cause?.message || e.message) };
   }
 }
 
 export function ctlCommand(): Command {
   const ctl = new Command('ctl').description('operate a running cluster');
   ctl.command('status')
-    .description('members and their roles, partitions with replicas, leader, commit and applied indexes and lag, frontend sessions')
+    .description('members and their roles, the metadata group, partitions with replicas, leader, commit and applied indexes and lag, frontend sessions')
     .option('--owners <list>', "the owners' management APIs: <id>=<host>:<http port>,... (or <id>=http://host:port)")
     .option('--state <file>', 'or: the state file of `warren cluster --state` (its owner nodes)')
     .option('--user <name>', 'management API user, an administrator (env WARREN_CTL_USER)', process.env['WARREN_CTL_USER'] ?? 'guest')

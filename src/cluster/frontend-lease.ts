@@ -6,7 +6,7 @@
 // when it received that renewal, never earlier), or when the leader answers that it has ended.
 // Losing it is fatal for the frontend's AMQP service (onLost); a new process opens a new lease.
 import type { Logger } from '../log.js';
-import { sessionOfLease } from '../meta/sessions.js';
+import { frontendName, sessionOfLease } from '../meta/sessions.js';
 import type { RemoteMetaBackend } from './meta-remote.js';
 
 export interface FrontendLeaseOptions {
@@ -43,7 +43,7 @@ export class FrontendLease {
   static async open(meta: RemoteMetaBackend, opts: FrontendLeaseOptions): Promise<FrontendLease> {
     const now = opts.now ?? Date.now;
     const sentAt = now();
-    const { lease, ttlMs } = await meta.openSession(`frontend-${opts.nodeId}`, opts.ttlMs ?? 0);
+    const { lease, ttlMs } = await meta.openSession(frontendName(opts.nodeId), opts.ttlMs ?? 0);
     return new FrontendLease(meta, lease, ttlMs, opts, sentAt);
   }
 

@@ -47,6 +47,12 @@ export class LeaseKeeper {
     return this.leading;
   }
 
+  /** For operators: ms until `lease` expires unless renewed; undefined when not leading or no deadline is kept for it yet. */
+  expiresInMs(lease: number): number | undefined {
+    const deadline = this.leading ? this.deadlines.get(lease) : undefined;
+    return deadline === undefined ? undefined : deadline - this.now();
+  }
+
   /** A renewal from the lease's frontend (only the leader answers them). */
   keepAlive(lease: number): KeepAliveAnswer {
     const sessions = this.opts.machine().sessions;

@@ -87,3 +87,14 @@ export function leaseOfSession(session: string): number | undefined {
   const m = /^fe-[0-9]+-([1-9][0-9]*)$/.exec(session);
   return m === null ? undefined : Number(m[1]);
 }
+
+/** The name a cluster frontend opens its lease under (SessionRecord.frontend): `frontend-<node id>`. */
+export function frontendName(nodeId: number): string {
+  return `frontend-${nodeId}`;
+}
+
+/** The node id in a lease's frontend name; undefined for a name of another form. */
+export function nodeOfFrontendName(name: string): number | undefined {
+  const m = /^frontend-([1-9][0-9]*)$/.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}

@@ -31,6 +31,7 @@ import { createAdminSource } from './admin-source.js';
 import type { Node } from './compose.js';
 import { openDataDir } from './data-dir.js';
 import { createDiskStats } from './disk-stats.js';
+import { metadataInfo } from './meta-info.js';
 import { createMeta, initialMeta, livesInPartition, type MetaBackend } from './meta-port.js';
 import { exitOnFatal, metaDefect, NODE_COMPACTION, openNodeStorage } from './replication.js';
 
@@ -208,7 +209,13 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   log.info({ nodeId: self, clusterPort, partitions: hosted, placementEpoch: layout.epoch }, 'owner started');
   return {
     ctx, clusterPort, durable,
-    adminSource: createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, createDiskStats(durable, replication), ready),
+    adminSource: {
+      ...createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, createDiskStats(durable, replication), ready),
+      metadata: () => metadataInfo({
+        group: metaGroup, machine: () => metaApp.machine,
+        keepsDeadlines: () => metaService.leases.isLeading, leaseExpiresInMs: (l) => metaService.leases.expiresInMs(l),
+      }),
+    },
     close: async () => {
       forgetting.stop();
       clearInterval(sweepTimer);

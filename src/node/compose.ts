@@ -17,8 +17,9 @@ import { RoutingOwner } from '../owner/router.js';
 import { createAdminSource } from './admin-source.js';
 import { openDataDir } from './data-dir.js';
 import { createDiskStats } from './disk-stats.js';
+import { metadataInfo } from './meta-info.js';
 import { createMeta, initialMeta } from './meta-port.js';
-import { startReplication } from './replication.js';
+import { META_GROUP, startReplication } from './replication.js';
 
 export interface Node {
   /** What the AMQP listeners serve: metadata and owner ports, counters, live connections. */
@@ -70,7 +71,11 @@ export async function composeNode(config: WarrenConfig, log: Logger): Promise<No
   };
   return {
     ctx,
-    adminSource: createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, createDiskStats(durable, replication)),
+    adminSource: {
+      ...createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, createDiskStats(durable, replication)),
+      // The single-voter metadata group; an embedded node opens no session leases.
+      metadata: () => metadataInfo({ group: replication.host.group(META_GROUP), machine: () => replication.meta.machine }),
+    },
     close: async () => {
       transient.close();
       durable.close();

@@ -1,8 +1,11 @@
 // Issue 8's operator views against a real cluster (`warren cluster`: 3 owners, 2 frontends, haproxy,
 // real `warren start --role …` processes): a frontend's /api/queues shows the owners' figures for
 // what was published and consumed, a durable queue's leader / members / online as the owners see
-// them, and `warren ctl status --json` lists the owners, every partition with its replicas, one
-// leader and small lag, and the consuming frontend's session. Then an owner is killed: it drops
+// them, and `warren ctl status --json` lists the owners, the metadata group (one leader, every
+// owner's replica with small lag), every partition with its replicas, one leader and small lag, and
+// both frontends' session leases — the consuming one's with the partition holding its consumer, the
+// idle one's from its lease alone. A frontend stopped with SIGTERM ends its lease at once: it leaves
+// the list, and the launcher's restart of it opens a new one. Then an owner is killed: it drops
 // out of `online`, and ctl status says degraded (exit 2) until the launcher brings it back.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +33,7 @@ interface QueueJson {
   partition?: number; leader?: number; members?: number[]; online?: number[];
 }
 interface PartitionJson { partition: number; leader: number; sessions?: string[] }
+interface MetadataJson { leader: number; lease_deadlines: boolean; leases: Array<{ session?: string; frontend?: number; expires_in_ms?: number }> }
 
 /** `warren ctl status …`: its exit code and output. */
 function ctl(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -131,11 +135,58 @@ test('a frontend shows the owners\' queue figures and Raft members; ctl status l
   const consumerSession = s.sessions.find((x) => x.frontend === fe1.id && x.partitions.includes(partition ?? -1));
   assert.ok(consumerSession !== undefined, `frontend ${fe1.id}'s session holds the consumer: ${JSON.stringify(s.sessions)}`);
   assert.ok(s.members.some((m) => m.role === 'frontend' && m.id === fe1.id));
+
+  // The metadata group: one leader every replica agrees on, all three owners' replicas close behind it.
+  const ownerIds = owners.map((o) => o.id);
+  assert.ok(ownerIds.includes(s.metadata.leader), `metadata leader ${s.metadata.leader}`);
+  assert.deepEqual(s.metadata.replicas.map((x) => x.id), ownerIds);
+  assert.deepEqual(s.metadata.replicas.filter((x) => x.role === 'leader').map((x) => x.id), [s.metadata.leader]);
+  assert.ok(s.metadata.replicas.every((x) => x.lag <= 5 && x.applied_index > 0), JSON.stringify(s.metadata.replicas));
+  assert.deepEqual(s.metadata.unanswered, []);
+  assert.equal(s.metadata.leases_from, s.metadata.leader, 'leases as the leader holds them');
+  // Both frontends' leases, with their node ids; frontend 2 has no consumer anywhere and shows all the same.
+  const leased = new Map(s.sessions.filter((x) => x.state === 'open').map((x) => [x.frontend, x]));
+  for (const fe of [fe1, fe2]) {
+    const x = leased.get(fe.id);
+    assert.ok(x !== undefined, `frontend ${fe.id}'s lease: ${JSON.stringify(s.sessions)}`);
+    assert.equal(x.session, `fe-${fe.id}-${x.lease}`);
+    assert.equal(x.ttl_ms, 10_000);
+    assert.ok(x.expires_in_ms !== undefined && x.expires_in_ms > 0 && x.expires_in_ms <= 10_000, `time left ${x.expires_in_ms}`);
+    assert.deepEqual(s.members.find((m) => m.role === 'frontend' && m.id === fe.id)?.sessions, [x.session]);
+  }
+  assert.equal(leased.get(fe1.id)?.session, consumerSession.session);
+  assert.deepEqual(leased.get(fe2.id)?.partitions, [], 'frontend 2 holds no consumer');
+  assert.equal(s.metadata.open_leases, 2);
+  // The endpoint itself: every owner lists the same two leases; only the leader knows the time left.
+  for (const o of owners) {
+    const m = await getJson<MetadataJson>(`${o.http}/api/metadata`);
+    assert.deepEqual(m.leases.map((l) => l.frontend).sort(), [fe1.id, fe2.id].sort(), `owner ${o.id}`);
+    assert.equal(m.lease_deadlines, o.id === s.metadata.leader, `owner ${o.id} keeps the deadlines iff it leads`);
+    assert.equal(m.leases.every((l) => l.expires_in_ms !== undefined), o.id === s.metadata.leader);
+  }
   const text = await ctl(['--state', cluster.launcher.stateFile]);
   assert.equal(text.code, 0, text.err);
   console.log(text.out); // the operator's view, in the test log
   assert.match(text.out, /^Cluster: healthy \(3 owners, 16 partitions/);
   assert.ok(text.out.includes(consumerSession.session));
+  assert.match(text.out, new RegExp(`^Metadata group: leader ${s.metadata.leader}, term \\d+, 2 open leases`, 'm'));
+
+  // Frontend 2 stopped cleanly: it ends its lease on the way out, so it leaves the list at once;
+  // the launcher starts it again and the new process opens a new lease.
+  const oldLease = leased.get(fe2.id)!;
+  assert.ok(fe2.pid !== null);
+  process.kill(fe2.pid, 'SIGTERM');
+  const gone = await waitFor('frontend 2\'s lease gone', async () => JSON.parse((await ctl(['--owners', ownersFlag(state), '--json'])).out) as ClusterStatus,
+    (x) => !x.sessions.some((y) => y.session === oldLease.session), 15_000);
+  assert.equal(gone.members.some((m) => m.role === 'frontend' && m.id === fe2.id), false, 'no lease, no consumer: not listed');
+  assert.ok(gone.sessions.some((y) => y.session === consumerSession.session && y.state === 'open'), 'frontend 1 is untouched');
+  const back = await waitFor('frontend 2 with a new lease', async () => JSON.parse((await ctl(['--owners', ownersFlag(state), '--json'])).out) as ClusterStatus,
+    (x) => x.sessions.some((y) => y.frontend === fe2.id && y.state === 'open'), 60_000);
+  const renewed = back.sessions.find((y) => y.frontend === fe2.id)!;
+  assert.ok((renewed.lease ?? 0) > (oldLease.lease ?? 0), `a new lease: ${oldLease.session} → ${renewed.session}`);
+  assert.deepEqual(back.members.find((m) => m.id === fe2.id), { id: fe2.id, role: 'frontend', up: true, sessions: [renewed.session] });
+  await cluster.restarted(fe2.id, fe2.pid);
+  await waitFor('frontend 2 ready', () => fetch(`${fe2.http}/readyz`).then((r) => r.status, () => 0), (code) => code === 200, 30_000);
 
   // An owner other than the queue's leader is killed: it leaves `online` and ctl status reports it down.
   const victim = owners.find((o) => o.id !== leader)!;
