@@ -6,6 +6,7 @@ import { benchCommand } from './bench.js';
 import { clusterCommand } from './cluster.js';
 import { loadConfig, type StartFlags } from './config-load.js';
 import { ctlCommand } from './ctl.js';
+import { STOP_WITH_LAUNCHER_ENV } from '../launcher/commands.js';
 
 const program = new Command('warren').version(VERSION).description('Warren: a clustered AMQP 0-9-1 broker');
 
@@ -37,6 +38,12 @@ program.command('start')
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // Started by `warren cluster`: its stdin is a pipe from the launcher, which ends when the
+    // launcher is gone (killed with -9 included): stop rather than hold the ports on.
+    if (process.env[STOP_WITH_LAUNCHER_ENV] === '1') {
+      process.stdin.once('end', () => stop('launcher gone'));
+      process.stdin.resume();
+    }
   });
 
 program.addCommand(benchCommand());

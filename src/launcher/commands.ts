@@ -6,6 +6,9 @@ import { join, resolve } from 'node:path';
 /** Hidden override of the node command, for tests that run a fake node: a JSON array, e.g. ["node","fake.js"]. */
 export const NODE_COMMAND_ENV = 'WARREN_CLUSTER_NODE_COMMAND';
 
+/** A node started with this set to 1 stops when its stdin ends: the launcher that started it is gone. */
+export const STOP_WITH_LAUNCHER_ENV = 'WARREN_STOP_WITH_LAUNCHER';
+
 /** This package's built CLI; `npm run cluster` builds it first. (src/launcher and dist/launcher are both two levels down.) */
 export const BUILT_CLI = resolve(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 

@@ -56,7 +56,7 @@ export async function launchCluster(o: LauncherOptions, io: LauncherIo): Promise
   const events = { onChange: () => onChange(), onMessage: (line: string) => io.message(line) };
 
   const nodes = plan.nodes.map((n): [number, Supervised] => [n.id, new Supervised({
-    name: n.name, argv: [...nodeArgv, ...n.args], logFile: n.logFile, restartDelayMs: o.restartDelayMs,
+    name: n.name, argv: [...nodeArgv, ...n.args], logFile: n.logFile, restartDelayMs: o.restartDelayMs, stopWithLauncher: true,
     probe: readyzProbe(`http://${hostPort(plan.host, n.httpPort)}`),
   }, events)]);
   const lb = new Supervised({

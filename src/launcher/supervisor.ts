@@ -8,6 +8,7 @@
 // status() then. After stop() resolves the child has exited and nothing restarts it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, fstatSync, writeSync } from 'node:fs';
+import { STOP_WITH_LAUNCHER_ENV } from './commands.js';
 import type { ProcessStatus } from './state.js';
 
 export interface SupervisedSpec {
@@ -16,6 +17,12 @@ export interface SupervisedSpec {
   readonly argv: readonly [string, ...string[]];
   readonly logFile: string;
   readonly restartDelayMs: number;
+  /**
+   * Set (NAME=1) in the child's environment, with its stdin a pipe from the launcher that is never
+   * written: the child reads end-of-file when the launcher is gone however it died (kill -9
+   * included), and a Warren node then stops (STOP_WITH_LAUNCHER_ENV). haproxy has no such means.
+   */
+  readonly stopWithLauncher?: boolean;
   /** Resolves once the process serves (e.g. /readyz answers 200); must give up when the signal aborts. */
   readonly probe: (signal: AbortSignal) => Promise<void>;
 }
@@ -65,7 +72,9 @@ export class Supervised {
     writeSync(fd, `--- warren cluster: starting ${name} (${new Date().toISOString()}): ${argv.join(' ')}\n`);
     let child: ChildProcess;
     try {
-      child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd] });
+      child = this.spec.stopWithLauncher === true
+        ? spawn(argv[0], argv.slice(1), { stdio: ['pipe', fd, fd], env: { ...process.env, [STOP_WITH_LAUNCHER_ENV]: '1' } })
+        : spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd); // the child holds its own copy
     }

@@ -9,7 +9,7 @@
 // - stopped cleanly (SIGTERM): it ends its lease at once, so what it held comes back without
 //   waiting for the TTL.
 // And an owner killed and restarted: the transient queues homed on it are gone (their records
-// removed), the other owners' stay.
+// removed), the other owners' stay. Last, the launcher killed with -9: its nodes stop by themselves.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
@@ -171,4 +171,22 @@ test("an owner's transient queues go with its restart, as RabbitMQ's go with the
   };
   const left = await waitFor('the victim\'s transient queues gone', present, (p) => p.length === names.length - lost.length, 30_000);
   assert.deepEqual(left, names.filter((n) => !lost.includes(n)), 'exactly the victim\'s transient queues are gone');
+});
+
+test('the nodes stop when their launcher is killed with -9, instead of holding their ports on', { skip: haproxyMissing, timeout: 60_000 }, async () => {
+  assert.ok(cluster, 'runs last, on the cluster of the tests above');
+  const nodePids = cluster.state().nodes.map((n) => n.pid).filter((p): p is number => p !== null);
+  assert.equal(nodePids.length, 5);
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  cluster.launcher.child.kill('SIGKILL');
+  // (haproxy cannot notice; the after hook ends it by pid.)
+  const left = await waitFor('every node stopped', () => nodePids.filter(alive), (l) => l.length === 0, 30_000);
+  assert.deepEqual(left, []);
 });
