@@ -4,52 +4,20 @@
 // stored in the metadata group, as its replica has it; GET /api/metadata: its replica of the
 // metadata group and the frontends' open session leases) to the cluster's status, and that status
 // as text. No I/O here (src/cli/ctl.ts fetches), so it is unit-tested as it is.
+import type { LeaseInfo, MetadataInfo, PartitionInfo, PlacementInfo } from '../admin/source.js';
 import { leaseOfSession } from '../meta/sessions.js';
 
-/** What an owner reported for one partition it replicates (a subset of src/admin/source.ts PartitionInfo). */
-export interface ReportedPartition {
-  readonly partition: number;
-  readonly leader: number;
-  readonly term: number;
-  readonly commit_index: number;
-  readonly applied_index: number;
-  readonly last_index: number;
-  readonly sessions?: readonly string[];
-}
+/** What an owner reported for one partition it replicates (the part of GET /api/partitions read here). */
+export type ReportedPartition = Pick<PartitionInfo, 'partition' | 'leader' | 'term' | 'commit_index' | 'applied_index' | 'last_index' | 'sessions'>;
 
-/** The placement an owner's metadata replica has (src/admin/source.ts PlacementInfo). */
-export interface ReportedPlacement {
-  readonly epoch: number;
-  readonly partitions: number;
-  readonly replication_factor: number;
-  readonly vnodes: number;
-  readonly owners: ReadonlyArray<{ readonly id: number; readonly address: string }>;
-  /** replicas[p - 1]: partition p's owners, preferred leader first. */
-  readonly replicas: ReadonlyArray<readonly number[]>;
-}
+/** The placement an owner's metadata replica has (GET /api/placement). */
+export type ReportedPlacement = PlacementInfo;
 
-/** One open session lease as an owner's replica of the metadata group holds it (src/admin/source.ts LeaseInfo). */
-export interface ReportedLease {
-  readonly lease: number;
-  readonly name: string;
-  readonly frontend?: number;
-  readonly session?: string;
-  readonly ttl_ms: number;
-  /** Only from the metadata leader. */
-  readonly expires_in_ms?: number;
-}
+/** One open session lease as an owner's replica of the metadata group holds it; expires_in_ms only from the leader. */
+export type ReportedLease = LeaseInfo;
 
-/** An owner's replica of the metadata group (src/admin/source.ts MetadataInfo, GET /api/metadata). */
-export interface ReportedMetadata {
-  readonly leader: number;
-  readonly term: number;
-  readonly first_index: number;
-  readonly last_index: number;
-  readonly commit_index: number;
-  readonly applied_index: number;
-  readonly next_lease: number;
-  readonly leases: readonly ReportedLease[];
-}
+/** An owner's replica of the metadata group (GET /api/metadata; whether deadlines were read there is not needed here). */
+export type ReportedMetadata = Omit<MetadataInfo, 'lease_deadlines'>;
 
 /** One owner, asked over HTTP. */
 export interface OwnerReport {

@@ -11,7 +11,8 @@ import type { MetaCommand } from '../../../src/meta/types.js';
 import { MetaGroupApp } from '../../../src/node/meta-group.js';
 import { recordsOf } from '../../../src/node/meta-records.js';
 import { EntryType, type Entry } from '../../../src/raft/core/types.js';
-import type { ApplyBatch, AppKeyRange, AppReader } from '../../../src/raft/node/app.js';
+import type { AppReader } from '../../../src/raft/node/app.js';
+import { MemoryKeys } from './helpers.js';
 
 /** x-max-length as a 'short' (s), as a client may send it. */
 function shortArgs(): FieldTable {
@@ -28,16 +29,6 @@ test('field tables keep their wire types through the metadata codec', () => {
   assert.equal(back.arguments['x-max-length'], 1000);
   assert.equal(wireTag(back.arguments, 'x-max-length'), 's');
 });
-
-class MemoryKeys implements ApplyBatch {
-  readonly map = new Map<string, Uint8Array>();
-  put(key: Uint8Array, value: Uint8Array): void { this.map.set(Buffer.from(key).toString('latin1'), value); }
-  del(key: Uint8Array): void { this.map.delete(Buffer.from(key).toString('latin1')); }
-  async get(key: Uint8Array): Promise<Uint8Array | undefined> { return this.map.get(Buffer.from(key).toString('latin1')); }
-  async *iterate(_range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
-    for (const k of [...this.map.keys()].sort()) yield [Buffer.from(k, 'latin1'), this.map.get(k) as Uint8Array];
-  }
-}
 
 let index = 0;
 const entry = (cmd: MetaCommand): Entry => ({ term: 1, index: ++index, type: EntryType.Normal, data: encodeMeta(cmd) });

@@ -3,6 +3,7 @@ import { AmqpError } from '../../../src/amqp/errors.js';
 import { MetaMachine } from '../../../src/meta/machine.js';
 import type { FieldTable } from '../../../src/amqp/table.js';
 import type { MetaResult } from '../../../src/meta/types.js';
+import type { ApplyBatch, AppKeyRange } from '../../../src/raft/node/app.js';
 
 /** Asserts fn throws an AmqpError with this reply code and full reply text ("NAME - detail"). */
 export function throwsAmqp(fn: () => unknown, code: number, replyText: string): void {
@@ -54,4 +55,15 @@ export function route(m: MetaMachine, exchange: string, key = '', headers?: Fiel
   const out: string[] = [];
   m.route(vhost, exchange, key, headers, out);
   return out.sort();
+}
+
+/** A metadata group's keys in memory: the apply batch and the reader a replica recovers from. */
+export class MemoryKeys implements ApplyBatch {
+  readonly map = new Map<string, Uint8Array>();
+  put(key: Uint8Array, value: Uint8Array): void { this.map.set(Buffer.from(key).toString('latin1'), value); }
+  del(key: Uint8Array): void { this.map.delete(Buffer.from(key).toString('latin1')); }
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> { return this.map.get(Buffer.from(key).toString('latin1')); }
+  async *iterate(_range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
+    for (const k of [...this.map.keys()].sort()) yield [Buffer.from(k, 'latin1'), this.map.get(k) as Uint8Array];
+  }
 }

@@ -11,7 +11,8 @@ import type { MetaCommand } from '../../../src/meta/types.js';
 import { MetaGroupApp } from '../../../src/node/meta-group.js';
 import { recordsOf, snapshotFrom } from '../../../src/node/meta-records.js';
 import { EntryType, type Entry } from '../../../src/raft/core/types.js';
-import type { ApplyBatch, AppKeyRange, AppReader } from '../../../src/raft/node/app.js';
+import type { AppReader } from '../../../src/raft/node/app.js';
+import { MemoryKeys } from './helpers.js';
 
 const record = (epoch: number, replicas: number[][] = [[1, 2, 3], [2, 3, 1], [3, 1, 2]]): PlacementRecord => ({
   epoch,
@@ -64,16 +65,6 @@ test('the placement survives snapshot and restore, and a batch that fails leaves
   const { placement: _, ...without } = m.snapshot();
   assert.equal(MetaMachine.restore(without).placement, undefined);
 });
-
-class MemoryKeys implements ApplyBatch {
-  readonly map = new Map<string, Uint8Array>();
-  put(key: Uint8Array, value: Uint8Array): void { this.map.set(Buffer.from(key).toString('latin1'), value); }
-  del(key: Uint8Array): void { this.map.delete(Buffer.from(key).toString('latin1')); }
-  async get(key: Uint8Array): Promise<Uint8Array | undefined> { return this.map.get(Buffer.from(key).toString('latin1')); }
-  async *iterate(_range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
-    for (const k of [...this.map.keys()].sort()) yield [Buffer.from(k, 'latin1'), this.map.get(k) as Uint8Array];
-  }
-}
 
 test('the placement is stored under its own key: a replica restarted from the keys has it', async () => {
   let index = 0;

@@ -8,7 +8,8 @@ import { leaseOfSession, sessionOfLease } from '../../../src/meta/sessions.js';
 import type { MetaCommand } from '../../../src/meta/types.js';
 import { MetaGroupApp } from '../../../src/node/meta-group.js';
 import { EntryType, type Entry } from '../../../src/raft/core/types.js';
-import type { ApplyBatch, AppKeyRange, AppReader } from '../../../src/raft/node/app.js';
+import type { AppReader } from '../../../src/raft/node/app.js';
+import { MemoryKeys } from './helpers.js';
 
 test('leases are numbered from a counter: ended ones stay ended, later ones are unknown until applied', () => {
   const m = new MetaMachine();
@@ -38,16 +39,6 @@ test('session strings name the frontend and its lease; other sessions (an owner\
   assert.equal(leaseOfSession('fe-1-017'), undefined);
   assert.equal(leaseOfSession('17'), undefined);
 });
-
-class MemoryKeys implements ApplyBatch {
-  readonly map = new Map<string, Uint8Array>();
-  put(key: Uint8Array, value: Uint8Array): void { this.map.set(Buffer.from(key).toString('latin1'), value); }
-  del(key: Uint8Array): void { this.map.delete(Buffer.from(key).toString('latin1')); }
-  async get(key: Uint8Array): Promise<Uint8Array | undefined> { return this.map.get(Buffer.from(key).toString('latin1')); }
-  async *iterate(_range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
-    for (const k of [...this.map.keys()].sort()) yield [Buffer.from(k, 'latin1'), this.map.get(k) as Uint8Array];
-  }
-}
 
 test('a replica recovered from the group\'s keys knows the open leases and which have ended', async () => {
   const keys = new MemoryKeys();
