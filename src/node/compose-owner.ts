@@ -116,20 +116,25 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   serveOwner(server, { durable: () => opened, transient, addressOf, sessions, log });
   const clusterPort = await server.listen(config.bind[0] === '::' ? '[::]' : config.bind[0] ?? '[::]', config.clusterPort);
   host.start();
-  let layout: ClusterLayout;
-  try {
-    layout = layoutOf(await awaitPlacement({ read: () => metaApp.machine.placement, owners: config.owners, partitions: dataDir.partitions, log }));
-  } catch (err) {
-    // This owner must not run with a configuration the stored placement contradicts.
+  // Everything opened so far, closed in order; `partitions` closes the partitions (opened below) before the Raft host stops.
+  const closeBase = async (partitions: () => void = () => {}): Promise<void> => {
     metaService.close();
     metaClient.close();
     cluster.close();
     sessions.stop();
     transient.close();
+    partitions();
     host.stop();
     await transport?.close();
     await server.close();
     await storage.close();
+  };
+  let layout: ClusterLayout;
+  try {
+    layout = layoutOf(await awaitPlacement({ read: () => metaApp.machine.placement, owners: config.owners, partitions: dataDir.partitions, log }));
+  } catch (err) {
+    // This owner must not run with a configuration the stored placement contradicts.
+    await closeBase();
     throw err;
   }
   const hosted = Array.from({ length: layout.partitions }, (_, i) => i + 1).filter((p) => layout.replicas(p).includes(self));
@@ -220,16 +225,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
       forgetting.stop();
       clearInterval(sweepTimer);
       clearInterval(balanceTimer);
-      metaService.close();
-      metaClient.close();
-      cluster.close();
-      sessions.stop();
-      transient.close();
-      durable.close();
-      host.stop();
-      await transport?.close();
-      await server.close();
-      await storage.close();
+      await closeBase(() => durable.close());
     },
   };
 }
