@@ -1,9 +1,13 @@
 // The metadata leader's side of frontend session leases (etcd's lessor, in miniature). Opening and
 // ending a lease are metadata log entries (src/meta/sessions.ts); a renewal only moves a deadline
-// this leader keeps in memory. A replica that becomes leader starts every open lease afresh with
-// its full TTL, so a leader change never expires a live frontend (at worst it lets a dead one live
-// one TTL longer). A lease whose deadline passes is ended by proposing `session.end`; every owner
-// then cancels that session's consumers in the partitions it leads (src/node/compose-owner.ts).
+// this leader keeps in memory. A replica that becomes leader — of a new term, even one that follows
+// its own previous term unseen — starts every open lease afresh with its full TTL, so a leader
+// change never expires a live frontend (at worst it lets a dead one live one TTL longer). A leader
+// whose checks stalled (its process paused or starved of CPU: renewals waited unread in its
+// sockets) moves every deadline on by the stall before it judges, so it does not end the leases of
+// live frontends for its own pause. A lease whose deadline passes is ended by proposing
+// `session.end`; every owner then cancels that session's consumers in the partitions it leads
+// (src/node/compose-owner.ts).
 import type { MetaMachine } from '../meta/machine.js';
 import type { MetaCommand } from '../meta/types.js';
 
@@ -14,6 +18,11 @@ export interface LeaseKeeperOptions {
   readonly propose: (cmd: MetaCommand) => Promise<unknown>;
   readonly now?: () => number;
   readonly onExpired?: (lease: number) => void;
+  /**
+   * How far apart check() calls are meant to be; a gap beyond 4x this is taken for a pause of this
+   * replica and added to every deadline. Undefined: no such compensation (tests that jump the clock).
+   */
+  readonly checkEveryMs?: number;
 }
 
 export type KeepAliveAnswer =
@@ -26,30 +35,33 @@ export class LeaseKeeper {
   private readonly deadlines = new Map<number, number>();
   /** Leases whose end is being proposed. */
   private readonly ending = new Set<number>();
-  private leading = false;
+  /** The term this replica leads, or undefined. */
+  private term: number | undefined;
+  private lastCheckAt: number | undefined;
   private readonly now: () => number;
 
   constructor(private readonly opts: LeaseKeeperOptions) {
     this.now = opts.now ?? Date.now;
   }
 
-  /** This replica's leadership of the metadata group changed. */
-  setLeader(leading: boolean): void {
-    if (leading === this.leading) return;
-    this.leading = leading;
+  /** This replica's leadership of the metadata group: the term it leads, or undefined. */
+  setLeader(term: number | undefined): void {
+    if (term === this.term) return;
+    this.term = term;
     this.deadlines.clear();
     this.ending.clear();
-    // Every open lease starts afresh: its frontend's last renewal went to the old leader.
-    if (leading) for (const s of this.opts.machine().sessions.list()) this.deadlines.set(s.lease, this.now() + s.ttlMs);
+    this.lastCheckAt = undefined;
+    // Every open lease starts afresh: its frontend's last renewals may have gone to another leader.
+    if (term !== undefined) for (const s of this.opts.machine().sessions.list()) this.deadlines.set(s.lease, this.now() + s.ttlMs);
   }
 
   get isLeading(): boolean {
-    return this.leading;
+    return this.term !== undefined;
   }
 
   /** For operators: ms until `lease` expires unless renewed; undefined when not leading or no deadline is kept for it yet. */
   expiresInMs(lease: number): number | undefined {
-    const deadline = this.leading ? this.deadlines.get(lease) : undefined;
+    const deadline = this.isLeading ? this.deadlines.get(lease) : undefined;
     return deadline === undefined ? undefined : deadline - this.now();
   }
 
@@ -65,8 +77,14 @@ export class LeaseKeeper {
 
   /** Ends the leases whose deadline passed; run periodically on every replica (it acts only when leading). */
   check(): void {
-    if (!this.leading) return;
+    if (!this.isLeading) return;
     const now = this.now();
+    const every = this.opts.checkEveryMs;
+    if (every !== undefined && this.lastCheckAt !== undefined && now - this.lastCheckAt > 4 * every) {
+      const stall = now - this.lastCheckAt - every;
+      for (const [lease, deadline] of this.deadlines) this.deadlines.set(lease, deadline + stall);
+    }
+    this.lastCheckAt = now;
     for (const s of this.opts.machine().sessions.list()) {
       // Opened since this replica became leader (applied from the log): its TTL starts now.
       const deadline = this.deadlines.get(s.lease) ?? this.set(s.lease, now + s.ttlMs);

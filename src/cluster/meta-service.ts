@@ -115,8 +115,11 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
 
   // Leases: opening and ending are entries; a renewal is answered by the leader from memory.
   const proposeCommand = (cmd: MetaCommand) => propose(encodeMeta(cmd));
+  const leaseCheckMs = deps.leaseCheckMs ?? 500;
+  /** The term this replica leads the metadata group in, or undefined (leases.ts resets on every change). */
+  const leadingTerm = (): number | undefined => (deps.group.isLeader() ? deps.group.logStats().term : undefined);
   const leases = new LeaseKeeper({
-    machine: () => deps.app.machine,
+    machine: () => deps.app.machine, checkEveryMs: leaseCheckMs,
     propose: async (cmd) => {
       const res = await proposeCommand(cmd);
       if (res.error) throw new Error('lease end not committed');
@@ -136,21 +139,21 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     }).finally(() => { placing = false; });
   };
   const leaseTimer = setInterval(() => {
-    leases.setLeader(deps.group.isLeader());
+    leases.setLeader(leadingTerm());
     leases.check();
     placeIfMissing();
-  }, deps.leaseCheckMs ?? 500);
+  }, leaseCheckMs);
   leaseTimer.unref();
   server.unary(META.openSession, async (req) => {
     const res = await proposeCommand({ type: 'session.open', frontend: req.frontend ?? '', ttlMs: req.ttlMs ?? 0 });
     const lease = res.outcome?.lease;
     if (res.error || lease === undefined) return { error: res.error ?? unavailableWire('no lease opened') };
-    leases.setLeader(deps.group.isLeader());
+    leases.setLeader(leadingTerm());
     leases.keepAlive(lease);
     return { leaseId: lease, ttlMs: deps.app.machine.sessions.get(lease)?.ttlMs ?? 0, index: res.index ?? 0 };
   });
   server.unary(META.keepAlive, async (req) => {
-    leases.setLeader(deps.group.isLeader());
+    leases.setLeader(leadingTerm());
     if (!leases.isLeading) return notLeader();
     const answer = leases.keepAlive(u64(req.leaseId));
     if (answer.kind === 'unknown') return { error: unavailableWire('lease not applied here yet') };

@@ -20,7 +20,7 @@ test('a lease renewed within its TTL lives; one not renewed is ended by the lead
   const { m, keeper, proposed, advance, settle } = setup();
   const live = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
   const dead = m.apply({ type: 'session.open', frontend: 'b', ttlMs: 3_000 }).lease!;
-  keeper.setLeader(true);
+  keeper.setLeader(1);
   for (let i = 0; i < 5; i++) {
     advance(1_000);
     assert.deepEqual(keeper.keepAlive(live), { kind: 'open', ttlMs: 3_000 });
@@ -41,7 +41,7 @@ test('a new leader starts every lease afresh; a follower ends nothing', async ()
   keeper.check();
   await settle();
   assert.deepEqual(proposed, [], 'not leading: nothing proposed');
-  keeper.setLeader(true);
+  keeper.setLeader(1);
   advance(2_900);
   keeper.check();
   await settle();
@@ -54,7 +54,7 @@ test('a new leader starts every lease afresh; a follower ends nothing', async ()
 
 test('a lease opened through the log while leading gets its TTL from when it is first seen', async () => {
   const { m, keeper, proposed, advance, settle } = setup();
-  keeper.setLeader(true);
+  keeper.setLeader(1);
   const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
   advance(60_000);
   keeper.check();
@@ -76,7 +76,7 @@ test('an end that does not commit is proposed again at the next check', async ()
     propose: async (cmd) => { proposed.push(cmd); if (fail) throw new Error('no quorum'); m.apply(cmd); },
   });
   const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
-  keeper.setLeader(true);
+  keeper.setLeader(1);
   now += 3_000;
   keeper.check();
   await new Promise((r) => setImmediate(r));
@@ -85,4 +85,47 @@ test('an end that does not commit is proposed again at the next check', async ()
   await new Promise((r) => setImmediate(r));
   assert.equal(proposed.length, 2);
   assert.equal(m.sessions.state(lease), 'ended');
+});
+
+test('leading again in a later term, even unseen in between, starts every lease afresh', async () => {
+  const { m, keeper, proposed, advance, settle } = setup();
+  const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
+  keeper.setLeader(1);
+  advance(2_500); // meanwhile another replica led for a while and took the renewals
+  keeper.setLeader(3);
+  advance(2_500);
+  keeper.check();
+  await settle();
+  assert.deepEqual(proposed, [], 'the deadline runs from the new term, not from term 1');
+  advance(600);
+  keeper.check();
+  await settle();
+  assert.deepEqual(proposed, [{ type: 'session.end', lease }]);
+});
+
+test('a leader whose checks stalled (paused, starved) moves the deadlines on by the stall instead of ending live leases', async () => {
+  const m = new MetaMachine();
+  let now = 0;
+  const proposed: MetaCommand[] = [];
+  const keeper = new LeaseKeeper({
+    machine: () => m, now: () => now, checkEveryMs: 500,
+    propose: async (cmd) => { proposed.push(cmd); m.apply(cmd); },
+  });
+  const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
+  keeper.setLeader(1);
+  keeper.check();
+  now += 500;
+  keeper.check();
+  now += 10_000; // this process did not run for 10 s: renewals sat unread
+  keeper.check();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(proposed, [], 'not ended for the leader\'s own pause');
+  assert.deepEqual(keeper.keepAlive(lease), { kind: 'open', ttlMs: 3_000 }, 'the queued renewal is read next');
+  // A frontend that really is gone is still ended, one TTL after its last renewal.
+  for (let t = 0; t < 3_000; t += 500) {
+    now += 500;
+    keeper.check();
+  }
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(proposed, [{ type: 'session.end', lease }]);
 });

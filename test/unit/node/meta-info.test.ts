@@ -42,7 +42,7 @@ test('metadataInfo: indexes, open leases with sessions; time left only where the
     ],
   });
 
-  keeper.setLeader(true); // every open lease starts afresh: its full TTL from now
+  keeper.setLeader(1); // every open lease starts afresh: its full TTL from now
   now += 1_500;
   keeper.keepAlive(other); // renewed: 2 s from now
   now += 500;
