@@ -16,6 +16,8 @@ export interface LeaseKeeperOptions {
   readonly machine: () => MetaMachine;
   /** Proposes a command on the metadata group (resolves once applied here). */
   readonly propose: (cmd: MetaCommand) => Promise<unknown>;
+  /** The term this replica leads the metadata group in, or undefined; read before every use. */
+  readonly leadingTerm: () => number | undefined;
   readonly now?: () => number;
   readonly onExpired?: (lease: number) => void;
   /**
@@ -44,8 +46,9 @@ export class LeaseKeeper {
     this.now = opts.now ?? Date.now;
   }
 
-  /** This replica's leadership of the metadata group: the term it leads, or undefined. */
-  setLeader(term: number | undefined): void {
+  /** Follows this replica's leadership: a new term (or none) starts the deadlines over. */
+  private follow(): void {
+    const term = this.opts.leadingTerm();
     if (term === this.term) return;
     this.term = term;
     this.deadlines.clear();
@@ -56,6 +59,7 @@ export class LeaseKeeper {
   }
 
   get isLeading(): boolean {
+    this.follow();
     return this.term !== undefined;
   }
 
@@ -67,6 +71,7 @@ export class LeaseKeeper {
 
   /** A renewal from the lease's frontend (only the leader answers them). */
   keepAlive(lease: number): KeepAliveAnswer {
+    this.follow();
     const sessions = this.opts.machine().sessions;
     const state = sessions.state(lease);
     if (state !== 'open' || this.ending.has(lease)) return state === 'unknown' ? { kind: 'unknown' } : { kind: 'ended' };

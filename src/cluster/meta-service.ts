@@ -119,7 +119,7 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
   /** The term this replica leads the metadata group in, or undefined (leases.ts resets on every change). */
   const leadingTerm = (): number | undefined => (deps.group.isLeader() ? deps.group.logStats().term : undefined);
   const leases = new LeaseKeeper({
-    machine: () => deps.app.machine, checkEveryMs: leaseCheckMs,
+    machine: () => deps.app.machine, checkEveryMs: leaseCheckMs, leadingTerm,
     propose: async (cmd) => {
       const res = await proposeCommand(cmd);
       if (res.error) throw new Error('lease end not committed');
@@ -139,7 +139,6 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     }).finally(() => { placing = false; });
   };
   const leaseTimer = setInterval(() => {
-    leases.setLeader(leadingTerm());
     leases.check();
     placeIfMissing();
   }, leaseCheckMs);
@@ -148,12 +147,10 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     const res = await proposeCommand({ type: 'session.open', frontend: req.frontend ?? '', ttlMs: req.ttlMs ?? 0 });
     const lease = res.outcome?.lease;
     if (res.error || lease === undefined) return { error: res.error ?? unavailableWire('no lease opened') };
-    leases.setLeader(leadingTerm());
     leases.keepAlive(lease);
     return { leaseId: lease, ttlMs: deps.app.machine.sessions.get(lease)?.ttlMs ?? 0, index: res.index ?? 0 };
   });
   server.unary(META.keepAlive, async (req) => {
-    leases.setLeader(leadingTerm());
     if (!leases.isLeading) return notLeader();
     const answer = leases.keepAlive(u64(req.leaseId));
     if (answer.kind === 'unknown') return { error: unavailableWire('lease not applied here yet') };

@@ -9,18 +9,24 @@ function setup() {
   const m = new MetaMachine();
   let now = 1_000;
   const proposed: MetaCommand[] = [];
+  let term: number | undefined;
   const keeper = new LeaseKeeper({
-    machine: () => m, now: () => now,
+    machine: () => m, now: () => now, leadingTerm: () => term,
     propose: async (cmd) => { proposed.push(cmd); m.apply(cmd); },
   });
-  return { m, keeper, proposed, advance: (ms: number) => { now += ms; }, settle: () => new Promise((r) => setImmediate(r)) };
+  /** This replica leads `t` from now on (the keeper sees it at once). */
+  const lead = (t: number): void => {
+    term = t;
+    assert.equal(keeper.isLeading, true);
+  };
+  return { m, keeper, proposed, lead, advance: (ms: number) => { now += ms; }, settle: () => new Promise((r) => setImmediate(r)) };
 }
 
 test('a lease renewed within its TTL lives; one not renewed is ended by the leader, once', async () => {
-  const { m, keeper, proposed, advance, settle } = setup();
+  const { m, keeper, proposed, lead, advance, settle } = setup();
   const live = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
   const dead = m.apply({ type: 'session.open', frontend: 'b', ttlMs: 3_000 }).lease!;
-  keeper.setLeader(1);
+  lead(1);
   for (let i = 0; i < 5; i++) {
     advance(1_000);
     assert.deepEqual(keeper.keepAlive(live), { kind: 'open', ttlMs: 3_000 });
@@ -35,13 +41,13 @@ test('a lease renewed within its TTL lives; one not renewed is ended by the lead
 });
 
 test('a new leader starts every lease afresh; a follower ends nothing', async () => {
-  const { m, keeper, proposed, advance, settle } = setup();
+  const { m, keeper, proposed, lead, advance, settle } = setup();
   const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
   advance(10_000);
   keeper.check();
   await settle();
   assert.deepEqual(proposed, [], 'not leading: nothing proposed');
-  keeper.setLeader(1);
+  lead(1);
   advance(2_900);
   keeper.check();
   await settle();
@@ -53,8 +59,8 @@ test('a new leader starts every lease afresh; a follower ends nothing', async ()
 });
 
 test('a lease opened through the log while leading gets its TTL from when it is first seen', async () => {
-  const { m, keeper, proposed, advance, settle } = setup();
-  keeper.setLeader(1);
+  const { m, keeper, proposed, lead, advance, settle } = setup();
+  lead(1);
   const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
   advance(60_000);
   keeper.check();
@@ -71,12 +77,14 @@ test('an end that does not commit is proposed again at the next check', async ()
   let now = 0;
   let fail = true;
   const proposed: MetaCommand[] = [];
+  let term: number | undefined;
   const keeper = new LeaseKeeper({
-    machine: () => m, now: () => now,
+    machine: () => m, now: () => now, leadingTerm: () => term,
     propose: async (cmd) => { proposed.push(cmd); if (fail) throw new Error('no quorum'); m.apply(cmd); },
   });
   const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
-  keeper.setLeader(1);
+  term = 1;
+  assert.equal(keeper.isLeading, true);
   now += 3_000;
   keeper.check();
   await new Promise((r) => setImmediate(r));
@@ -88,11 +96,11 @@ test('an end that does not commit is proposed again at the next check', async ()
 });
 
 test('leading again in a later term, even unseen in between, starts every lease afresh', async () => {
-  const { m, keeper, proposed, advance, settle } = setup();
+  const { m, keeper, proposed, lead, advance, settle } = setup();
   const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
-  keeper.setLeader(1);
+  lead(1);
   advance(2_500); // meanwhile another replica led for a while and took the renewals
-  keeper.setLeader(3);
+  lead(3);
   advance(2_500);
   keeper.check();
   await settle();
@@ -107,12 +115,14 @@ test('a leader whose checks stalled (paused, starved) moves the deadlines on by 
   const m = new MetaMachine();
   let now = 0;
   const proposed: MetaCommand[] = [];
+  let term: number | undefined;
   const keeper = new LeaseKeeper({
-    machine: () => m, now: () => now, checkEveryMs: 500,
+    machine: () => m, now: () => now, checkEveryMs: 500, leadingTerm: () => term,
     propose: async (cmd) => { proposed.push(cmd); m.apply(cmd); },
   });
   const lease = m.apply({ type: 'session.open', frontend: 'a', ttlMs: 3_000 }).lease!;
-  keeper.setLeader(1);
+  term = 1;
+  assert.equal(keeper.isLeading, true);
   keeper.check();
   now += 500;
   keeper.check();

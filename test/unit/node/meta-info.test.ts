@@ -23,7 +23,8 @@ test('frontend names carry the node id; other names carry none', () => {
 test('metadataInfo: indexes, open leases with sessions; time left only where the deadlines are kept', () => {
   const m = new MetaMachine();
   let now = 5_000;
-  const keeper = new LeaseKeeper({ machine: () => m, now: () => now, propose: async () => {} });
+  let term: number | undefined;
+  const keeper = new LeaseKeeper({ machine: () => m, now: () => now, propose: async () => {}, leadingTerm: () => term });
   const a = m.apply({ type: 'session.open', frontend: frontendName(101), ttlMs: 0 }).lease!;
   const ended = m.apply({ type: 'session.open', frontend: frontendName(102), ttlMs: 0 }).lease!;
   const other = m.apply({ type: 'session.open', frontend: 'tool', ttlMs: 2_000 }).lease!;
@@ -42,7 +43,8 @@ test('metadataInfo: indexes, open leases with sessions; time left only where the
     ],
   });
 
-  keeper.setLeader(1); // every open lease starts afresh: its full TTL from now
+  term = 1;
+  assert.equal(keeper.isLeading, true); // seen now: every open lease starts afresh, its full TTL from now
   now += 1_500;
   keeper.keepAlive(other); // renewed: 2 s from now
   now += 500;
