@@ -220,14 +220,10 @@ export class Channel {
     // Frames are views into socket chunks (64 KiB): copy, or a queued 1 KiB message pins a whole chunk.
     const body = Buffer.concat(p.chunks, p.received);
     const header = Buffer.from(p.header as Buffer);
-    // (A channel released while it waited — its connection died — publishes nothing.) Only the first
-    // run may be refused as routed stale (StaleRoute); the run at the read point is final.
-    let firstTry = this.ctx.meta.sync !== undefined;
-    return readFresh(this.ctx.meta.sync, isStaleMiss, () => {
-      const retryable = firstTry;
-      firstTry = false;
-      return this.released ? undefined : this.publisher.publish(p.args, p.properties as BasicProperties, header, body, retryable);
-    });
+    // (A channel released while it waited — its connection died — publishes nothing.) Only a run that
+    // is not final may be refused as routed stale (StaleRoute).
+    return readFresh(this.ctx.meta.sync, isStaleMiss, (final) =>
+      this.released ? undefined : this.publisher.publish(p.args, p.properties as BasicProperties, header, body, !final));
   }
 
   // ---- methods --------------------------------------------------------------------------------

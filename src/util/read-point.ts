@@ -16,21 +16,23 @@ export type Sync = () => Promise<void>;
  * Runs `read`; when it throws (or rejects with) an error `isMiss` accepts and there is a read
  * point, waits for it and runs `read` once more, whose outcome is final. Any other failure comes
  * out as `read` gave it (thrown or rejected), and a `read` that is synchronous and hits stays
- * synchronous (no allocation either), so a hot path is as it was.
+ * synchronous (no allocation either), so a hot path is as it was. `read` is told whether its run
+ * is the final one (no read point, or the run at it), for a miss only it can recognise.
  */
-export function readFresh<T>(sync: Sync | undefined, isMiss: (err: unknown) => boolean, read: () => T): T | Promise<Awaited<T>> {
-  if (sync === undefined) return read();
+export function readFresh<T>(sync: Sync | undefined, isMiss: (err: unknown) => boolean, read: (final: boolean) => T): T | Promise<Awaited<T>> {
+  if (sync === undefined) return read(true);
+  const again = (): Promise<Awaited<T>> => sync().then(() => read(true)) as Promise<Awaited<T>>;
   let first: T;
   try {
-    first = read();
+    first = read(false);
   } catch (err) {
     if (!isMiss(err)) throw err;
-    return sync().then(read) as Promise<Awaited<T>>;
+    return again();
   }
   if (!(first instanceof Promise)) return first;
   return first.catch((err: unknown) => {
     if (!isMiss(err)) throw err;
-    return sync().then(read);
+    return again();
   }) as Promise<Awaited<T>>;
 }
 

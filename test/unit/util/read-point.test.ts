@@ -57,3 +57,13 @@ test('a failing sync is the answer', async () => {
   const r = readFresh(async () => { throw new Error('no leader'); }, isMiss, () => { throw new Miss('x'); });
   await assert.rejects(r as Promise<unknown>, /no leader/);
 });
+
+test('read is told whether its run is final: not the first run before a read point, the run at it and any run without one', async () => {
+  const v = view();
+  const runs: boolean[] = [];
+  assert.equal(await readFresh(v.sync, isMiss, (final) => { runs.push(final); return v.get(); }), 'value');
+  assert.deepEqual(runs, [false, true]);
+  const without: boolean[] = [];
+  readFresh(undefined, isMiss, (final) => { without.push(final); return 1; });
+  assert.deepEqual(without, [true]);
+});
