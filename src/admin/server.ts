@@ -83,7 +83,7 @@ async function handle(opts: AdminServerOptions, registry: Registry, req: Incomin
   // a lookup, waits for it and is tried again; a GET waits for it (at most GET_READ_POINT_MS) before
   // answering, since a listing cannot tell that it lacks what was made elsewhere a moment ago.
   const source = opts.source;
-  const sync = syncOnce(source.sync === undefined ? undefined : () => (source.sync as () => Promise<void>)());
+  const sync = syncOnce(source.sync?.bind(source));
   const caller = await readFresh(sync, isStaleRefusal,
     () => authorize(source, basicCredentials(req.headers.authorization), peer, route.access, params['vhost']))
     .catch((err: unknown) => {

@@ -100,7 +100,7 @@ export function createMeta(backend: MetaBackend, salt: () => Uint8Array): LocalM
     deleteQueue: (vhost, name) => change({ type: 'queue.delete', vhost, name }),
     exclusiveQueues: (connectionId) => m().exclusiveQueues(connectionId),
     route: (vhost, exchange, routingKey, headers, out) => m().route(vhost, exchange, routingKey, headers, out),
-    ...(backend.sync !== undefined ? { sync: () => (backend.sync as () => Promise<void>)() } : {}),
+    ...(backend.sync !== undefined ? { sync: backend.sync.bind(backend) } : {}),
     ...(backend.recentlyCreated !== undefined ? { recentlyCreated: backend.recentlyCreated.bind(backend) } : {}),
   };
 
