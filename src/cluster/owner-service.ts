@@ -275,17 +275,19 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
       entries.push({ queue, messages: st.messages, unacked: st.unacked, consumers: st.consumers, bytes: st.bytes });
     };
     const asked = req.queues ?? [];
+    const open = deps.durable(); // (undefined until the partitions are open)
     if (asked.length === 0) {
       // Every queue served here (the proto's contract): its transient queues, and those of the partitions it leads.
       for (const { ref, stats } of transient.list()) add({ ...ref, partition: 0 }, stats);
-      for (const { ref, stats } of deps.durable()?.list() ?? []) {
-        const at = durable().leadership(ref);
-        if (at.leads) add({ ...ref, partition: at.partition }, stats);
+      if (open !== undefined) {
+        for (const { ref, stats } of open.list()) {
+          const at = open.leadership(ref);
+          if (at.leads) add({ ...ref, partition: at.partition }, stats);
+        }
       }
     }
     for (const wq of asked) {
       const q = { vhost: wq.vhost ?? '', name: wq.name ?? '' };
-      const open = deps.durable();
       const st = (wq.partition ?? 0) === 0 ? transient.stats(q) : open?.leadership(q).leads === true ? open.stats(q) : undefined;
       if (st !== undefined) add(wq, st);
     }
