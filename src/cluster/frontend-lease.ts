@@ -5,6 +5,11 @@
 // it — when no renewal has succeeded within one TTL of being SENT (the leader's deadline runs from
 // when it received that renewal, never earlier), or when the leader answers that it has ended.
 // Losing it is fatal for the frontend's AMQP service (onLost); a new process opens a new lease.
+//
+// Every KeepAlive also says how far this frontend's metadata cache has applied, and one is sent
+// whenever the cache applies further: the metadata leader answers a change only once every open
+// lease's cache has it (src/cluster/cache-acks.ts), so what another frontend answered for is routed
+// here too.
 import type { Logger } from '../log.js';
 import { frontendName, sessionOfLease } from '../meta/sessions.js';
 import type { RemoteMetaBackend } from './meta-remote.js';
@@ -20,12 +25,20 @@ export interface FrontendLeaseOptions {
   readonly now?: () => number;
 }
 
+/** One report's deadline (its retries at the leader included), and the pause before the next try. */
+const REPORT_TIMEOUT_MS = 1_000;
+const REPORT_RETRY_MS = 200;
+
 export class FrontendLease {
   private timer: NodeJS.Timeout | undefined;
   /** When the last renewal that succeeded was sent. */
   private renewedAt: number;
   private stopped = false;
   private renewing = false;
+  /** A report of the cache's applied index is on its way. */
+  private reporting = false;
+  /** The highest applied index the leader has acknowledged hearing. */
+  private reported = 0;
 
   private constructor(
     private readonly meta: RemoteMetaBackend,
@@ -37,6 +50,8 @@ export class FrontendLease {
     this.renewedAt = sentAt;
     this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(ttlMs / 3)));
     this.timer.unref();
+    meta.cache.onApplied(() => this.report());
+    this.report();
   }
 
   /** Opens the lease (waiting for a metadata leader up to the meta client's own timeout). */
@@ -71,6 +86,23 @@ export class FrontendLease {
     } finally {
       this.renewing = false;
     }
+  }
+
+  /** Tells the leader how far the cache has applied, one report at a time, the latest index each. */
+  private report(): void {
+    const index = this.meta.appliedIndex;
+    if (this.stopped || this.reporting || index <= this.reported) return;
+    this.reporting = true;
+    this.meta.keepAlive(this.lease, REPORT_TIMEOUT_MS).then((answer) => {
+      if (answer === 'expired') return this.lost('the metadata leader ended it');
+      this.reported = Math.max(this.reported, index);
+      this.reporting = false;
+      this.report();
+    }, () => {
+      // No leader for now: try again shortly (renewals carry the index as well).
+      this.reporting = false;
+      setTimeout(() => this.report(), REPORT_RETRY_MS).unref();
+    });
   }
 
   private lost(reason: string): void {

@@ -40,6 +40,7 @@ export class MetaCache {
   private pending: Uint8Array[] = [];
   private waiters: Waiter[] = [];
   private readyCbs: Array<() => void> = [];
+  private readonly appliedCbs: Array<(index: number) => void> = [];
   private isReady = false;
 
   constructor(machine: MetaMachine = new MetaMachine({ defaultUser: null }), private readonly now: () => number = Date.now) {
@@ -134,6 +135,11 @@ export class MetaCache {
     }
   }
 
+  /** Calls `cb` with the new applied index every time it advances. */
+  onApplied(cb: (index: number) => void): void {
+    this.appliedCbs.push(cb);
+  }
+
   /** Resolves once the machine reflects `index` (at once if it does). */
   waitFor(index: number): Promise<void> {
     if (this.index >= index) return Promise.resolve();
@@ -157,6 +163,7 @@ export class MetaCache {
   private advance(index: number): void {
     if (index <= this.index) return;
     this.index = index;
+    for (const cb of this.appliedCbs) cb(index);
     if (this.waiters.length === 0) return;
     const still: Waiter[] = [];
     for (const w of this.waiters) {

@@ -132,9 +132,14 @@ export class RemoteMetaBackend implements MetaBackend {
     return { lease: u64(res.leaseId), ttlMs: res.ttlMs ?? ttlMs };
   }
 
-  /** Renews a lease at the leader: its TTL from now, or 'expired' when it has ended. */
+  /**
+   * Renews a lease at the leader, telling it how far this cache has applied: its TTL from now, or
+   * 'expired' when it has ended.
+   */
   async keepAlive(lease: number, timeoutMs: number): Promise<{ ttlMs: number } | 'expired'> {
-    const { res } = await this.atLeader((ch, ms) => ch.unary(META.keepAlive, { leaseId: lease }, ms), Date.now() + timeoutMs);
+    const { res } = await this.atLeader(
+      (ch, ms) => ch.unary(META.keepAlive, { leaseId: lease, appliedIndex: this.cache.applied }, ms), Date.now() + timeoutMs,
+    );
     return res.expired === true ? 'expired' : { ttlMs: res.ttlMs ?? 0 };
   }
 

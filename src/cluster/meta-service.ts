@@ -8,7 +8,10 @@
 // (id and gRPC address) and proposes nothing, so the frontend resends the same bytes there. On the
 // leader the command bytes become the log entry as they are; the answer waits until the entry is
 // committed and applied here and carries its index, so the frontend can wait for its own cache to
-// reach it. A dropped or timed-out proposal answers Unavailable (outcome unknown).
+// reach it. A dropped or timed-out proposal answers Unavailable (outcome unknown). Before it
+// answers, the leader waits (boundedly) until every frontend holding a lease has reported its cache
+// applied the entry (cache-acks.ts; the reports ride on KeepAlive), so a change one frontend
+// answered for is visible through every other.
 import { AmqpError } from '../amqp/errors.js';
 import { decodeMeta, encodeMeta } from '../meta/codec.js';
 import type { PlacementRecord } from '../meta/placement.js';
@@ -22,6 +25,7 @@ import type { RpcServer } from '../rpc/server.js';
 import { amqpToWire, unavailableWire } from './wire.js';
 import { MetaWatchHub, type WatchOptions } from './meta-watch.js';
 import { LeaseKeeper } from './leases.js';
+import { CacheAcks } from './cache-acks.js';
 
 /** The metadata group's id; partitions are 1..P. */
 export const META_GROUP_ID = 0;
@@ -44,7 +48,21 @@ export interface MetaServiceDeps {
   readonly bootstrapPlacement?: () => PlacementRecord;
   /** The bootstrap placement was stored, or refused (for the log). */
   readonly onPlacementProposed?: (outcome: { index: number } | { refused: string }) => void;
+  /**
+   * The longest a proposed change waits for every frontend's cache to report it applied before
+   * Propose answers (default DEFAULT_CACHE_WAIT_MS; 0: no wait, visibility through the read point only).
+   */
+  readonly cacheWaitMs?: number;
+  /** A change was answered at that bound, before these leases' caches reported it (for the log). */
+  readonly onCacheWaitBound?: (index: number, lagging: readonly number[]) => void;
 }
+
+/**
+ * How long a metadata change waits for a frontend's cache before answering without it: long enough
+ * for a live cache under load, short enough that a dead frontend (until its lease expires) or a
+ * frozen one costs each change at most this.
+ */
+export const DEFAULT_CACHE_WAIT_MS = 1_000;
 
 export interface MetaServiceStats {
   proposals: number;
@@ -57,6 +75,7 @@ export interface MetaServiceStats {
 export interface MetaService {
   readonly hub: MetaWatchHub;
   readonly leases: LeaseKeeper;
+  readonly cacheAcks: CacheAcks;
   readonly stats: MetaServiceStats;
   /** Ends every watch (the server itself is the caller's). */
   close(): void;
@@ -68,6 +87,11 @@ type ProposeResponse = warren.v1.ProposeResponse.$Properties;
 export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService {
   const hub = new MetaWatchHub(deps.app, deps.watch);
   const stats: MetaServiceStats = { proposals: 0, notLeader: 0, refused: 0, unavailable: 0 };
+  const cacheAcks = new CacheAcks({
+    openLeases: () => deps.app.machine.sessions.list().map((s) => s.lease),
+    boundMs: deps.cacheWaitMs ?? DEFAULT_CACHE_WAIT_MS,
+    ...(deps.onCacheWaitBound ? { onBound: deps.onCacheWaitBound } : {}),
+  });
 
   const notLeader = (): ProposeResponse => {
     stats.notLeader++;
@@ -110,6 +134,8 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
       return { error: { amqp: { replyCode: 541, detail: 'malformed metadata command' } } };
     }
     const { outcome: _, ...res } = await propose(command);
+    // A change (not a refusal, which changed nothing) is answered once every frontend can see it.
+    if (!res.error) await cacheAcks.wait(u64(res.index));
     return res;
   });
 
@@ -140,6 +166,7 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
   };
   const leaseTimer = setInterval(() => {
     leases.check();
+    cacheAcks.prune();
     placeIfMissing();
   }, leaseCheckMs);
   leaseTimer.unref();
@@ -152,8 +179,10 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
   });
   server.unary(META.keepAlive, async (req) => {
     if (!leases.isLeading) return notLeader();
-    const answer = leases.keepAlive(u64(req.leaseId));
+    const lease = u64(req.leaseId);
+    const answer = leases.keepAlive(lease);
     if (answer.kind === 'unknown') return { error: unavailableWire('lease not applied here yet') };
+    if (answer.kind === 'open') cacheAcks.report(lease, u64(req.appliedIndex));
     return answer.kind === 'ended' ? { expired: true } : { ttlMs: answer.ttlMs };
   });
   server.unary(META.closeSession, async (req) => {
@@ -180,9 +209,10 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
   });
 
   return {
-    hub, stats, leases,
+    hub, stats, leases, cacheAcks,
     close: () => {
       clearInterval(leaseTimer);
+      cacheAcks.close();
       hub.close();
     },
   };

@@ -79,6 +79,9 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     // A new cluster's placement: epoch 1 from this owner's configuration, if it leads first.
     bootstrapPlacement: () => placementFromConfig(config.owners, dataDir.partitions, config.replication),
     onPlacementProposed: (o) => log.info(o, 'placement epoch 1 proposed'),
+    onCacheWaitBound: (index, lagging) => log.warn({ index, lagging }, 'metadata change answered before these frontends\' caches applied it'),
+    // For tests only: 0 leaves cross-frontend visibility to the read point (test/cluster/meta-fresh.test.ts).
+    ...testCacheWait(process.env['WARREN_TEST_META_CACHE_WAIT_MS']),
   });
   // This owner's own metadata changes (a queue it expired) go to the metadata leader like a frontend's;
   // its reads are its replica's.
@@ -270,4 +273,8 @@ function forgetLostTransientQueues(opts: {
       clearTimeout(timer);
     },
   };
+}
+
+function testCacheWait(spec: string | undefined): { cacheWaitMs?: number } {
+  return spec === undefined || spec === '' || !Number.isFinite(Number(spec)) ? {} : { cacheWaitMs: Number(spec) };
 }

@@ -316,6 +316,7 @@ export namespace warren {
             constructor(properties?: warren.v1.KeepAliveRequest.$Properties);
             $unknowns?: Uint8Array[];
             leaseId: number;
+            appliedIndex: number;
             static encode(message: warren.v1.KeepAliveRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.KeepAliveRequest & warren.v1.KeepAliveRequest.$Shape;
         }
@@ -323,6 +324,7 @@ export namespace warren {
         namespace KeepAliveRequest {
             interface $Properties {
                 leaseId?: (number|null);
+                appliedIndex?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = warren.v1.KeepAliveRequest.$Properties;

@@ -2160,6 +2160,7 @@ export const warren = $root.warren = (() => {
              * Properties of a KeepAliveRequest.
              * @typedef {Object} warren.v1.KeepAliveRequest.$Properties
              * @property {number|null} [leaseId] KeepAliveRequest leaseId
+             * @property {number|null} [appliedIndex] KeepAliveRequest appliedIndex
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -2200,6 +2201,14 @@ export const warren = $root.warren = (() => {
             KeepAliveRequest.prototype.leaseId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * KeepAliveRequest appliedIndex.
+             * @member {number} appliedIndex
+             * @memberof warren.v1.KeepAliveRequest
+             * @instance
+             */
+            KeepAliveRequest.prototype.appliedIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Encodes the specified KeepAliveRequest message. Does not implicitly {@link warren.v1.KeepAliveRequest.verify|verify} messages.
              * @function encode
              * @memberof warren.v1.KeepAliveRequest
@@ -2217,6 +2226,8 @@ export const warren = $root.warren = (() => {
                     throw $Error("max depth exceeded");
                 if (message.leaseId != null && $Object.hasOwnProperty.call(message, "leaseId") && (typeof message.leaseId === "object" ? message.leaseId.low || message.leaseId.high : message.leaseId !== 0))
                     writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.leaseId);
+                if (message.appliedIndex != null && $Object.hasOwnProperty.call(message, "appliedIndex") && (typeof message.appliedIndex === "object" ? message.appliedIndex.low || message.appliedIndex.high : message.appliedIndex !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.appliedIndex);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -2268,6 +2279,15 @@ export const warren = $root.warren = (() => {
                                 message.leaseId = value;
                             else
                                 delete message.leaseId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.appliedIndex = value;
+                            else
+                                delete message.appliedIndex;
                             continue;
                         }
                     }

@@ -5,7 +5,10 @@
 // the management API's own lookups and logins.
 //
 // Frontend 102's cache trails the metadata leader by 300 ms (WARREN_TEST_META_DELAY): without the
-// read point it answers 404 / 403 / 530 / 401 / 400 for what was just made through 101.
+// read point it answers 404 / 403 / 530 / 401 / 400 for what was just made through 101. The
+// metadata leader's wait for every frontend's cache before it answers a change
+// (meta-visible.test.ts) is switched off here (WARREN_TEST_META_CACHE_WAIT_MS=0): the read point is
+// what a lookup relies on when that wait ended at its bound.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp, { type ChannelModel } from 'amqplib';
@@ -24,7 +27,7 @@ describe('read-your-writes across frontends', { skip: haproxyMissing, timeout: 3
   const open: ChannelModel[] = [];
 
   before(async () => {
-    cluster = await RealCluster.start(1000, { WARREN_TEST_META_DELAY: '102=300' });
+    cluster = await RealCluster.start(1000, { WARREN_TEST_META_DELAY: '102=300', WARREN_TEST_META_CACHE_WAIT_MS: '0' });
     const node = (id: number): { amqp: string; http: string } => {
       const n = cluster?.state().nodes.find((x) => x.id === id);
       assert.ok(n?.amqp && n.http);

@@ -419,8 +419,10 @@ test('sessions: lease ids are 64-bit, TTL and expiry are explicit', () => {
   const g = META.openSession.decodeResponse(granted);
   assert.deepEqual([u64(g.leaseId), g.ttlMs, u64(g.index)], [MAX_SAFE, 10_000, 33]);
 
-  const ka = META.keepAlive.encodeRequest({ leaseId: MAX_SAFE });
+  const ka = META.keepAlive.encodeRequest({ leaseId: MAX_SAFE, appliedIndex: 2 ** 40 });
   assert.equal(varint(ka, 1), BigInt(MAX_SAFE));
+  assert.equal(varint(ka, 2), 2n ** 40n); // the cache's applied index (cache-acks.ts)
+  assert.equal(u64(META.keepAlive.decodeRequest(META.keepAlive.encodeRequest({ leaseId: 1 })).appliedIndex), 0, 'absent: 0, not said');
   const expired = META.keepAlive.decodeResponse(META.keepAlive.encodeResponse({ expired: true }));
   assert.deepEqual([expired.expired, expired.ttlMs], [true, 0]);
   const closed = META.closeSession.decodeResponse(META.closeSession.encodeResponse({ index: 2 ** 50 }));

@@ -1,0 +1,106 @@
+// A metadata change is visible through every frontend once any frontend has answered for it, as
+// after a RabbitMQ cluster's Mnesia transaction: the metadata leader answers a change only when
+// every frontend holding a lease has reported its cache applied it (src/cluster/cache-acks.ts).
+//
+// Frontend 102's cache trails the metadata leader by 300 ms (WARREN_TEST_META_DELAY). The bindings
+// here are to exchanges that are not new (amq.direct, amq.fanout: the read point's young-exchange
+// rule does not cover them), and the publishes through 102 are not all unroutable, so without the
+// wait 102 would route them by its stale cache: to no queue, or to a queue already unbound.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import amqp, { type ChannelModel } from 'amqplib';
+import { haproxyMissing, RealCluster } from './amqp-load.js';
+
+describe('metadata changes visible through every frontend', { skip: haproxyMissing, timeout: 300_000 }, () => {
+  let cluster: RealCluster | undefined;
+  let a: string;
+  let b: string;
+  const open: ChannelModel[] = [];
+
+  before(async () => {
+    cluster = await RealCluster.start(1000, { WARREN_TEST_META_DELAY: '102=300' });
+    const url = (id: number): string => {
+      const n = cluster?.state().nodes.find((x) => x.id === id);
+      assert.ok(n?.amqp);
+      return n.amqp;
+    };
+    a = url(101);
+    b = url(102);
+  });
+  after(async () => {
+    for (const c of open) await c.close().catch(() => {});
+    await cluster?.stop();
+  });
+
+  const connect = async (to: string): Promise<ChannelModel> => {
+    const c = await amqp.connect(to.replace('amqp://', 'amqp://guest:guest@'));
+    open.push(c);
+    return c;
+  };
+
+  test('bound, declared or unbound through one frontend: a publish through the other is routed by it at once', async () => {
+    const chA = await (await connect(a)).createChannel();
+    const pub = await (await connect(b)).createConfirmChannel();
+    const returned: string[] = [];
+    pub.on('return', (m) => returned.push(m.content.toString()));
+    // A queue on amq.fanout from the start, so a fanout publish is never unroutable.
+    await chA.assertQueue('vis-base', { durable: false });
+    await chA.bindQueue('vis-base', 'amq.fanout', '');
+    const expectOne = async (q: string, body: string): Promise<void> => {
+      const m = await chA.get(q, { noAck: true });
+      assert.ok(m, `${body} in ${q}`);
+      assert.equal(m.content.toString(), body);
+    };
+    for (let i = 0; i < 6; i++) {
+      const q = `vis-q-${i}`;
+      await chA.assertQueue(q, { durable: i % 2 === 0 });
+      // The default exchange: the queue declared through A.
+      pub.publish('', q, Buffer.from(`default ${i}`), { mandatory: true });
+      await pub.waitForConfirms();
+      await expectOne(q, `default ${i}`);
+      // A binding to an old direct exchange.
+      await chA.bindQueue(q, 'amq.direct', q);
+      pub.publish('amq.direct', q, Buffer.from(`direct ${i}`), { mandatory: true });
+      await pub.waitForConfirms();
+      await expectOne(q, `direct ${i}`);
+      // A binding to an old fanout exchange that already routes elsewhere.
+      await chA.bindQueue(q, 'amq.fanout', '');
+      pub.publish('amq.fanout', '', Buffer.from(`fanout ${i}`));
+      await pub.waitForConfirms();
+      await expectOne(q, `fanout ${i}`);
+      // Unbound through A: no longer routed through B.
+      await chA.unbindQueue(q, 'amq.fanout', '');
+      await chA.unbindQueue(q, 'amq.direct', q);
+      pub.publish('amq.direct', q, Buffer.from(`unbound ${i}`), { mandatory: true });
+      pub.publish('amq.fanout', '', Buffer.from(`fanout after unbind ${i}`));
+      await pub.waitForConfirms();
+      assert.equal(await chA.get(q), false, `nothing reaches ${q} once unbound`);
+      await chA.deleteQueue(q);
+    }
+    await chA.purgeQueue('vis-base');
+    assert.deepEqual(returned, Array.from({ length: 6 }, (_, i) => `unbound ${i}`));
+  });
+
+  test('a frontend that cannot apply holds a change no longer than the bound', async () => {
+    const chA = await (await connect(a)).createChannel();
+    const pid = cluster?.state().nodes.find((n) => n.id === 102)?.pid;
+    assert.ok(pid);
+    process.kill(pid, 'SIGSTOP');
+    let took: number;
+    try {
+      const t0 = Date.now();
+      await chA.assertQueue('vis-while-stopped', { durable: false });
+      took = Date.now() - t0;
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // The bound is 1 s (src/cluster/meta-service.ts DEFAULT_CACHE_WAIT_MS); the frozen frontend's
+    // lease (10 s) is still open, so the change waited for it that long, and no longer.
+    assert.ok(took >= 900 && took < 3_000, `declare took ${took} ms`);
+    // Once it runs again, a change waits only for its (300 ms late) cache.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const t1 = Date.now();
+    await chA.deleteQueue('vis-while-stopped');
+    assert.ok(Date.now() - t1 < 900, `delete took ${Date.now() - t1} ms`);
+  });
+});
