@@ -30,17 +30,20 @@ export function nodeCommand(override: readonly string[] | undefined): [string, .
 
 const INSTALL_HINT = 'install it with `bash scripts/install-test-deps.sh` (as root: apt-get install haproxy)';
 
-/** haproxy's path: on PATH, or in /usr/sbin where Debian puts it (often not on a user's PATH). */
-export function findHaproxy(): string {
-  let found = '';
+/** A program's path: on PATH, or in one of `dirs` (Debian's sbin dirs are often not on a user's PATH). */
+function findProgram(name: string, dirs: readonly string[]): string | undefined {
   try {
-    found = execFileSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const found = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (found !== '') return found;
   } catch { /* not on PATH */ }
-  if (found !== '') return found;
-  for (const dir of ['/usr/sbin', '/usr/local/sbin']) {
-    if (existsSync(join(dir, 'haproxy'))) return join(dir, 'haproxy');
-  }
-  throw new Error(`haproxy not found: the local cluster runs it as its load balancer; ${INSTALL_HINT}`);
+  return dirs.map((d) => join(d, name)).find((p) => existsSync(p));
+}
+
+/** haproxy's path: on PATH, or in /usr/sbin where Debian puts it. */
+export function findHaproxy(): string {
+  const found = findProgram('haproxy', ['/usr/sbin', '/usr/local/sbin']);
+  if (found === undefined) throw new Error(`haproxy not found: the local cluster runs it as its load balancer; ${INSTALL_HINT}`);
+  return found;
 }
 
 /** `haproxy -c`: refuse to start with a config haproxy would reject, and say why. */
@@ -53,7 +56,14 @@ export function checkHaproxyConfig(bin: string, configFile: string): void {
   }
 }
 
-/** Foreground (-db), so the launcher supervises it like any node; SIGTERM stops it at once. */
-export function haproxyArgv(bin: string, configFile: string): [string, ...string[]] {
-  return [bin, '-db', '-f', configFile];
+/**
+ * Foreground (-db), so the launcher supervises it like any node; SIGTERM stops it at once. Run
+ * through util-linux's `setpriv --pdeathsig TERM` where there is one (Debian always has it): the
+ * kernel then stops haproxy when the launcher dies, kill -9 included, instead of leaving it on the
+ * balancer's ports (the nodes notice through their stdin; haproxy reads none). setpriv execs
+ * haproxy, so the pid is haproxy's.
+ */
+export function haproxyArgv(bin: string, configFile: string, setpriv = findProgram('setpriv', ['/usr/bin', '/bin'])): [string, ...string[]] {
+  const argv: [string, ...string[]] = [bin, '-db', '-f', configFile];
+  return setpriv === undefined ? argv : [setpriv, '--pdeathsig', 'TERM', ...argv];
 }

@@ -20,7 +20,7 @@ export interface SupervisedSpec {
   /**
    * Set (NAME=1) in the child's environment, with its stdin a pipe from the launcher that is never
    * written: the child reads end-of-file when the launcher is gone however it died (kill -9
-   * included), and a Warren node then stops (STOP_WITH_LAUNCHER_ENV). haproxy has no such means.
+   * included), and a Warren node then stops (STOP_WITH_LAUNCHER_ENV). (haproxy: see haproxyArgv.)
    */
   readonly stopWithLauncher?: boolean;
   /** Resolves once the process serves (e.g. /readyz answers 200); must give up when the signal aborts. */

@@ -173,10 +173,13 @@ test("an owner's transient queues go with its restart, as RabbitMQ's go with the
   assert.deepEqual(left, names.filter((n) => !lost.includes(n)), 'exactly the victim\'s transient queues are gone');
 });
 
-test('the nodes stop when their launcher is killed with -9, instead of holding their ports on', { skip: haproxyMissing, timeout: 60_000 }, async () => {
+test('the nodes and haproxy stop when their launcher is killed with -9, instead of holding their ports on', { skip: haproxyMissing, timeout: 60_000 }, async () => {
   assert.ok(cluster, 'runs last, on the cluster of the tests above');
-  const nodePids = cluster.state().nodes.map((n) => n.pid).filter((p): p is number => p !== null);
+  const state = cluster.state();
+  const nodePids = state.nodes.map((n) => n.pid).filter((p): p is number => p !== null);
   assert.equal(nodePids.length, 5);
+  assert.ok(state.lb.pid !== null);
+  const pids = [...nodePids, state.lb.pid];
   const alive = (pid: number): boolean => {
     try {
       process.kill(pid, 0);
@@ -186,7 +189,7 @@ test('the nodes stop when their launcher is killed with -9, instead of holding t
     }
   };
   cluster.launcher.child.kill('SIGKILL');
-  // (haproxy cannot notice; the after hook ends it by pid.)
-  const left = await waitFor('every node stopped', () => nodePids.filter(alive), (l) => l.length === 0, 30_000);
+  // The nodes read the end of their stdin; haproxy gets SIGTERM from the kernel (setpriv --pdeathsig).
+  const left = await waitFor('every node and haproxy stopped', () => pids.filter(alive), (l) => l.length === 0, 30_000);
   assert.deepEqual(left, []);
 });
