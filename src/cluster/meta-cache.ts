@@ -10,6 +10,7 @@ import { MetaMachine, type MetaSnapshot } from '../meta/machine.js';
 import { u64 } from '../partition/codec.js';
 import type { warren } from '../proto/meta.js';
 import { joinChunks } from './meta-tail.js';
+import { vhostNameKey } from '../util/names.js';
 
 export interface MetaCacheStats {
   snapshots: number;
@@ -49,14 +50,14 @@ export class MetaCache {
 
   /** Whether an entry applied here created the exchange within the last YOUNG_EXCHANGE_MS. */
   recentlyCreated(vhost: string, exchange: string): boolean {
-    const at = this.young.get(`${vhost}\0${exchange}`);
+    const at = this.young.get(vhostNameKey(vhost, exchange));
     return at !== undefined && this.now() - at < YOUNG_EXCHANGE_MS;
   }
 
   private noteYoung(vhost: string, exchange: string): void {
     const now = this.now();
     if (this.young.size >= 1_000) for (const [k, at] of this.young) if (now - at >= YOUNG_EXCHANGE_MS) this.young.delete(k);
-    this.young.set(`${vhost}\0${exchange}`, now);
+    this.young.set(vhostNameKey(vhost, exchange), now);
   }
 
   get machine(): MetaMachine {

@@ -34,6 +34,7 @@ import { createDiskStats } from './disk-stats.js';
 import { metadataInfo } from './meta-info.js';
 import { createMeta, initialMeta, livesInPartition, type MetaBackend } from './meta-port.js';
 import { exitOnFatal, metaDefect, NODE_COMPACTION, openNodeStorage } from './replication.js';
+import { vhostNameKey } from '../util/names.js';
 
 /** Ticks of a clustered node: elections after 10–20 ticks (0.5–1 s), heartbeats every tick. */
 const TICK_MS = 50;
@@ -252,7 +253,7 @@ function forgetLostTransientQueues(opts: {
     timer = setTimeout(f, ms);
     timer.unref();
   };
-  const key = (q: QueueRef): string => `${q.vhost}\0${q.name}`;
+  const key = (q: QueueRef): string => vhostNameKey(q.vhost, q.name);
   const remove = async (candidates: ReadonlySet<string>): Promise<void> => {
     for (const q of opts.lost()) {
       if (stopped || !candidates.has(key(q))) continue;

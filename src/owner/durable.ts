@@ -7,7 +7,7 @@ import { encodeContentHeader } from '../amqp/content.js';
 import { encodeTable, type FieldTable } from '../amqp/table.js';
 import type { Logger } from '../log.js';
 import { withWireTypes } from '../meta/codec.js';
-import { encodeEnqueue, readRecord, splitOwnerId, type CommandResult, type EnqueueCmd } from '../partition/index.js';
+import { encodeEnqueue, ownerId, readRecord, splitOwnerId, type CommandResult, type EnqueueCmd } from '../partition/index.js';
 import { parseExpirationMs } from '../queue/args.js';
 import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient,
@@ -17,6 +17,7 @@ import { PartitionHost, messageOf } from './partition-host.js';
 import { Turn } from './turn.js';
 import type { GroupApp } from '../raft/node/app.js';
 import type { GroupDriver } from '../raft/node/group.js';
+import { vhostNameKey } from '../util/names.js';
 
 /** Ready messages above which a queue with consumers asks its publishers to yield (as LocalOwner). */
 const FLOW_BACKLOG_MESSAGES = 300;
@@ -50,7 +51,7 @@ export interface DurableOwnerOptions {
 /** FNV-1a over (vhost, name): the queue's place on the partition ring. */
 export function partitionOf(q: QueueRef, partitions: number): number {
   let h = 0x811c9dc5;
-  const s = `${q.vhost}\0${q.name}`;
+  const s = vhostNameKey(q.vhost, q.name);
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
@@ -155,7 +156,7 @@ export class DurableOwner implements OwnerClient {
     });
     if (r.kind === 'invalid') throw new AmqpError(r.code, r.text.replace(/^[A-Z_]+ - /, ''));
     if (r.kind !== 'declared') throw unexpected(r);
-    const key = `${q.vhost}\0${q.name}`;
+    const key = vhostNameKey(q.vhost, q.name);
     if (spec.autoDelete && !this.autoDelete.has(key)) this.autoDelete.set(key, r.consumerCount > 0);
     return { messages: r.messageCount, consumers: r.consumerCount };
   }
@@ -227,11 +228,11 @@ export class DurableOwner implements OwnerClient {
 
   async consume(q: QueueRef, consumerId: string, opts: ConsumeOptions, sink: ConsumerSink, session = this.opts.session): Promise<void> {
     const { host, id } = this.located(q);
-    const key = `${q.vhost}\0${q.name}`;
+    const key = vhostNameKey(q.vhost, q.name);
     if (this.exclusiveConsumers.has(key) || (opts.exclusive && host.machine.consumerIds(id).length > 0)) {
       throw new AmqpError(ReplyCode.AccessRefused, `queue '${q.name}' in vhost '${q.vhost}' in exclusive use`, 60, 20);
     }
-    const sinkKey = `${session}\0${consumerId}`;
+    const sinkKey = ownerId(session, consumerId);
     host.sinks.set(sinkKey, sink);
     if (opts.exclusive) this.exclusiveConsumers.set(key, sinkKey);
     if (this.autoDelete.has(key)) this.autoDelete.set(key, true);
@@ -249,9 +250,9 @@ export class DurableOwner implements OwnerClient {
   cancel(q: QueueRef, consumerId: string, session = this.opts.session): void {
     const host = this.host(q);
     const id = host.machine.queueId(q.vhost, q.name);
-    const sinkKey = `${session}\0${consumerId}`;
+    const sinkKey = ownerId(session, consumerId);
     host.sinks.delete(sinkKey);
-    const key = `${q.vhost}\0${q.name}`;
+    const key = vhostNameKey(q.vhost, q.name);
     if (this.exclusiveConsumers.get(key) === sinkKey) this.exclusiveConsumers.delete(key);
     if (id === undefined) return;
     host.ask({ kind: 'cancel', queue: id, session, consumer: consumerId, nowMs: this.now() }, () => {
@@ -310,8 +311,8 @@ export class DurableOwner implements OwnerClient {
     if (conditions?.ifEmpty && v !== undefined && v.messageCount > 0) {
       throw new AmqpError(ReplyCode.PreconditionFailed, `queue '${q.name}' in vhost '${q.vhost}' not empty`);
     }
-    this.exclusiveConsumers.delete(`${q.vhost}\0${q.name}`);
-    this.autoDelete.delete(`${q.vhost}\0${q.name}`);
+    this.exclusiveConsumers.delete(vhostNameKey(q.vhost, q.name));
+    this.autoDelete.delete(vhostNameKey(q.vhost, q.name));
     const r = await host.call({ kind: 'delete', queue: id, nowMs: this.now() });
     return r.kind === 'deleted' ? r.messageCount : 0;
   }

@@ -18,6 +18,7 @@ import type {
   ConsumeOptions, ConsumerSink, DeclareCounts, DeleteConditions, EnqueueOutcome, GetResult, Message, OwnerClient, QueueRef,
   QueueSpec, QueueStats, Settlement,
 } from './api.js';
+import { vhostNameKey } from '../util/names.js';
 
 export interface LocalOwnerOptions {
   /** Where dead-lettered messages go: the metadata layer's router (queue names in the vhost). */
@@ -66,7 +67,7 @@ export class LocalOwner implements OwnerClient {
   }
 
   private key(q: QueueRef): string {
-    return `${q.vhost}\0${q.name}`;
+    return vhostNameKey(q.vhost, q.name);
   }
 
   /** Whether the queue is in this owner's memory. */

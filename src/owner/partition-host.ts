@@ -8,7 +8,7 @@
 // are applied in the order they were asked for.
 import type { Logger } from '../log.js';
 import {
-  PartitionApp, PartitionMachine, deadLetterMessage, encodeBatch, readRecord, readRecords, storedMessage,
+  PartitionApp, PartitionMachine, deadLetterMessage, encodeBatch, ownerId, readRecord, readRecords, storedMessage,
 } from '../partition/index.js';
 import type {
   CommandResult, DeadLetterEffect, DeliverEffect, PartitionCommand, PartitionEffect, PartitionResult,
@@ -66,7 +66,7 @@ interface Pending {
 export class PartitionHost {
   readonly machine = new PartitionMachine();
   readonly app: HostedApp;
-  /** Consumer sinks by "<session>\0<consumer>", for this node's consumers. */
+  /** Consumer sinks by ownerId(session, consumer), for this node's consumers. */
   readonly sinks = new Map<string, ConsumerSink>();
   private driver: GroupDriver | undefined;
   private pending: PartitionCommand[] = [];
@@ -203,13 +203,13 @@ export class PartitionHost {
       try {
         switch (e.kind) {
           case 'deliver': {
-            const key = `${e.session}\0${e.consumer}`;
+            const key = ownerId(e.session, e.consumer);
             deliveries.push({ e, key, sink: this.sinkOf(key, e.session, e.consumer), record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`) });
             break;
           }
           case 'deadLetter': this.deadLetter(e); break;
           case 'consumerCancelled': {
-            const key = `${e.session}\0${e.consumer}`;
+            const key = ownerId(e.session, e.consumer);
             const sink = this.sinkOf(key, e.session, e.consumer);
             this.sinks.delete(key);
             sink?.cancelled();

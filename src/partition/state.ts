@@ -4,6 +4,7 @@ import { warren } from '../proto/partition.js';
 import { dedupeKey, PARTITION_KEY, queueKey, queueStateKey } from './keys.js';
 import type { ApplyCtx, PartitionQueue } from './queue.js';
 import type { WriteSet } from './writes.js';
+import { vhostNameKey } from '../util/names.js';
 
 const pb = warren.v1;
 
@@ -21,7 +22,7 @@ export class PartitionState {
   private writtenMeta = { nextQueueId: 1, clockMs: 0 };
 
   static nameKey(vhost: string, name: string): string {
-    return `${vhost}\0${name}`;
+    return vhostNameKey(vhost, name);
   }
 
   add(q: PartitionQueue): void {
