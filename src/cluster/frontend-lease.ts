@@ -58,7 +58,7 @@ export class FrontendLease {
   static async open(meta: RemoteMetaBackend, opts: FrontendLeaseOptions): Promise<FrontendLease> {
     const now = opts.now ?? Date.now;
     const sentAt = now();
-    const { lease, ttlMs } = await meta.openSession(frontendName(opts.nodeId), opts.ttlMs ?? 0);
+    const { lease, ttlMs } = await meta.leader.openSession(frontendName(opts.nodeId), opts.ttlMs ?? 0);
     return new FrontendLease(meta, lease, ttlMs, opts, sentAt);
   }
 
@@ -75,7 +75,7 @@ export class FrontendLease {
     try {
       const left = this.renewedAt + this.ttlMs - sentAt;
       if (left <= 0) return this.lost(`not renewed within its ${this.ttlMs} ms TTL`);
-      const answer = await this.meta.keepAlive(this.lease, left);
+      const answer = await this.meta.leader.keepAlive(this.lease, left);
       if (this.stopped) return;
       if (answer === 'expired') return this.lost('the metadata leader ended it');
       this.renewedAt = sentAt;
@@ -93,7 +93,7 @@ export class FrontendLease {
     const index = this.meta.appliedIndex;
     if (this.stopped || this.reporting || index <= this.reported) return;
     this.reporting = true;
-    this.meta.keepAlive(this.lease, REPORT_TIMEOUT_MS).then((answer) => {
+    this.meta.leader.keepAlive(this.lease, REPORT_TIMEOUT_MS).then((answer) => {
       if (answer === 'expired') return this.lost('the metadata leader ended it');
       this.reported = Math.max(this.reported, index);
       this.reporting = false;
@@ -121,7 +121,7 @@ export class FrontendLease {
   async close(timeoutMs = 2_000): Promise<void> {
     if (this.stopped) return;
     this.stop();
-    await this.meta.closeSession(this.lease, timeoutMs).catch((err: unknown) => {
+    await this.meta.leader.closeSession(this.lease, timeoutMs).catch((err: unknown) => {
       this.opts.log.warn({ err, lease: this.lease }, 'closing the session lease failed; it will expire');
     });
   }

@@ -1,12 +1,15 @@
-// A frontend's MetaBackend in a cluster: reads come from a local cache of the metadata state kept
-// current by Meta.Watch (meta-watcher.ts, meta-cache.ts); changes are Meta.Propose calls to the
-// metadata leader (docs/cluster-contracts.md "Meta service").
+// Calls to the metadata leader (MetaLeaderClient), and a frontend's MetaBackend in a cluster
+// (RemoteMetaBackend): reads come from a local cache of the metadata state kept current by
+// Meta.Watch (meta-watcher.ts, meta-cache.ts); changes are Meta.Propose calls to the metadata
+// leader (docs/cluster-contracts.md "Meta service"). An owner has a replica of the metadata group
+// instead of a cache, and uses the leader client alone with that replica.
 //
 // apply(cmd) sends encodeMeta(cmd) to the leader it last heard of (or the next owner), follows
 // NotLeader hints, and backs off and tries the next owner when there is no hint, the owner is
 // unavailable, or the call failed below the application — all within one deadline. The answer is
-// returned only once the cache has applied the entry's index, so the next method on the channel (a
-// publish after queue.bind) routes with the change. A refusal is the machine's AmqpError, rebuilt.
+// returned only once the caller's copy (cache or replica) has applied the entry's index, so the
+// next method on the channel (a publish after queue.bind) routes with the change. A refusal is the
+// machine's AmqpError, rebuilt.
 //
 // Resending after an unknown outcome is safe by the commands' own semantics (a declare answers
 // created = false, a resent delete or unbind finds nothing: its 404 then means "done").
@@ -23,14 +26,23 @@ import { amqpFromWire, type WireError } from './wire.js';
 import { MetaCache } from './meta-cache.js';
 import { DEFAULT_WATCHER_OPTIONS, MetaWatcher, type WatcherOptions } from './meta-watcher.js';
 
-export interface RemoteMetaOptions {
+export interface MetaLeaderOptions {
   readonly owners: readonly OwnerAddress[];
   /** One Propose call. */
   readonly rpcTimeoutMs?: number;
-  /** One apply(), retries and the wait for the cache included. */
+  /** One apply(), retries and the wait for the local copy included. */
   readonly applyTimeoutMs?: number;
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
+}
+
+/** The caller's copy of the metadata state: how far it has applied, and a wait for an index. */
+export interface AppliedCopy {
+  readonly appliedIndex: number;
+  waitFor(index: number): Promise<void>;
+}
+
+export interface RemoteMetaOptions extends MetaLeaderOptions {
   readonly watcher?: Partial<WatcherOptions>;
   /** Which owner (index into `owners`) to watch first; frontends spread their watches with it. */
   readonly watchStart?: number;
@@ -51,10 +63,9 @@ const DONE_ON_404 = new Set<MetaCommand['type']>(['exchange.delete', 'queue.dele
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export class RemoteMetaBackend implements MetaBackend {
+/** Proposals, read points and session leases at the metadata leader, for a caller with its own applied copy. */
+export class MetaLeaderClient {
   readonly stats: RemoteMetaStats = { proposals: 0, redirects: 0, retries: 0 };
-  readonly cache = new MetaCache();
-  readonly watcher: MetaWatcher;
   private readonly channels = new Map<string, RpcChannel>();
   private readonly owners: readonly OwnerAddress[];
   private readonly rpcTimeoutMs: number;
@@ -67,30 +78,13 @@ export class RemoteMetaBackend implements MetaBackend {
   private next = 0;
   private closed = false;
 
-  constructor(opts: RemoteMetaOptions) {
+  constructor(opts: MetaLeaderOptions, private readonly copy: AppliedCopy) {
     if (opts.owners.length === 0) throw new Error('meta: a frontend needs at least one owner');
     this.owners = opts.owners;
     this.rpcTimeoutMs = opts.rpcTimeoutMs ?? 5_000;
     this.applyTimeoutMs = opts.applyTimeoutMs ?? 30_000;
     this.backoffMinMs = opts.backoffMinMs ?? 50;
     this.backoffMaxMs = opts.backoffMaxMs ?? 1_000;
-    this.watcher = new MetaWatcher(
-      this.owners, this.cache, (a) => this.channel(a), { ...DEFAULT_WATCHER_OPTIONS, ...opts.watcher },
-      opts.watchStart ?? 0, opts.onWatchError,
-    );
-  }
-
-  get machine(): MetaMachine {
-    return this.cache.machine;
-  }
-
-  get appliedIndex(): number {
-    return this.cache.applied;
-  }
-
-  /** Resolves once the cache has caught up with an owner for the first time. */
-  ready(): Promise<void> {
-    return new Promise((resolve) => this.cache.onReady(resolve));
   }
 
   async apply(cmd: MetaCommand): Promise<MetaResult> {
@@ -111,13 +105,9 @@ export class RemoteMetaBackend implements MetaBackend {
   }
 
   /**
-   * Waits until this cache has applied every change committed before the call (the leader's read
-   * point): a lookup that failed on the cache can be tried again and trusted.
+   * Waits until the local copy has applied every change committed before the call (the leader's
+   * read point): a lookup that failed on the copy can be tried again and trusted.
    */
-  recentlyCreated(vhost: string, exchange: string): boolean {
-    return this.cache.recentlyCreated(vhost, exchange);
-  }
-
   async sync(): Promise<void> {
     if (this.closed) throw new Error('meta: backend closed');
     const deadline = Date.now() + this.applyTimeoutMs;
@@ -138,7 +128,7 @@ export class RemoteMetaBackend implements MetaBackend {
    */
   async keepAlive(lease: number, timeoutMs: number): Promise<{ ttlMs: number } | 'expired'> {
     const { res } = await this.atLeader(
-      (ch, ms) => ch.unary(META.keepAlive, { leaseId: lease, appliedIndex: this.cache.applied }, ms), Date.now() + timeoutMs,
+      (ch, ms) => ch.unary(META.keepAlive, { leaseId: lease, appliedIndex: this.copy.appliedIndex }, ms), Date.now() + timeoutMs,
     );
     return res.expired === true ? 'expired' : { ttlMs: res.ttlMs ?? 0 };
   }
@@ -208,8 +198,6 @@ export class RemoteMetaBackend implements MetaBackend {
 
   close(): void {
     this.closed = true;
-    this.watcher.close();
-    this.cache.releaseWaiters();
     for (const c of this.channels.values()) c.close();
     this.channels.clear();
   }
@@ -220,7 +208,7 @@ export class RemoteMetaBackend implements MetaBackend {
       timer = setTimeout(() => reject(this.timedOut()), Math.max(0, deadline - Date.now()));
     });
     try {
-      await Promise.race([this.cache.waitFor(index), expired]);
+      await Promise.race([this.copy.waitFor(index), expired]);
     } finally {
       clearTimeout(timer);
     }
@@ -238,12 +226,65 @@ export class RemoteMetaBackend implements MetaBackend {
     return new AmqpError(ReplyCode.InternalError, `metadata change not confirmed within ${this.applyTimeoutMs} ms (no metadata leader reachable)`);
   }
 
-  private channel(address: string): RpcChannel {
+  /** The gRPC channel to an owner, shared with whatever else talks to it (the cache's Watch). */
+  channel(address: string): RpcChannel {
     let c = this.channels.get(address);
     if (c === undefined) {
       c = new RpcChannel(address);
       this.channels.set(address, c);
     }
     return c;
+  }
+}
+
+/** A frontend's metadata: a cache fed by Meta.Watch for reads, the leader client for changes. */
+export class RemoteMetaBackend implements MetaBackend {
+  readonly cache = new MetaCache();
+  readonly watcher: MetaWatcher;
+  readonly leader: MetaLeaderClient;
+
+  constructor(opts: RemoteMetaOptions) {
+    const cache = this.cache;
+    this.leader = new MetaLeaderClient(opts, { get appliedIndex() { return cache.applied; }, waitFor: (i) => cache.waitFor(i) });
+    this.watcher = new MetaWatcher(
+      opts.owners, this.cache, (a) => this.leader.channel(a), { ...DEFAULT_WATCHER_OPTIONS, ...opts.watcher },
+      opts.watchStart ?? 0, opts.onWatchError,
+    );
+  }
+
+  get machine(): MetaMachine {
+    return this.cache.machine;
+  }
+
+  get appliedIndex(): number {
+    return this.cache.applied;
+  }
+
+  get stats(): RemoteMetaStats {
+    return this.leader.stats;
+  }
+
+  /** Resolves once the cache has caught up with an owner for the first time. */
+  ready(): Promise<void> {
+    return new Promise((resolve) => this.cache.onReady(resolve));
+  }
+
+  apply(cmd: MetaCommand): Promise<MetaResult> {
+    return this.leader.apply(cmd);
+  }
+
+  /** Whether an entry applied to the cache created the exchange a moment ago (its bindings may still be on their way). */
+  recentlyCreated(vhost: string, exchange: string): boolean {
+    return this.cache.recentlyCreated(vhost, exchange);
+  }
+
+  sync(): Promise<void> {
+    return this.leader.sync();
+  }
+
+  close(): void {
+    this.watcher.close();
+    this.cache.releaseWaiters();
+    this.leader.close();
   }
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { WarrenConfig } from '../config.js';
 import { awaitPlacement, layoutOf, placementFromConfig, transientHome, type ClusterLayout } from '../cluster/layout.js';
 import { LeaderBalance } from '../cluster/leader-balance.js';
-import { RemoteMetaBackend } from '../cluster/meta-remote.js';
+import { MetaLeaderClient } from '../cluster/meta-remote.js';
 import { openMetaReplica } from '../cluster/meta-replica.js';
 import { serveMeta } from '../cluster/meta-service.js';
 import { serveOwner } from '../cluster/owner-service.js';
@@ -84,9 +84,9 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     // For tests only: 0 leaves cross-frontend visibility to the read point (test/cluster/meta-fresh.test.ts).
     ...testCacheWait(process.env['WARREN_TEST_META_CACHE_WAIT_MS']),
   });
-  // This owner's own metadata changes (a queue it expired) go to the metadata leader like a frontend's;
-  // its reads are its replica's.
-  const metaClient = new RemoteMetaBackend({ owners: config.owners, watchStart: config.owners.findIndex((o) => o.id === self) });
+  // This owner's own metadata changes (a queue it expired) go to the metadata leader like a frontend's,
+  // answered once its own replica has applied them; its reads are its replica's (no cache, no Watch).
+  const metaClient = new MetaLeaderClient({ owners: config.owners }, metaApp);
   const metaBackend: MetaBackend = {
     get machine() { return metaApp.machine; },
     apply: (cmd) => metaClient.apply(cmd),

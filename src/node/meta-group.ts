@@ -73,6 +73,19 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
     return this.applied;
   }
 
+  /** Resolves once `index` is applied here (at once if it is). */
+  waitFor(index: number): Promise<void> {
+    if (this.applied >= index) return Promise.resolve();
+    return new Promise((resolve) => {
+      const reached = (at: number): void => {
+        if (at < index) return;
+        stop();
+        resolve();
+      };
+      const stop = this.listen({ applied: (_, at) => reached(at), recovered: reached });
+    });
+  }
+
   /** Starts following applied entries; returns the function that stops it. */
   listen(listener: MetaApplyListener): () => void {
     this.listeners.add(listener);
