@@ -24,8 +24,22 @@ export interface Route {
   readonly access: Access;
   /** Set on routes that change the broker: the action name in the admin change log. */
   readonly change?: string;
-  readonly handle: (source: AdminSource, params: Params, body: unknown, caller: Caller) => Promise<Reply>;
+  readonly handle: (source: AdminSource, params: Params, body: unknown, caller: Caller, request: RequestInfo) => Promise<Reply>;
 }
+
+/** What a route may need of the HTTP request itself. */
+export interface RequestInfo {
+  /** The caller's Authorization header, passed on when a cluster frontend asks the others. */
+  readonly authorization?: string;
+  /**
+   * `x-warren-scope: node`: this node's own objects only — what a cluster frontend asks the other
+   * frontends for when it lists connections for the whole cluster.
+   */
+  readonly nodeOnly: boolean;
+}
+
+/** The request header that asks for this node's own objects only (RequestInfo.nodeOnly). */
+export const SCOPE_HEADER = 'x-warren-scope';
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 const put = (outcome: PutOutcome, audit?: AuditDetail): Reply =>
@@ -148,8 +162,10 @@ export const ROUTES: readonly Route[] = [
     ok(findOr404(await s.listExchanges(p(ps, 'vhost')), (x) => x.name === p(ps, 'name')))),
   r('GET', 'api/bindings', 'management', async (s, _p, _b, c) => ok(await inVisibleVhosts(c, await s.listBindings()))),
   r('GET', 'api/bindings/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listBindings(p(ps, 'vhost'))))),
-  r('GET', 'api/connections', 'management', async (s, _p, _b, c) => {
-    const all = await s.listConnections();
+  r('GET', 'api/connections', 'management', async (s, _p, _b, c, req) => {
+    // A cluster frontend lists every frontend's connections, as RabbitMQ lists every node's.
+    const others = req.nodeOnly || s.otherFrontendsConnections === undefined ? [] : await s.otherFrontendsConnections(req.authorization);
+    const all = [...await s.listConnections(), ...others];
     return ok(isMonitor(c.tags) ? all : all.filter((x) => x.user === c.user));
   }),
 

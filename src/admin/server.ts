@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { AccessRefused, authorize } from './access.js';
 import { AdminError, type AdminSource } from './source.js';
-import { matchRoute, type Route } from './routes.js';
+import { matchRoute, SCOPE_HEADER, type Route } from './routes.js';
 import { basicCredentials, readJsonBody, sendError, sendJson, sendNoContent, sendText, splitPath } from './wire.js';
 import { createAdminRegistry } from './metrics.js';
 import { readFresh, syncOnce } from '../util/read-point.js';
@@ -94,7 +94,10 @@ async function handle(opts: AdminServerOptions, registry: Registry, req: Incomin
     const body = method === 'PUT' || method === 'POST' ? await readJsonBody(req) : undefined;
     if (method === 'GET' && sync !== undefined) await settledWithin(sync(), GET_READ_POINT_MS);
     const reply = await readFresh(method === 'GET' ? undefined : sync, (err) => isStaleChangeRefusal(err, route),
-      () => route.handle(source, params, body, caller));
+      () => route.handle(source, params, body, caller, {
+        ...(req.headers.authorization !== undefined ? { authorization: req.headers.authorization } : {}),
+        nodeOnly: req.headers[SCOPE_HEADER] === 'node',
+      }));
     if (reply.status === 200) sendJson(res, 200, reply.body);
     else sendNoContent(res, reply.status);
     if (route.change !== undefined) {

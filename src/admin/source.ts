@@ -400,6 +400,12 @@ export interface AdminSource {
   listExchanges(vhost?: string): MaybePromise<readonly ExchangeInfo[]>;
   listBindings(vhost?: string): MaybePromise<readonly BindingInfo[]>;
   listConnections(): MaybePromise<readonly ConnectionInfo[]>;
+  /**
+   * A cluster frontend: the connections of every other frontend holding a session, fetched from
+   * their management APIs with the caller's own credentials (so each applies the caller's rights).
+   * A frontend that does not answer within a moment is left out.
+   */
+  otherFrontendsConnections?(authorization: string | undefined): Promise<readonly ConnectionInfo[]>;
   exportDefinitions(): MaybePromise<Definitions>;
   /**
    * Applies a validated plan all-or-nothing: every entry is checked against the broker's state

@@ -19,6 +19,8 @@ export interface FrontendLeaseOptions {
   readonly nodeId: number;
   /** 0: the metadata group's default (10 s). */
   readonly ttlMs?: number;
+  /** This frontend's management API as the other frontends reach it (they list its connections); '' if none. */
+  readonly httpUrl?: string;
   /** The lease ended or could not be renewed in time: the frontend must stop serving its clients. */
   readonly onLost: (reason: string) => void;
   readonly log: Logger;
@@ -58,7 +60,7 @@ export class FrontendLease {
   static async open(meta: RemoteMetaBackend, opts: FrontendLeaseOptions): Promise<FrontendLease> {
     const now = opts.now ?? Date.now;
     const sentAt = now();
-    const { lease, ttlMs } = await meta.leader.openSession(frontendName(opts.nodeId), opts.ttlMs ?? 0);
+    const { lease, ttlMs } = await meta.leader.openSession(frontendName(opts.nodeId), opts.ttlMs ?? 0, opts.httpUrl ?? '');
     return new FrontendLease(meta, lease, ttlMs, opts, sentAt);
   }
 

@@ -116,8 +116,8 @@ export class MetaLeaderClient {
   }
 
   /** Opens a session lease for this frontend (retried at the leader until `timeoutMs`). */
-  async openSession(frontend: string, ttlMs: number, timeoutMs = this.applyTimeoutMs): Promise<{ lease: number; ttlMs: number }> {
-    const { res } = await this.atLeader((ch, ms) => ch.unary(META.openSession, { frontend, ttlMs }, ms), Date.now() + timeoutMs);
+  async openSession(frontend: string, ttlMs: number, httpUrl = '', timeoutMs = this.applyTimeoutMs): Promise<{ lease: number; ttlMs: number }> {
+    const { res } = await this.atLeader((ch, ms) => ch.unary(META.openSession, { frontend, ttlMs, httpUrl }, ms), Date.now() + timeoutMs);
     if (res.error?.amqp) throw amqpFromWire(res.error.amqp);
     return { lease: u64(res.leaseId), ttlMs: res.ttlMs ?? ttlMs };
   }

@@ -171,7 +171,9 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
   }, leaseCheckMs);
   leaseTimer.unref();
   server.unary(META.openSession, async (req) => {
-    const res = await proposeCommand({ type: 'session.open', frontend: req.frontend ?? '', ttlMs: req.ttlMs ?? 0 });
+    const res = await proposeCommand({
+      type: 'session.open', frontend: req.frontend ?? '', ttlMs: req.ttlMs ?? 0, ...(req.httpUrl ? { http: req.httpUrl } : {}),
+    });
     const lease = res.outcome?.lease;
     if (res.error || lease === undefined) return { error: res.error ?? unavailableWire('no lease opened') };
     leases.keepAlive(lease);

@@ -100,7 +100,7 @@ export class MetaMachine {
         for (const v of this.vhosts.values()) dropConnection(v, cmd.connection, removed);
         return { deletedQueues: removed.queues, deletedExchanges: removed.exchanges };
       }
-      case 'session.open': return { lease: this.sessions.openLease(cmd.frontend, cmd.ttlMs) };
+      case 'session.open': return { lease: this.sessions.openLease(cmd.frontend, cmd.ttlMs, cmd.http) };
       case 'session.end':
         this.sessions.endLease(cmd.lease);
         return {};

@@ -15,6 +15,8 @@ export interface SessionRecord {
   /** The frontend's name, for operators; not an identity. */
   readonly frontend: string;
   readonly ttlMs: number;
+  /** The frontend's management API (http://host:port), where the others fetch its connections. */
+  readonly http?: string;
 }
 
 export interface SessionsSnapshot {
@@ -35,13 +37,13 @@ export class Sessions {
   private next = 1;
 
   /** Opens a lease; its number is the result. */
-  openLease(frontend: string, ttlMs: number): number {
+  openLease(frontend: string, ttlMs: number, http?: string): number {
     const ttl = ttlMs === 0 ? DEFAULT_TTL_MS : ttlMs;
     if (!Number.isInteger(ttl) || ttl < MIN_TTL_MS || ttl > MAX_TTL_MS) {
       throw new AmqpError(ReplyCode.PreconditionFailed, `session TTL ${ttlMs} ms outside ${MIN_TTL_MS}..${MAX_TTL_MS}`);
     }
     const lease = this.next++;
-    this.open.set(lease, { lease, frontend, ttlMs: ttl });
+    this.open.set(lease, { lease, frontend, ttlMs: ttl, ...(http ? { http } : {}) });
     return lease;
   }
 

@@ -79,7 +79,7 @@ export type MetaCommand =
    */
   | { readonly type: 'transient.purge' }
   /** A cluster frontend's session lease (src/meta/sessions.ts); ttlMs 0 = the default. */
-  | { readonly type: 'session.open'; readonly frontend: string; readonly ttlMs: number }
+  | { readonly type: 'session.open'; readonly frontend: string; readonly ttlMs: number; readonly http?: string }
   /** The lease expired (proposed by the metadata leader) or its frontend closed it. */
   | { readonly type: 'session.end'; readonly lease: number }
   /**

@@ -16,6 +16,7 @@ import { GUEST, MetaMachine } from '../meta/machine.js';
 import { SERVER_NAMED_PREFIX } from '../meta/queues.js';
 import type { MetaCommand, MetaResult, QueueRecord } from '../meta/types.js';
 import { hashPassword } from '../meta/users.js';
+import { frontendName } from '../meta/sessions.js';
 import { queueTypeOf } from '../meta/queue-args.js';
 import type { OwnerClient, QueueRef } from '../owner/api.js';
 import type { OwnerStats } from '../owner/router.js';
@@ -58,6 +59,8 @@ export function createAdminSource(
   ready: () => boolean = () => true,
 ): AdminSource {
   const m = (): MetaMachine => meta.backend.machine;
+  // RabbitMQ's node names are rabbit@<host>; a cluster frontend is named by its node id.
+  const nodeName = ctx.config.role === 'frontend' ? `warren@${frontendName(ctx.config.nodeId)}` : 'warren@localhost';
   const cluster = 'cluster' in figureSource ? figureSource.cluster : undefined;
   const figures: OwnerStats = 'cluster' in figureSource ? figureSource.cluster : figureSource.local;
   const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);
@@ -74,7 +77,7 @@ export function createAdminSource(
     const part = d === undefined ? undefined : parts.find((x) => x.partition === d.partition);
     return {
       name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.autoDelete, exclusive: q.exclusiveOwner !== undefined,
-      arguments: q.arguments, type: queueTypeOf(q.arguments), state: 'running', node: 'warren@localhost',
+      arguments: q.arguments, type: queueTypeOf(q.arguments), state: 'running', node: nodeName,
       messages, messages_ready: s?.messages ?? 0,
       messages_unacknowledged: s?.unacked ?? 0, message_bytes: bytes, consumers: s?.consumers ?? 0,
       // Stored in a partition: every message is on disk; a transient queue keeps none there.
@@ -102,7 +105,7 @@ export function createAdminSource(
     const i = c.info();
     const [host, port] = splitPeer(i.peer);
     return {
-      name: i.id, vhost: i.vhost ?? '', user: i.user ?? '', node: 'warren@localhost', peer_host: host, peer_port: port,
+      name: i.id, vhost: i.vhost ?? '', user: i.user ?? '', node: nodeName, peer_host: host, peer_port: port,
       channels: i.channels, state: 'running', protocol: 'AMQP 0-9-1', ssl: i.tls, connected_at: i.connectedAtMs,
       client_properties: i.clientProperties,
     };
@@ -162,11 +165,11 @@ export function createAdminSource(
     overview: async () => {
       const s = await stats();
       return {
-        product_name: PRODUCT, product_version: VERSION, cluster_name: 'warren', node: 'warren@localhost',
+        product_name: PRODUCT, product_version: VERSION, cluster_name: 'warren', node: nodeName,
         object_totals: { connections: s.connections, channels: s.channels, exchanges: s.exchanges, queues: s.queues, consumers: s.consumers },
         queue_totals: { messages: s.messagesReady + s.messagesUnacked, messages_ready: s.messagesReady, messages_unacknowledged: s.messagesUnacked },
         message_stats: { publish: s.publishedTotal, deliver_get: s.deliveredTotal, ack: s.acknowledgedTotal, confirm: s.confirmedTotal },
-        listeners: [{ node: 'warren@localhost', protocol: 'amqp', ip_address: ctx.config.bind[0] ?? '::', port: ctx.config.amqpPort }],
+        listeners: [{ node: nodeName, protocol: 'amqp', ip_address: ctx.config.bind[0] ?? '::', port: ctx.config.amqpPort }],
       };
     },
     listVhosts: () => m().listVhosts().map((name) => ({ name })),

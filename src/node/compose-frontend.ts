@@ -4,6 +4,7 @@
 // (src/cluster/remote-owner.ts) under one session, so a frontend can die and another serve its
 // clients: what its consumers held comes back once the owners see its session gone.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { WarrenConfig } from '../config.js';
 import { FrontendLease } from '../cluster/frontend-lease.js';
 import { awaitPlacement } from '../cluster/layout.js';
@@ -17,6 +18,7 @@ import type { Logger } from '../log.js';
 import { createAdminSource } from './admin-source.js';
 import type { Node } from './compose.js';
 import { createMeta, livesInPartition } from './meta-port.js';
+import { advertisedHttpUrl, otherFrontendsConnections } from './peer-connections.js';
 
 export async function composeFrontend(config: WarrenConfig, log: Logger): Promise<Node> {
   const metaBackend = new RemoteMetaBackend({
@@ -46,6 +48,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
   let ctx: FrontendContext | undefined;
   const lease = await FrontendLease.open(metaBackend, {
     nodeId: config.nodeId, log,
+    httpUrl: advertisedHttpUrl(config.bind, config.httpPort, process.env['WARREN_ADVERTISE_HOST'], hostname()),
     onLost: (reason) => {
       // Its consumers are being cancelled on the owners: its clients must reconnect (through the
       // balancer, to a frontend with a live session), as after a RabbitMQ node stopped.
@@ -69,7 +72,11 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
   log.info({ session, ttlMs: lease.ttlMs, owners: config.owners.length }, 'frontend joined the cluster');
   return {
     ctx,
-    adminSource: createAdminSource(ctx, meta, owner, { cluster: figures }),
+    adminSource: {
+      ...createAdminSource(ctx, meta, owner, { cluster: figures }),
+      otherFrontendsConnections: (authorization) =>
+        otherFrontendsConnections(metaBackend.machine.sessions.list(), lease.lease, authorization),
+    },
     close: async () => {
       figures.close();
       owner.close();

@@ -265,6 +265,7 @@ export namespace warren {
             $unknowns?: Uint8Array[];
             frontend: string;
             ttlMs: number;
+            httpUrl: string;
             static encode(message: warren.v1.OpenSessionRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.OpenSessionRequest & warren.v1.OpenSessionRequest.$Shape;
         }
@@ -273,6 +274,7 @@ export namespace warren {
             interface $Properties {
                 frontend?: (string|null);
                 ttlMs?: (number|null);
+                httpUrl?: (string|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = warren.v1.OpenSessionRequest.$Properties;

@@ -1806,6 +1806,7 @@ export const warren = $root.warren = (() => {
              * @typedef {Object} warren.v1.OpenSessionRequest.$Properties
              * @property {string|null} [frontend] OpenSessionRequest frontend
              * @property {number|null} [ttlMs] OpenSessionRequest ttlMs
+             * @property {string|null} [httpUrl] OpenSessionRequest httpUrl
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1854,6 +1855,14 @@ export const warren = $root.warren = (() => {
             OpenSessionRequest.prototype.ttlMs = 0;
 
             /**
+             * OpenSessionRequest httpUrl.
+             * @member {string} httpUrl
+             * @memberof warren.v1.OpenSessionRequest
+             * @instance
+             */
+            OpenSessionRequest.prototype.httpUrl = "";
+
+            /**
              * Encodes the specified OpenSessionRequest message. Does not implicitly {@link warren.v1.OpenSessionRequest.verify|verify} messages.
              * @function encode
              * @memberof warren.v1.OpenSessionRequest
@@ -1873,6 +1882,8 @@ export const warren = $root.warren = (() => {
                     writer.uint32(/* id 1, wireType 2 =*/10).string(message.frontend);
                 if (message.ttlMs != null && $Object.hasOwnProperty.call(message, "ttlMs") && message.ttlMs !== 0)
                     writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.ttlMs);
+                if (message.httpUrl != null && $Object.hasOwnProperty.call(message, "httpUrl") && message.httpUrl !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.httpUrl);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1933,6 +1944,15 @@ export const warren = $root.warren = (() => {
                                 message.ttlMs = value;
                             else
                                 delete message.ttlMs;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.httpUrl = value;
+                            else
+                                delete message.httpUrl;
                             continue;
                         }
                     }

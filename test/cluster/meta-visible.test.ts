@@ -6,6 +6,10 @@
 // here are to exchanges that are not new (amq.direct, amq.fanout: the read point's young-exchange
 // rule does not cover them), and the publishes through 102 are not all unroutable, so without the
 // wait 102 would route them by its stale cache: to no queue, or to a queue already unbound.
+//
+// Also here, on the same cluster: GET /api/connections through either frontend lists the
+// connections of both (each fetched from its frontend, which advertised its management API with its
+// lease), as RabbitMQ lists every node's.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp, { type ChannelModel } from 'amqplib';
@@ -15,6 +19,8 @@ describe('metadata changes visible through every frontend', { skip: haproxyMissi
   let cluster: RealCluster | undefined;
   let a: string;
   let b: string;
+  let httpA: string;
+  let httpB: string;
   const open: ChannelModel[] = [];
 
   before(async () => {
@@ -26,6 +32,13 @@ describe('metadata changes visible through every frontend', { skip: haproxyMissi
     };
     a = url(101);
     b = url(102);
+    const http = (id: number): string => {
+      const n = cluster?.state().nodes.find((x) => x.id === id);
+      assert.ok(n?.http);
+      return n.http;
+    };
+    httpA = http(101);
+    httpB = http(102);
   });
   after(async () => {
     for (const c of open) await c.close().catch(() => {});
@@ -102,5 +115,31 @@ describe('metadata changes visible through every frontend', { skip: haproxyMissi
     const t1 = Date.now();
     await chA.deleteQueue('vis-while-stopped');
     assert.ok(Date.now() - t1 < 900, `delete took ${Date.now() - t1} ms`);
+  });
+
+  test('GET /api/connections through either frontend lists both frontends\' connections, each with its node', async () => {
+    const named = async (to: string, name: string): Promise<ChannelModel> => {
+      const c = await amqp.connect(to.replace('amqp://', 'amqp://guest:guest@'), { clientProperties: { connection_name: name } });
+      open.push(c);
+      return c;
+    };
+    await named(a, 'listed-via-101');
+    await named(b, 'listed-via-102');
+    const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+    type Row = { node: string; client_properties?: { connection_name?: string } };
+    const list = async (http: string, headers: Record<string, string> = {}): Promise<Map<string, string>> => {
+      const res = await fetch(`${http}/api/connections`, { headers: { ...auth, ...headers } });
+      assert.equal(res.status, 200);
+      const rows = await res.json() as Row[];
+      return new Map(rows.map((r) => [r.client_properties?.connection_name ?? '', r.node]));
+    };
+    for (const http of [httpA, httpB]) {
+      const seen = await list(http);
+      assert.equal(seen.get('listed-via-101'), 'warren@frontend-101', `through ${http}`);
+      assert.equal(seen.get('listed-via-102'), 'warren@frontend-102', `through ${http}`);
+    }
+    // What one frontend answers the others: its own connections only.
+    const own = await list(httpA, { 'x-warren-scope': 'node' });
+    assert.ok(own.has('listed-via-101') && !own.has('listed-via-102'));
   });
 });

@@ -153,7 +153,7 @@ export function checkWarrenCluster(objects: readonly K8sObject[], expected: Expe
   // --- Frontends: any pod of the Deployment (their names are random; nothing may depend on them).
   assert.equal(ds.replicas, expected.frontends, 'frontend replicas');
   const feLabels = { ...(ds.template.metadata?.labels ?? {}), 'pod-template-hash': '5c9d8b7f6' };
-  const frontend = rolePod(ds.template, [], { name: `${dep.metadata?.name ?? ''}-5c9d8b7f6-x7k2q`, namespace: ns, labels: feLabels }, objects);
+  const frontend = rolePod(ds.template, [], { name: `${dep.metadata?.name ?? ''}-5c9d8b7f6-x7k2q`, namespace: ns, labels: feLabels, ip: '10.1.2.3' }, objects);
   const fe = frontend.cfg;
   assert.equal(fe.role, 'frontend', 'frontend role');
   assert.deepEqual([...fe.owners].sort((a, b) => a.id - b.id), ownerAddresses, 'frontends get the same --owners as the owners');
@@ -169,6 +169,8 @@ export function checkWarrenCluster(objects: readonly K8sObject[], expected: Expe
     assert.equal(fe.tls, undefined, 'no TLS: no AMQPS listener');
   }
   assert.deepEqual(portsByName(frontend.ports), feListeners, 'frontend container ports are exactly its listeners');
+  // The other frontends reach its management API at its pod IP (a cluster-wide /api/connections).
+  assert.equal(frontend.view.env['WARREN_ADVERTISE_HOST'], '10.1.2.3', 'frontend advertises its pod IP');
   checkCommon(ds.template, frontend, objects, expected, 'frontend');
   checkDataDir(frontend.view, fe, [], { claim: false });
   checkTlsFiles(frontend.view, fe, expected.tls);

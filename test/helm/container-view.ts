@@ -32,6 +32,8 @@ export interface PodIdentity {
   readonly name: string;
   readonly namespace: string;
   readonly labels: Record<string, string>;
+  /** status.podIP, once the pod is scheduled. */
+  readonly ip?: string;
 }
 
 export interface ContainerView {
@@ -62,6 +64,7 @@ function fieldValue(fieldPath: string, pod: PodIdentity | undefined): string {
   if (pod === undefined) throw new Error(`fieldRef ${fieldPath}: no pod identity given (each pod of the controller resolves it differently)`);
   if (fieldPath === 'metadata.name') return pod.name;
   if (fieldPath === 'metadata.namespace') return pod.namespace;
+  if (fieldPath === 'status.podIP' && pod.ip !== undefined) return pod.ip;
   const m = /^metadata\.labels\['([^']+)'\]$/.exec(fieldPath);
   if (m !== null) return pod.labels[m[1] as string] ?? '';
   throw new Error(`fieldRef ${fieldPath}: not modelled here`);

@@ -9,7 +9,6 @@ import type { ChannelModel } from 'amqplib';
 import { startBroker, type TestBroker } from '../helpers/broker.js';
 import { channel, connect, uniq } from '../helpers/amqp.js';
 import { apiBase, apiRequest, basicAuth, GUEST_AUTH } from '../helpers/admin.js';
-import { skipOnCluster } from '../helpers/target.js';
 
 let broker: TestBroker;
 let base: string | undefined;
@@ -169,7 +168,6 @@ test('queues, exchanges and bindings: non-administrators (monitoring too) see th
 
 test('connections: management users see their own, monitoring and administrators everyone\'s', async (t) => {
   if (skip(t)) return;
-  if (skipOnCluster(t, 'a cluster-wide /api/connections (each frontend lists only its own connections, and the balancer picks one)')) return;
   await eventually(async () => {
     const mine = await json<Array<{ user: string }>>('/api/connections', basic(users.mgmt));
     assert.ok(mine.length >= 1 && mine.every((c) => c.user === users.mgmt), JSON.stringify(mine.map((c) => c.user)));
