@@ -4,7 +4,7 @@
 // the server logs. Handlers validate bodies (validate.ts, definitions.ts) and call AdminSource.
 import { inVisibleVhosts, isMonitor, type Access, type Caller } from './access.js';
 import { validateDefinitions } from './definitions.js';
-import { AdminError, type AdminSource, type Overview, type PutOutcome } from './source.js';
+import { AdminError, type AdminSource, type ConnectionInfo, type Overview, type PutOutcome } from './source.js';
 import { asObject, permissionSpec, userUpdate, vhostOptions } from './validate.js';
 
 export type Method = 'GET' | 'PUT' | 'DELETE' | 'POST';
@@ -69,13 +69,12 @@ async function inVhost<T>(s: AdminSource, vhost: string, list: () => Promise<rea
  * totals over their permitted vhosts and their own connections, without node, listeners and the
  * broker-wide message counters (which would tell them about other vhosts).
  */
-async function overview(s: AdminSource, c: Caller): Promise<Overview> {
-  const full = await s.overview();
+async function overview(s: AdminSource, c: Caller, req: RequestInfo): Promise<Overview> {
+  const full = withOtherFrontends(await s.overview(), await others(s, req, '/api/overview'));
   if (isMonitor(c.tags)) return full;
   const queues = await inVisibleVhosts(c, await s.listQueues());
   const exchanges = await inVisibleVhosts(c, await s.listExchanges());
-  const conns = (await s.listConnections()).filter((x) => x.user === c.user);
-  const sum = <T>(xs: readonly T[], f: (x: T) => number | undefined): number => xs.reduce((a, x) => a + (f(x) ?? 0), 0);
+  const conns = (await allConnections(s, req)).filter((x) => x.user === c.user);
   const { node: _node, listeners: _listeners, message_stats: _stats, ...rest } = full;
   return {
     ...rest,
@@ -99,11 +98,51 @@ async function importDefinitions(s: AdminSource, body: unknown): Promise<Reply> 
   return all.length === 0 ? { status: 204, audit } : { status: 200, body: { warnings: all }, audit };
 }
 
+const sum = <T>(xs: readonly T[], f: (x: T) => number | undefined): number => xs.reduce((a, x) => a + (f(x) ?? 0), 0);
+
+/**
+ * What the other frontends of a cluster answer for `path` about their own objects (none when this
+ * request is itself one frontend asking another, or not on a cluster frontend).
+ */
+async function others(s: AdminSource, req: RequestInfo, path: string): Promise<readonly unknown[]> {
+  return req.nodeOnly || s.fromOtherFrontends === undefined ? [] : s.fromOtherFrontends(path, req.authorization);
+}
+
+/** This node's connections and, on a cluster frontend, every other frontend's, as RabbitMQ lists every node's. */
+async function allConnections(s: AdminSource, req: RequestInfo): Promise<readonly ConnectionInfo[]> {
+  const theirs = (await others(s, req, '/api/connections')).filter(Array.isArray).flat() as ConnectionInfo[];
+  return [...await s.listConnections(), ...theirs];
+}
+
+/**
+ * A cluster frontend's overview with what the other frontends hold: their connections and channels,
+ * their message counters and their listeners. Queues, exchanges and consumers are the cluster's
+ * already (the metadata and the owners' figures).
+ */
+function withOtherFrontends(own: Overview, theirs: readonly unknown[]): Overview {
+  const peers = theirs.filter((x): x is Overview => typeof x === 'object' && x !== null && 'object_totals' in x);
+  if (peers.length === 0) return own;
+  const stats: Record<string, number> = { ...own.message_stats };
+  for (const p of peers) {
+    for (const [k, v] of Object.entries(p.message_stats ?? {})) if (typeof v === 'number') stats[k] = (stats[k] ?? 0) + v;
+  }
+  return {
+    ...own,
+    object_totals: {
+      ...own.object_totals,
+      connections: own.object_totals.connections + sum(peers, (p) => p.object_totals.connections),
+      channels: own.object_totals.channels + sum(peers, (p) => p.object_totals.channels),
+    },
+    ...(own.message_stats !== undefined ? { message_stats: stats } : {}),
+    ...(own.listeners !== undefined ? { listeners: [...own.listeners, ...peers.flatMap((p) => p.listeners ?? [])] } : {}),
+  };
+}
+
 const r = (method: Method, path: string, access: Access, handle: Route['handle'], change?: string): Route =>
   ({ method, path: path.split('/').filter((s) => s !== ''), access, handle, ...(change !== undefined ? { change } : {}) });
 
 export const ROUTES: readonly Route[] = [
-  r('GET', 'api/overview', 'management', async (s, _p, _b, c) => ok(await overview(s, c))),
+  r('GET', 'api/overview', 'management', async (s, _p, _b, c, req) => ok(await overview(s, c, req))),
   r('GET', 'api/whoami', 'management', async (_s, _p, _b, c) => ok({ name: c.user, tags: c.tags })),
 
   r('GET', 'api/vhosts', 'management', async (s, _p, _b, c) => {
@@ -163,9 +202,7 @@ export const ROUTES: readonly Route[] = [
   r('GET', 'api/bindings', 'management', async (s, _p, _b, c) => ok(await inVisibleVhosts(c, await s.listBindings()))),
   r('GET', 'api/bindings/:vhost', 'vhost', async (s, ps) => ok(await inVhost(s, p(ps, 'vhost'), () => s.listBindings(p(ps, 'vhost'))))),
   r('GET', 'api/connections', 'management', async (s, _p, _b, c, req) => {
-    // A cluster frontend lists every frontend's connections, as RabbitMQ lists every node's.
-    const others = req.nodeOnly || s.otherFrontendsConnections === undefined ? [] : await s.otherFrontendsConnections(req.authorization);
-    const all = [...await s.listConnections(), ...others];
+    const all = await allConnections(s, req);
     return ok(isMonitor(c.tags) ? all : all.filter((x) => x.user === c.user));
   }),
 

@@ -401,11 +401,11 @@ export interface AdminSource {
   listBindings(vhost?: string): MaybePromise<readonly BindingInfo[]>;
   listConnections(): MaybePromise<readonly ConnectionInfo[]>;
   /**
-   * A cluster frontend: the connections of every other frontend holding a session, fetched from
-   * their management APIs with the caller's own credentials (so each applies the caller's rights).
-   * A frontend that does not answer within a moment is left out.
+   * A cluster frontend: every other frontend's JSON answer to GET `path` for its own objects only,
+   * asked with the caller's own credentials (so each applies the caller's rights). A frontend that
+   * does not answer within a moment is left out.
    */
-  otherFrontendsConnections?(authorization: string | undefined): Promise<readonly ConnectionInfo[]>;
+  fromOtherFrontends?(path: string, authorization: string | undefined): Promise<readonly unknown[]>;
   exportDefinitions(): MaybePromise<Definitions>;
   /**
    * Applies a validated plan all-or-nothing: every entry is checked against the broker's state

@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import { createAdminSource } from './admin-source.js';
 import type { Node } from './compose.js';
 import { createMeta, livesInPartition } from './meta-port.js';
-import { advertisedHttpUrl, otherFrontendsConnections } from './peer-connections.js';
+import { advertisedHttpUrl, fromOtherFrontends } from './other-frontends.js';
 
 export async function composeFrontend(config: WarrenConfig, log: Logger): Promise<Node> {
   const metaBackend = new RemoteMetaBackend({
@@ -74,8 +74,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
     ctx,
     adminSource: {
       ...createAdminSource(ctx, meta, owner, { cluster: figures }),
-      otherFrontendsConnections: (authorization) =>
-        otherFrontendsConnections(metaBackend.machine.sessions.list(), lease.lease, authorization),
+      fromOtherFrontends: (path, authorization) => fromOtherFrontends(metaBackend.machine.sessions.list(), lease.lease, path, authorization),
     },
     close: async () => {
       figures.close();

@@ -24,13 +24,12 @@ after(async () => {
   await cluster?.stop();
 });
 
-/** Which frontend (node id) serves the connection named `name`, from the frontends' own management APIs. */
+/** Which frontend (node id) serves the connection named `name`: its `node` in the cluster-wide /api/connections. */
 async function frontendOf(c: RealCluster, name: string): Promise<number | undefined> {
-  for (const n of c.state().nodes.filter((x) => x.role === 'frontend')) {
-    const conns = await getJson<Array<{ client_properties?: { connection_name?: string } }>>(`${n.http}/api/connections`);
-    if (conns?.some((x) => x.client_properties?.connection_name === name)) return n.id;
-  }
-  return undefined;
+  const conns = await getJson<Array<{ node?: string; client_properties?: { connection_name?: string } }>>(`${c.state().lb.http}/api/connections`);
+  const node = conns?.find((x) => x.client_properties?.connection_name === name)?.node;
+  const id = node === undefined ? undefined : /^warren@frontend-(\d+)$/.exec(node)?.[1];
+  return id === undefined ? undefined : Number(id);
 }
 
 /**

@@ -7,9 +7,9 @@
 // rule does not cover them), and the publishes through 102 are not all unroutable, so without the
 // wait 102 would route them by its stale cache: to no queue, or to a queue already unbound.
 //
-// Also here, on the same cluster: GET /api/connections through either frontend lists the
-// connections of both (each fetched from its frontend, which advertised its management API with its
-// lease), as RabbitMQ lists every node's.
+// Also here, on the same cluster: GET /api/connections and /api/overview through either frontend
+// count the connections, listeners and messages of both (each fetched from its frontend, which
+// advertised its management API with its lease), as RabbitMQ's do for every node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp, { type ChannelModel } from 'amqplib';
@@ -117,7 +117,7 @@ describe('metadata changes visible through every frontend', { skip: haproxyMissi
     assert.ok(Date.now() - t1 < 900, `delete took ${Date.now() - t1} ms`);
   });
 
-  test('GET /api/connections through either frontend lists both frontends\' connections, each with its node', async () => {
+  test('GET /api/connections and /api/overview through either frontend cover both frontends', async () => {
     const named = async (to: string, name: string): Promise<ChannelModel> => {
       const c = await amqp.connect(to.replace('amqp://', 'amqp://guest:guest@'), { clientProperties: { connection_name: name } });
       open.push(c);
@@ -141,5 +141,21 @@ describe('metadata changes visible through every frontend', { skip: haproxyMissi
     // What one frontend answers the others: its own connections only.
     const own = await list(httpA, { 'x-warren-scope': 'node' });
     assert.ok(own.has('listed-via-101') && !own.has('listed-via-102'));
+
+    // The overview through either counts both frontends' connections, listeners and messages.
+    type Overview = { object_totals: { connections: number }; message_stats: { publish: number }; listeners: Array<{ node: string }> };
+    const overview = async (http: string, headers: Record<string, string> = {}): Promise<Overview> =>
+      await (await fetch(`${http}/api/overview`, { headers: { ...auth, ...headers } })).json() as Overview;
+    const whole = await overview(httpA);
+    const onlyA = await overview(httpA, { 'x-warren-scope': 'node' });
+    const onlyB = await overview(httpB, { 'x-warren-scope': 'node' });
+    assert.equal(whole.object_totals.connections, onlyA.object_totals.connections + onlyB.object_totals.connections);
+    assert.deepEqual(whole.listeners.map((l) => l.node).sort(), ['warren@frontend-101', 'warren@frontend-102']);
+    const pub = await (await named(b, 'publishing-via-102')).createConfirmChannel();
+    for (let i = 0; i < 3; i++) pub.publish('amq.fanout', '', Buffer.from(`counted ${i}`));
+    await pub.waitForConfirms();
+    const after = await overview(httpA);
+    assert.ok(after.message_stats.publish >= whole.message_stats.publish + 3,
+      `publishes through 102 counted through 101: ${whole.message_stats.publish} -> ${after.message_stats.publish}`);
   });
 });

@@ -1,7 +1,7 @@
-// How a cluster frontend names its management API to the others (src/node/peer-connections.ts).
+// How a cluster frontend names its management API to the others (src/node/other-frontends.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { advertisedHttpUrl } from '../../../src/node/peer-connections.js';
+import { advertisedHttpUrl } from '../../../src/node/other-frontends.js';
 
 test('the advertised host wins, then a single bound address, then the host name; IPv6 in brackets', () => {
   assert.equal(advertisedHttpUrl(['::'], 15672, '10.1.2.3', 'pod-a'), 'http://10.1.2.3:15672');

@@ -1,30 +1,29 @@
-// A cluster frontend's view of the other frontends' AMQP connections, for GET /api/connections:
-// RabbitMQ lists every node's connections from any node; a Warren frontend asks each other frontend
-// holding a session for its own (its management API, advertised with its lease), with the caller's
-// own credentials, so every frontend applies the caller's rights to what it holds. A frontend that
-// does not answer within `timeoutMs` is left out of the answer rather than holding it.
-import type { ConnectionInfo } from '../admin/source.js';
+// A cluster frontend asking the other frontends for what only they hold — their AMQP connections,
+// their message counters — for GET /api/connections and /api/overview, which RabbitMQ answers for
+// every node from any node. Each frontend holding a session advertised its management API with its
+// lease; it is asked with the caller's own credentials (so it applies the caller's rights to what it
+// holds) and `x-warren-scope: node` (its own objects only). A frontend that does not answer within
+// `timeoutMs` is left out of the answer rather than holding it.
 import { SCOPE_HEADER } from '../admin/routes.js';
 import type { SessionRecord } from '../meta/sessions.js';
 
-export async function otherFrontendsConnections(
-  sessions: readonly SessionRecord[], selfLease: number, authorization: string | undefined, timeoutMs = 2_000,
-): Promise<ConnectionInfo[]> {
+/** Each other frontend's JSON answer to GET `path`; the ones that failed are left out. */
+export async function fromOtherFrontends(
+  sessions: readonly SessionRecord[], selfLease: number, path: string, authorization: string | undefined, timeoutMs = 2_000,
+): Promise<unknown[]> {
   const others = sessions.filter((s) => s.lease !== selfLease && s.http !== undefined);
-  const lists = await Promise.all(others.map(async (s): Promise<ConnectionInfo[]> => {
+  const answers = await Promise.all(others.map(async (s): Promise<unknown> => {
     try {
-      const res = await fetch(`${s.http}/api/connections`, {
+      const res = await fetch(`${s.http}${path}`, {
         headers: { ...(authorization !== undefined ? { authorization } : {}), [SCOPE_HEADER]: 'node' },
         signal: AbortSignal.timeout(timeoutMs),
       });
-      if (!res.ok) return [];
-      const body: unknown = await res.json();
-      return Array.isArray(body) ? body as ConnectionInfo[] : [];
+      return res.ok ? await res.json() as unknown : undefined;
     } catch {
-      return [];
+      return undefined;
     }
   }));
-  return lists.flat();
+  return answers.filter((a) => a !== undefined);
 }
 
 /**
