@@ -25,20 +25,13 @@ describe('metadata changes visible through every frontend', { skip: haproxyMissi
 
   before(async () => {
     cluster = await RealCluster.start(1000, { WARREN_TEST_META_DELAY: '102=300' });
-    const url = (id: number): string => {
+    const node = (id: number): { amqp: string; http: string } => {
       const n = cluster?.state().nodes.find((x) => x.id === id);
-      assert.ok(n?.amqp);
-      return n.amqp;
+      assert.ok(n?.amqp && n.http);
+      return { amqp: n.amqp, http: n.http };
     };
-    a = url(101);
-    b = url(102);
-    const http = (id: number): string => {
-      const n = cluster?.state().nodes.find((x) => x.id === id);
-      assert.ok(n?.http);
-      return n.http;
-    };
-    httpA = http(101);
-    httpB = http(102);
+    ({ amqp: a, http: httpA } = node(101));
+    ({ amqp: b, http: httpB } = node(102));
   });
   after(async () => {
     for (const c of open) await c.close().catch(() => {});
