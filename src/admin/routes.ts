@@ -70,12 +70,14 @@ async function inVhost<T>(s: AdminSource, vhost: string, list: () => Promise<rea
  * broker-wide message counters (which would tell them about other vhosts).
  */
 async function overview(s: AdminSource, c: Caller, req: RequestInfo): Promise<Overview> {
-  const full = withOtherFrontends(await s.overview(), await others(s, req, '/api/overview'));
-  if (isMonitor(c.tags)) return full;
+  const own = await s.overview();
+  // Only the broker-wide view has the other frontends' counters and listeners in it; the scoped one
+  // counts the caller's connections from the cluster-wide list below.
+  if (isMonitor(c.tags)) return withOtherFrontends(own, await others(s, req, '/api/overview'));
   const queues = await inVisibleVhosts(c, await s.listQueues());
   const exchanges = await inVisibleVhosts(c, await s.listExchanges());
   const conns = (await allConnections(s, req)).filter((x) => x.user === c.user);
-  const { node: _node, listeners: _listeners, message_stats: _stats, ...rest } = full;
+  const { node: _node, listeners: _listeners, message_stats: _stats, ...rest } = own;
   return {
     ...rest,
     object_totals: {

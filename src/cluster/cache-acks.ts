@@ -54,26 +54,7 @@ export class CacheAcks {
     });
   }
 
-  /**
-   * Re-judges every wait against the open leases (call when leases may have ended) and forgets the
-   * reports of leases that are no longer open.
-   */
-  settle(): void {
-    if (this.waiters.length > 0) {
-      const still: Waiter[] = [];
-      for (const w of this.waiters) {
-        if (this.lagging(w.index).length > 0) {
-          still.push(w);
-          continue;
-        }
-        clearTimeout(w.timer);
-        w.resolve();
-      }
-      this.waiters = still;
-    }
-  }
-
-  /** Drops what is kept for leases no longer open. */
+  /** Drops what is kept for leases no longer open, and ends the waits they alone were holding. */
   prune(): void {
     const open = new Set(this.opts.openLeases());
     for (const lease of this.applied.keys()) if (!open.has(lease)) this.applied.delete(lease);
@@ -86,6 +67,20 @@ export class CacheAcks {
       clearTimeout(w.timer);
       w.resolve();
     }
+  }
+
+  /** Re-judges every wait against the reports and the open leases. */
+  private settle(): void {
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (this.lagging(w.index).length > 0) {
+        still.push(w);
+        continue;
+      }
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+    this.waiters = still;
   }
 
   private lagging(index: number): number[] {
