@@ -30,6 +30,11 @@ export interface WarrenConfig {
   readonly clusterPort: number;
   /** Replicas per partition in a cluster (capped by the owner count). */
   readonly replication: number;
+  /**
+   * A cluster frontend: the host the other frontends reach its management API at (a pod's IP);
+   * '' = its single bind address, else its host name (src/node/other-frontends.ts).
+   */
+  readonly advertiseHost: string;
   readonly dataDir: string;
   /** AMQP listener port; 0 picks a free port (tests). */
   readonly amqpPort: number;
@@ -65,6 +70,7 @@ export const DEFAULT_CONFIG: WarrenConfig = {
   owners: [],
   clusterPort: 25672,
   replication: 3,
+  advertiseHost: '',
   dataDir: './data',
   amqpPort: 5672,
   amqpsPort: 5671,

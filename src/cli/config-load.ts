@@ -22,6 +22,7 @@ export interface StartFlags {
   clusterPort?: string;
   partitions?: string;
   replication?: string;
+  advertiseHost?: string;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -32,7 +33,7 @@ const ENV: ReadonlyArray<[keyof StartFlags, string]> = [
   ['tlsKey', 'WARREN_TLS_KEY'], ['tlsCa', 'WARREN_TLS_CA'], ['logLevel', 'WARREN_LOG_LEVEL'],
   ['defaultUser', 'WARREN_DEFAULT_USER'], ['defaultPass', 'WARREN_DEFAULT_PASS'],
   ['role', 'WARREN_ROLE'], ['nodeId', 'WARREN_NODE_ID'], ['owners', 'WARREN_OWNERS'], ['clusterPort', 'WARREN_CLUSTER_PORT'],
-  ['partitions', 'WARREN_PARTITIONS'], ['replication', 'WARREN_REPLICATION'],
+  ['partitions', 'WARREN_PARTITIONS'], ['replication', 'WARREN_REPLICATION'], ['advertiseHost', 'WARREN_ADVERTISE_HOST'],
 ];
 
 const ROLES: readonly Role[] = ['all', 'owner', 'frontend'];
@@ -123,6 +124,7 @@ export function loadConfig(flags: StartFlags, env: NodeJS.ProcessEnv = process.e
   if (merged.clusterPort !== undefined) cfg.clusterPort = port(merged.clusterPort, '--cluster-port');
   if (merged.partitions !== undefined) cfg.partitions = intIn(merged.partitions, '--partitions', 1, MAX_PARTITIONS);
   if (merged.replication !== undefined) cfg.replication = intIn(merged.replication, '--replication', 1, MAX_REPLICATION);
+  if (merged.advertiseHost !== undefined) cfg.advertiseHost = merged.advertiseHost;
   if (merged.tlsCert !== undefined || merged.tlsKey !== undefined) {
     if (merged.tlsCert === undefined || merged.tlsKey === undefined) throw new Error('TLS needs both --tls-cert and --tls-key');
     const tls: TlsConfig = { certFile: merged.tlsCert, keyFile: merged.tlsKey, ...(merged.tlsCa ? { caFile: merged.tlsCa } : {}) };

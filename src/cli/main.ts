@@ -26,6 +26,7 @@ program.command('start')
   .option('--owners <list>', "the cluster's owners: <id>=<host>:<port>,... (gRPC addresses) (env WARREN_OWNERS)")
   .option('--cluster-port <n>', "an owner's gRPC port, default 25672 (env WARREN_CLUSTER_PORT)")
   .option('--partitions <n>', 'partition groups of a new data dir or cluster, default 16; fixed once created (env WARREN_PARTITIONS)')
+  .option('--advertise-host <host>', "a cluster frontend's host as the other frontends reach its HTTP API (default: its bind address, else its host name) (env WARREN_ADVERTISE_HOST)")
   .option('--replication <n>', "a cluster partition's replicas, default 3, capped by the owner count; fixed by the stored placement (env WARREN_REPLICATION)")
   .option('--log-level <level>', 'pino level: trace|debug|info|warn|error|silent (env WARREN_LOG_LEVEL)')
   .action(async (flags: StartFlags) => {

@@ -48,7 +48,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
   let ctx: FrontendContext | undefined;
   const lease = await FrontendLease.open(metaBackend, {
     nodeId: config.nodeId, log,
-    httpUrl: advertisedHttpUrl(config.bind, config.httpPort, process.env['WARREN_ADVERTISE_HOST'], hostname()),
+    httpUrl: advertisedHttpUrl(config.bind, config.httpPort, config.advertiseHost, hostname()),
     onLost: (reason) => {
       // Its consumers are being cancelled on the owners: its clients must reconnect (through the
       // balancer, to a frontend with a live session), as after a RabbitMQ node stopped.

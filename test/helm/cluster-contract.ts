@@ -170,7 +170,7 @@ export function checkWarrenCluster(objects: readonly K8sObject[], expected: Expe
   }
   assert.deepEqual(portsByName(frontend.ports), feListeners, 'frontend container ports are exactly its listeners');
   // The other frontends reach its management API at its pod IP (a cluster-wide /api/connections).
-  assert.equal(frontend.view.env['WARREN_ADVERTISE_HOST'], '10.1.2.3', 'frontend advertises its pod IP');
+  assert.equal(fe.advertiseHost, '10.1.2.3', 'frontend advertises its pod IP');
   checkCommon(ds.template, frontend, objects, expected, 'frontend');
   checkDataDir(frontend.view, fe, [], { claim: false });
   checkTlsFiles(frontend.view, fe, expected.tls);
