@@ -28,7 +28,20 @@ export interface BidiStream<In, Out> {
 /** Generous: snapshot chunks and large append batches travel on these streams. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * HTTP/2 flow-control window, per stream and per connection, in both directions. The protocol's
+ * default is 64 KiB: about two enqueue batches or Raft entries of 1 KiB messages, after which the
+ * sender waits for a WINDOW_UPDATE that the receiver sends only once its busy event loop has read
+ * the data. Measured here (1 KiB persistent messages, 500 confirms outstanding): a frontend and
+ * one owner went from 8.2–10.9k to 11.5–12.9k msg/s, a 3-owner cluster from 4.3–5.0k to 5.1–5.5k,
+ * with less CPU per message (fewer, larger writes). The window bounds what one connection buffers.
+ */
+export const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+
 export const CHANNEL_OPTIONS = {
+  // The client's receive window (grpc-js sends it in SETTINGS and widens the connection's too);
+  // the server's is set per session by RpcServer.
+  'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.keepalive_time_ms': 10_000,

@@ -3,7 +3,8 @@
 // BidiMethod-shaped codecs (src/rpc/contracts.ts, src/raft/transport/transport.ts); like bidi.ts
 // this module speaks to @grpc/grpc-js so that nothing above src/rpc does.
 import * as grpc from '@grpc/grpc-js';
-import { wrapDuplex, CHANNEL_OPTIONS, type BidiMethod, type BidiStream } from './bidi.js';
+import type * as http2 from 'node:http2';
+import { wrapDuplex, CHANNEL_OPTIONS, FLOW_CONTROL_WINDOW, type BidiMethod, type BidiStream } from './bidi.js';
 
 /** The server's end of a server-streaming call. */
 export interface ServerStream<Res> {
@@ -39,6 +40,23 @@ type Handler = grpc.UntypedHandleCall;
  */
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/**
+ * Gives every session the server accepts FLOW_CONTROL_WINDOW as its receive window, per stream and
+ * for the connection (bidi.ts says why). grpc-js has a client option for it but no server one, so
+ * this reaches its HTTP/2 servers through a private field; if a grpc-js upgrade renames it, the
+ * windows stay at the default (slower, not wrong) and the rpc window test fails.
+ */
+function widenReceiveWindows(server: grpc.Server): void {
+  const servers = (server as unknown as { http2Servers?: Map<http2.Http2Server, unknown> }).http2Servers;
+  if (!(servers instanceof Map)) return;
+  for (const h2 of servers.keys()) {
+    h2.on('session', (session: http2.ServerHttp2Session) => {
+      session.settings({ initialWindowSize: FLOW_CONTROL_WINDOW });
+      session.setLocalWindowSize(FLOW_CONTROL_WINDOW);
+    });
+  }
 }
 
 export class RpcServer {
@@ -113,6 +131,7 @@ export class RpcServer {
     this.boundPort = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
     });
+    widenReceiveWindows(this.server);
     return this.boundPort;
   }
 
