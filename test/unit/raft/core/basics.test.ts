@@ -32,6 +32,21 @@ test('§5.3 MemoryStorage.append truncates a conflicting suffix', () => {
   assert.throws(() => s.append([ent(5, 2)]), /missing log entry/);
 });
 
+test('MemoryStorage.append in place: entries handed out earlier are copies, and a compacted prefix is skipped', () => {
+  const s = new MemoryStorage();
+  s.append([1, 2, 3, 4].map((i) => ent(i, 1)));
+  const before = s.entries(1, 5, Infinity);
+  s.append([ent(3, 2), ent(4, 2), ent(5, 2)]);
+  assert.deepEqual(before.map((e) => [e.index, e.term]), [[1, 1], [2, 1], [3, 1], [4, 1]], 'an earlier read is not rewritten');
+  assert.deepEqual(s.entries(1, 6, Infinity).map((e) => [e.index, e.term]), [[1, 1], [2, 1], [3, 2], [4, 2], [5, 2]]);
+  s.createSnapshot(2, cs, new Uint8Array());
+  s.compact(2);
+  s.append([ent(1, 1), ent(2, 1), ent(3, 2), ent(4, 3)]); // starts below the first index: only 3.. count
+  assert.equal(s.firstIndex(), 3);
+  assert.deepEqual(s.entries(3, 5, Infinity).map((e) => [e.index, e.term]), [[3, 2], [4, 3]]);
+  assert.equal(s.lastIndex(), 4);
+});
+
 test('§7 MemoryStorage compaction and snapshots', () => {
   const s = new MemoryStorage();
   s.append([1, 2, 3, 4, 5].map((i) => ent(i, 1)));
