@@ -4,6 +4,7 @@
 // and its LocalOwner (the transient queues it holds in memory, `partition = 0`). Requests name the
 // frontend's session, so consumers, getters, checked-out messages and enqueue deduplication are
 // the session's in the replicated state.
+import type { PartitionInfo } from '../admin/source.js';
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import type { Logger } from '../log.js';
 import { decodeMeta } from '../meta/codec.js';
@@ -32,6 +33,13 @@ export interface OwnerServiceDeps {
   readonly addressOf: (id: number) => string;
   readonly sessions: SessionStreams;
   readonly log: Logger;
+  /** What this owner's partitions hold on its disk (src/node/disk-stats.ts); undefined until they are open. */
+  readonly disk: () => OwnerDisk | undefined;
+}
+
+export interface OwnerDisk {
+  queue(q: QueueRef): Promise<{ readonly partition: number; readonly diskBytes: number } | undefined>;
+  partitions(): Promise<PartitionInfo[]>;
 }
 
 const OUTCOME: Record<EnqueueOutcome, number> = { accepted: 1, rejected: 2 };
@@ -271,8 +279,14 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
 
   server.unary(OWNER.queueStats, (req) => answer(0, async () => {
     const entries: warren.v1.QueueStatsEntry.$Properties[] = [];
+    const disk = deps.disk();
+    const durableDisk: Promise<void>[] = [];
     const add = (queue: warren.v1.QueueRef.$Properties, st: QueueStats): void => {
-      entries.push({ queue, messages: st.messages, unacked: st.unacked, consumers: st.consumers, bytes: st.bytes });
+      const e: warren.v1.QueueStatsEntry.$Properties = { queue, messages: st.messages, unacked: st.unacked, consumers: st.consumers, bytes: st.bytes };
+      entries.push(e);
+      if ((queue.partition ?? 0) !== 0 && disk !== undefined) {
+        durableDisk.push(disk.queue({ vhost: queue.vhost ?? '', name: queue.name ?? '' }).then((d) => { e.diskBytes = d?.diskBytes ?? 0; }));
+      }
     };
     const asked = req.queues ?? [];
     const open = deps.durable(); // (undefined until the partitions are open)
@@ -291,7 +305,23 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
       const st = (wq.partition ?? 0) === 0 ? transient.stats(q) : open?.leadership(q).leads === true ? open.stats(q) : undefined;
       if (st !== undefined) add(wq, st);
     }
+    await Promise.all(durableDisk);
     return { entries };
+  }));
+
+  server.unary(OWNER.partitions, () => answer(0, async () => {
+    const open = deps.durable();
+    const disk = deps.disk();
+    if (open === undefined || disk === undefined) return { partitions: [] };
+    const led = (await disk.partitions()).filter((p) => open.leadsPartition(p.partition));
+    return {
+      partitions: led.map((p): warren.v1.PartitionStats.$Properties => ({
+        partition: p.partition, queues: p.queues, messages: p.messages, messageBytes: p.message_bytes, diskBytes: p.disk_bytes,
+        logDiskBytes: p.log_disk_bytes, logEntries: p.log_entries, firstIndex: p.first_index, lastIndex: p.last_index,
+        commitIndex: p.commit_index, appliedIndex: p.applied_index, logBytes: p.log_bytes, term: p.term, leader: p.leader,
+        sessions: [...p.sessions ?? []],
+      })),
+    };
   }));
 }
 

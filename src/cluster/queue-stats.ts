@@ -7,6 +7,7 @@
 // The cache is refreshed in the background (every `intervalMs`) and on demand: `refresh()` waits,
 // at most `waitMs`, for a round that started after it was called, so an operator who published
 // and then looks sees the message. `stats()` / `list()` answer synchronously from the cache.
+import type { PartitionInfo } from '../admin/source.js';
 import type { OwnerAddress } from '../config.js';
 import type { Logger } from '../log.js';
 import type { QueueRef, QueueStats } from '../owner/api.js';
@@ -24,6 +25,8 @@ export interface OwnerEntry {
   /** 1..P: a durable queue's partition; 0: a transient queue. */
   readonly partition: number;
   readonly stats: QueueStats;
+  /** A durable queue: approximate bytes of its records on its leader's disk (0 for a transient queue). */
+  readonly diskBytes: number;
 }
 
 /** One owner's last successful answer. */
@@ -170,6 +173,37 @@ export class QueueFigures implements OwnerStats {
     for (const { entry } of this.merged.queues.values()) yield { ref: entry.ref, stats: entry.stats };
   }
 
+  /** A durable queue's partition and bytes on its leader's disk, as last reported; undefined for a transient or unreported queue. */
+  disk(q: QueueRef): { readonly partition: number; readonly diskBytes: number } | undefined {
+    const e = this.merged.queues.get(queueKey(q))?.entry;
+    return e === undefined || e.partition === 0 ? undefined : { partition: e.partition, diskBytes: e.diskBytes };
+  }
+
+  /**
+   * GET /api/partitions through a frontend: every owner is asked now for the partitions it leads;
+   * a partition two owners reported (a leader change between their answers) takes the higher term.
+   * Owners that do not answer within the attempt deadline are left out, and so are their partitions.
+   */
+  async partitions(): Promise<PartitionInfo[]> {
+    const answers = await Promise.all([...this.channels].map(async ([id, ch]) => {
+      try {
+        const res = await ch.unary(OWNER.partitions, {}, this.attemptMs);
+        const err = fromWire(res.error);
+        if (err !== undefined) throw err;
+        return (res.partitions ?? []).map(toPartition);
+      } catch (err) {
+        this.opts.log.debug({ err, owner: id }, 'partition figures unavailable');
+        return [];
+      }
+    }));
+    const byPartition = new Map<number, PartitionInfo>();
+    for (const p of answers.flat()) {
+      const known = byPartition.get(p.partition);
+      if (known === undefined || p.term > known.term) byPartition.set(p.partition, p);
+    }
+    return [...byPartition.values()].sort((a, b) => a.partition - b.partition);
+  }
+
   /** A durable queue's leader, members and the members online (the caller knows the queue is durable). */
   replication(q: QueueRef): QueueReplication {
     const partition = partitionOf(q, this.opts.partitions);
@@ -191,5 +225,16 @@ function toEntry(e: warren.v1.QueueStatsEntry.$Properties): OwnerEntry {
     ref: { vhost: e.queue?.vhost ?? '', name: e.queue?.name ?? '' },
     partition: e.queue?.partition ?? 0,
     stats: { messages: u64(e.messages), unacked: u64(e.unacked), consumers: e.consumers ?? 0, bytes: u64(e.bytes) },
+    diskBytes: u64(e.diskBytes),
+  };
+}
+
+function toPartition(p: warren.v1.PartitionStats.$Properties): PartitionInfo {
+  return {
+    partition: p.partition ?? 0, queues: p.queues ?? 0, messages: u64(p.messages), message_bytes: u64(p.messageBytes),
+    disk_bytes: u64(p.diskBytes), log_disk_bytes: u64(p.logDiskBytes), log_entries: u64(p.logEntries),
+    first_index: u64(p.firstIndex), last_index: u64(p.lastIndex), commit_index: u64(p.commitIndex),
+    applied_index: u64(p.appliedIndex), log_bytes: u64(p.logBytes), term: u64(p.term), leader: p.leader ?? 0,
+    sessions: p.sessions ?? [],
   };
 }

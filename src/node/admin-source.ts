@@ -127,7 +127,7 @@ export function createAdminSource(
         return d === undefined ? q : { ...q, diskBytes: d.diskBytes };
       }))
       : undefined;
-    const storage = await disk?.storage();
+    const storage = await disk?.storage?.();
     let channels = 0;
     for (const c of ctx.connections) channels += c.info().channels;
     const k = ctx.counters;

@@ -73,7 +73,12 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
   return {
     ctx,
     adminSource: {
-      ...createAdminSource(ctx, meta, owner, { cluster: figures }),
+      // Disk figures are the owners' (a frontend has no store): per queue from its partition's
+      // leader with the queue figures, per partition asked of every owner on request.
+      ...createAdminSource(ctx, meta, owner, { cluster: figures }, {
+        queue: (q) => Promise.resolve(figures.disk(q)),
+        partitions: () => figures.partitions(),
+      }),
       fromOtherFrontends: (path, authorization) => fromOtherFrontends(metaBackend.machine.sessions.list(), lease.lease, path, authorization),
     },
     close: async () => {

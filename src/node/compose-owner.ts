@@ -30,7 +30,7 @@ import { RpcServer } from '../rpc/server.js';
 import { createAdminSource } from './admin-source.js';
 import type { Node } from './compose.js';
 import { openDataDir } from './data-dir.js';
-import { createDiskStats } from './disk-stats.js';
+import { createDiskStats, type DiskStats } from './disk-stats.js';
 import { metadataInfo } from './meta-info.js';
 import { createMeta, initialMeta, livesInPartition, type MetaBackend } from './meta-port.js';
 import { exitOnFatal, metaDefect, NODE_COMPACTION, openNodeStorage } from './replication.js';
@@ -116,8 +116,9 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   // from the group on a first start or after a wipe. The Owner service answers "no leader here"
   // for durable queues meanwhile.
   let opened: DurableOwner | undefined;
+  let disk: DiskStats | undefined;
   const addressOf = (id: number): string => metaApp.machine.placement?.owners.find((o) => o.id === id)?.address ?? '';
-  serveOwner(server, { durable: () => opened, transient, addressOf, sessions, log });
+  serveOwner(server, { durable: () => opened, disk: () => disk, transient, addressOf, sessions, log });
   const clusterPort = await server.listen(config.bind[0] === '::' ? '[::]' : config.bind[0] ?? '[::]', config.clusterPort);
   host.start();
   // Everything opened so far, closed in order; `partitions` closes the partitions (opened below) before the Raft host stops.
@@ -148,6 +149,7 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     deadLetter, remoteSink: (s, c) => sessions.sink(s, c), forgetOtherSessions: false,
   });
   opened = durable;
+  disk = createDiskStats(durable, { host, storage });
 
   // A frontend whose session lease has ended (this replica of the metadata group says so: an ended
   // lease never comes back, and one not applied here yet is not taken for ended) loses its consumers
@@ -213,13 +215,12 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     config, meta: meta.port, owner: nodeOwner, log, counters: newCounters(), connections: new Set(),
     randomId: () => randomBytes(16).toString('base64url').slice(0, 22), blocked: false, directReply: new Map(), enqueues: new EnqueueGate(),
   };
-  const replication = { host, storage, meta: metaBackend, openGroup: () => Promise.reject(new Error('not on an owner')), close: async () => {} };
   const ready = (): boolean => metaGroup.leader() !== 0 && durable.partitionIds().every((p) => host.group(p).leader() !== 0);
   log.info({ nodeId: self, clusterPort, partitions: hosted, placementEpoch: layout.epoch }, 'owner started');
   return {
     ctx, clusterPort, durable,
     adminSource: {
-      ...createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, createDiskStats(durable, replication), ready),
+      ...createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, disk, ready),
       metadata: () => metadataInfo({
         group: metaGroup, machine: () => metaApp.machine,
         keepsDeadlines: () => metaService.leases.isLeading, leaseExpiresInMs: (l) => metaService.leases.expiresInMs(l),

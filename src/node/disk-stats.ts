@@ -18,11 +18,14 @@ export interface DiskStats {
   /** undefined for a queue no partition hosts (a transient queue). */
   queue(q: QueueRef): Promise<QueueDisk | undefined>;
   partitions(): Promise<PartitionInfo[]>;
-  /** Approximate bytes of all LevelDB table files of the node, and range compactions run so far. */
-  storage(): Promise<{ diskBytes: number; rangeCompactions: number; writes: StorageWrites }>;
+  /**
+   * Approximate bytes of all LevelDB table files of the node, and range compactions run so far;
+   * absent on a cluster frontend (it has no store: its queue and partition figures are the owners').
+   */
+  storage?(): Promise<{ diskBytes: number; rangeCompactions: number; writes: StorageWrites }>;
 }
 
-export function createDiskStats(durable: DurableOwner, replication: NodeReplication): DiskStats {
+export function createDiskStats(durable: DurableOwner, replication: Pick<NodeReplication, 'host' | 'storage'>): DiskStats {
   return {
     queue: async (q) => {
       const at = durable.placement(q);

@@ -794,6 +794,7 @@ export namespace warren {
             unacked: number;
             consumers: number;
             bytes: number;
+            diskBytes: number;
             static encode(message: warren.v1.QueueStatsEntry.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.QueueStatsEntry & warren.v1.QueueStatsEntry.$Shape;
         }
@@ -805,9 +806,99 @@ export namespace warren {
                 unacked?: (number|null);
                 consumers?: (number|null);
                 bytes?: (number|null);
+                diskBytes?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = warren.v1.QueueStatsEntry.$Properties;
+        }
+
+        interface IPartitionsRequest extends warren.v1.PartitionsRequest.$Properties {
+        }
+
+        class PartitionsRequest {
+            constructor(properties?: warren.v1.PartitionsRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            static encode(message: warren.v1.PartitionsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.PartitionsRequest & warren.v1.PartitionsRequest.$Shape;
+        }
+
+        namespace PartitionsRequest {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = warren.v1.PartitionsRequest.$Properties;
+        }
+
+        interface IPartitionsResponse extends warren.v1.PartitionsResponse.$Properties {
+        }
+
+        class PartitionsResponse {
+            constructor(properties?: warren.v1.PartitionsResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            error?: (warren.v1.Error.$Properties|null);
+            partitions: warren.v1.PartitionStats.$Properties[];
+            static encode(message: warren.v1.PartitionsResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.PartitionsResponse & warren.v1.PartitionsResponse.$Shape;
+        }
+
+        namespace PartitionsResponse {
+            interface $Properties {
+                error?: (warren.v1.Error.$Properties|null);
+                partitions?: (warren.v1.PartitionStats.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              error?: warren.v1.Error.$Shape|null;
+              partitions?: warren.v1.PartitionStats.$Shape[]|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface IPartitionStats extends warren.v1.PartitionStats.$Properties {
+        }
+
+        class PartitionStats {
+            constructor(properties?: warren.v1.PartitionStats.$Properties);
+            $unknowns?: Uint8Array[];
+            partition: number;
+            queues: number;
+            messages: number;
+            messageBytes: number;
+            diskBytes: number;
+            logDiskBytes: number;
+            logEntries: number;
+            firstIndex: number;
+            lastIndex: number;
+            commitIndex: number;
+            appliedIndex: number;
+            logBytes: number;
+            term: number;
+            leader: number;
+            sessions: string[];
+            static encode(message: warren.v1.PartitionStats.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.PartitionStats & warren.v1.PartitionStats.$Shape;
+        }
+
+        namespace PartitionStats {
+            interface $Properties {
+                partition?: (number|null);
+                queues?: (number|null);
+                messages?: (number|null);
+                messageBytes?: (number|null);
+                diskBytes?: (number|null);
+                logDiskBytes?: (number|null);
+                logEntries?: (number|null);
+                firstIndex?: (number|null);
+                lastIndex?: (number|null);
+                commitIndex?: (number|null);
+                appliedIndex?: (number|null);
+                logBytes?: (number|null);
+                term?: (number|null);
+                leader?: (number|null);
+                sessions?: (string[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = warren.v1.PartitionStats.$Properties;
         }
 
         interface IError extends warren.v1.Error.$Properties {

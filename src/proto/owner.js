@@ -5579,6 +5579,7 @@ export const warren = $root.warren = (() => {
              * @property {number|null} [unacked] QueueStatsEntry unacked
              * @property {number|null} [consumers] QueueStatsEntry consumers
              * @property {number|null} [bytes] QueueStatsEntry bytes
+             * @property {number|null} [diskBytes] QueueStatsEntry diskBytes
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -5651,6 +5652,14 @@ export const warren = $root.warren = (() => {
             QueueStatsEntry.prototype.bytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * QueueStatsEntry diskBytes.
+             * @member {number} diskBytes
+             * @memberof warren.v1.QueueStatsEntry
+             * @instance
+             */
+            QueueStatsEntry.prototype.diskBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Encodes the specified QueueStatsEntry message. Does not implicitly {@link warren.v1.QueueStatsEntry.verify|verify} messages.
              * @function encode
              * @memberof warren.v1.QueueStatsEntry
@@ -5676,6 +5685,8 @@ export const warren = $root.warren = (() => {
                     writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.consumers);
                 if (message.bytes != null && $Object.hasOwnProperty.call(message, "bytes") && (typeof message.bytes === "object" ? message.bytes.low || message.bytes.high : message.bytes !== 0))
                     writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.bytes);
+                if (message.diskBytes != null && $Object.hasOwnProperty.call(message, "diskBytes") && (typeof message.diskBytes === "object" ? message.diskBytes.low || message.diskBytes.high : message.diskBytes !== 0))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.diskBytes);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -5762,6 +5773,15 @@ export const warren = $root.warren = (() => {
                                 delete message.bytes;
                             continue;
                         }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.diskBytes = value;
+                            else
+                                delete message.diskBytes;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -5780,6 +5800,694 @@ export const warren = $root.warren = (() => {
             };
 
             return QueueStatsEntry;
+        })();
+
+        v1.PartitionsRequest = (function() {
+
+            /**
+             * Properties of a PartitionsRequest.
+             * @typedef {Object} warren.v1.PartitionsRequest.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PartitionsRequest.
+             * @memberof warren.v1
+             * @interface IPartitionsRequest
+             * @augments warren.v1.PartitionsRequest.$Properties
+             * @deprecated Use warren.v1.PartitionsRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a PartitionsRequest.
+             * @typedef {warren.v1.PartitionsRequest.$Properties} warren.v1.PartitionsRequest.$Shape
+             */
+
+            /**
+             * Constructs a new PartitionsRequest.
+             * @memberof warren.v1
+             * @classdesc Represents a PartitionsRequest.
+             * @constructor
+             * @param {warren.v1.PartitionsRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PartitionsRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Encodes the specified PartitionsRequest message. Does not implicitly {@link warren.v1.PartitionsRequest.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.PartitionsRequest
+             * @static
+             * @param {warren.v1.PartitionsRequest.$Properties} message PartitionsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PartitionsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PartitionsRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.PartitionsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.PartitionsRequest & warren.v1.PartitionsRequest.$Shape} PartitionsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PartitionsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.PartitionsRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return PartitionsRequest;
+        })();
+
+        v1.PartitionsResponse = (function() {
+
+            /**
+             * Properties of a PartitionsResponse.
+             * @typedef {Object} warren.v1.PartitionsResponse.$Properties
+             * @property {warren.v1.Error.$Properties|null} [error] PartitionsResponse error
+             * @property {Array.<warren.v1.PartitionStats.$Properties>|null} [partitions] PartitionsResponse partitions
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PartitionsResponse.
+             * @memberof warren.v1
+             * @interface IPartitionsResponse
+             * @augments warren.v1.PartitionsResponse.$Properties
+             * @deprecated Use warren.v1.PartitionsResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a PartitionsResponse.
+             * @typedef {{
+             *   error?: warren.v1.Error.$Shape|null;
+             *   partitions?: Array.<warren.v1.PartitionStats.$Shape>|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} warren.v1.PartitionsResponse.$Shape
+             */
+
+            /**
+             * Constructs a new PartitionsResponse.
+             * @memberof warren.v1
+             * @classdesc Represents a PartitionsResponse.
+             * @constructor
+             * @param {warren.v1.PartitionsResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PartitionsResponse = function (properties) {
+                this.partitions = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PartitionsResponse error.
+             * @member {warren.v1.Error.$Properties|null|undefined} error
+             * @memberof warren.v1.PartitionsResponse
+             * @instance
+             */
+            PartitionsResponse.prototype.error = null;
+
+            /**
+             * PartitionsResponse partitions.
+             * @member {Array.<warren.v1.PartitionStats.$Properties>} partitions
+             * @memberof warren.v1.PartitionsResponse
+             * @instance
+             */
+            PartitionsResponse.prototype.partitions = $util.emptyArray;
+
+            /**
+             * Encodes the specified PartitionsResponse message. Does not implicitly {@link warren.v1.PartitionsResponse.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.PartitionsResponse
+             * @static
+             * @param {warren.v1.PartitionsResponse.$Properties} message PartitionsResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PartitionsResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    $root.warren.v1.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.partitions != null && message.partitions.length)
+                    for (let i = 0; i < message.partitions.length; ++i)
+                        $root.warren.v1.PartitionStats.encode(message.partitions[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PartitionsResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.PartitionsResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.PartitionsResponse & warren.v1.PartitionsResponse.$Shape} PartitionsResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PartitionsResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.PartitionsResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.error = $root.warren.v1.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.partitions && message.partitions.length))
+                                message.partitions = [];
+                            message.partitions.push($root.warren.v1.PartitionStats.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return PartitionsResponse;
+        })();
+
+        v1.PartitionStats = (function() {
+
+            /**
+             * Properties of a PartitionStats.
+             * @typedef {Object} warren.v1.PartitionStats.$Properties
+             * @property {number|null} [partition] PartitionStats partition
+             * @property {number|null} [queues] PartitionStats queues
+             * @property {number|null} [messages] PartitionStats messages
+             * @property {number|null} [messageBytes] PartitionStats messageBytes
+             * @property {number|null} [diskBytes] PartitionStats diskBytes
+             * @property {number|null} [logDiskBytes] PartitionStats logDiskBytes
+             * @property {number|null} [logEntries] PartitionStats logEntries
+             * @property {number|null} [firstIndex] PartitionStats firstIndex
+             * @property {number|null} [lastIndex] PartitionStats lastIndex
+             * @property {number|null} [commitIndex] PartitionStats commitIndex
+             * @property {number|null} [appliedIndex] PartitionStats appliedIndex
+             * @property {number|null} [logBytes] PartitionStats logBytes
+             * @property {number|null} [term] PartitionStats term
+             * @property {number|null} [leader] PartitionStats leader
+             * @property {Array.<string>|null} [sessions] PartitionStats sessions
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PartitionStats.
+             * @memberof warren.v1
+             * @interface IPartitionStats
+             * @augments warren.v1.PartitionStats.$Properties
+             * @deprecated Use warren.v1.PartitionStats.$Properties instead.
+             */
+
+            /**
+             * Shape of a PartitionStats.
+             * @typedef {warren.v1.PartitionStats.$Properties} warren.v1.PartitionStats.$Shape
+             */
+
+            /**
+             * Constructs a new PartitionStats.
+             * @memberof warren.v1
+             * @classdesc Represents a PartitionStats.
+             * @constructor
+             * @param {warren.v1.PartitionStats.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PartitionStats = function (properties) {
+                this.sessions = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PartitionStats partition.
+             * @member {number} partition
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.partition = 0;
+
+            /**
+             * PartitionStats queues.
+             * @member {number} queues
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.queues = 0;
+
+            /**
+             * PartitionStats messages.
+             * @member {number} messages
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.messages = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats messageBytes.
+             * @member {number} messageBytes
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.messageBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats diskBytes.
+             * @member {number} diskBytes
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.diskBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats logDiskBytes.
+             * @member {number} logDiskBytes
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.logDiskBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats logEntries.
+             * @member {number} logEntries
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.logEntries = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats firstIndex.
+             * @member {number} firstIndex
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.firstIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats lastIndex.
+             * @member {number} lastIndex
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.lastIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats commitIndex.
+             * @member {number} commitIndex
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.commitIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats appliedIndex.
+             * @member {number} appliedIndex
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.appliedIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats logBytes.
+             * @member {number} logBytes
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.logBytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats term.
+             * @member {number} term
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.term = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PartitionStats leader.
+             * @member {number} leader
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.leader = 0;
+
+            /**
+             * PartitionStats sessions.
+             * @member {Array.<string>} sessions
+             * @memberof warren.v1.PartitionStats
+             * @instance
+             */
+            PartitionStats.prototype.sessions = $util.emptyArray;
+
+            /**
+             * Encodes the specified PartitionStats message. Does not implicitly {@link warren.v1.PartitionStats.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.PartitionStats
+             * @static
+             * @param {warren.v1.PartitionStats.$Properties} message PartitionStats message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PartitionStats.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.partition != null && $Object.hasOwnProperty.call(message, "partition") && message.partition !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.partition);
+                if (message.queues != null && $Object.hasOwnProperty.call(message, "queues") && message.queues !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.queues);
+                if (message.messages != null && $Object.hasOwnProperty.call(message, "messages") && (typeof message.messages === "object" ? message.messages.low || message.messages.high : message.messages !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.messages);
+                if (message.messageBytes != null && $Object.hasOwnProperty.call(message, "messageBytes") && (typeof message.messageBytes === "object" ? message.messageBytes.low || message.messageBytes.high : message.messageBytes !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.messageBytes);
+                if (message.diskBytes != null && $Object.hasOwnProperty.call(message, "diskBytes") && (typeof message.diskBytes === "object" ? message.diskBytes.low || message.diskBytes.high : message.diskBytes !== 0))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.diskBytes);
+                if (message.logDiskBytes != null && $Object.hasOwnProperty.call(message, "logDiskBytes") && (typeof message.logDiskBytes === "object" ? message.logDiskBytes.low || message.logDiskBytes.high : message.logDiskBytes !== 0))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.logDiskBytes);
+                if (message.logEntries != null && $Object.hasOwnProperty.call(message, "logEntries") && (typeof message.logEntries === "object" ? message.logEntries.low || message.logEntries.high : message.logEntries !== 0))
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.logEntries);
+                if (message.firstIndex != null && $Object.hasOwnProperty.call(message, "firstIndex") && (typeof message.firstIndex === "object" ? message.firstIndex.low || message.firstIndex.high : message.firstIndex !== 0))
+                    writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.firstIndex);
+                if (message.lastIndex != null && $Object.hasOwnProperty.call(message, "lastIndex") && (typeof message.lastIndex === "object" ? message.lastIndex.low || message.lastIndex.high : message.lastIndex !== 0))
+                    writer.uint32(/* id 9, wireType 0 =*/72).uint64(message.lastIndex);
+                if (message.commitIndex != null && $Object.hasOwnProperty.call(message, "commitIndex") && (typeof message.commitIndex === "object" ? message.commitIndex.low || message.commitIndex.high : message.commitIndex !== 0))
+                    writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.commitIndex);
+                if (message.appliedIndex != null && $Object.hasOwnProperty.call(message, "appliedIndex") && (typeof message.appliedIndex === "object" ? message.appliedIndex.low || message.appliedIndex.high : message.appliedIndex !== 0))
+                    writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.appliedIndex);
+                if (message.logBytes != null && $Object.hasOwnProperty.call(message, "logBytes") && (typeof message.logBytes === "object" ? message.logBytes.low || message.logBytes.high : message.logBytes !== 0))
+                    writer.uint32(/* id 12, wireType 0 =*/96).uint64(message.logBytes);
+                if (message.term != null && $Object.hasOwnProperty.call(message, "term") && (typeof message.term === "object" ? message.term.low || message.term.high : message.term !== 0))
+                    writer.uint32(/* id 13, wireType 0 =*/104).uint64(message.term);
+                if (message.leader != null && $Object.hasOwnProperty.call(message, "leader") && message.leader !== 0)
+                    writer.uint32(/* id 14, wireType 0 =*/112).uint32(message.leader);
+                if (message.sessions != null && message.sessions.length)
+                    for (let i = 0; i < message.sessions.length; ++i)
+                        writer.uint32(/* id 15, wireType 2 =*/122).string(message.sessions[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PartitionStats message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.PartitionStats
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.PartitionStats & warren.v1.PartitionStats.$Shape} PartitionStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PartitionStats.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.PartitionStats();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.partition = value;
+                            else
+                                delete message.partition;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.queues = value;
+                            else
+                                delete message.queues;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.messages = value;
+                            else
+                                delete message.messages;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.messageBytes = value;
+                            else
+                                delete message.messageBytes;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.diskBytes = value;
+                            else
+                                delete message.diskBytes;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.logDiskBytes = value;
+                            else
+                                delete message.logDiskBytes;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.logEntries = value;
+                            else
+                                delete message.logEntries;
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.firstIndex = value;
+                            else
+                                delete message.firstIndex;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.lastIndex = value;
+                            else
+                                delete message.lastIndex;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.commitIndex = value;
+                            else
+                                delete message.commitIndex;
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.appliedIndex = value;
+                            else
+                                delete message.appliedIndex;
+                            continue;
+                        }
+                    case 12: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.logBytes = value;
+                            else
+                                delete message.logBytes;
+                            continue;
+                        }
+                    case 13: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.term = value;
+                            else
+                                delete message.term;
+                            continue;
+                        }
+                    case 14: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.leader = value;
+                            else
+                                delete message.leader;
+                            continue;
+                        }
+                    case 15: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.sessions && message.sessions.length))
+                                message.sessions = [];
+                            message.sessions.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return PartitionStats;
         })();
 
         v1.Error = (function() {

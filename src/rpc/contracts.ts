@@ -60,6 +60,7 @@ export const OWNER = {
   purge: rpc('unary', '/warren.v1.Owner/Purge', o.PurgeRequest, o.PurgeResponse),
   deleteQueue: rpc('unary', '/warren.v1.Owner/DeleteQueue', o.DeleteQueueRequest, o.DeleteQueueResponse),
   queueStats: rpc('unary', '/warren.v1.Owner/QueueStats', o.QueueStatsRequest, o.QueueStatsResponse),
+  partitions: rpc('unary', '/warren.v1.Owner/Partitions', o.PartitionsRequest, o.PartitionsResponse),
 } as const;
 
 /** warren.v1.Meta: the metadata group for frontends (MetaPort's changes and cache) and owners. */
