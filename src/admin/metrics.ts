@@ -90,6 +90,15 @@ export function createAdminRegistry(source: AdminSource, registry: Registry = ne
     },
   });
   partitionGauges(registry, snapshot);
+  if (source.storeless !== true) storageMetrics(registry, snapshot, counter);
+  return registry;
+}
+
+/** The node's own LevelDB: its size, range compactions and write counters. */
+function storageMetrics(
+  registry: Registry, snapshot: () => Promise<AdminStats>,
+  counter: (name: string, help: string, read: (st: AdminStats) => number | undefined) => void,
+): void {
   new Gauge({
     name: 'warren_storage_disk_bytes', help: 'Approximate bytes of the node\'s LevelDB table files', registers: [registry],
     async collect() {
@@ -100,7 +109,6 @@ export function createAdminRegistry(source: AdminSource, registry: Registry = ne
   counter('warren_storage_range_compactions_total', 'Compactions of deleted key ranges (settled messages, compacted log entries)',
     (st) => st.storageRangeCompactions);
   for (const [name, help, key] of STORAGE_WRITE_COUNTERS) counter(name, help, (st) => st.storageWrites?.[key]);
-  return registry;
 }
 
 const STORAGE_WRITE_COUNTERS: ReadonlyArray<readonly [string, string, keyof StorageWrites]> = [

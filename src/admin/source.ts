@@ -375,6 +375,8 @@ export interface AdminSource {
   permittedVhosts(user: string): MaybePromise<readonly string[]>;
   /** True when the broker accepts AMQP clients (listeners up, metadata loaded). */
   isReady(): MaybePromise<boolean>;
+  /** The node keeps no store of its own (a cluster frontend): /metrics has no warren_storage_* series. */
+  readonly storeless?: true;
   stats(): MaybePromise<AdminStats>;
 
   overview(): MaybePromise<Overview>;

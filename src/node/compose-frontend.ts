@@ -79,6 +79,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
         queue: (q) => Promise.resolve(figures.disk(q)),
         partitions: () => figures.partitions(),
       }),
+      storeless: true,
       fromOtherFrontends: (path, authorization) => fromOtherFrontends(metaBackend.machine.sessions.list(), lease.lease, path, authorization),
     },
     close: async () => {
