@@ -4,7 +4,9 @@
 // the server logs. Handlers validate bodies (validate.ts, definitions.ts) and call AdminSource.
 import { inVisibleVhosts, isMonitor, type Access, type Caller } from './access.js';
 import { validateDefinitions } from './definitions.js';
-import { AdminError, type AdminSource, type ConnectionInfo, type Overview, type PutOutcome } from './source.js';
+import {
+  AdminError, type AdminSource, type ChannelJson, type ConnectionInfo, type ConsumerJson, type MaybePromise, type Overview, type PutOutcome,
+} from './source.js';
 import { asObject, permissionSpec, userUpdate, vhostOptions } from './validate.js';
 
 export type Method = 'GET' | 'PUT' | 'DELETE' | 'POST';
@@ -111,9 +113,27 @@ async function others(s: AdminSource, req: RequestInfo, path: string): Promise<r
 }
 
 /** This node's connections and, on a cluster frontend, every other frontend's, as RabbitMQ lists every node's. */
-async function allConnections(s: AdminSource, req: RequestInfo): Promise<readonly ConnectionInfo[]> {
-  const theirs = (await others(s, req, '/api/connections')).filter(Array.isArray).flat() as ConnectionInfo[];
-  return [...await s.listConnections(), ...theirs];
+function allConnections(s: AdminSource, req: RequestInfo): Promise<readonly ConnectionInfo[]> {
+  return allOf(s, req, '/api/connections', () => s.listConnections());
+}
+
+/** This node's objects of a kind (`own`) and, on a cluster frontend, every other frontend's (`path` there). */
+async function allOf<T>(s: AdminSource, req: RequestInfo, path: string, own: () => MaybePromise<readonly T[]>): Promise<readonly T[]> {
+  const theirs = (await others(s, req, path)).filter(Array.isArray).flat() as T[];
+  return [...await own(), ...theirs];
+}
+
+/** Channels a caller sees: monitoring users and administrators all, other management users their own (RabbitMQ's rule). */
+async function visibleChannels(s: AdminSource, req: RequestInfo, c: Caller): Promise<readonly ChannelJson[]> {
+  const all = await allOf(s, req, '/api/channels', () => s.listChannels());
+  return isMonitor(c.tags) ? all : all.filter((x) => x.user === c.user);
+}
+
+/** Consumers a caller sees: those on queues of the vhosts it sees. */
+async function visibleConsumers(s: AdminSource, req: RequestInfo, c: Caller): Promise<readonly ConsumerJson[]> {
+  const all = await allOf(s, req, '/api/consumers', () => s.listConsumers());
+  const seen = new Set((await inVisibleVhosts(c, all.map((x) => ({ vhost: x.queue.vhost })))).map((x) => x.vhost));
+  return all.filter((x) => seen.has(x.queue.vhost));
 }
 
 /**
@@ -207,6 +227,15 @@ export const ROUTES: readonly Route[] = [
     const all = await allConnections(s, req);
     return ok(isMonitor(c.tags) ? all : all.filter((x) => x.user === c.user));
   }),
+
+  r('GET', 'api/channels', 'management', async (s, _p, _b, c, req) => ok(await visibleChannels(s, req, c))),
+  r('GET', 'api/channels/:name', 'management', async (s, ps, _b, c, req) =>
+    ok(findOr404(await visibleChannels(s, req, c), (x) => x.name === p(ps, 'name')))),
+  r('GET', 'api/vhosts/:vhost/channels', 'vhost', async (s, ps, _b, c, req) =>
+    ok(await inVhost(s, p(ps, 'vhost'), async () => (await visibleChannels(s, req, c)).filter((x) => x.vhost === p(ps, 'vhost'))))),
+  r('GET', 'api/consumers', 'management', async (s, _p, _b, c, req) => ok(await visibleConsumers(s, req, c))),
+  r('GET', 'api/consumers/:vhost', 'vhost', async (s, ps, _b, c, req) =>
+    ok(await inVhost(s, p(ps, 'vhost'), async () => (await visibleConsumers(s, req, c)).filter((x) => x.queue.vhost === p(ps, 'vhost'))))),
 
   r('GET', 'api/definitions', 'admin', async (s) => ok(await s.exportDefinitions())),
   r('POST', 'api/definitions', 'admin', async (s, _p, b) => importDefinitions(s, asObject(b)), 'definitions.import'),

@@ -231,6 +231,41 @@ export interface ConnectionInfo {
   readonly client_properties?: Readonly<Record<string, unknown>>;
 }
 
+/** GET /api/channels: one channel, RabbitMQ 3.10's fields (rates and idle_since left out). */
+export interface ChannelJson {
+  /** `<connection name> (<number>)`. */
+  readonly name: string;
+  readonly number: number;
+  readonly connection_details: { readonly name: string; readonly peer_host: string; readonly peer_port: number };
+  readonly vhost: string;
+  readonly user: string;
+  readonly node?: string;
+  readonly consumer_count: number;
+  readonly messages_unacknowledged: number;
+  readonly messages_unconfirmed: number;
+  readonly prefetch_count: number;
+  readonly global_prefetch_count: number;
+  readonly confirm: boolean;
+  readonly transactional: boolean;
+  readonly state: string;
+}
+
+/** GET /api/consumers: one consumer, RabbitMQ 3.10's fields. */
+export interface ConsumerJson {
+  readonly consumer_tag: string;
+  readonly queue: { readonly name: string; readonly vhost: string };
+  readonly channel_details: {
+    readonly name: string; readonly number: number; readonly connection_name: string;
+    readonly peer_host: string; readonly peer_port: number; readonly user: string; readonly node?: string;
+  };
+  readonly ack_required: boolean;
+  readonly exclusive: boolean;
+  readonly prefetch_count: number;
+  readonly active: boolean;
+  readonly activity_status: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
 /** One exported user: RabbitMQ's definitions fields. */
 export interface DefinitionsUser {
   readonly name: string;
@@ -402,6 +437,9 @@ export interface AdminSource {
   listExchanges(vhost?: string): MaybePromise<readonly ExchangeInfo[]>;
   listBindings(vhost?: string): MaybePromise<readonly BindingInfo[]>;
   listConnections(): MaybePromise<readonly ConnectionInfo[]>;
+  /** This node's open channels and their consumers (a cluster frontend: its own; routes.ts gathers the others'). */
+  listChannels(): MaybePromise<readonly ChannelJson[]>;
+  listConsumers(): MaybePromise<readonly ConsumerJson[]>;
   /**
    * A cluster frontend: every other frontend's JSON answer to GET `path` for its own objects only,
    * asked with the caller's own credentials (so each applies the caller's rights). A frontend that

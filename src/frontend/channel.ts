@@ -6,6 +6,7 @@ import { encodeMethod, type Frame } from '../amqp/frames.js';
 import { methodId, type BasicPublishArgs, type BasicProperties, type Method } from '../amqp/generated.js';
 import * as admin from './admin-methods.js';
 import type { Connection } from './connection.js';
+import type { ChannelInfo } from './context.js';
 import { Consumers } from './consumers.js';
 import { Publisher, StaleRoute } from './publisher.js';
 import type { Access, ResourceKind } from './ports.js';
@@ -61,6 +62,11 @@ export class Channel {
 
   get vhost(): string {
     return this.conn.vhost as string;
+  }
+
+  info(): ChannelInfo {
+    const p = this.publisher;
+    return { number: this.id, confirm: p.confirming, transactional: p.transactional, unconfirmed: p.unconfirmed, consumers: this.consumers.summary() };
   }
 
   get ctx() {

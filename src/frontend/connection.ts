@@ -11,7 +11,7 @@ import { FRAME_MIN_SIZE, methodId, type Method, type MethodName } from '../amqp/
 import type { FieldTable } from '../amqp/table.js';
 import { LoginRefused, MECHANISMS, parseCredentials, type Credentials } from './auth.js';
 import { Channel } from './channel.js';
-import type { ConnectionInfo, FrontendContext, LiveConnection } from './context.js';
+import type { ChannelInfo, ConnectionInfo, FrontendContext, LiveConnection } from './context.js';
 import { Output } from './output.js';
 import { deleteQueue } from './queues.js';
 import type { AuthUser } from './ports.js';
@@ -91,6 +91,10 @@ export class Connection implements LiveConnection {
       vhost: this.vhost, channels: this.channels.size, connectedAtMs: this.connectedAtMs,
       clientProperties: this.clientProperties, tls: this.tls,
     };
+  }
+
+  channelInfos(): ChannelInfo[] {
+    return [...this.channels.values()].map((ch) => ch.info());
   }
 
   forceClose(replyCode: number, text: string): void {

@@ -18,9 +18,30 @@ interface ConsumerState {
   readonly id: string;
   readonly queue: QueueRef;
   readonly noAck: boolean;
+  readonly exclusive: boolean;
+  /** The prefetch it consumes with (the channel's basic.qos when it started). */
+  readonly prefetch: number;
+  readonly arguments: Readonly<Record<string, unknown>>;
   /** consume-ok sent: deliveries go out. Before it, the owner's deliveries wait in `early`. */
   started: boolean;
   early: Delivery[];
+}
+
+export interface ConsumerSummary {
+  readonly tag: string;
+  readonly queue: QueueRef;
+  readonly ackRequired: boolean;
+  readonly exclusive: boolean;
+  readonly prefetch: number;
+  readonly arguments: Readonly<Record<string, unknown>>;
+}
+
+export interface ConsumersSummary {
+  readonly consumers: readonly ConsumerSummary[];
+  readonly unacked: number;
+  /** basic.qos per consumer (global=false) and per channel (global=true). */
+  readonly prefetch: number;
+  readonly globalPrefetch: number;
 }
 
 interface Unacked {
@@ -64,6 +85,19 @@ export class Consumers {
     this.releaseHeld();
   }
 
+  /**
+   * What the management API shows: the consumers on queues (direct reply-to's pseudo-consumer is
+   * not one, as in RabbitMQ), the unacked deliveries and the channel's prefetch limits.
+   */
+  summary(): ConsumersSummary {
+    const consumers: ConsumerSummary[] = [];
+    for (const c of this.byTag.values()) {
+      if (c.queue.name === DIRECT_REPLY_TO) continue;
+      consumers.push({ tag: c.tag, queue: c.queue, ackRequired: !c.noAck, exclusive: c.exclusive, prefetch: c.prefetch, arguments: c.arguments });
+    }
+    return { consumers, unacked: this.unacked.size, prefetch: this.prefetchCount, globalPrefetch: this.globalPrefetch };
+  }
+
   async consume(args: BasicConsumeArgs): Promise<void> {
     const ch = this.ch;
     const tag = args.consumerTag === '' ? `amq.ctag-${ch.ctx.randomId()}` : args.consumerTag;
@@ -75,11 +109,12 @@ export class Consumers {
     ch.checkAccess('read', 'queue', name);
     ch.ctx.meta.useQueue(ch.vhost, name, ch.conn.id);
     const priority = consumerPriority(args.arguments['x-priority']);
+    const prefetch = this.prefetchCount !== 0 ? this.prefetchCount : this.globalPrefetch;
     const consumer: ConsumerState = {
-      tag, id: `${ch.conn.id}/${ch.id}/${tag}`, queue: { vhost: ch.vhost, name }, noAck: args.noAck, started: false, early: [],
+      tag, id: `${ch.conn.id}/${ch.id}/${tag}`, queue: { vhost: ch.vhost, name }, noAck: args.noAck, exclusive: args.exclusive,
+      prefetch, arguments: args.arguments, started: false, early: [],
     };
     this.byTag.set(tag, consumer);
-    const prefetch = this.prefetchCount !== 0 ? this.prefetchCount : this.globalPrefetch;
     try {
       await ch.ctx.owner.consume(consumer.queue, consumer.id, { prefetch, priority, noAck: args.noAck, exclusive: args.exclusive }, {
         deliver: (d) => this.onDelivery(consumer, d),
@@ -105,7 +140,8 @@ export class Consumers {
     const key = ch.ctx.randomId() + ch.ctx.randomId();
     this.directReplyKey = key;
     const consumer: ConsumerState = {
-      tag, id: key, queue: { vhost: ch.vhost, name: DIRECT_REPLY_TO }, noAck: true, started: true, early: [],
+      tag, id: key, queue: { vhost: ch.vhost, name: DIRECT_REPLY_TO }, noAck: true, exclusive: false, prefetch: 0, arguments: {},
+      started: true, early: [],
     };
     this.byTag.set(tag, consumer);
     if (!args.nowait) ch.send(encodeMethod(ch.id, 'basic.consume-ok', { consumerTag: tag }));

@@ -3,6 +3,7 @@
 import type { WarrenConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Message, OwnerClient } from '../owner/api.js';
+import type { ConsumersSummary } from './consumers.js';
 import type { EnqueueGate } from './enqueue-gate.js';
 import type { MetaPort } from './ports.js';
 
@@ -29,8 +30,19 @@ export interface ConnectionInfo {
   readonly tls: boolean;
 }
 
+/** One open channel as the management API shows it (RabbitMQ's /api/channels and /api/consumers). */
+export interface ChannelInfo {
+  readonly number: number;
+  readonly confirm: boolean;
+  readonly transactional: boolean;
+  /** Publishes not confirmed yet (confirm mode). */
+  readonly unconfirmed: number;
+  readonly consumers: ConsumersSummary;
+}
+
 export interface LiveConnection {
   info(): ConnectionInfo;
+  channelInfos(): ChannelInfo[];
   /** Server-initiated close (shutdown): connection.close with the given code and text. */
   forceClose(replyCode: number, text: string): void;
   setBlocked(blocked: boolean, reason: string): void;

@@ -45,6 +45,15 @@ export class Publisher {
     return this.txMode;
   }
 
+  get confirming(): boolean {
+    return this.confirmMode;
+  }
+
+  /** Publishes not confirmed yet (confirm mode). */
+  get unconfirmed(): number {
+    return this.outstanding.size;
+  }
+
   /**
    * Lookups first, in rabbit_channel's order (write permission, then the exchange), before any
    * effect: a publish refused by a metadata view that trails may run again whole once the view

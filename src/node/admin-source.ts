@@ -3,12 +3,13 @@
 import { AmqpError } from '../amqp/errors.js';
 import { MAX_REPORTED_ERRORS } from '../admin/definitions.js';
 import {
-  AdminError, SHA256_HASHING, type AdminSource, type AdminStats, type AuthResult, type BindingInfo, type ConnectionInfo,
+  AdminError, SHA256_HASHING, type AdminSource, type AdminStats, type AuthResult, type BindingInfo, type ChannelJson, type ConnectionInfo,
+  type ConsumerJson,
   type Definitions, type ExchangeInfo, type ImportPlan, type ImportReport, type PartitionInfo, type PlannedQueue, type PutOutcome,
   type QueueInfo, type UserInfo,
 } from '../admin/source.js';
 import { amqpDetail } from '../admin/validate.js';
-import type { FrontendContext } from '../frontend/context.js';
+import type { ChannelInfo, FrontendContext } from '../frontend/context.js';
 import { isLoopback } from '../frontend/connection.js';
 import { PRODUCT, VERSION } from '../frontend/server-properties.js';
 import { rs } from '../meta/errors.js';
@@ -22,6 +23,18 @@ import type { OwnerClient, QueueRef } from '../owner/api.js';
 import type { OwnerStats } from '../owner/router.js';
 import type { DiskStats } from './disk-stats.js';
 import { livesInPartition, type LocalMeta } from './meta-port.js';
+
+/** An open channel and what names it in the management API. */
+interface OpenChannel {
+  readonly connection: string;
+  readonly vhost: string;
+  readonly user: string;
+  readonly host: string;
+  readonly port: number;
+  /** `<connection name> (<channel number>)`, as RabbitMQ names channels. */
+  readonly name: string;
+  readonly ch: ChannelInfo;
+}
 
 /** AMQP errors from the metadata machine become HTTP errors with the same reason text. */
 async function adminCall<T>(fn: () => Promise<T>): Promise<T> {
@@ -101,6 +114,28 @@ export function createAdminSource(
     source: b.source, vhost: b.vhost, destination: b.destination, destination_type: b.destinationKind,
     routing_key: b.routingKey, arguments: b.arguments, properties_key: b.routingKey === '' ? '~' : b.routingKey,
   }));
+  /** Every open channel of a connection past its login, with what names it. */
+  const openChannels = function* (): Generator<OpenChannel> {
+    for (const c of ctx.connections) {
+      const { id, vhost, user, peer } = c.info();
+      if (vhost === undefined || user === undefined) continue;
+      const [host, port] = splitPeer(peer);
+      for (const ch of c.channelInfos()) yield { connection: id, vhost, user, host, port, ch, name: `${id} (${ch.number})` };
+    }
+  };
+  const channels = (): ChannelJson[] => [...openChannels()].map(({ connection, vhost, user, host, port, ch, name }) => ({
+    name, number: ch.number, connection_details: { name: connection, peer_host: host, peer_port: port },
+    vhost, user, node: nodeName,
+    consumer_count: ch.consumers.consumers.length, messages_unacknowledged: ch.consumers.unacked, messages_unconfirmed: ch.unconfirmed,
+    prefetch_count: ch.consumers.prefetch, global_prefetch_count: ch.consumers.globalPrefetch,
+    confirm: ch.confirm, transactional: ch.transactional, state: 'running',
+  }));
+  const consumers = (): ConsumerJson[] => [...openChannels()].flatMap(({ connection, user, host, port, ch, name }) => ch.consumers.consumers.map((k) => ({
+    consumer_tag: k.tag, queue: { name: k.queue.name, vhost: k.queue.vhost },
+    channel_details: { name, number: ch.number, connection_name: connection, peer_host: host, peer_port: port, user, node: nodeName },
+    ack_required: k.ackRequired, exclusive: k.exclusive, prefetch_count: k.prefetch, active: true, activity_status: 'up',
+    arguments: k.arguments,
+  })));
   const connections = (): ConnectionInfo[] => [...ctx.connections].map((c) => {
     const i = c.info();
     const [host, port] = splitPeer(i.peer);
@@ -218,6 +253,8 @@ export function createAdminSource(
     listExchanges: exchanges,
     listBindings: bindings,
     listConnections: connections,
+    listChannels: channels,
+    listConsumers: consumers,
     exportDefinitions: () => exportDefinitions(m(), users(), exchanges(), bindings()),
     importDefinitions: (plan) => importDefinitions(meta, owner, plan),
     ...(meta.port.sync !== undefined ? { sync: meta.port.sync } : {}),

@@ -117,6 +117,8 @@ export class FakeSource implements AdminSource {
   listExchanges(vhost?: string): ExchangeInfo[] { return this.exchanges.filter((x) => vhost === undefined || x.vhost === vhost); }
   listBindings(vhost?: string): BindingInfo[] { return this.bindings.filter((b) => vhost === undefined || b.vhost === vhost); }
   listConnections(): [] { return []; }
+  listChannels(): [] { return []; }
+  listConsumers(): [] { return []; }
   exportDefinitions(): Definitions {
     return {
       product_name: 'Warren', product_version: '0.1.0', vhosts: this.listVhosts(),
