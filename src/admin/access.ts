@@ -9,6 +9,8 @@
 //   'vhost'    the route names a vhost: also administrator or permissions in that vhost, else
 //              "User not authorised to access virtual host"; a vhost that does not exist passes here
 //              and the route answers 404.
+//   'monitor'  administrator or monitoring, else "Not monitor user" (rabbit_mgmt_util's
+//              is_authorized_monitor: /api/nodes).
 //   'admin'    administrator, else "Not administrator user".
 //
 // The listings a route then filters (routes.ts) follow the same module: vhosts are all visible to
@@ -18,7 +20,7 @@
 // own; the overview's totals are global for administrator and monitoring, scoped otherwise.
 import { AdminError, MANAGEMENT_TAGS, type AdminSource, type LoginFailure } from './source.js';
 
-export type Access = 'management' | 'vhost' | 'admin';
+export type Access = 'management' | 'monitor' | 'vhost' | 'admin';
 
 export const isAdmin = (tags: readonly string[]): boolean => tags.includes('administrator');
 export const isMonitor = (tags: readonly string[]): boolean => isAdmin(tags) || tags.includes('monitoring');
@@ -26,7 +28,7 @@ export const isManagementUser = (tags: readonly string[]): boolean =>
   tags.some((t) => (MANAGEMENT_TAGS as readonly string[]).includes(t));
 
 /** Why a request was refused, for the log; the HTTP answer is RabbitMQ's. */
-export type RefusalReason = LoginFailure | 'no credentials' | 'not a management user' | 'not administrator' | 'vhost access refused';
+export type RefusalReason = LoginFailure | 'no credentials' | 'not a management user' | 'not a monitoring user' | 'not administrator' | 'vhost access refused';
 
 /** A 401 that also says, for the log, who was refused and why. */
 export class AccessRefused extends AdminError {
@@ -98,6 +100,9 @@ export async function authorize(
     user: creds.user, tags,
     permittedVhosts: () => (permitted ??= Promise.resolve(source.permittedVhosts(creds.user)).then((vs) => new Set(vs))),
   };
+  if (access === 'monitor' && !isMonitor(tags)) {
+    throw new AccessRefused('not a monitoring user', creds.user, 'not_authorised', 'Not monitor user', false);
+  }
   if (access === 'admin' && !isAdmin(tags)) {
     throw new AccessRefused('not administrator', creds.user, 'not_authorised', 'Not administrator user', false);
   }

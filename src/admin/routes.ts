@@ -5,7 +5,7 @@
 import { inVisibleVhosts, isMonitor, type Access, type Caller } from './access.js';
 import { validateDefinitions } from './definitions.js';
 import {
-  AdminError, type AdminSource, type ChannelJson, type ConnectionInfo, type ConsumerJson, type MaybePromise, type Overview, type PutOutcome,
+  AdminError, type AdminSource, type ChannelJson, type ConnectionInfo, type ConsumerJson, type MaybePromise, type NodeJson, type Overview, type PutOutcome,
 } from './source.js';
 import { asObject, permissionSpec, userUpdate, vhostOptions } from './validate.js';
 
@@ -137,6 +137,16 @@ async function visibleConsumers(s: AdminSource, req: RequestInfo, c: Caller): Pr
 }
 
 /**
+ * This node and, on a cluster frontend, every other frontend (each answering for itself) and the
+ * owners, sorted by name as RabbitMQ lists its cluster's nodes.
+ */
+async function nodes(s: AdminSource, req: RequestInfo): Promise<readonly NodeJson[]> {
+  const frontends = await allOf(s, req, '/api/nodes', async () => [await s.node()]);
+  const owners = req.nodeOnly ? [] : s.clusterOwners?.() ?? [];
+  return [...frontends, ...owners].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
  * A cluster frontend's overview with what the other frontends hold: their connections and channels,
  * their message counters and their listeners. Queues, exchanges and consumers are the cluster's
  * already (the metadata and the owners' figures).
@@ -236,6 +246,9 @@ export const ROUTES: readonly Route[] = [
   r('GET', 'api/consumers', 'management', async (s, _p, _b, c, req) => ok(await visibleConsumers(s, req, c))),
   r('GET', 'api/consumers/:vhost', 'vhost', async (s, ps, _b, c, req) =>
     ok(await inVhost(s, p(ps, 'vhost'), async () => (await visibleConsumers(s, req, c)).filter((x) => x.queue.vhost === p(ps, 'vhost'))))),
+
+  r('GET', 'api/nodes', 'monitor', async (s, _p, _b, _c, req) => ok(await nodes(s, req))),
+  r('GET', 'api/nodes/:name', 'monitor', async (s, ps, _b, _c, req) => ok(findOr404(await nodes(s, req), (x) => x.name === p(ps, 'name')))),
 
   r('GET', 'api/definitions', 'admin', async (s) => ok(await s.exportDefinitions())),
   r('POST', 'api/definitions', 'admin', async (s, _p, b) => importDefinitions(s, asObject(b)), 'definitions.import'),

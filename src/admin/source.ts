@@ -250,6 +250,28 @@ export interface ChannelJson {
   readonly state: string;
 }
 
+/**
+ * GET /api/nodes: one node, RabbitMQ 3.10's fields that Warren has a value for. A cluster
+ * frontend lists the owners by name and liveness only (`running`: they answered its queue-figure
+ * requests in the last 3 s); their own /api/nodes has the rest.
+ */
+export interface NodeJson {
+  readonly name: string;
+  readonly type: 'disc';
+  readonly running: boolean;
+  readonly os_pid?: string;
+  /** Milliseconds since the process started. */
+  readonly uptime?: number;
+  readonly mem_used?: number;
+  readonly mem_limit?: number;
+  readonly mem_alarm?: boolean;
+  readonly disk_free?: number;
+  readonly disk_free_alarm?: boolean;
+  readonly fd_used?: number;
+  readonly sockets_used?: number;
+  readonly processors?: number;
+}
+
 /** GET /api/consumers: one consumer, RabbitMQ 3.10's fields. */
 export interface ConsumerJson {
   readonly consumer_tag: string;
@@ -439,6 +461,10 @@ export interface AdminSource {
   listConnections(): MaybePromise<readonly ConnectionInfo[]>;
   /** This node's open channels and their consumers (a cluster frontend: its own; routes.ts gathers the others'). */
   listChannels(): MaybePromise<readonly ChannelJson[]>;
+  /** This node as /api/nodes shows it. */
+  node(): MaybePromise<NodeJson>;
+  /** A cluster frontend: the owners, by name and liveness (the other frontends answer for themselves). */
+  clusterOwners?(): readonly NodeJson[];
   listConsumers(): MaybePromise<readonly ConsumerJson[]>;
   /**
    * A cluster frontend: every other frontend's JSON answer to GET `path` for its own objects only,

@@ -173,6 +173,11 @@ export class QueueFigures implements OwnerStats {
     for (const { entry } of this.merged.queues.values()) yield { ref: entry.ref, stats: entry.stats };
   }
 
+  /** The owner answered a queue-figure request in the last `staleMs`. */
+  isOnline(owner: number): boolean {
+    return this.merged.online.has(owner);
+  }
+
   /** A durable queue's partition and bytes on its leader's disk, as last reported; undefined for a transient or unreported queue. */
   disk(q: QueueRef): { readonly partition: number; readonly diskBytes: number } | undefined {
     const e = this.merged.queues.get(queueKey(q))?.entry;

@@ -95,6 +95,11 @@ export function frontendName(nodeId: number): string {
   return `frontend-${nodeId}`;
 }
 
+/** An owner node's name in the management API (`warren@owner-<id>`), as frontends are `warren@frontend-<id>`. */
+export function ownerName(nodeId: number): string {
+  return `owner-${nodeId}`;
+}
+
 /** The node id in a lease's frontend name; undefined for a name of another form. */
 export function nodeOfFrontendName(name: string): number | undefined {
   const m = /^frontend-([1-9][0-9]*)$/.exec(name);

@@ -1,10 +1,12 @@
 // AdminSource (what the HTTP management API and /metrics read and write) over the embedded broker:
 // the metadata machine, the in-process owner and the frontend's connections and counters.
+import { readdir, statfs } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { AmqpError } from '../amqp/errors.js';
 import { MAX_REPORTED_ERRORS } from '../admin/definitions.js';
 import {
   AdminError, SHA256_HASHING, type AdminSource, type AdminStats, type AuthResult, type BindingInfo, type ChannelJson, type ConnectionInfo,
-  type ConsumerJson,
+  type ConsumerJson, type NodeJson,
   type Definitions, type ExchangeInfo, type ImportPlan, type ImportReport, type PartitionInfo, type PlannedQueue, type PutOutcome,
   type QueueInfo, type UserInfo,
 } from '../admin/source.js';
@@ -17,11 +19,12 @@ import { GUEST, MetaMachine } from '../meta/machine.js';
 import { SERVER_NAMED_PREFIX } from '../meta/queues.js';
 import type { MetaCommand, MetaResult, QueueRecord } from '../meta/types.js';
 import { hashPassword } from '../meta/users.js';
-import { frontendName } from '../meta/sessions.js';
+import { frontendName, ownerName } from '../meta/sessions.js';
 import { queueTypeOf } from '../meta/queue-args.js';
 import type { OwnerClient, QueueRef } from '../owner/api.js';
 import type { OwnerStats } from '../owner/router.js';
 import type { DiskStats } from './disk-stats.js';
+import { memoryLimitBytes } from './memory-alarm.js';
 import { livesInPartition, type LocalMeta } from './meta-port.js';
 
 /** An open channel and what names it in the management API. */
@@ -73,7 +76,8 @@ export function createAdminSource(
 ): AdminSource {
   const m = (): MetaMachine => meta.backend.machine;
   // RabbitMQ's node names are rabbit@<host>; a cluster frontend is named by its node id.
-  const nodeName = ctx.config.role === 'frontend' ? `warren@${frontendName(ctx.config.nodeId)}` : 'warren@localhost';
+  const role = ctx.config.role;
+  const nodeName = role === 'frontend' ? `warren@${frontendName(ctx.config.nodeId)}` : role === 'owner' ? `warren@${ownerName(ctx.config.nodeId)}` : 'warren@localhost';
   const cluster = 'cluster' in figureSource ? figureSource.cluster : undefined;
   const figures: OwnerStats = 'cluster' in figureSource ? figureSource.cluster : figureSource.local;
   const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);
@@ -254,6 +258,7 @@ export function createAdminSource(
     listBindings: bindings,
     listConnections: connections,
     listChannels: channels,
+    node: () => nodeInfo(nodeName, ctx),
     listConsumers: consumers,
     exportDefinitions: () => exportDefinitions(m(), users(), exchanges(), bindings()),
     importDefinitions: (plan) => importDefinitions(meta, owner, plan),
@@ -387,6 +392,18 @@ function queueDeclare(q: PlannedQueue): MetaCommand {
 
 /** The pseudo-connection declaring imported queues (none is exclusive, so it owns nothing). */
 const IMPORT_CONNECTION = 'definitions-import';
+
+/** This process as RabbitMQ's /api/nodes describes a node: what Warren has a value for. */
+async function nodeInfo(name: string, ctx: FrontendContext): Promise<NodeJson> {
+  const disk = await statfs(ctx.config.dataDir).catch(() => undefined);
+  const fds = await readdir('/proc/self/fd').catch(() => undefined);
+  return {
+    name, type: 'disc', running: true, os_pid: String(process.pid), uptime: Math.round(process.uptime() * 1000),
+    mem_used: process.memoryUsage.rss(), mem_limit: memoryLimitBytes(ctx.config), mem_alarm: ctx.blocked,
+    ...(disk !== undefined ? { disk_free: disk.bavail * disk.bsize } : {}), disk_free_alarm: false,
+    ...(fds !== undefined ? { fd_used: fds.length } : {}), sockets_used: ctx.connections.size, processors: availableParallelism(),
+  };
+}
 
 function splitPeer(peer: string): [string, number] {
   const i = peer.lastIndexOf(':');

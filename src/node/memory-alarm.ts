@@ -5,10 +5,16 @@
 // its limit, since exceeding that is fatal.
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
+import type { WarrenConfig } from '../config.js';
 import type { FrontendContext } from '../frontend/context.js';
 
 const HEAP_WATERMARK = 0.7;
 const CHECK_INTERVAL_MS = 1000;
+
+/** The resident-memory budget: memoryHighWatermark of RAM (RabbitMQ's mem_limit). */
+export function memoryLimitBytes(config: Pick<WarrenConfig, 'memoryHighWatermark'>): number {
+  return Math.floor(totalmem() * config.memoryHighWatermark);
+}
 
 export class MemoryAlarm {
   private readonly timer: NodeJS.Timeout;
@@ -16,7 +22,7 @@ export class MemoryAlarm {
   private readonly heapLimitBytes = getHeapStatistics().heap_size_limit * HEAP_WATERMARK;
 
   constructor(private readonly ctx: FrontendContext) {
-    this.rssLimitBytes = totalmem() * ctx.config.memoryHighWatermark;
+    this.rssLimitBytes = memoryLimitBytes(ctx.config);
     this.check();
     this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
     this.timer.unref();

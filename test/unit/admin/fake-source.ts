@@ -2,7 +2,7 @@
 // route, plus call logs so tests can check what the server passed down.
 import {
   AdminError, type AdminSource, type AdminStats, type AuthResult, type BindingInfo, type Definitions, type ExchangeInfo,
-  type ImportPlan, type ImportReport, type Overview, type PermissionInfo, type PermissionSpec, type PutOutcome, type QueueInfo,
+  type ImportPlan, type ImportReport, type NodeJson, type Overview, type PermissionInfo, type PermissionSpec, type PutOutcome, type QueueInfo,
   type UserInfo, type UserUpdate, type VhostInfo,
 } from '../../../src/admin/source.js';
 
@@ -118,6 +118,7 @@ export class FakeSource implements AdminSource {
   listBindings(vhost?: string): BindingInfo[] { return this.bindings.filter((b) => vhost === undefined || b.vhost === vhost); }
   listConnections(): [] { return []; }
   listChannels(): [] { return []; }
+  node(): NodeJson { return { name: 'warren@test', type: 'disc', running: true }; }
   listConsumers(): [] { return []; }
   exportDefinitions(): Definitions {
     return {
