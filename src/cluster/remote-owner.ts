@@ -252,12 +252,21 @@ export class RemoteOwner implements OwnerClient {
     return s;
   }
 
-  /** How a batch pipeline retries: retryable failures until the retry time is up, learning the leader. */
-  private retryPolicy(t: Target, what: string): (err: Error, firstSentAtMs: number) => number | undefined {
+  /**
+   * How a batch pipeline retries: retryable failures, learning the leader, until the retry time is
+   * up — or, `untilClosed`, for as long as this client runs (a warning every retry period says so).
+   */
+  private retryPolicy(t: Target, what: string, untilClosed = false): (err: Error, firstSentAtMs: number) => number | undefined {
+    let warnedAt = 0;
     return (err, firstSentAtMs) => {
-      if (!RemoteOwner.retryable(err) || Date.now() - firstSentAtMs >= this.retryMs || this.closed) {
+      const overdue = Date.now() - firstSentAtMs >= this.retryMs;
+      if (!RemoteOwner.retryable(err) || (overdue && !untilClosed) || this.closed) {
         this.opts.log.warn({ err, partition: t.partition }, what);
         return undefined;
+      }
+      if (overdue && Date.now() - warnedAt >= this.retryMs) {
+        warnedAt = Date.now();
+        this.opts.log.warn({ err, partition: t.partition, sinceMs: Date.now() - firstSentAtMs }, `${what}: still retrying`);
       }
       this.learn(t, err);
       return this.delay(err);
@@ -289,10 +298,13 @@ export class RemoteOwner implements OwnerClient {
   private settlePipe(t: Target): BatchPipeline<SettleItem, boolean> {
     let pipe = this.settlePipes.get(t.key);
     if (pipe !== undefined) return pipe;
-    // A settlement that finally fails leaves its messages checked out until the session ends.
+    // Settlements are retried for as long as the partition cannot take them (they are idempotent):
+    // one given up would leave its messages checked out to a consumer whose client acked them, and
+    // once that is its whole prefetch the consumer gets nothing more while its session lives. An
+    // enqueue, by contrast, has a client-visible failure (the publisher's nack) and gives up.
     pipe = new BatchPipeline<SettleItem, boolean>({
       maxInFlight: SETTLE_BATCHES_IN_FLIGHT, maxBatchItems: MAX_BATCH_ITEMS, failed: false,
-      route: () => this.ownerFor(t), retry: this.retryPolicy(t, 'settle failed'),
+      route: () => this.ownerFor(t), retry: this.retryPolicy(t, 'settle failed', true),
       send: (items, answer) => {
         this.ownerFor(t).settle(t.partition, mergeSettlements(items), (r) => {
           const err = r instanceof Error ? r : fromWire(r.error);

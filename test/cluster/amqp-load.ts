@@ -32,8 +32,8 @@ export class RealCluster {
   private constructor(readonly launcher: Launcher) {}
 
   /** `restartDelayMs`: how long a killed node stays down before the launcher restarts it. */
-  static async start(restartDelayMs = 1000, env: NodeJS.ProcessEnv = {}): Promise<RealCluster> {
-    const launcher = await startLauncher(['--restart-delay-ms', String(restartDelayMs), '--log-level', 'warn'], { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE), ...env });
+  static async start(restartDelayMs = 1000, env: NodeJS.ProcessEnv = {}, logLevel = 'warn'): Promise<RealCluster> {
+    const launcher = await startLauncher(['--restart-delay-ms', String(restartDelayMs), '--log-level', logLevel], { WARREN_CLUSTER_NODE_COMMAND: JSON.stringify(REAL_NODE), ...env });
     const c = new RealCluster(launcher);
     const state = await waitReady(launcher, 120_000);
     c.remember(state);

@@ -6,14 +6,31 @@
 // each fault it reports how long until every queue's confirms flowed again (STUCK after 60 s); at
 // the end, per queue: confirmed, received, duplicates with and without the redelivered flag (a
 // republished body is the client's own duplicate) and LOST, which must be 0.
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ackingConsumer, ConfirmedPublisher, RealCluster, Received } from './amqp-load.js';
 
 const seconds = Number(process.argv[2] ?? 180);
 const QUEUES = ['chaos-a', 'chaos-b', 'chaos-c', 'chaos-d'];
 
-const cluster = await RealCluster.start(1000);
+// DRILL_LOG_LEVEL=info: the nodes' logs say more; they are kept when anything was lost.
+const cluster = await RealCluster.start(1000, {}, process.env['DRILL_LOG_LEVEL'] ?? 'warn');
+let lostAny = false;
 const log = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 23)}] ${s}`);
+
+/** A queue's figures through the balancer's management API, as one line. */
+async function queueFigures(queue: string): Promise<string> {
+  try {
+    const res = await fetch(`${cluster.state().lb.http}/api/queues/%2F/${queue}`, {
+      headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
+    });
+    const q = (await res.json()) as Record<string, unknown>;
+    return ['messages_ready', 'messages_unacknowledged', 'consumers', 'leader', 'online'].map((k) => `${k} ${JSON.stringify(q[k])}`).join(', ');
+  } catch (err) {
+    return `unavailable (${(err as Error).message})`;
+  }
+}
 try {
   const lb = cluster.state().lb.amqp.replace('amqp://', 'amqp://guest:guest@');
   const pubs = QUEUES.map((q) => new ConfirmedPublisher(lb, q, 100));
@@ -74,8 +91,18 @@ try {
     const unflagged = [...r.unflagged].filter((b) => !p.resentBodies.has(b));
     log(`${QUEUES[i]}: confirmed ${p.confirmed.size}, nacked ${p.nacked}, resent ${p.resent}, received ${r.bodies.size}, `
       + `flagged dups ${r.duplicatesFlagged}, unflagged dups (not resent) ${unflagged.length}, LOST ${lost.length}${lost.length ? ' e.g. ' + lost.slice(0, 5).join(',') : ''}`);
+    // Not received is not yet lost: say whether the queue still holds them (a consumer stuck) or not.
+    if (lost.length > 0) {
+      lostAny = true;
+      log(`${QUEUES[i]} now: ${await queueFigures(QUEUES[i]!)}`);
+    }
   }
   for (const s of subs) await s.stop();
 } finally {
+  if (lostAny) {
+    const kept = `/tmp/drill-logs-${Date.now()}`;
+    cpSync(join(cluster.launcher.dir, 'data'), kept, { recursive: true, filter: (src) => !src.includes('/raft') });
+    log(`node logs kept in ${kept}`);
+  }
   await cluster.stop();
 }

@@ -41,9 +41,9 @@ async function waitFor(what: string, done: () => boolean, timeoutMs = 20_000): P
   }
 }
 
-test('three owners over gRPC: the partition leader is found, stopped, and nothing confirmed is lost', { timeout: 120_000 }, async () => {
+/** Three owners on loopback ports, each with its data dir under `root`, and their layout. */
+async function threeOwners(partitions: number) {
   const root = mkdtempSync(join(tmpdir(), 'warren-owners-'));
-  const partitions = 4;
   const owners: OwnerAddress[] = [];
   for (let id = 1; id <= 3; id++) owners.push({ id, address: `127.0.0.1:${await freePort()}` });
   const config = (id: number): WarrenConfig => ({
@@ -51,8 +51,13 @@ test('three owners over gRPC: the partition leader is found, stopped, and nothin
     dataDir: join(root, `owner-${id}`), bind: ['127.0.0.1'], partitions, logLevel: 'silent',
   });
   const nodes = await Promise.all(owners.map((o) => composeOwner(config(o.id), log)));
+  return { root, owners, config, nodes, layout: clusterLayout(owners, partitions, 3) };
+}
+
+test('three owners over gRPC: the partition leader is found, stopped, and nothing confirmed is lost', { timeout: 120_000 }, async () => {
+  const partitions = 4;
+  const { root, owners, nodes, layout } = await threeOwners(partitions);
   const alive = new Set([1, 2, 3]);
-  const layout = clusterLayout(owners, partitions, 3);
   const fe = new RemoteOwner({ owners, partitions, replicas: layout.replicas, session: 'fe-test', isDurable: () => true, log, retryMs: 30_000 });
   try {
     await waitFor('every owner ready', () => nodes.every((n) => n.adminSource.isReady() === true));
@@ -117,6 +122,54 @@ test('three owners over gRPC: the partition leader is found, stopped, and nothin
   } finally {
     fe.close();
     for (const [i, n] of nodes.entries()) if (alive.has(i + 1)) await n.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('acks sent while the partition has no quorum, for longer than the retry time, are applied once it is back', { timeout: 120_000 }, async () => {
+  const partitions = 2;
+  const { root, owners, config, nodes, layout } = await threeOwners(partitions);
+  // Calls give up after 300 ms; settlements must not (they have no failure a client would see).
+  const fe = new RemoteOwner({ owners, partitions, replicas: layout.replicas, session: 'fe-acks', isDurable: () => true, log, retryMs: 300 });
+  const down = new Set<number>();
+  try {
+    await waitFor('every owner ready', () => nodes.every((n) => n.adminSource.isReady() === true));
+    const q = { vhost: '/', name: 'held' };
+    await fe.declareQueue(q, { arguments: {}, autoDelete: false });
+    const got: Delivery[] = [];
+    await fe.consume(q, 'c1', { prefetch: 5, priority: 0, noAck: false, exclusive: false }, {
+      deliver: (d) => { got.push(d); },
+      cancelled: () => assert.fail('the consumer is not cancelled'),
+    });
+    const publish = async (from: number, to: number): Promise<void> => {
+      let confirmed = 0;
+      for (let i = from; i < to; i++) fe.enqueue(q, message(`m${i}`), (outcome) => { if (outcome === 'accepted') confirmed++; });
+      await waitFor('confirms', () => confirmed === to - from, 30_000);
+    };
+    await publish(0, 5);
+    await waitFor('the prefetch filled', () => got.length === 5);
+
+    // Two of three owners stop: no partition has a quorum. The consumer acks all it holds meanwhile.
+    for (const id of [2, 3]) {
+      down.add(id);
+      await nodes[id - 1]!.close();
+    }
+    let acked = 0;
+    fe.settle(q, 'c1', got.map((d) => d.msgId), 'ack', () => { acked++; });
+    await new Promise((r) => setTimeout(r, 2_000)); // several retry times
+    assert.equal(acked, 0, 'the acks are still being retried, not given up');
+    await Promise.all([2, 3].map(async (id) => {
+      nodes[id - 1] = await composeOwner(config(id), log);
+      down.delete(id);
+    }));
+    await waitFor('the acks applied', () => acked === 1, 60_000);
+    // The prefetch is free again only if the acks reached the queue.
+    await publish(5, 10);
+    await waitFor('deliveries after the outage', () => got.length === 10, 30_000);
+    assert.deepEqual(got.slice(5).map((d) => Buffer.from(d.message.body).toString()), ['m5', 'm6', 'm7', 'm8', 'm9']);
+  } finally {
+    fe.close();
+    for (const [i, n] of nodes.entries()) if (!down.has(i + 1)) await n.close();
     rmSync(root, { recursive: true, force: true });
   }
 });
