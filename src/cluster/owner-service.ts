@@ -17,7 +17,7 @@ import type { warren } from '../proto/owner.js';
 import { OWNER } from '../rpc/contracts.js';
 import type { RpcServer } from '../rpc/server.js';
 import { SessionStreams } from './session-streams.js';
-import { NotLeaderReply, toWire, unavailableWire, type WireError } from './wire.js';
+import { NotLeaderReply, UnavailableReply, toWire, unavailableWire, type WireError } from './wire.js';
 
 
 type WireQueue = warren.v1.QueueRef.$Shape | null | undefined;
@@ -63,6 +63,10 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
     const at = open.leadership(q);
     if (at.partition !== partition) throw new AmqpError(ReplyCode.InternalError, `queue '${q.name}' is in partition ${at.partition}, not ${partition}`);
     if (!at.leads) throw new NotLeaderReply(partition, at.leader, at.leader ? deps.addressOf(at.leader) : '');
+    // Elected, but entries committed before its term may not be applied yet: a queue declared just
+    // before the election could look missing (an enqueue to it would be confirmed and dropped). The
+    // frontend retries; the new leader's no-op commits within a heartbeat or two.
+    if (!at.serving) throw new UnavailableReply(`partition ${partition}: its new leader is still applying earlier entries`);
     return { q, durable: true };
   };
   const wire = (err: unknown, group: number): WireError => toWire(err, group, deps.addressOf);
@@ -70,7 +74,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
     try {
       return await run();
     } catch (err) {
-      if (!(err instanceof AmqpError) && !(err instanceof NotLeaderReply)) deps.log.warn({ err }, 'owner request failed');
+      if (!(err instanceof AmqpError) && !(err instanceof NotLeaderReply) && !(err instanceof UnavailableReply)) deps.log.warn({ err }, 'owner request failed');
       return { error: wire(err, group) };
     }
   };

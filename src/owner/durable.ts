@@ -104,10 +104,11 @@ export class DurableOwner implements OwnerClient {
   }
 
   /** The queue's partition, and whether this node's replica of it leads (may propose and carries out effects). */
-  leadership(q: QueueRef): { partition: number; hosted: boolean; leads: boolean; leader: number } {
+  /** `serving`: leads and has applied everything committed before its term (PartitionHost.serving). */
+  leadership(q: QueueRef): { partition: number; hosted: boolean; leads: boolean; serving: boolean; leader: number } {
     const partition = partitionOf(q, this.opts.partitions);
     const h = this.hosts.get(partition);
-    return { partition, hosted: h !== undefined, leads: h?.leads() ?? false, leader: h?.leader() ?? 0 };
+    return { partition, hosted: h !== undefined, leads: h?.leads() ?? false, serving: h?.serving() ?? false, leader: h?.leader() ?? 0 };
   }
 
   /** The Raft term this node's replica of partition `p` is in (0 when not hosted). */

@@ -105,6 +105,11 @@ export class PartitionHost {
     return this.driver?.isLeader() ?? false;
   }
 
+  /** Leads, and its state holds everything committed before its term (PartitionApp.serving). */
+  serving(): boolean {
+    return this.leads() && this.app.serving;
+  }
+
   /** The term this replica is in, as last made durable (0 before the group opened). */
   term(): number {
     return this.driver?.roleInfo().term ?? 0;

@@ -47,6 +47,13 @@ export class PartitionApp implements GroupApp<PartitionResult> {
 
   get isLeader(): boolean { return this.leader; }
 
+  /**
+   * Leads and has applied an entry of its own term, so its state holds everything committed before
+   * it was elected: requests may be answered from it. A new leader that has not yet (its no-op is
+   * still on its way) could find a queue declared just before the election missing.
+   */
+  get serving(): boolean { return this.leader && !this.resumePending; }
+
   recover(info: RecoverInfo): Promise<void> {
     return this.machine.recover(info.store);
   }

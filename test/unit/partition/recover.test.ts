@@ -84,9 +84,12 @@ test('PartitionApp: effects only while leading; a new leader gets resumeEffects 
   await apply(2, encodeBatch([enqueue(1, 'a'), checkout(1, 'c1', 0)]));
   assert.deepEqual(seen, [], 'a follower carries out nothing');
   assert.deepEqual(await apply(3, new Uint8Array([8, 1]), EntryType.ConfChange), [[]]);
+  assert.equal(app.serving, false, 'a follower serves no requests');
   app.roleChanged({ term: 2, leader: 1, isLeader: true });
   assert.deepEqual(seen, [], 'no resume before an entry of the new term is applied');
+  assert.equal(app.serving, false, 'nor does a leader before it applied an entry of its term');
   await apply(4, new Uint8Array(0), EntryType.Normal, 2); // the new leader's no-op
+  assert.equal(app.serving, true);
   assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:1']]);
   await apply(5, encodeBatch([enqueue(1, 'b')]), EntryType.Normal, 2);
   assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:1'], ['c1:2']]);
