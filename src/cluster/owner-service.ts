@@ -39,7 +39,7 @@ export interface OwnerServiceDeps {
 
 export interface OwnerDisk {
   queue(q: QueueRef): Promise<{ readonly partition: number; readonly diskBytes: number } | undefined>;
-  partitions(): Promise<PartitionInfo[]>;
+  partitions(only?: (partition: number) => boolean): Promise<PartitionInfo[]>;
 }
 
 const OUTCOME: Record<EnqueueOutcome, number> = { accepted: 1, rejected: 2 };
@@ -317,7 +317,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
     const open = deps.durable();
     const disk = deps.disk();
     if (open === undefined || disk === undefined) return { partitions: [] };
-    const led = (await disk.partitions()).filter((p) => open.leadsPartition(p.partition));
+    const led = await disk.partitions((p) => open.leadsPartition(p));
     return {
       partitions: led.map((p): warren.v1.PartitionStats.$Properties => ({
         partition: p.partition, queues: p.queues, messages: p.messages, messageBytes: p.message_bytes, diskBytes: p.disk_bytes,

@@ -15,6 +15,7 @@ import { partitionOf } from '../owner/durable.js';
 import type { OwnerStats } from '../owner/router.js';
 import { u64 } from '../partition/codec.js';
 import type { warren } from '../proto/owner.js';
+import type { BidiMethod } from '../rpc/bidi.js';
 import { OWNER } from '../rpc/contracts.js';
 import { RpcChannel } from '../rpc/server.js';
 import { fromWire } from './wire.js';
@@ -152,14 +153,23 @@ export class QueueFigures implements OwnerStats {
   }
 
   private async ask(id: number, ch: RpcChannel): Promise<void> {
+    // Unreachable or restarting: its figures age out after staleMs (and it stops counting as online).
+    const res = await this.fromOwner(id, ch, OWNER.queueStats, {}, 'queue stats');
+    if (res !== undefined) this.answers.set(id, { at: Date.now(), entries: (res.entries ?? []).map(toEntry) });
+  }
+
+  /** One owner's answer to a figures request, or undefined (logged at debug) when it did not give one in time. */
+  private async fromOwner<Req, Res extends { error?: warren.v1.Error.$Properties | null }>(
+    id: number, ch: RpcChannel, method: BidiMethod<Req, Res>, req: Req, what: string,
+  ): Promise<Res | undefined> {
     try {
-      const res = await ch.unary(OWNER.queueStats, {}, this.attemptMs);
+      const res = await ch.unary(method, req, this.attemptMs);
       const err = fromWire(res.error);
       if (err !== undefined) throw err;
-      this.answers.set(id, { at: Date.now(), entries: (res.entries ?? []).map(toEntry) });
+      return res;
     } catch (err) {
-      // Unreachable or restarting: its figures age out after staleMs (and it stops counting as online).
-      this.opts.log.debug({ err, owner: id }, 'queue stats unavailable');
+      this.opts.log.debug({ err, owner: id }, `${what} unavailable`);
+      return undefined;
     }
   }
 
@@ -190,17 +200,8 @@ export class QueueFigures implements OwnerStats {
    * Owners that do not answer within the attempt deadline are left out, and so are their partitions.
    */
   async partitions(): Promise<PartitionInfo[]> {
-    const answers = await Promise.all([...this.channels].map(async ([id, ch]) => {
-      try {
-        const res = await ch.unary(OWNER.partitions, {}, this.attemptMs);
-        const err = fromWire(res.error);
-        if (err !== undefined) throw err;
-        return (res.partitions ?? []).map(toPartition);
-      } catch (err) {
-        this.opts.log.debug({ err, owner: id }, 'partition figures unavailable');
-        return [];
-      }
-    }));
+    const answers = await Promise.all([...this.channels].map(async ([id, ch]) =>
+      ((await this.fromOwner(id, ch, OWNER.partitions, {}, 'partition figures'))?.partitions ?? []).map(toPartition)));
     const byPartition = new Map<number, PartitionInfo>();
     for (const p of answers.flat()) {
       const known = byPartition.get(p.partition);

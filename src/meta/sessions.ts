@@ -95,9 +95,12 @@ export function frontendName(nodeId: number): string {
   return `frontend-${nodeId}`;
 }
 
-/** An owner node's name in the management API (`warren@owner-<id>`), as frontends are `warren@frontend-<id>`. */
-export function ownerName(nodeId: number): string {
-  return `owner-${nodeId}`;
+/**
+ * A node's name in the management API, as RabbitMQ's are rabbit@<host>: `warren@frontend-<id>`,
+ * `warren@owner-<id>`, and `warren@localhost` for the embedded broker.
+ */
+export function managementNodeName(role: 'all' | 'owner' | 'frontend', nodeId: number): string {
+  return role === 'frontend' ? `warren@${frontendName(nodeId)}` : role === 'owner' ? `warren@owner-${nodeId}` : 'warren@localhost';
 }
 
 /** The node id in a lease's frontend name; undefined for a name of another form. */

@@ -19,7 +19,7 @@ import { GUEST, MetaMachine } from '../meta/machine.js';
 import { SERVER_NAMED_PREFIX } from '../meta/queues.js';
 import type { MetaCommand, MetaResult, QueueRecord } from '../meta/types.js';
 import { hashPassword } from '../meta/users.js';
-import { frontendName, ownerName } from '../meta/sessions.js';
+import { managementNodeName } from '../meta/sessions.js';
 import { queueTypeOf } from '../meta/queue-args.js';
 import type { OwnerClient, QueueRef } from '../owner/api.js';
 import type { OwnerStats } from '../owner/router.js';
@@ -75,9 +75,7 @@ export function createAdminSource(
   ready: () => boolean = () => true,
 ): AdminSource {
   const m = (): MetaMachine => meta.backend.machine;
-  // RabbitMQ's node names are rabbit@<host>; a cluster frontend is named by its node id.
-  const role = ctx.config.role;
-  const nodeName = role === 'frontend' ? `warren@${frontendName(ctx.config.nodeId)}` : role === 'owner' ? `warren@${ownerName(ctx.config.nodeId)}` : 'warren@localhost';
+  const nodeName = managementNodeName(ctx.config.role, ctx.config.nodeId);
   const cluster = 'cluster' in figureSource ? figureSource.cluster : undefined;
   const figures: OwnerStats = 'cluster' in figureSource ? figureSource.cluster : figureSource.local;
   const change = (cmd: MetaCommand): Promise<MetaResult> => meta.backend.apply(cmd);

@@ -15,7 +15,7 @@ import { sessionConnectionPrefix } from '../cluster/session-streams.js';
 import { newCounters, type FrontendContext } from '../frontend/context.js';
 import { EnqueueGate } from '../frontend/enqueue-gate.js';
 import type { Logger } from '../log.js';
-import { ownerName } from '../meta/sessions.js';
+import { managementNodeName } from '../meta/sessions.js';
 import { createAdminSource } from './admin-source.js';
 import type { Node } from './compose.js';
 import { createMeta, livesInPartition } from './meta-port.js';
@@ -81,7 +81,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
         partitions: () => figures.partitions(),
       }),
       storeless: true,
-      clusterOwners: () => config.owners.map((o) => ({ name: `warren@${ownerName(o.id)}`, type: 'disc' as const, running: figures.isOnline(o.id) })),
+      clusterOwners: () => config.owners.map((o) => ({ name: managementNodeName('owner', o.id), type: 'disc' as const, running: figures.isOnline(o.id) })),
       fromOtherFrontends: (path, authorization) => fromOtherFrontends(metaBackend.machine.sessions.list(), lease.lease, path, authorization),
     },
     close: async () => {

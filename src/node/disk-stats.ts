@@ -17,7 +17,8 @@ export interface QueueDisk {
 export interface DiskStats {
   /** undefined for a queue no partition hosts (a transient queue). */
   queue(q: QueueRef): Promise<QueueDisk | undefined>;
-  partitions(): Promise<PartitionInfo[]>;
+  /** Every partition hosted here, or those `only` accepts (the others' sizes are not read). */
+  partitions(only?: (partition: number) => boolean): Promise<PartitionInfo[]>;
   /**
    * Approximate bytes of all LevelDB table files of the node, and range compactions run so far;
    * absent on a cluster frontend (it has no store: its queue and partition figures are the owners').
@@ -34,7 +35,7 @@ export function createDiskStats(durable: DurableOwner, replication: Pick<NodeRep
       const range = { gte: recordKey(at.queueId, 0), lt: recordKey(at.queueId + 1, 0) };
       return { partition: at.partition, diskBytes: await replication.storage.appDiskBytes(at.partition, range) };
     },
-    partitions: () => Promise.all(durable.partitionContents().map(async (c): Promise<PartitionInfo> => {
+    partitions: (only) => Promise.all(durable.partitionContents(only).map(async (c): Promise<PartitionInfo> => {
       const log = replication.host.group(c.partition).logStats();
       const disk = await replication.storage.groupDiskBytes(c.partition);
       return {

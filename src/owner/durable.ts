@@ -103,8 +103,10 @@ export class DurableOwner implements OwnerClient {
     return h;
   }
 
-  /** The queue's partition, and whether this node's replica of it leads (may propose and carries out effects). */
-  /** `serving`: leads and has applied everything committed before its term (PartitionHost.serving). */
+  /**
+   * The queue's partition, and whether this node's replica of it leads (may propose and carries out
+   * effects) and serves (leads and has applied everything committed before its term: PartitionHost.serving).
+   */
   leadership(q: QueueRef): { partition: number; hosted: boolean; leads: boolean; serving: boolean; leader: number } {
     const partition = partitionOf(q, this.opts.partitions);
     const h = this.hosts.get(partition);
@@ -361,9 +363,9 @@ export class DurableOwner implements OwnerClient {
     return { partition, queueId: id };
   }
 
-  /** Per partition (1..P, in order): the queues it hosts, their messages (ready + unacked) and body bytes. */
-  partitionContents(): PartitionContents[] {
-    return [...this.hosts].sort((x, y) => x[0] - y[0]).map(([partition, h]) => {
+  /** Per partition hosted here (those `only` accepts, in order): the queues it hosts, their messages (ready + unacked) and body bytes. */
+  partitionContents(only: (partition: number) => boolean = () => true): PartitionContents[] {
+    return [...this.hosts].filter(([p]) => only(p)).sort((x, y) => x[0] - y[0]).map(([partition, h]) => {
       let queues = 0;
       let messages = 0;
       let bytes = 0;

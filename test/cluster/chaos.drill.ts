@@ -17,7 +17,7 @@ const QUEUES = ['chaos-a', 'chaos-b', 'chaos-c', 'chaos-d'];
 // DRILL_LOG_LEVEL=info: the nodes' logs say more; they are kept when anything was lost.
 const cluster = await RealCluster.start(1000, {}, process.env['DRILL_LOG_LEVEL'] ?? 'warn');
 /** Something went wrong (lost, or duplicated without the redelivered flag): the nodes' logs are kept. */
-let lostAny = false;
+let keepLogs = false;
 const log = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 23)}] ${s}`);
 
 /** A queue's figures through the balancer's management API, as one line. */
@@ -93,15 +93,15 @@ try {
     log(`${QUEUES[i]}: confirmed ${p.confirmed.size}, nacked ${p.nacked}, resent ${p.resent}, received ${r.bodies.size}, `
       + `flagged dups ${r.duplicatesFlagged}, unflagged dups (not resent) ${unflagged.length}, LOST ${lost.length}${lost.length ? ' e.g. ' + lost.slice(0, 5).join(',') : ''}`);
     // Not received is not yet lost: say whether the queue still holds them (a consumer stuck) or not.
-    if (unflagged.length > 0) lostAny = true; // keep the logs: a duplicate without the redelivered flag
+    if (unflagged.length > 0) keepLogs = true; // keep the logs: a duplicate without the redelivered flag
     if (lost.length > 0) {
-      lostAny = true;
+      keepLogs = true;
       log(`${QUEUES[i]} now: ${await queueFigures(QUEUES[i]!)}`);
     }
   }
   for (const s of subs) await s.stop();
 } finally {
-  if (lostAny) {
+  if (keepLogs) {
     const kept = `/tmp/drill-logs-${Date.now()}`;
     cpSync(join(cluster.launcher.dir, 'data'), kept, { recursive: true, filter: (src) => !src.includes('/raft') });
     log(`node logs kept in ${kept}`);
