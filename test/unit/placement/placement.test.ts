@@ -96,8 +96,13 @@ test('adding an owner: only the newcomer gains slots, each from one old replica;
     const ideal = (partitions * Math.min(R, owners.length)) / owners.length;
     assert.ok(d.slotsAdded <= ideal + replicaBound(ideal), `moved ${d.slotsAdded}, ideal ${ideal}`);
     if (partitions >= 128) assert.ok(d.slotsAdded <= 2 * ideal, `moved ${d.slotsAdded}, ideal ${ideal}`);
-    // Leaderships: the newcomer needs ⌊P/(N+1)⌋; measured worst 1.67× that (8 → 9 owners, P = 21).
-    assert.ok(d.leaderChanges <= 2 * Math.ceil(partitions / owners.length), `${d.leaderChanges} leader changes`);
+    // Leaderships: the newcomer needs ⌊P/(N+1)⌋, and a repair path of length k moves k leaders to
+    // give it one. Over 6 000 sampled configurations: with P ≥ 64 at most 1.36× ⌈P/(N+1)⌉ changes
+    // (9 owners, P = 98); with few partitions per owner the paths weigh more, at most 2 above
+    // 2·⌈P/(N+1)⌉ (8 → 9 owners, P = 18: 6 changes for 2 leaderships).
+    const share = Math.ceil(partitions / owners.length);
+    assert.ok(d.leaderChanges <= 2 * share + 2, `${d.leaderChanges} leader changes, share ${share}`);
+    if (partitions >= 64) assert.ok(d.leaderChanges <= 1.5 * share, `${d.leaderChanges} leader changes, share ${share}`);
   }), { numRuns: 40 });
 });
 
