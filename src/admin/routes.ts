@@ -142,7 +142,7 @@ async function visibleConsumers(s: AdminSource, req: RequestInfo, c: Caller): Pr
  */
 async function nodes(s: AdminSource, req: RequestInfo): Promise<readonly NodeJson[]> {
   const frontends = await allOf(s, req, '/api/nodes', async () => [await s.node()]);
-  const owners = req.nodeOnly ? [] : s.clusterOwners?.() ?? [];
+  const owners = req.nodeOnly ? [] : await s.clusterOwners?.() ?? [];
   return [...frontends, ...owners].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

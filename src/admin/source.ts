@@ -463,8 +463,11 @@ export interface AdminSource {
   listChannels(): MaybePromise<readonly ChannelJson[]>;
   /** This node as /api/nodes shows it. */
   node(): MaybePromise<NodeJson>;
-  /** A cluster frontend: the owners, by name and liveness (the other frontends answer for themselves). */
-  clusterOwners?(): readonly NodeJson[];
+  /**
+   * A cluster frontend: the owners, each with the figures it reported just now, or by name and not
+   * running when it did not answer (the other frontends answer for themselves).
+   */
+  clusterOwners?(): Promise<readonly NodeJson[]>;
   listConsumers(): MaybePromise<readonly ConsumerJson[]>;
   /**
    * A cluster frontend: every other frontend's JSON answer to GET `path` for its own objects only,

@@ -4,7 +4,7 @@
 // and its LocalOwner (the transient queues it holds in memory, `partition = 0`). Requests name the
 // frontend's session, so consumers, getters, checked-out messages and enqueue deduplication are
 // the session's in the replicated state.
-import type { PartitionInfo } from '../admin/source.js';
+import type { NodeJson, PartitionInfo } from '../admin/source.js';
 import { AmqpError, ReplyCode } from '../amqp/errors.js';
 import type { Logger } from '../log.js';
 import { decodeMeta } from '../meta/codec.js';
@@ -35,6 +35,8 @@ export interface OwnerServiceDeps {
   readonly log: Logger;
   /** What this owner's partitions hold on its disk (src/node/disk-stats.ts); undefined until they are open. */
   readonly disk: () => OwnerDisk | undefined;
+  /** This process's figures as GET /api/nodes shows them (the owner's own management API row). */
+  readonly node: () => Promise<NodeJson>;
 }
 
 export interface OwnerDisk {
@@ -325,6 +327,17 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
         commitIndex: p.commit_index, appliedIndex: p.applied_index, logBytes: p.log_bytes, term: p.term, leader: p.leader,
         sessions: [...p.sessions ?? []],
       })),
+    };
+  }));
+
+  server.unary(OWNER.node, () => answer(0, async () => {
+    const n = await deps.node();
+    return {
+      node: {
+        osPid: Number(n.os_pid ?? 0), uptimeMs: n.uptime ?? 0, memUsed: n.mem_used ?? 0, memLimit: n.mem_limit ?? 0,
+        memAlarm: n.mem_alarm ?? false, diskFree: n.disk_free ?? null, fdUsed: n.fd_used ?? null, socketsUsed: n.sockets_used ?? 0,
+        processors: n.processors ?? 0,
+      },
     };
   }));
 }

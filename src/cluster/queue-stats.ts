@@ -7,7 +7,7 @@
 // The cache is refreshed in the background (every `intervalMs`) and on demand: `refresh()` waits,
 // at most `waitMs`, for a round that started after it was called, so an operator who published
 // and then looks sees the message. `stats()` / `list()` answer synchronously from the cache.
-import type { PartitionInfo } from '../admin/source.js';
+import type { NodeJson, PartitionInfo } from '../admin/source.js';
 import type { OwnerAddress } from '../config.js';
 import type { Logger } from '../log.js';
 import type { QueueRef, QueueStats } from '../owner/api.js';
@@ -183,11 +183,6 @@ export class QueueFigures implements OwnerStats {
     for (const { entry } of this.merged.queues.values()) yield { ref: entry.ref, stats: entry.stats };
   }
 
-  /** The owner answered a queue-figure request in the last `staleMs`. */
-  isOnline(owner: number): boolean {
-    return this.merged.online.has(owner);
-  }
-
   /** A durable queue's partition and bytes on its leader's disk, as last reported; undefined for a transient or unreported queue. */
   disk(q: QueueRef): { readonly partition: number; readonly diskBytes: number } | undefined {
     const e = this.merged.queues.get(queueKey(q))?.entry;
@@ -208,6 +203,17 @@ export class QueueFigures implements OwnerStats {
       if (known === undefined || p.term > known.term) byPartition.set(p.partition, p);
     }
     return [...byPartition.values()].sort((a, b) => a.partition - b.partition);
+  }
+
+  /**
+   * GET /api/nodes through a frontend: every owner is asked now for its process figures (the row its
+   * own management API shows); one that does not answer in time is listed by name, not running.
+   */
+  async nodes(nameOf: (owner: number) => string): Promise<NodeJson[]> {
+    return Promise.all([...this.channels].map(async ([id, ch]): Promise<NodeJson> => {
+      const n = (await this.fromOwner(id, ch, OWNER.node, {}, 'node figures'))?.node;
+      return n === undefined || n === null ? { name: nameOf(id), type: 'disc', running: false } : toNode(nameOf(id), n);
+    }));
   }
 
   /** A durable queue's leader, members and the members online (the caller knows the queue is durable). */
@@ -232,6 +238,16 @@ function toEntry(e: warren.v1.QueueStatsEntry.$Properties): OwnerEntry {
     partition: e.queue?.partition ?? 0,
     stats: { messages: u64(e.messages), unacked: u64(e.unacked), consumers: e.consumers ?? 0, bytes: u64(e.bytes) },
     diskBytes: u64(e.diskBytes),
+  };
+}
+
+function toNode(name: string, n: warren.v1.NodeFigures.$Properties): NodeJson {
+  return {
+    name, type: 'disc', running: true, os_pid: String(n.osPid ?? 0), uptime: u64(n.uptimeMs), mem_used: u64(n.memUsed),
+    mem_limit: u64(n.memLimit), mem_alarm: n.memAlarm ?? false,
+    ...(n.diskFree !== undefined && n.diskFree !== null ? { disk_free: u64(n.diskFree) } : {}), disk_free_alarm: false,
+    ...(n.fdUsed !== undefined && n.fdUsed !== null ? { fd_used: n.fdUsed } : {}), sockets_used: n.socketsUsed ?? 0,
+    processors: n.processors ?? 0,
   };
 }
 

@@ -81,7 +81,7 @@ export async function composeFrontend(config: WarrenConfig, log: Logger): Promis
         partitions: () => figures.partitions(),
       }),
       storeless: true,
-      clusterOwners: () => config.owners.map((o) => ({ name: managementNodeName('owner', o.id), type: 'disc' as const, running: figures.isOnline(o.id) })),
+      clusterOwners: () => figures.nodes((id) => managementNodeName('owner', id)),
       fromOtherFrontends: (path, authorization) => fromOtherFrontends(metaBackend.machine.sessions.list(), lease.lease, path, authorization),
     },
     close: async () => {

@@ -5,6 +5,7 @@
 // the transient queues homed on it live in its memory. It reaches the rest of the cluster as a
 // frontend would (a RemoteOwner of its own session) to dead-letter into queues led elsewhere.
 import { randomBytes } from 'node:crypto';
+import type { NodeJson } from '../admin/source.js';
 import type { WarrenConfig } from '../config.js';
 import { awaitPlacement, layoutOf, placementFromConfig, transientHome, type ClusterLayout } from '../cluster/layout.js';
 import { LeaderBalance } from '../cluster/leader-balance.js';
@@ -13,6 +14,7 @@ import { openMetaReplica } from '../cluster/meta-replica.js';
 import { serveMeta } from '../cluster/meta-service.js';
 import { serveOwner } from '../cluster/owner-service.js';
 import { RemoteOwner } from '../cluster/remote-owner.js';
+import { UnavailableReply } from '../cluster/wire.js';
 import { SessionStreams, sessionOfConnection } from '../cluster/session-streams.js';
 import { newCounters, type FrontendContext } from '../frontend/context.js';
 import { EnqueueGate } from '../frontend/enqueue-gate.js';
@@ -118,7 +120,10 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   let opened: DurableOwner | undefined;
   let disk: DiskStats | undefined;
   const addressOf = (id: number): string => metaApp.machine.placement?.owners.find((o) => o.id === id)?.address ?? '';
-  serveOwner(server, { durable: () => opened, disk: () => disk, transient, addressOf, sessions, log });
+  // The process's figures need the context made below; the Owner service answers Unavailable until then.
+  let nodeFigures: (() => Promise<NodeJson>) | undefined;
+  const node = (): Promise<NodeJson> => nodeFigures?.() ?? Promise.reject(new UnavailableReply('the owner is starting'));
+  serveOwner(server, { durable: () => opened, disk: () => disk, transient, addressOf, sessions, log, node });
   const clusterPort = await server.listen(config.bind[0] === '::' ? '[::]' : config.bind[0] ?? '[::]', config.clusterPort);
   host.start();
   // Everything opened so far, closed in order; `partitions` closes the partitions (opened below) before the Raft host stops.
@@ -217,15 +222,16 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
   };
   const ready = (): boolean => metaGroup.leader() !== 0 && durable.partitionIds().every((p) => host.group(p).leader() !== 0);
   log.info({ nodeId: self, clusterPort, partitions: hosted, placementEpoch: layout.epoch }, 'owner started');
+  const adminSource = {
+    ...createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, disk, ready),
+    metadata: () => metadataInfo({
+      group: metaGroup, machine: () => metaApp.machine,
+      keepsDeadlines: () => metaService.leases.isLeading, leaseExpiresInMs: (l) => metaService.leases.expiresInMs(l),
+    }),
+  };
+  nodeFigures = async () => adminSource.node();
   return {
-    ctx, clusterPort, durable,
-    adminSource: {
-      ...createAdminSource(ctx, meta, nodeOwner, { local: nodeOwner }, disk, ready),
-      metadata: () => metadataInfo({
-        group: metaGroup, machine: () => metaApp.machine,
-        keepsDeadlines: () => metaService.leases.isLeading, leaseExpiresInMs: (l) => metaService.leases.expiresInMs(l),
-      }),
-    },
+    ctx, clusterPort, durable, adminSource,
     close: async () => {
       forgetting.stop();
       clearInterval(sweepTimer);

@@ -901,6 +901,83 @@ export namespace warren {
             type $Shape = warren.v1.PartitionStats.$Properties;
         }
 
+        interface INodeRequest extends warren.v1.NodeRequest.$Properties {
+        }
+
+        class NodeRequest {
+            constructor(properties?: warren.v1.NodeRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            static encode(message: warren.v1.NodeRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.NodeRequest & warren.v1.NodeRequest.$Shape;
+        }
+
+        namespace NodeRequest {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = warren.v1.NodeRequest.$Properties;
+        }
+
+        interface INodeResponse extends warren.v1.NodeResponse.$Properties {
+        }
+
+        class NodeResponse {
+            constructor(properties?: warren.v1.NodeResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            error?: (warren.v1.Error.$Properties|null);
+            node?: (warren.v1.NodeFigures.$Properties|null);
+            static encode(message: warren.v1.NodeResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.NodeResponse & warren.v1.NodeResponse.$Shape;
+        }
+
+        namespace NodeResponse {
+            interface $Properties {
+                error?: (warren.v1.Error.$Properties|null);
+                node?: (warren.v1.NodeFigures.$Properties|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              error?: warren.v1.Error.$Shape|null;
+              node?: warren.v1.NodeFigures.$Shape|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        interface INodeFigures extends warren.v1.NodeFigures.$Properties {
+        }
+
+        class NodeFigures {
+            constructor(properties?: warren.v1.NodeFigures.$Properties);
+            $unknowns?: Uint8Array[];
+            osPid: number;
+            uptimeMs: number;
+            memUsed: number;
+            memLimit: number;
+            memAlarm: boolean;
+            diskFree?: (number|null);
+            fdUsed?: (number|null);
+            socketsUsed: number;
+            processors: number;
+            static encode(message: warren.v1.NodeFigures.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.NodeFigures & warren.v1.NodeFigures.$Shape;
+        }
+
+        namespace NodeFigures {
+            interface $Properties {
+                osPid?: (number|null);
+                uptimeMs?: (number|null);
+                memUsed?: (number|null);
+                memLimit?: (number|null);
+                memAlarm?: (boolean|null);
+                diskFree?: (number|null);
+                fdUsed?: (number|null);
+                socketsUsed?: (number|null);
+                processors?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = warren.v1.NodeFigures.$Properties;
+        }
+
         interface IError extends warren.v1.Error.$Properties {
         }
 

@@ -6490,6 +6490,580 @@ export const warren = $root.warren = (() => {
             return PartitionStats;
         })();
 
+        v1.NodeRequest = (function() {
+
+            /**
+             * Properties of a NodeRequest.
+             * @typedef {Object} warren.v1.NodeRequest.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a NodeRequest.
+             * @memberof warren.v1
+             * @interface INodeRequest
+             * @augments warren.v1.NodeRequest.$Properties
+             * @deprecated Use warren.v1.NodeRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a NodeRequest.
+             * @typedef {warren.v1.NodeRequest.$Properties} warren.v1.NodeRequest.$Shape
+             */
+
+            /**
+             * Constructs a new NodeRequest.
+             * @memberof warren.v1
+             * @classdesc Represents a NodeRequest.
+             * @constructor
+             * @param {warren.v1.NodeRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const NodeRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Encodes the specified NodeRequest message. Does not implicitly {@link warren.v1.NodeRequest.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.NodeRequest
+             * @static
+             * @param {warren.v1.NodeRequest.$Properties} message NodeRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            NodeRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a NodeRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.NodeRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.NodeRequest & warren.v1.NodeRequest.$Shape} NodeRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            NodeRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.NodeRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return NodeRequest;
+        })();
+
+        v1.NodeResponse = (function() {
+
+            /**
+             * Properties of a NodeResponse.
+             * @typedef {Object} warren.v1.NodeResponse.$Properties
+             * @property {warren.v1.Error.$Properties|null} [error] NodeResponse error
+             * @property {warren.v1.NodeFigures.$Properties|null} [node] NodeResponse node
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a NodeResponse.
+             * @memberof warren.v1
+             * @interface INodeResponse
+             * @augments warren.v1.NodeResponse.$Properties
+             * @deprecated Use warren.v1.NodeResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a NodeResponse.
+             * @typedef {{
+             *   error?: warren.v1.Error.$Shape|null;
+             *   node?: warren.v1.NodeFigures.$Shape|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} warren.v1.NodeResponse.$Shape
+             */
+
+            /**
+             * Constructs a new NodeResponse.
+             * @memberof warren.v1
+             * @classdesc Represents a NodeResponse.
+             * @constructor
+             * @param {warren.v1.NodeResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const NodeResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * NodeResponse error.
+             * @member {warren.v1.Error.$Properties|null|undefined} error
+             * @memberof warren.v1.NodeResponse
+             * @instance
+             */
+            NodeResponse.prototype.error = null;
+
+            /**
+             * NodeResponse node.
+             * @member {warren.v1.NodeFigures.$Properties|null|undefined} node
+             * @memberof warren.v1.NodeResponse
+             * @instance
+             */
+            NodeResponse.prototype.node = null;
+
+            /**
+             * Encodes the specified NodeResponse message. Does not implicitly {@link warren.v1.NodeResponse.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.NodeResponse
+             * @static
+             * @param {warren.v1.NodeResponse.$Properties} message NodeResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            NodeResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    $root.warren.v1.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.node != null && $Object.hasOwnProperty.call(message, "node"))
+                    $root.warren.v1.NodeFigures.encode(message.node, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a NodeResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.NodeResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.NodeResponse & warren.v1.NodeResponse.$Shape} NodeResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            NodeResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.NodeResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.error = $root.warren.v1.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.node = $root.warren.v1.NodeFigures.decode(reader, reader.size(), $undefined, _depth + 1, message.node);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return NodeResponse;
+        })();
+
+        v1.NodeFigures = (function() {
+
+            /**
+             * Properties of a NodeFigures.
+             * @typedef {Object} warren.v1.NodeFigures.$Properties
+             * @property {number|null} [osPid] NodeFigures osPid
+             * @property {number|null} [uptimeMs] NodeFigures uptimeMs
+             * @property {number|null} [memUsed] NodeFigures memUsed
+             * @property {number|null} [memLimit] NodeFigures memLimit
+             * @property {boolean|null} [memAlarm] NodeFigures memAlarm
+             * @property {number|null} [diskFree] NodeFigures diskFree
+             * @property {number|null} [fdUsed] NodeFigures fdUsed
+             * @property {number|null} [socketsUsed] NodeFigures socketsUsed
+             * @property {number|null} [processors] NodeFigures processors
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a NodeFigures.
+             * @memberof warren.v1
+             * @interface INodeFigures
+             * @augments warren.v1.NodeFigures.$Properties
+             * @deprecated Use warren.v1.NodeFigures.$Properties instead.
+             */
+
+            /**
+             * Shape of a NodeFigures.
+             * @typedef {warren.v1.NodeFigures.$Properties} warren.v1.NodeFigures.$Shape
+             */
+
+            /**
+             * Constructs a new NodeFigures.
+             * @memberof warren.v1
+             * @classdesc Represents a NodeFigures.
+             * @constructor
+             * @param {warren.v1.NodeFigures.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const NodeFigures = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * NodeFigures osPid.
+             * @member {number} osPid
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.osPid = 0;
+
+            /**
+             * NodeFigures uptimeMs.
+             * @member {number} uptimeMs
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.uptimeMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * NodeFigures memUsed.
+             * @member {number} memUsed
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.memUsed = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * NodeFigures memLimit.
+             * @member {number} memLimit
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.memLimit = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * NodeFigures memAlarm.
+             * @member {boolean} memAlarm
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.memAlarm = false;
+
+            /**
+             * NodeFigures diskFree.
+             * @member {number|null|undefined} diskFree
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.diskFree = null;
+
+            /**
+             * NodeFigures fdUsed.
+             * @member {number|null|undefined} fdUsed
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.fdUsed = null;
+
+            /**
+             * NodeFigures socketsUsed.
+             * @member {number} socketsUsed
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.socketsUsed = 0;
+
+            /**
+             * NodeFigures processors.
+             * @member {number} processors
+             * @memberof warren.v1.NodeFigures
+             * @instance
+             */
+            NodeFigures.prototype.processors = 0;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(NodeFigures.prototype, "_diskFree", {
+                get: $util.oneOfGetter($oneOfFields = ["diskFree"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            $Object.defineProperty(NodeFigures.prototype, "_fdUsed", {
+                get: $util.oneOfGetter($oneOfFields = ["fdUsed"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Encodes the specified NodeFigures message. Does not implicitly {@link warren.v1.NodeFigures.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.NodeFigures
+             * @static
+             * @param {warren.v1.NodeFigures.$Properties} message NodeFigures message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            NodeFigures.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.osPid != null && $Object.hasOwnProperty.call(message, "osPid") && message.osPid !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.osPid);
+                if (message.uptimeMs != null && $Object.hasOwnProperty.call(message, "uptimeMs") && (typeof message.uptimeMs === "object" ? message.uptimeMs.low || message.uptimeMs.high : message.uptimeMs !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.uptimeMs);
+                if (message.memUsed != null && $Object.hasOwnProperty.call(message, "memUsed") && (typeof message.memUsed === "object" ? message.memUsed.low || message.memUsed.high : message.memUsed !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.memUsed);
+                if (message.memLimit != null && $Object.hasOwnProperty.call(message, "memLimit") && (typeof message.memLimit === "object" ? message.memLimit.low || message.memLimit.high : message.memLimit !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.memLimit);
+                if (message.memAlarm != null && $Object.hasOwnProperty.call(message, "memAlarm") && message.memAlarm !== false)
+                    writer.uint32(/* id 5, wireType 0 =*/40).bool(message.memAlarm);
+                if (message.diskFree != null && $Object.hasOwnProperty.call(message, "diskFree"))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.diskFree);
+                if (message.fdUsed != null && $Object.hasOwnProperty.call(message, "fdUsed"))
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.fdUsed);
+                if (message.socketsUsed != null && $Object.hasOwnProperty.call(message, "socketsUsed") && message.socketsUsed !== 0)
+                    writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.socketsUsed);
+                if (message.processors != null && $Object.hasOwnProperty.call(message, "processors") && message.processors !== 0)
+                    writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.processors);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a NodeFigures message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.NodeFigures
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.NodeFigures & warren.v1.NodeFigures.$Shape} NodeFigures
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            NodeFigures.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.NodeFigures();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.osPid = value;
+                            else
+                                delete message.osPid;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.uptimeMs = value;
+                            else
+                                delete message.uptimeMs;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.memUsed = value;
+                            else
+                                delete message.memUsed;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.memLimit = value;
+                            else
+                                delete message.memLimit;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.memAlarm = value;
+                            else
+                                delete message.memAlarm;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            message.diskFree = reader.uint64();
+                            message._diskFree = "diskFree";
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            message.fdUsed = reader.uint32();
+                            message._fdUsed = "fdUsed";
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.socketsUsed = value;
+                            else
+                                delete message.socketsUsed;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.processors = value;
+                            else
+                                delete message.processors;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return NodeFigures;
+        })();
+
         v1.Error = (function() {
 
             /**

@@ -61,6 +61,7 @@ export const OWNER = {
   deleteQueue: rpc('unary', '/warren.v1.Owner/DeleteQueue', o.DeleteQueueRequest, o.DeleteQueueResponse),
   queueStats: rpc('unary', '/warren.v1.Owner/QueueStats', o.QueueStatsRequest, o.QueueStatsResponse),
   partitions: rpc('unary', '/warren.v1.Owner/Partitions', o.PartitionsRequest, o.PartitionsResponse),
+  node: rpc('unary', '/warren.v1.Owner/Node', o.NodeRequest, o.NodeResponse),
 } as const;
 
 /** warren.v1.Meta: the metadata group for frontends (MetaPort's changes and cache) and owners. */

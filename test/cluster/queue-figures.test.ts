@@ -4,6 +4,7 @@
 // of `online` and its figures age out, while a new leader's answer takes over the queue.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { QueueFigures } from '../../src/cluster/queue-stats.js';
 import type { warren } from '../../src/proto/owner.js';
@@ -106,6 +107,34 @@ test('start() refreshes in the background', { timeout: 10_000 }, async () => {
     await waitMessages(3);
     a.entries = [{ queue: x, messages: 4, unacked: 0, consumers: 0, bytes: 0 }];
     await waitMessages(4);
+  } finally {
+    figures.close();
+  }
+});
+
+test('nodes: each owner as it describes itself; an owner that does not answer is listed, not running', { timeout: 30_000 }, async () => {
+  const server = new RpcServer();
+  servers.push(server);
+  server.unary(OWNER.node, async () => ({
+    node: { osPid: 4242, uptimeMs: 9_000, memUsed: 50e6, memLimit: 400e6, memAlarm: false, diskFree: 7e9, socketsUsed: 0, processors: 2 },
+  }));
+  const port = await server.listen('127.0.0.1', 0);
+  // A port that was free a moment ago: nothing answers there.
+  const idle = createServer();
+  await new Promise<void>((r) => idle.listen(0, '127.0.0.1', r));
+  const gone = (idle.address() as AddressInfo).port;
+  await new Promise((r) => idle.close(r));
+  const owners = [{ id: 1, address: `127.0.0.1:${port}` }, { id: 2, address: `127.0.0.1:${gone}` }];
+  const figures = new QueueFigures({ owners, partitions: 4, replicas: () => [1, 2], log, attemptMs: 500 });
+  try {
+    const rows = await figures.nodes((id) => `warren@owner-${id}`);
+    assert.deepEqual(rows, [
+      {
+        name: 'warren@owner-1', type: 'disc', running: true, os_pid: '4242', uptime: 9_000, mem_used: 50e6, mem_limit: 400e6,
+        mem_alarm: false, disk_free: 7e9, disk_free_alarm: false, sockets_used: 0, processors: 2,
+      },
+      { name: 'warren@owner-2', type: 'disc', running: false },
+    ]);
   } finally {
     figures.close();
   }

@@ -1,8 +1,8 @@
 // GET /api/nodes as RabbitMQ 3.10's management API answers it, for monitoring users and
 // administrators: the node's name, pid, uptime, memory against its limit and alarm, free disk,
 // file descriptors, sockets and processors. On a cluster (through any frontend): both frontends
-// with their own figures, and the three owners by name and liveness (Warren only: the reference
-// RabbitMQ runs without its management plugin).
+// with their own figures, and the three owners with the figures each reports of itself (Warren
+// only: the reference RabbitMQ runs without its management plugin).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, uniq, useBrokerConnection } from '../helpers/amqp.js';
@@ -55,6 +55,13 @@ test('/api/nodes: the node with its process figures; /api/nodes/{name} the same 
     assert.deepEqual(all.map((n) => n.name),
       ['warren@frontend-101', 'warren@frontend-102', 'warren@owner-1', 'warren@owner-2', 'warren@owner-3']);
     for (const n of all.filter((x) => x.name.startsWith('warren@frontend-'))) assertServingNode(n);
+    // An owner answers with its own process's figures; it accepts no AMQP, so no sockets.
+    const owners = all.filter((x) => x.name.startsWith('warren@owner-'));
+    for (const n of owners) {
+      assertServingNode(n);
+      assert.equal(n.sockets_used, 0, n.name);
+    }
+    assert.equal(new Set([...all.map((n) => n.os_pid)]).size, 5, 'five processes');
   } else {
     const all = await nodes();
     assert.equal(all.length, 1);
