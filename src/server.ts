@@ -3,12 +3,13 @@
 // and the order of a clean shutdown. The cluster roles compose differently (src/node/compose-owner.ts:
 // replicas and gRPC, no AMQP; compose-frontend.ts: the same AMQP frontend over gRPC owner and
 // metadata clients) and start the same listeners.
-import { startAdminServer } from './admin/index.js';
+import type { AddressInfo } from 'node:net';
+import { bindAdminHttp, startAdminServer } from './admin/index.js';
 import { DEFAULT_CONFIG, type WarrenConfig } from './config.js';
 import type { FrontendContext } from './frontend/context.js';
 import { listenAmqp, listenAmqps, type Listener } from './frontend/listener.js';
 import { configureLogging, type Logger } from './log.js';
-import { composeNode } from './node/compose.js';
+import { composeNode, type Node } from './node/compose.js';
 import { composeFrontend } from './node/compose-frontend.js';
 import { composeOwner } from './node/compose-owner.js';
 import { MemoryAlarm } from './node/memory-alarm.js';
@@ -23,11 +24,21 @@ export interface Warren {
 }
 
 export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promise<Warren> {
-  const config: WarrenConfig = { ...DEFAULT_CONFIG, ...overrides };
-  const log = configureLogging(config.logLevel);
-  const node = config.role === 'owner' ? await composeOwner(config, log)
-    : config.role === 'frontend' ? await composeFrontend(config, log)
-      : await composeNode(config, log);
+  const configured: WarrenConfig = { ...DEFAULT_CONFIG, ...overrides };
+  const log = configureLogging(configured.logLevel);
+  // HTTP is bound first: a cluster frontend advertises its URL when it joins, so with --http-port 0
+  // the port must be known before the node is composed.
+  const http = await bindAdminHttp(configured.httpPort, configured.bind[0] ?? '::');
+  const config: WarrenConfig = { ...configured, httpPort: (http.address() as AddressInfo).port };
+  let node: Node;
+  try {
+    node = config.role === 'owner' ? await composeOwner(config, log)
+      : config.role === 'frontend' ? await composeFrontend(config, log)
+        : await composeNode(config, log);
+  } catch (err) {
+    await new Promise((r) => http.close(r));
+    throw err;
+  }
   const { ctx } = node;
 
   // An owner speaks gRPC only (its server is part of the node); the others serve AMQP.
@@ -40,7 +51,7 @@ export async function startWarren(overrides: Partial<WarrenConfig> = {}): Promis
   }
   const alarm = new MemoryAlarm(ctx);
   const admin = await startAdminServer({
-    port: config.httpPort, host: config.bind[0] ?? '::', source: node.adminSource, logger: log,
+    port: config.httpPort, host: config.bind[0] ?? '::', bound: http, source: node.adminSource, logger: log,
   });
   const amqpPort = listeners[0]?.port ?? 0;
   log.info({ role: config.role, amqpPort, amqpsPort, httpPort: admin.port, dataDir: config.dataDir }, 'warren started');

@@ -7,7 +7,7 @@
 // Logging: every change made through /api (and every failed one) is logged with the HTTP user, the
 // action, its target and the result; every failed login or refused request with the reason.
 // Node's http module only; no framework.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
@@ -21,6 +21,11 @@ import { readFresh, syncOnce } from '../util/read-point.js';
 export interface AdminServerOptions {
   readonly port: number;
   readonly host: string;
+  /**
+   * A listener bound earlier with bindAdminHttp (its port known before the node was composed):
+   * it serves from now on, and `port` and `host` are not used.
+   */
+  readonly bound?: Server;
   readonly source: AdminSource;
   readonly logger?: Logger;
   /** Registry to add Warren's metrics to (default: a fresh one with default process metrics). */
@@ -39,13 +44,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     ...options, ...(options.logger !== undefined ? { logger: options.logger.child({ component: 'admin' }) } : {}),
   };
   const registry = createAdminRegistry(opts.source, opts.registry);
-  const server = createServer((req, res) => {
+  const server = opts.bound ?? await bindAdminHttp(opts.port, opts.host);
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     handle(opts, registry, req, res).catch((err: unknown) => replyFailure(opts.logger, req, res, err));
-  });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
   });
   const port = (server.address() as AddressInfo).port;
   opts.logger?.info({ host: opts.host, port }, 'admin HTTP listening');
@@ -56,6 +58,25 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       server.closeIdleConnections();
     }),
   };
+}
+
+/**
+ * The admin HTTP listener, bound before the node it will serve is up (so a cluster frontend can
+ * advertise its real port with --http-port 0). Until startAdminServer takes it over it answers
+ * /healthz (the process is alive) and 503 to everything else.
+ */
+export async function bindAdminHttp(port: number, host: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const segments = splitPath(req.url ?? '/');
+    if (segments?.length === 1 && segments[0] === 'healthz') sendText(res, 200, 'ok\n');
+    else sendText(res, 503, 'starting\n');
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+  return server;
 }
 
 async function handle(opts: AdminServerOptions, registry: Registry, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -12,8 +12,12 @@
 // advertised its management API with its lease), as RabbitMQ's do for every node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import amqp, { type ChannelModel } from 'amqplib';
 import { haproxyMissing, RealCluster } from './amqp-load.js';
+import { startWarrenProcess } from '../helpers/process.js';
 
 describe('metadata changes visible through every frontend', { skip: haproxyMissing, timeout: 300_000 }, () => {
   let cluster: RealCluster | undefined;
@@ -150,5 +154,24 @@ describe('metadata changes visible through every frontend', { skip: haproxyMissi
     const after = await overview(httpA);
     assert.ok(after.message_stats.publish >= whole.message_stats.publish + 3,
       `publishes through 102 counted through 101: ${whole.message_stats.publish} -> ${after.message_stats.publish}`);
+  });
+
+  test('a frontend started with --http-port 0 advertises the port it bound: its connections are listed through the others', async () => {
+    const owners = cluster!.state().nodes.filter((n) => n.role === 'owner').map((n) => `${n.id}=${n.cluster}`).join(',');
+    const dir = mkdtempSync(join(tmpdir(), 'warren-fe-103-'));
+    const fe = await startWarrenProcess(dir, ['--role', 'frontend', '--node-id', '103', '--owners', owners], 60_000);
+    try {
+      assert.ok(fe.httpPort > 0);
+      const c = await amqp.connect(fe.url, { clientProperties: { connection_name: 'listed-via-103' } });
+      open.push(c);
+      const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+      const res = await fetch(`${httpA}/api/connections`, { headers: auth });
+      const rows = await res.json() as Array<{ node: string; client_properties?: { connection_name?: string } }>;
+      assert.equal(rows.find((r) => r.client_properties?.connection_name === 'listed-via-103')?.node, 'warren@frontend-103');
+      await c.close();
+    } finally {
+      await fe.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
