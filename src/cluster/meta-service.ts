@@ -21,7 +21,8 @@ import type { MetaGroupApp, MetaOutcome } from '../node/meta-group.js';
 import type { warren } from '../proto/meta.js';
 import type { GroupDriver } from '../raft/node/group.js';
 import { META } from '../rpc/contracts.js';
-import type { RpcServer } from '../rpc/server.js';
+import { RpcChannel, type RpcServer } from '../rpc/server.js';
+import { checkRun } from './cluster-run.js';
 import { amqpToWire, unavailableWire } from './wire.js';
 import { MetaWatchHub, type WatchOptions } from './meta-watch.js';
 import { LeaseKeeper } from './leases.js';
@@ -55,6 +56,13 @@ export interface MetaServiceDeps {
   readonly cacheWaitMs?: number;
   /** A change was answered at that bound, before these leases' caches reported it (for the log). */
   readonly onCacheWaitBound?: (index: number, lagging: readonly number[]) => void;
+  /**
+   * This replica, leading `term`, found the whole cluster restarted and purged the non-durable
+   * records (src/cluster/cluster-run.ts), or failed to (for the log).
+   */
+  readonly onNewRun?: (o: { term: number; exchanges: number; queues: number } | { term: number; failed: string }) => void;
+  /** How long a new leader waits for members that do not answer whether they ran on (default 2 s). */
+  readonly runCheckWaitMs?: number;
 }
 
 /**
@@ -63,6 +71,9 @@ export interface MetaServiceDeps {
  * frozen one costs each change at most this.
  */
 export const DEFAULT_CACHE_WAIT_MS = 1_000;
+
+/** How long a new leader waits for one member's answer to FirstLeaderTerm. */
+const RUN_ASK_MS = 500;
 
 export interface MetaServiceStats {
   proposals: number;
@@ -133,6 +144,7 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
       // Not worth a log entry: every replica would only answer it 541 (src/meta/apply-entry.ts).
       return { error: { amqp: { replyCode: 541, detail: 'malformed metadata command' } } };
     }
+    await runChecked();
     const { outcome: _, ...res } = await propose(command);
     // A change (not a refusal, which changed nothing) is answered once every frontend can see it.
     if (!res.error) await cacheAcks.wait(u64(res.index));
@@ -164,13 +176,47 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
       else if (!res.error) deps.onPlacementProposed?.({ index: u64(res.index) });
     }).finally(() => { placing = false; });
   };
+  // A new term's leader first decides whether every owner had stopped (cluster-run.ts): if so, the
+  // non-durable records go, before any change a client asks for in this term is proposed.
+  const peers = new Map<number, RpcChannel>();
+  const askOthers = (): Promise<(number | undefined)[]> => {
+    const self = deps.group.leader();
+    return Promise.all([...deps.addresses].filter(([id]) => id !== self).map(async ([id, address]) => {
+      let ch = peers.get(id);
+      if (ch === undefined) peers.set(id, ch = new RpcChannel(address));
+      return ch.unary(META.firstLeaderTerm, {}, RUN_ASK_MS).then((r) => (r.error ? undefined : u64(r.term)), () => undefined);
+    }));
+  };
+  const startRun = async (term: number): Promise<void> => {
+    const verdict = await checkRun({
+      term, own: () => deps.app.firstLeaderTerm, askOthers, ...(deps.runCheckWaitMs !== undefined ? { waitMs: deps.runCheckWaitMs } : {}),
+    });
+    if (verdict !== 'new' || leadingTerm() !== term) return;
+    const res = await proposeCommand({ type: 'transient.purge' });
+    const purged = res.outcome as { deletedQueues?: unknown[]; deletedExchanges?: unknown[] } | undefined;
+    deps.onNewRun?.(res.error
+      ? { term, failed: res.error.unavailable?.detail ?? res.error.amqp?.detail ?? 'not committed' }
+      : { term, exchanges: purged?.deletedExchanges?.length ?? 0, queues: purged?.deletedQueues?.length ?? 0 });
+  };
+  let run: { term: number; checked: Promise<void> } | undefined;
+  /** Resolves once this term's leader has made that decision (at once when not leading). */
+  const runChecked = (): Promise<void> => {
+    const term = leadingTerm();
+    if (term === undefined) return Promise.resolve();
+    if (run?.term !== term) run = { term, checked: startRun(term).catch((err: unknown) => deps.onNewRun?.({ term, failed: String(err) })) };
+    return run.checked;
+  };
+  server.unary(META.firstLeaderTerm, async () => ({ term: deps.app.firstLeaderTerm }));
+
   const leaseTimer = setInterval(() => {
+    void runChecked();
     leases.check();
     cacheAcks.prune();
     placeIfMissing();
   }, leaseCheckMs);
   leaseTimer.unref();
   server.unary(META.openSession, async (req) => {
+    await runChecked();
     const res = await proposeCommand({
       type: 'session.open', frontend: req.frontend ?? '', ttlMs: req.ttlMs ?? 0, ...(req.httpUrl ? { http: req.httpUrl } : {}),
     });
@@ -188,6 +234,7 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     return answer.kind === 'ended' ? { expired: true } : { ttlMs: answer.ttlMs };
   });
   server.unary(META.closeSession, async (req) => {
+    await runChecked();
     const res = await proposeCommand({ type: 'session.end', lease: u64(req.leaseId) });
     return res.error ? { error: res.error } : { index: res.index ?? 0 };
   });
@@ -214,6 +261,7 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     hub, stats, leases, cacheAcks,
     close: () => {
       clearInterval(leaseTimer);
+      for (const ch of peers.values()) ch.close();
       cacheAcks.close();
       hub.close();
     },

@@ -47,6 +47,8 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
   private persisted = new Map<string, string>();
   private leader = false;
   private applied = 0;
+  /** The term of the first leader this process saw (0: none yet); see src/cluster/cluster-run.ts. */
+  private firstLeader = 0;
   private readonly listeners = new Set<MetaApplyListener>();
 
   constructor(
@@ -66,6 +68,11 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
 
   get isLeader(): boolean {
     return this.leader;
+  }
+
+  /** The term of the first leader of the group this process saw, itself or another (0: none yet). */
+  get firstLeaderTerm(): number {
+    return this.firstLeader;
   }
 
   /** The index of the last entry applied to `machine` (every entry counts, commands or not). */
@@ -137,6 +144,7 @@ export class MetaGroupApp implements GroupApp<MetaOutcome | undefined> {
 
   roleChanged(role: RoleInfo): void {
     this.leader = role.isLeader;
+    if (this.firstLeader === 0 && role.leader !== 0) this.firstLeader = role.term;
     this.onRole(role);
   }
 

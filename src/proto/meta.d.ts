@@ -520,6 +520,48 @@ export namespace warren {
             type $Shape = warren.v1.PartitionPlacement.$Properties;
         }
 
+        interface IFirstLeaderTermRequest extends warren.v1.FirstLeaderTermRequest.$Properties {
+        }
+
+        class FirstLeaderTermRequest {
+            constructor(properties?: warren.v1.FirstLeaderTermRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            static encode(message: warren.v1.FirstLeaderTermRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.FirstLeaderTermRequest & warren.v1.FirstLeaderTermRequest.$Shape;
+        }
+
+        namespace FirstLeaderTermRequest {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = warren.v1.FirstLeaderTermRequest.$Properties;
+        }
+
+        interface IFirstLeaderTermResponse extends warren.v1.FirstLeaderTermResponse.$Properties {
+        }
+
+        class FirstLeaderTermResponse {
+            constructor(properties?: warren.v1.FirstLeaderTermResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            error?: (warren.v1.Error.$Properties|null);
+            term: number;
+            static encode(message: warren.v1.FirstLeaderTermResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.FirstLeaderTermResponse & warren.v1.FirstLeaderTermResponse.$Shape;
+        }
+
+        namespace FirstLeaderTermResponse {
+            interface $Properties {
+                error?: (warren.v1.Error.$Properties|null);
+                term?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              error?: warren.v1.Error.$Shape|null;
+              term?: number|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
         interface IError extends warren.v1.Error.$Properties {
         }
 

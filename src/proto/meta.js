@@ -3640,6 +3640,276 @@ export const warren = $root.warren = (() => {
             return PartitionPlacement;
         })();
 
+        v1.FirstLeaderTermRequest = (function() {
+
+            /**
+             * Properties of a FirstLeaderTermRequest.
+             * @typedef {Object} warren.v1.FirstLeaderTermRequest.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a FirstLeaderTermRequest.
+             * @memberof warren.v1
+             * @interface IFirstLeaderTermRequest
+             * @augments warren.v1.FirstLeaderTermRequest.$Properties
+             * @deprecated Use warren.v1.FirstLeaderTermRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a FirstLeaderTermRequest.
+             * @typedef {warren.v1.FirstLeaderTermRequest.$Properties} warren.v1.FirstLeaderTermRequest.$Shape
+             */
+
+            /**
+             * Constructs a new FirstLeaderTermRequest.
+             * @memberof warren.v1
+             * @classdesc Represents a FirstLeaderTermRequest.
+             * @constructor
+             * @param {warren.v1.FirstLeaderTermRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const FirstLeaderTermRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Encodes the specified FirstLeaderTermRequest message. Does not implicitly {@link warren.v1.FirstLeaderTermRequest.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.FirstLeaderTermRequest
+             * @static
+             * @param {warren.v1.FirstLeaderTermRequest.$Properties} message FirstLeaderTermRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            FirstLeaderTermRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a FirstLeaderTermRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.FirstLeaderTermRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.FirstLeaderTermRequest & warren.v1.FirstLeaderTermRequest.$Shape} FirstLeaderTermRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            FirstLeaderTermRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.FirstLeaderTermRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return FirstLeaderTermRequest;
+        })();
+
+        v1.FirstLeaderTermResponse = (function() {
+
+            /**
+             * Properties of a FirstLeaderTermResponse.
+             * @typedef {Object} warren.v1.FirstLeaderTermResponse.$Properties
+             * @property {warren.v1.Error.$Properties|null} [error] FirstLeaderTermResponse error
+             * @property {number|null} [term] FirstLeaderTermResponse term
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a FirstLeaderTermResponse.
+             * @memberof warren.v1
+             * @interface IFirstLeaderTermResponse
+             * @augments warren.v1.FirstLeaderTermResponse.$Properties
+             * @deprecated Use warren.v1.FirstLeaderTermResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a FirstLeaderTermResponse.
+             * @typedef {{
+             *   error?: warren.v1.Error.$Shape|null;
+             *   term?: number|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} warren.v1.FirstLeaderTermResponse.$Shape
+             */
+
+            /**
+             * Constructs a new FirstLeaderTermResponse.
+             * @memberof warren.v1
+             * @classdesc Represents a FirstLeaderTermResponse.
+             * @constructor
+             * @param {warren.v1.FirstLeaderTermResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const FirstLeaderTermResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * FirstLeaderTermResponse error.
+             * @member {warren.v1.Error.$Properties|null|undefined} error
+             * @memberof warren.v1.FirstLeaderTermResponse
+             * @instance
+             */
+            FirstLeaderTermResponse.prototype.error = null;
+
+            /**
+             * FirstLeaderTermResponse term.
+             * @member {number} term
+             * @memberof warren.v1.FirstLeaderTermResponse
+             * @instance
+             */
+            FirstLeaderTermResponse.prototype.term = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Encodes the specified FirstLeaderTermResponse message. Does not implicitly {@link warren.v1.FirstLeaderTermResponse.verify|verify} messages.
+             * @function encode
+             * @memberof warren.v1.FirstLeaderTermResponse
+             * @static
+             * @param {warren.v1.FirstLeaderTermResponse.$Properties} message FirstLeaderTermResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            FirstLeaderTermResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    $root.warren.v1.Error.encode(message.error, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.term != null && $Object.hasOwnProperty.call(message, "term") && (typeof message.term === "object" ? message.term.low || message.term.high : message.term !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.term);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a FirstLeaderTermResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof warren.v1.FirstLeaderTermResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {warren.v1.FirstLeaderTermResponse & warren.v1.FirstLeaderTermResponse.$Shape} FirstLeaderTermResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            FirstLeaderTermResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.warren.v1.FirstLeaderTermResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.error = $root.warren.v1.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.term = value;
+                            else
+                                delete message.term;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return FirstLeaderTermResponse;
+        })();
+
         v1.Error = (function() {
 
             /**

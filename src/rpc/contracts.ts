@@ -72,4 +72,5 @@ export const META = {
   keepAlive: rpc('unary', '/warren.v1.Meta/KeepAlive', m.KeepAliveRequest, m.KeepAliveResponse),
   closeSession: rpc('unary', '/warren.v1.Meta/CloseSession', m.CloseSessionRequest, m.CloseSessionResponse),
   getPlacement: rpc('unary', '/warren.v1.Meta/GetPlacement', m.GetPlacementRequest, m.GetPlacementResponse),
+  firstLeaderTerm: rpc('unary', '/warren.v1.Meta/FirstLeaderTerm', m.FirstLeaderTermRequest, m.FirstLeaderTermResponse),
 } as const;

@@ -9,7 +9,9 @@
 // - stopped cleanly (SIGTERM): it ends its lease at once, so what it held comes back without
 //   waiting for the TTL.
 // And an owner killed and restarted: the transient queues homed on it are gone (their records
-// removed), the other owners' stay. Last, the launcher killed with -9: its nodes stop by themselves.
+// removed), the other owners' stay. Non-durable exchanges outlive the metadata leader's restart
+// and go when every owner restarts at once. Last, the launcher killed with -9: its nodes stop by
+// themselves.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
@@ -171,6 +173,54 @@ test("an owner's transient queues go with its restart, as RabbitMQ's go with the
   };
   const left = await waitFor('the victim\'s transient queues gone', present, (p) => p.length === names.length - lost.length, 30_000);
   assert.deepEqual(left, names.filter((n) => !lost.includes(n)), 'exactly the victim\'s transient queues are gone');
+});
+
+test('non-durable exchanges outlive a restart of the metadata leader and go when every owner restarts at once; durable ones stay', { skip: haproxyMissing, timeout: 180_000 }, async () => {
+  assert.ok(cluster, 'runs after the tests above, on their cluster');
+  const c = cluster;
+  const url = c.state().lb.amqp.replace('amqp://', 'amqp://guest:guest@');
+  const owners = (): { id: number; http: string; pid: number | null }[] => c.state().nodes.filter((n) => n.role === 'owner');
+  const declare = async (run: (ch: amqp.Channel) => Promise<unknown>): Promise<void> => {
+    const conn = await amqp.connect(url);
+    try {
+      await run(await conn.createChannel());
+    } finally {
+      await conn.close().catch(() => {});
+    }
+  };
+  const exists = async (name: string): Promise<boolean> => {
+    const conn = await amqp.connect(url);
+    conn.on('error', () => {});
+    try {
+      const probe = await conn.createChannel();
+      probe.on('error', () => {});
+      return await probe.checkExchange(name).then(() => true, () => false);
+    } finally {
+      await conn.close().catch(() => {});
+    }
+  };
+  await declare(async (ch) => {
+    await ch.assertExchange('run-transient', 'fanout', { durable: false });
+    await ch.assertExchange('run-durable', 'fanout', { durable: true });
+  });
+
+  // The metadata leader killed and restarted: a survivor leads the next term, the cluster ran on.
+  const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
+  const leader = await waitFor('a metadata leader', async () => {
+    const m = await fetch(`${owners()[0]!.http}/api/metadata`, { headers: auth }).then((r) => r.json() as Promise<{ leader: number }>, () => ({ leader: 0 }));
+    return m.leader;
+  }, (id) => id !== 0, 20_000);
+  const pid = c.kill(leader);
+  await c.restarted(leader, pid);
+  await declare((ch) => ch.assertQueue('run-probe-1', { durable: false })); // a change goes through the new term's leader
+  assert.equal(await exists('run-transient'), true, 'kept across the restart of one owner');
+
+  // Every owner killed at once (the launcher starts them again): a new run of the cluster.
+  const killed = owners().map((o) => ({ id: o.id, pid: c.kill(o.id) }));
+  for (const k of killed) await c.restarted(k.id, k.pid);
+  await waitFor('the non-durable exchange gone', () => exists('run-transient'), (there) => !there, 30_000);
+  assert.equal(await exists('run-durable'), true, 'the durable exchange stays');
+  await declare((ch) => ch.deleteExchange('run-durable'));
 });
 
 test('the nodes and haproxy stop when their launcher is killed with -9, instead of holding their ports on', { skip: haproxyMissing, timeout: 60_000 }, async () => {
