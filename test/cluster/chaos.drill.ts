@@ -16,8 +16,8 @@ const QUEUES = ['chaos-a', 'chaos-b', 'chaos-c', 'chaos-d'];
 
 // DRILL_LOG_LEVEL=info: the nodes' logs say more; they are kept when anything was lost.
 const cluster = await RealCluster.start(1000, {}, process.env['DRILL_LOG_LEVEL'] ?? 'warn');
-/** Something went wrong (lost, or duplicated without the redelivered flag): the nodes' logs are kept. */
-let keepLogs = false;
+/** Something went wrong (lost, or duplicated without the redelivered flag): the nodes' logs are kept (always with DRILL_KEEP_LOGS=1). */
+let keepLogs = process.env['DRILL_KEEP_LOGS'] === '1';
 const log = (s: string): void => console.log(`[${new Date().toISOString().slice(11, 23)}] ${s}`);
 
 /** A queue's figures through the balancer's management API, as one line. */
