@@ -84,8 +84,8 @@ export async function composeOwner(config: WarrenConfig, log: Logger): Promise<O
     onPlacementProposed: (o) => log.info(o, 'placement epoch 1 proposed'),
     onCacheWaitBound: (index, lagging) => log.warn({ index, lagging }, 'metadata change answered before these frontends\' caches applied it'),
     onNewRun: (o) => {
-      if ('failed' in o) log.warn(o, 'the whole cluster restarted, but its non-durable records could not be purged');
-      else log.info(o, 'the whole cluster restarted: its non-durable exchanges and queues are purged');
+      if ('failed' in o) log.warn(o, 'every owner started anew, but the non-durable records could not be purged');
+      else log.info(o, 'every owner started anew (a new cluster, or all of them restarted): non-durable exchanges and queues purged');
     },
     // For tests only: 0 leaves cross-frontend visibility to the read point (test/cluster/meta-fresh.test.ts).
     ...testCacheWait(process.env['WARREN_TEST_META_CACHE_WAIT_MS']),
