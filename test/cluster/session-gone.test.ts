@@ -24,6 +24,19 @@ import { haproxyMissing, RealCluster } from './amqp-load.js';
 let cluster: RealCluster | undefined;
 after(async () => cluster?.stop());
 
+/** Whether `check` (a passive declare) succeeds on a fresh connection: false when the broker closes the channel. */
+async function passes(url: string, check: (ch: amqp.Channel) => Promise<unknown>): Promise<boolean> {
+  const conn = await amqp.connect(url);
+  conn.on('error', () => {});
+  try {
+    const probe = await conn.createChannel();
+    probe.on('error', () => {});
+    return await check(probe).then(() => true, () => false);
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
 test("a dead frontend's exclusive queues go and its transient consumers' messages come back", { skip: haproxyMissing, timeout: 180_000 }, async () => {
   cluster = await RealCluster.start();
   const state = cluster.state();
@@ -155,17 +168,7 @@ test("an owner's transient queues go with its restart, as RabbitMQ's go with the
 
   const pid = cluster.kill(victim.id);
   await cluster.restarted(victim.id, pid);
-  const exists = async (name: string): Promise<boolean> => {
-    const c = await amqp.connect(url);
-    c.on('error', () => {});
-    try {
-      const probe = await c.createChannel();
-      probe.on('error', () => {});
-      return await probe.checkQueue(name).then(() => true, () => false);
-    } finally {
-      await c.close().catch(() => {});
-    }
-  };
+  const exists = (name: string): Promise<boolean> => passes(url, (ch) => ch.checkQueue(name));
   const present = async (): Promise<string[]> => {
     const out: string[] = [];
     for (const n of names) if (await exists(n)) out.push(n);
@@ -188,17 +191,7 @@ test('non-durable exchanges outlive a restart of the metadata leader and go when
       await conn.close().catch(() => {});
     }
   };
-  const exists = async (name: string): Promise<boolean> => {
-    const conn = await amqp.connect(url);
-    conn.on('error', () => {});
-    try {
-      const probe = await conn.createChannel();
-      probe.on('error', () => {});
-      return await probe.checkExchange(name).then(() => true, () => false);
-    } finally {
-      await conn.close().catch(() => {});
-    }
-  };
+  const exists = (name: string): Promise<boolean> => passes(url, (ch) => ch.checkExchange(name));
   await declare(async (ch) => {
     await ch.assertExchange('run-transient', 'fanout', { durable: false });
     await ch.assertExchange('run-durable', 'fanout', { durable: true });
