@@ -290,7 +290,7 @@ export function serveOwner(server: RpcServer, deps: OwnerServiceDeps): void {
     const add = (queue: warren.v1.QueueRef.$Properties, st: QueueStats): void => {
       const e: warren.v1.QueueStatsEntry.$Properties = { queue, messages: st.messages, unacked: st.unacked, consumers: st.consumers, bytes: st.bytes };
       entries.push(e);
-      if ((queue.partition ?? 0) !== 0 && disk !== undefined) {
+      if (req.disk === true && (queue.partition ?? 0) !== 0 && disk !== undefined) {
         durableDisk.push(disk.queue({ vhost: queue.vhost ?? '', name: queue.name ?? '' }).then((d) => { e.diskBytes = d?.diskBytes ?? 0; }));
       }
     };

@@ -7,6 +7,8 @@
 // The cache is refreshed in the background (every `intervalMs`) and on demand: `refresh()` waits,
 // at most `waitMs`, for a round that started after it was called, so an operator who published
 // and then looks sees the message. `stats()` / `list()` answer synchronously from the cache.
+// Only the rounds asked for on demand carry the durable queues' bytes on disk (the owner estimates
+// them per queue from LevelDB, so a background round does not ask; a queue keeps its last figure).
 import type { NodeJson, PartitionInfo } from '../admin/source.js';
 import type { OwnerAddress } from '../config.js';
 import type { Logger } from '../log.js';
@@ -104,7 +106,7 @@ export class QueueFigures implements OwnerStats {
   private readonly intervalMs: number;
   private readonly attemptMs: number;
   private readonly staleMs: number;
-  private inflight: Promise<void> | undefined;
+  private inflight: { readonly done: Promise<void>; readonly disk: boolean } | undefined;
   private queued: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -118,9 +120,9 @@ export class QueueFigures implements OwnerStats {
 
   /** Starts the background refresh (the first round at once). */
   start(): this {
-    void this.round();
+    void this.round(false);
     this.timer = setInterval(() => {
-      if (this.inflight === undefined) void this.round();
+      if (this.inflight === undefined) void this.round(false);
     }, this.intervalMs);
     this.timer.unref();
     return this;
@@ -134,28 +136,47 @@ export class QueueFigures implements OwnerStats {
     return Promise.race([this.freshRound(), timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** A round that starts no earlier than now: the next one when one is already under way (shared by every caller meanwhile). */
+  /**
+   * A round with disk figures that starts no earlier than now: the next one when one is already
+   * under way (shared by every caller meanwhile).
+   */
   private freshRound(): Promise<void> {
-    if (this.inflight === undefined) return this.round();
-    this.queued ??= this.inflight.then(() => {
+    const current = this.inflight;
+    if (current === undefined) return this.round(true);
+    this.queued ??= current.done.then(() => {
       this.queued = undefined;
-      return this.inflight ?? this.round();
+      const next = this.inflight;
+      return next !== undefined && next.disk ? next.done : this.round(true);
     });
     return this.queued;
   }
 
-  private round(): Promise<void> {
-    const r = Promise.all([...this.channels].map(([id, ch]) => this.ask(id, ch))).then(() => {
+  /** Asks every owner; `disk`: with the durable queues' bytes on disk (what the management API shows). */
+  private round(disk: boolean): Promise<void> {
+    const done = Promise.all([...this.channels].map(([id, ch]) => this.ask(id, ch, disk))).then(() => {
       this.merged = mergeAnswers(this.answers, Date.now(), this.staleMs);
     });
-    this.inflight = r.finally(() => { this.inflight = undefined; });
-    return this.inflight;
+    const r = {
+      disk,
+      done: done.finally(() => {
+        if (this.inflight === r) this.inflight = undefined;
+      }),
+    };
+    this.inflight = r;
+    return r.done;
   }
 
-  private async ask(id: number, ch: RpcChannel): Promise<void> {
+  private async ask(id: number, ch: RpcChannel, disk: boolean): Promise<void> {
     // Unreachable or restarting: its figures age out after staleMs (and it stops counting as online).
-    const res = await this.fromOwner(id, ch, OWNER.queueStats, {}, 'queue stats');
-    if (res !== undefined) this.answers.set(id, { at: Date.now(), entries: (res.entries ?? []).map(toEntry) });
+    const res = await this.fromOwner(id, ch, OWNER.queueStats, { disk }, 'queue stats');
+    if (res === undefined) return;
+    let entries = (res.entries ?? []).map(toEntry);
+    if (!disk) {
+      // Without disk figures: each queue keeps the one this owner gave last.
+      const known = new Map((this.answers.get(id)?.entries ?? []).map((e) => [queueKey(e.ref), e.diskBytes]));
+      entries = entries.map((e) => ({ ...e, diskBytes: known.get(queueKey(e.ref)) ?? 0 }));
+    }
+    this.answers.set(id, { at: Date.now(), entries });
   }
 
   /** One owner's answer to a figures request, or undefined (logged at debug) when it did not give one in time. */

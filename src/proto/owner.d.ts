@@ -746,6 +746,7 @@ export namespace warren {
             constructor(properties?: warren.v1.QueueStatsRequest.$Properties);
             $unknowns?: Uint8Array[];
             queues: warren.v1.QueueRef.$Properties[];
+            disk: boolean;
             static encode(message: warren.v1.QueueStatsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.QueueStatsRequest & warren.v1.QueueStatsRequest.$Shape;
         }
@@ -753,6 +754,7 @@ export namespace warren {
         namespace QueueStatsRequest {
             interface $Properties {
                 queues?: (warren.v1.QueueRef.$Properties[]|null);
+                disk?: (boolean|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = warren.v1.QueueStatsRequest.$Properties;

@@ -5280,6 +5280,7 @@ export const warren = $root.warren = (() => {
              * Properties of a QueueStatsRequest.
              * @typedef {Object} warren.v1.QueueStatsRequest.$Properties
              * @property {Array.<warren.v1.QueueRef.$Properties>|null} [queues] QueueStatsRequest queues
+             * @property {boolean|null} [disk] QueueStatsRequest disk
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -5321,6 +5322,14 @@ export const warren = $root.warren = (() => {
             QueueStatsRequest.prototype.queues = $util.emptyArray;
 
             /**
+             * QueueStatsRequest disk.
+             * @member {boolean} disk
+             * @memberof warren.v1.QueueStatsRequest
+             * @instance
+             */
+            QueueStatsRequest.prototype.disk = false;
+
+            /**
              * Encodes the specified QueueStatsRequest message. Does not implicitly {@link warren.v1.QueueStatsRequest.verify|verify} messages.
              * @function encode
              * @memberof warren.v1.QueueStatsRequest
@@ -5339,6 +5348,8 @@ export const warren = $root.warren = (() => {
                 if (message.queues != null && message.queues.length)
                     for (let i = 0; i < message.queues.length; ++i)
                         $root.warren.v1.QueueRef.encode(message.queues[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.disk != null && $Object.hasOwnProperty.call(message, "disk") && message.disk !== false)
+                    writer.uint32(/* id 2, wireType 0 =*/16).bool(message.disk);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -5363,7 +5374,7 @@ export const warren = $root.warren = (() => {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                let end, message;
+                let end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -5389,6 +5400,15 @@ export const warren = $root.warren = (() => {
                             if (!(message.queues && message.queues.length))
                                 message.queues = [];
                             message.queues.push($root.warren.v1.QueueRef.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.disk = value;
+                            else
+                                delete message.disk;
                             continue;
                         }
                     }

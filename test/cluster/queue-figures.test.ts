@@ -139,3 +139,28 @@ test('nodes: each owner as it describes itself; an owner that does not answer is
     figures.close();
   }
 });
+
+test('only a refresh the management API asks for carries disk figures; background rounds keep the last ones', { timeout: 30_000 }, async () => {
+  const server = new RpcServer();
+  servers.push(server);
+  const asked: boolean[] = [];
+  server.unary(OWNER.queueStats, async (req) => {
+    asked.push(req.disk === true);
+    const entry: Entry = { queue: { vhost: '/', name: 'kept', partition: 3 }, messages: 1, unacked: 0, consumers: 0, bytes: 10, diskBytes: req.disk === true ? 4096 : 0 };
+    return { entries: [entry] };
+  });
+  const port = await server.listen('127.0.0.1', 0);
+  const figures = new QueueFigures({ owners: [{ id: 1, address: `127.0.0.1:${port}` }], partitions: 4, replicas: () => [1], log, intervalMs: 50, staleMs: 5_000 });
+  const q = { vhost: '/', name: 'kept' };
+  try {
+    await figures.refresh(2_000);
+    assert.deepEqual(asked, [true]);
+    assert.deepEqual(figures.disk(q), { partition: 3, diskBytes: 4096 });
+    figures.start();
+    await sleep(400);
+    assert.ok(asked.slice(1).length >= 3 && asked.slice(1).every((d) => !d), `background rounds ask without disk: ${asked.join(',')}`);
+    assert.deepEqual(figures.disk(q), { partition: 3, diskBytes: 4096 }, 'the last disk figure is kept');
+  } finally {
+    figures.close();
+  }
+});
