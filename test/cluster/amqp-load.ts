@@ -222,22 +222,30 @@ export class ConfirmedPublisher {
 
 /** What consumers saw: every body, and which arrived more than once with or without the redelivered flag. */
 export class Received {
-  readonly bodies = new Map<string, { count: number; redelivered: boolean; at: number }>();
+  readonly bodies = new Map<string, { count: number; redelivered: boolean; at: number; by: string }>();
   duplicatesFlagged = 0;
   /** Bodies that arrived again without the redelivered flag (a republished copy is one). */
   readonly unflagged = new Set<string>();
+  /** For each of those: when, and through which consumer connection, each copy arrived. */
+  readonly unflaggedSeen = new Map<string, string>();
 
-  record(m: ConsumeMessage): void {
+  /** `by`: which consumer connection received it (for the report of unflagged duplicates). */
+  record(m: ConsumeMessage, by = ''): void {
     const body = m.content.toString();
     const seen = this.bodies.get(body);
     if (seen !== undefined) {
       if (m.fields.redelivered) this.duplicatesFlagged++;
-      else this.unflagged.add(body);
+      else {
+        this.unflagged.add(body);
+        const when = (ms: number): string => new Date(ms).toISOString().slice(11, 23);
+        this.unflaggedSeen.set(body, `first ${when(seen.at)} via ${seen.by}${seen.redelivered ? ' (redelivered)' : ''}, `
+          + `again ${when(Date.now())} via ${by} tag ${m.fields.deliveryTag}`);
+      }
       seen.count++;
       if (m.fields.redelivered && !seen.redelivered) Object.assign(seen, { redelivered: true, at: Date.now() });
       return;
     }
-    this.bodies.set(body, { count: 1, redelivered: m.fields.redelivered, at: Date.now() });
+    this.bodies.set(body, { count: 1, redelivered: m.fields.redelivered, at: Date.now(), by });
   }
 
   missing(confirmed: Iterable<string>): string[] {
@@ -247,14 +255,16 @@ export class Received {
 
 /** A consumer that acks each message, re-consuming after every reconnect. */
 export function ackingConsumer(url: string, queue: string, name: string, received: Received, prefetch = 100): Reconnecting {
-  return new Reconnecting(url, name, async (conn) => {
+  const consumer: Reconnecting = new Reconnecting(url, name, async (conn) => {
     const ch = await quietChannel(conn);
     await ch.prefetch(prefetch);
     await ch.checkQueue(queue);
+    const by = `${name} connection ${consumer.reconnects}`;
     await ch.consume(queue, (m) => {
       if (m === null) return;
-      received.record(m);
+      received.record(m, by);
       ch.ack(m);
     });
   });
+  return consumer;
 }

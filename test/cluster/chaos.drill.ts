@@ -93,7 +93,10 @@ try {
     log(`${QUEUES[i]}: confirmed ${p.confirmed.size}, nacked ${p.nacked}, resent ${p.resent}, received ${r.bodies.size}, `
       + `flagged dups ${r.duplicatesFlagged}, unflagged dups (not resent) ${unflagged.length}, LOST ${lost.length}${lost.length ? ' e.g. ' + lost.slice(0, 5).join(',') : ''}`);
     // Not received is not yet lost: say whether the queue still holds them (a consumer stuck) or not.
-    if (unflagged.length > 0) keepLogs = true; // keep the logs: a duplicate without the redelivered flag
+    if (unflagged.length > 0) {
+      keepLogs = true; // keep the logs: a duplicate without the redelivered flag
+      for (const b of unflagged.slice(0, 5)) log(`${QUEUES[i]} unflagged ${b}: ${r.unflaggedSeen.get(b)}`);
+    }
     if (lost.length > 0) {
       keepLogs = true;
       log(`${QUEUES[i]} now: ${await queueFigures(QUEUES[i]!)}`);
