@@ -113,6 +113,8 @@ export class RemoteOwner implements OwnerClient {
   private readonly links = new Map<number, OwnerLink>();
   private readonly leaders = new Map<number, number>();
   private readonly consumers = new Map<string, Consumer>();
+  /** Per partition, the latest leader term a delivery came from (0: a transient queue's, never filtered). */
+  private readonly deliveryTerms = new Map<number, number>();
   private readonly outstanding = new Map<string, Outstanding>();
   private readonly enqueuePipes = new Map<string, BatchPipeline<EnqueueItem, EnqueueResult>>();
   private readonly settlePipes = new Map<string, BatchPipeline<SettleItem, boolean>>();
@@ -443,7 +445,15 @@ export class RemoteOwner implements OwnerClient {
           if (c !== undefined) this.settle(c.q, consumer, [msgId], 'requeue');
           continue;
         }
+        const term = u64(d.term);
+        const newest = this.deliveryTerms.get(c.target.partition) ?? 0;
+        if (term > newest) this.deliveryTerms.set(c.target.partition, term);
         if (!c.noAck) {
+          // Decided by a leader of an earlier term than one already heard from: a deposed leader
+          // that woke up (a frozen process) still sending what it decided before. The new leader
+          // has re-sent what is checked out, and the client may have acked it already. (A noAck
+          // delivery is not re-sent by a new leader: that copy is the only one, and goes through.)
+          if (term < newest) continue;
           if (c.unsettled.has(msgId) || c.settling.has(msgId)) continue; // re-sent by a new leader: the client has (or had) it
           c.unsettled.add(msgId);
         }

@@ -102,7 +102,7 @@ export class SessionStreams {
   private deliver(s: Session, consumer: string, d: Delivery): void {
     const m = d.message;
     s.batch.push({
-      consumer, queue: d.queue, msgId: d.msgId, redelivered: d.redelivered, exchange: m.exchange, routingKey: m.routingKey,
+      consumer, queue: d.queue, msgId: d.msgId, redelivered: d.redelivered, term: d.term ?? 0, exchange: m.exchange, routingKey: m.routingKey,
       header: m.header ?? encodeContentHeader(m.properties, m.body.byteLength), body: m.body,
     });
     if (s.flushing) return;

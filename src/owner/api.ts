@@ -25,6 +25,8 @@ export interface Delivery {
   readonly msgId: number;
   readonly message: Message;
   readonly redelivered: boolean;
+  /** A durable queue's: the Raft term of the partition leader that decided it (carried to remote frontends). */
+  readonly term?: number;
 }
 
 /** Frontend-side endpoint of one consumer. The owner calls it; it must not throw. */

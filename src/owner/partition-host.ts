@@ -60,6 +60,8 @@ interface Pending {
   readonly e: DeliverEffect;
   readonly key: string;
   readonly sink: ConsumerSink | undefined;
+  /** The term this replica led when it decided the delivery. */
+  readonly term: number;
   record: Uint8Array | undefined;
 }
 
@@ -209,7 +211,9 @@ export class PartitionHost {
         switch (e.kind) {
           case 'deliver': {
             const key = ownerId(e.session, e.consumer);
-            deliveries.push({ e, key, sink: this.sinkOf(key, e.session, e.consumer), record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`) });
+            deliveries.push({
+              e, key, sink: this.sinkOf(key, e.session, e.consumer), term: this.term(), record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`),
+            });
             break;
           }
           case 'deadLetter': this.deadLetter(e); break;
@@ -264,7 +268,7 @@ export class PartitionHost {
     if (p.record === undefined) return; // the queue was deleted meanwhile
     const name = this.machine.queue(e.queue)?.name ?? '';
     try {
-      sink.deliver({ queue: name, msgId: e.msgId, message: messageOf(p.record), redelivered: e.redelivered });
+      sink.deliver({ queue: name, msgId: e.msgId, message: messageOf(p.record), redelivered: e.redelivered, term: p.term });
     } catch (err) {
       this.deps.log.error({ err, partition: this.deps.id }, 'delivery failed');
       if (!e.noAck) this.giveBack(e);

@@ -450,6 +450,7 @@ export namespace warren {
             routingKey: string;
             header: Uint8Array;
             body: Uint8Array;
+            term: number;
             static encode(message: warren.v1.Delivery.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): warren.v1.Delivery & warren.v1.Delivery.$Shape;
         }
@@ -465,6 +466,7 @@ export namespace warren {
                 routingKey?: (string|null);
                 header?: (Uint8Array|null);
                 body?: (Uint8Array|null);
+                term?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = warren.v1.Delivery.$Properties;

@@ -3124,6 +3124,7 @@ export const warren = $root.warren = (() => {
              * @property {string|null} [routingKey] Delivery routingKey
              * @property {Uint8Array|null} [header] Delivery header
              * @property {Uint8Array|null} [body] Delivery body
+             * @property {number|null} [term] Delivery term
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -3228,6 +3229,14 @@ export const warren = $root.warren = (() => {
             Delivery.prototype.body = $util.newBuffer([]);
 
             /**
+             * Delivery term.
+             * @member {number} term
+             * @memberof warren.v1.Delivery
+             * @instance
+             */
+            Delivery.prototype.term = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Encodes the specified Delivery message. Does not implicitly {@link warren.v1.Delivery.verify|verify} messages.
              * @function encode
              * @memberof warren.v1.Delivery
@@ -3261,6 +3270,8 @@ export const warren = $root.warren = (() => {
                     writer.uint32(/* id 8, wireType 2 =*/66).bytes(message.header);
                 if (message.body != null && $Object.hasOwnProperty.call(message, "body") && message.body.length)
                     writer.uint32(/* id 9, wireType 2 =*/74).bytes(message.body);
+                if (message.term != null && $Object.hasOwnProperty.call(message, "term") && (typeof message.term === "object" ? message.term.low || message.term.high : message.term !== 0))
+                    writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.term);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3384,6 +3395,15 @@ export const warren = $root.warren = (() => {
                                 message.body = value;
                             else
                                 delete message.body;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.term = value;
+                            else
+                                delete message.term;
                             continue;
                         }
                     }
