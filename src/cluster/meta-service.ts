@@ -193,10 +193,9 @@ export function serveMeta(server: RpcServer, deps: MetaServiceDeps): MetaService
     });
     if (verdict !== 'new' || leadingTerm() !== term) return;
     const res = await proposeCommand({ type: 'transient.purge' });
-    const purged = res.outcome as { deletedQueues?: unknown[]; deletedExchanges?: unknown[] } | undefined;
     deps.onNewRun?.(res.error
       ? { term, failed: res.error.unavailable?.detail ?? res.error.amqp?.detail ?? 'not committed' }
-      : { term, exchanges: purged?.deletedExchanges?.length ?? 0, queues: purged?.deletedQueues?.length ?? 0 });
+      : { term, exchanges: res.outcome?.deletedExchanges?.length ?? 0, queues: res.outcome?.deletedQueues?.length ?? 0 });
   };
   let run: { term: number; checked: Promise<void> } | undefined;
   /** Resolves once this term's leader has made that decision (at once when not leading). */

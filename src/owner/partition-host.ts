@@ -206,13 +206,14 @@ export class PartitionHost {
 
   private perform(effects: readonly PartitionEffect[]): void {
     const deliveries: Pending[] = [];
+    const term = this.term(); // every effect of one call was decided in this term
     for (const e of effects) {
       try {
         switch (e.kind) {
           case 'deliver': {
             const key = ownerId(e.session, e.consumer);
             deliveries.push({
-              e, key, sink: this.sinkOf(key, e.session, e.consumer), term: this.term(), record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`),
+              e, key, sink: this.sinkOf(key, e.session, e.consumer), term, record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`),
             });
             break;
           }

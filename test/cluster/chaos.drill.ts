@@ -9,7 +9,7 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ackingConsumer, ConfirmedPublisher, RealCluster, Received } from './amqp-load.js';
+import { ackingConsumer, ConfirmedPublisher, getJson, RealCluster, Received } from './amqp-load.js';
 
 const seconds = Number(process.argv[2] ?? 180);
 const QUEUES = ['chaos-a', 'chaos-b', 'chaos-c', 'chaos-d'];
@@ -22,15 +22,9 @@ const log = (s: string): void => console.log(`[${new Date().toISOString().slice(
 
 /** A queue's figures through the balancer's management API, as one line. */
 async function queueFigures(queue: string): Promise<string> {
-  try {
-    const res = await fetch(`${cluster.state().lb.http}/api/queues/%2F/${queue}`, {
-      headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
-    });
-    const q = (await res.json()) as Record<string, unknown>;
-    return ['messages_ready', 'messages_unacknowledged', 'consumers', 'leader', 'online'].map((k) => `${k} ${JSON.stringify(q[k])}`).join(', ');
-  } catch (err) {
-    return `unavailable (${(err as Error).message})`;
-  }
+  const q = await getJson<Record<string, unknown>>(`${cluster.state().lb.http}/api/queues/%2F/${queue}`);
+  if (q === undefined) return 'unavailable';
+  return ['messages_ready', 'messages_unacknowledged', 'consumers', 'leader', 'online'].map((k) => `${k} ${JSON.stringify(q[k])}`).join(', ');
 }
 try {
   const lb = cluster.state().lb.amqp.replace('amqp://', 'amqp://guest:guest@');

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp, { type ChannelModel } from 'amqplib';
-import { haproxyMissing, RealCluster } from './amqp-load.js';
+import { getJson, haproxyMissing, RealCluster } from './amqp-load.js';
 import { startWarrenProcess } from '../helpers/process.js';
 
 describe('metadata changes visible through every frontend', { skip: haproxyMissing, timeout: 300_000 }, () => {
@@ -164,10 +164,8 @@ describe('metadata changes visible through every frontend', { skip: haproxyMissi
       assert.ok(fe.httpPort > 0);
       const c = await amqp.connect(fe.url, { clientProperties: { connection_name: 'listed-via-103' } });
       open.push(c);
-      const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
-      const res = await fetch(`${httpA}/api/connections`, { headers: auth });
-      const rows = await res.json() as Array<{ node: string; client_properties?: { connection_name?: string } }>;
-      assert.equal(rows.find((r) => r.client_properties?.connection_name === 'listed-via-103')?.node, 'warren@frontend-103');
+      const rows = await getJson<Array<{ node: string; client_properties?: { connection_name?: string } }>>(`${httpA}/api/connections`);
+      assert.equal(rows?.find((r) => r.client_properties?.connection_name === 'listed-via-103')?.node, 'warren@frontend-103');
       await c.close();
     } finally {
       await fe.kill('SIGTERM');

@@ -19,7 +19,7 @@ import { clusterLayout, transientHome } from '../../src/cluster/layout.js';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { DEFAULT_TTL_MS } from '../../src/meta/sessions.js';
 import { waitFor } from '../launcher/harness.js';
-import { haproxyMissing, RealCluster } from './amqp-load.js';
+import { getJson, haproxyMissing, RealCluster } from './amqp-load.js';
 
 let cluster: RealCluster | undefined;
 after(async () => cluster?.stop());
@@ -198,11 +198,8 @@ test('non-durable exchanges outlive a restart of the metadata leader and go when
   });
 
   // The metadata leader killed and restarted: a survivor leads the next term, the cluster ran on.
-  const auth = { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` };
-  const leader = await waitFor('a metadata leader', async () => {
-    const m = await fetch(`${owners()[0]!.http}/api/metadata`, { headers: auth }).then((r) => r.json() as Promise<{ leader: number }>, () => ({ leader: 0 }));
-    return m.leader;
-  }, (id) => id !== 0, 20_000);
+  const leader = await waitFor('a metadata leader',
+    async () => (await getJson<{ leader: number }>(`${owners()[0]!.http}/api/metadata`))?.leader ?? 0, (id) => id !== 0, 20_000);
   const pid = c.kill(leader);
   await c.restarted(leader, pid);
   await declare((ch) => ch.assertQueue('run-probe-1', { durable: false })); // a change goes through the new term's leader
