@@ -183,15 +183,36 @@ test('non-durable exchanges outlive a restart of the metadata leader and go when
   const c = cluster;
   const url = c.state().lb.amqp.replace('amqp://', 'amqp://guest:guest@');
   const owners = (): { id: number; http: string; pid: number | null }[] => c.state().nodes.filter((n) => n.role === 'owner');
-  const declare = async (run: (ch: amqp.Channel) => Promise<unknown>): Promise<void> => {
-    const conn = await amqp.connect(url);
-    try {
-      await run(await conn.createChannel());
-    } finally {
-      await conn.close().catch(() => {});
+  // When every owner restarts, the metadata group is down for a while: on a loaded machine long
+  // enough for a frontend's lease to run out, and then the frontend closes its clients and restarts
+  // (src/cluster/frontend-lease.ts). So a connection that fails or is lost is tried again (bounded);
+  // only the broker's own answer counts (`exists`: ok, or the channel closed with 404).
+  const connected = async <T>(run: (conn: amqp.ChannelModel) => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const conn = await amqp.connect(url);
+        conn.on('error', () => {});
+        try {
+          return await run(conn);
+        } finally {
+          await conn.close().catch(() => {});
+        }
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   };
-  const exists = (name: string): Promise<boolean> => passes(url, (ch) => ch.checkExchange(name));
+  const declare = (run: (ch: amqp.Channel) => Promise<unknown>): Promise<void> =>
+    connected(async (conn) => { await run(await conn.createChannel()); });
+  const exists = (name: string): Promise<boolean> => connected(async (conn) => {
+    const probe = await conn.createChannel();
+    probe.on('error', () => {});
+    return probe.checkExchange(name).then(() => true, (err: { code?: number }) => {
+      if (err.code === 404) return false;
+      throw err;
+    });
+  });
   await declare(async (ch) => {
     await ch.assertExchange('run-transient', 'fanout', { durable: false });
     await ch.assertExchange('run-durable', 'fanout', { durable: true });
@@ -211,6 +232,8 @@ test('non-durable exchanges outlive a restart of the metadata leader and go when
   await waitFor('the non-durable exchange gone', () => exists('run-transient'), (there) => !there, 30_000);
   assert.equal(await exists('run-durable'), true, 'the durable exchange stays');
   await declare((ch) => ch.deleteExchange('run-durable'));
+  // Every node up again (a frontend may have restarted on its lost lease) for the test after this one.
+  await waitFor('all five nodes up', () => c.state(), (st) => st.nodes.filter((n) => n.up && n.pid !== null).length === 5, 60_000);
 });
 
 test('the nodes and haproxy stop when their launcher is killed with -9, instead of holding their ports on', { skip: haproxyMissing, timeout: 60_000 }, async () => {
