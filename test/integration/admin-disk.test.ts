@@ -93,7 +93,10 @@ test('a durable queue reports its partition, persistent messages and bytes on di
   assert.equal(metricSample(metrics, 'warren_queue_disk_bytes', `vhost="/",queue="${transient}"`), undefined);
   const pl = `partition="${partition}"`;
   assert.ok((metricSample(metrics, 'warren_partition_disk_bytes', pl) ?? 0) > COUNT * BODY / 2, 'warren_partition_disk_bytes');
-  assert.equal(metricSample(metrics, 'warren_partition_messages', pl), COUNT);
+  // As above, on a shared cluster another suite's queue may live in this partition too.
+  const partitionMessages = metricSample(metrics, 'warren_partition_messages', pl) ?? -1;
+  if (queues.length === 1) assert.equal(partitionMessages, COUNT);
+  else assert.ok(partitionMessages >= COUNT, `warren_partition_messages ${partitionMessages}`);
   assert.ok((metricSample(metrics, 'warren_partition_log_entries', pl) ?? -1) >= 0, 'warren_partition_log_entries');
   assert.ok((metricSample(metrics, 'warren_partition_commit_index', pl) ?? 0) >= p.commit_index);
   // The node's own store: a cluster frontend has none (its queue and partition figures are the owners').
