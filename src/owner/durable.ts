@@ -14,6 +14,7 @@ import type {
   QueueRef, QueueSpec, QueueStats, Settlement,
 } from './api.js';
 import { PartitionHost, messageOf } from './partition-host.js';
+import { RecentRecords } from './recent-records.js';
 import { Turn } from './turn.js';
 import type { GroupApp } from '../raft/node/app.js';
 import type { GroupDriver } from '../raft/node/group.js';
@@ -73,10 +74,11 @@ export class DurableOwner implements OwnerClient {
   static async open(opts: DurableOwnerOptions): Promise<DurableOwner> {
     const owner = new DurableOwner(opts);
     const turn = new Turn();
+    const recent = new RecentRecords();
     const hosted = opts.hosted ?? Array.from({ length: opts.partitions }, (_, i) => i + 1);
     for (const id of hosted) {
       const host = new PartitionHost({
-        id, session: opts.session, now: owner.now, log: opts.log, deadLetter: opts.deadLetter, turn,
+        id, session: opts.session, now: owner.now, log: opts.log, deadLetter: opts.deadLetter, turn, recent,
         expired: (vhost, name) => owner.expire({ vhost, name }),
         ...(opts.remoteSink ? { remoteSink: opts.remoteSink } : {}),
       });

@@ -18,10 +18,8 @@ import type { AppReader, RecoverInfo } from '../raft/node/app.js';
 import type { GroupDriver } from '../raft/node/group.js';
 import type { ConsumerSink, Message } from './api.js';
 import { DeadlineTimer } from './deadline.js';
+import { RecentRecords } from './recent-records.js';
 import { Turn } from './turn.js';
-
-/** Bound on the leader's cache of recently enqueued records (PartitionHost.recent). */
-const RECENT_RECORDS_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface PartitionHostDeps {
   /** The partition number (its Raft group id). */
@@ -36,6 +34,8 @@ export interface PartitionHostDeps {
   readonly expired: (vhost: string, name: string) => void;
   /** Shared by the node's partitions: the end of the turn, when asked-for commands are proposed. */
   readonly turn?: Turn;
+  /** Shared by the node's partitions: records enqueued here, for deliveries without a store read. */
+  readonly recent?: RecentRecords;
   /**
    * The sink of a consumer of another node's session (a frontend reached over gRPC) that has no
    * sink registered here: after a leader change the new leader delivers to the consumers the
@@ -79,21 +79,14 @@ export class PartitionHost {
   /** Deliveries whose records are being read: later deliveries wait for them (consumers get their messages in order). */
   private reading: Promise<void> | undefined;
   private stopped = false;
-  /**
-   * Records of messages this leader enqueued, by "queue:msgId", kept until they are settled or the
-   * cache is full (oldest first out): a delivery to a consumer that was at its prefetch limit then
-   * needs no store read. Bounded, so memory still holds indexes, not a queue's backlog.
-   */
-  private readonly recent = new Map<string, Uint8Array>();
-  /** `recent`'s keys in insertion order (some already forgotten): the eviction order. */
-  private recentOrder: string[] = [];
-  private recentHead = 0;
-  private recentBytes = 0;
+  /** Records of messages this leader enqueued (recent-records.ts), shared with the node's other partitions. */
+  private readonly recent: RecentRecords;
   private readonly turn: Turn;
 
   constructor(private readonly deps: PartitionHostDeps) {
     this.app = new HostedApp(this.machine, (effects) => this.perform(effects));
     this.turn = deps.turn ?? new Turn();
+    this.recent = deps.recent ?? new RecentRecords();
     this.deadline = new DeadlineTimer(deps.now, () => this.ask({ kind: 'tick', nowMs: deps.now() }, ignore));
   }
 
@@ -133,35 +126,12 @@ export class PartitionHost {
 
   /** A record this node proposed, now stored as (queue, msgId). */
   remember(queue: number, msgId: number, record: Uint8Array): void {
-    const key = `${queue}:${msgId}`;
-    if (this.recent.has(key)) return;
-    this.recent.set(key, record);
-    this.recentOrder.push(key);
-    this.recentBytes += record.byteLength;
-    while (this.recentBytes > RECENT_RECORDS_MAX_BYTES && this.recentHead < this.recentOrder.length) {
-      const oldest = this.recentOrder[this.recentHead++] as string;
-      const r = this.recent.get(oldest);
-      if (r === undefined) continue;
-      this.recent.delete(oldest);
-      this.recentBytes -= r.byteLength;
-    }
-    // Keys forgotten since (settled) stay in the order list until it is compacted.
-    if (this.recentHead > 4096 && this.recentOrder.length > 2 * this.recent.size) {
-      this.recentOrder = this.recentOrder.slice(this.recentHead).filter((k) => this.recent.has(k));
-      this.recentHead = 0;
-    }
+    this.recent.remember(this.deps.id, queue, msgId, record);
   }
 
   /** The messages were settled: their records are not needed for deliveries any more. */
   forget(queue: number, msgIds: readonly number[]): void {
-    if (this.recent.size === 0) return;
-    for (const msgId of msgIds) {
-      const key = `${queue}:${msgId}`;
-      const r = this.recent.get(key);
-      if (r === undefined) continue;
-      this.recent.delete(key);
-      this.recentBytes -= r.byteLength;
-    }
+    this.recent.forget(this.deps.id, queue, msgIds);
   }
 
   /** Proposes `cmd` (batched with the turn's other commands); `done` gets its result once applied. */
@@ -213,7 +183,7 @@ export class PartitionHost {
           case 'deliver': {
             const key = ownerId(e.session, e.consumer);
             deliveries.push({
-              e, key, sink: this.sinkOf(key, e.session, e.consumer), term, record: e.record ?? this.recent.get(`${e.queue}:${e.msgId}`),
+              e, key, sink: this.sinkOf(key, e.session, e.consumer), term, record: e.record ?? this.recent.get(this.deps.id, e.queue, e.msgId),
             });
             break;
           }
