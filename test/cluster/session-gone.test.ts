@@ -24,17 +24,39 @@ import { getJson, haproxyMissing, RealCluster } from './amqp-load.js';
 let cluster: RealCluster | undefined;
 after(async () => cluster?.stop());
 
-/** Whether `check` (a passive declare) succeeds on a fresh connection: false when the broker closes the channel. */
-async function passes(url: string, check: (ch: amqp.Channel) => Promise<unknown>): Promise<boolean> {
-  const conn = await amqp.connect(url);
-  conn.on('error', () => {});
-  try {
+/**
+ * Runs `run` on a fresh connection through `url`. A node may be restarting under these tests (when
+ * every owner restarts, the metadata group is down long enough on a loaded machine for a frontend's
+ * lease to run out: it closes its clients and restarts, src/cluster/frontend-lease.ts), so a
+ * connection that fails or is lost is tried again, up to 20 times, 500 ms apart.
+ */
+async function connected<T>(url: string, run: (conn: amqp.ChannelModel) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const conn = await amqp.connect(url);
+      conn.on('error', () => {});
+      try {
+        return await run(conn);
+      } finally {
+        await conn.close().catch(() => {});
+      }
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Whether `check` (a passive declare) succeeds: true, or false when the broker answers 404; any other failure is tried again. */
+function passes(url: string, check: (ch: amqp.Channel) => Promise<unknown>): Promise<boolean> {
+  return connected(url, async (conn) => {
     const probe = await conn.createChannel();
     probe.on('error', () => {});
-    return await check(probe).then(() => true, () => false);
-  } finally {
-    await conn.close().catch(() => {});
-  }
+    return check(probe).then(() => true, (err: { code?: number }) => {
+      if (err.code === 404) return false;
+      throw err;
+    });
+  });
 }
 
 test("a dead frontend's exclusive queues go and its transient consumers' messages come back", { skip: haproxyMissing, timeout: 180_000 }, async () => {
@@ -183,36 +205,10 @@ test('non-durable exchanges outlive a restart of the metadata leader and go when
   const c = cluster;
   const url = c.state().lb.amqp.replace('amqp://', 'amqp://guest:guest@');
   const owners = (): { id: number; http: string; pid: number | null }[] => c.state().nodes.filter((n) => n.role === 'owner');
-  // When every owner restarts, the metadata group is down for a while: on a loaded machine long
-  // enough for a frontend's lease to run out, and then the frontend closes its clients and restarts
-  // (src/cluster/frontend-lease.ts). So a connection that fails or is lost is tried again (bounded);
-  // only the broker's own answer counts (`exists`: ok, or the channel closed with 404).
-  const connected = async <T>(run: (conn: amqp.ChannelModel) => Promise<T>): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const conn = await amqp.connect(url);
-        conn.on('error', () => {});
-        try {
-          return await run(conn);
-        } finally {
-          await conn.close().catch(() => {});
-        }
-      } catch (err) {
-        if (attempt >= 20) throw err;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  };
+  // Every owner restarts below, and a frontend may restart with them: connected() and passes() try again.
   const declare = (run: (ch: amqp.Channel) => Promise<unknown>): Promise<void> =>
-    connected(async (conn) => { await run(await conn.createChannel()); });
-  const exists = (name: string): Promise<boolean> => connected(async (conn) => {
-    const probe = await conn.createChannel();
-    probe.on('error', () => {});
-    return probe.checkExchange(name).then(() => true, (err: { code?: number }) => {
-      if (err.code === 404) return false;
-      throw err;
-    });
-  });
+    connected(url, async (conn) => { await run(await conn.createChannel()); });
+  const exists = (name: string): Promise<boolean> => passes(url, (ch) => ch.checkExchange(name));
   await declare(async (ch) => {
     await ch.assertExchange('run-transient', 'fanout', { durable: false });
     await ch.assertExchange('run-durable', 'fanout', { durable: true });
