@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { NODE_FLAGS } from './node-flags.js';
 
 /** Hidden override of the node command, for tests that run a fake node: a JSON array, e.g. ["node","fake.js"]. */
 export const NODE_COMMAND_ENV = 'WARREN_CLUSTER_NODE_COMMAND';
@@ -21,11 +22,11 @@ export function parseNodeCommand(json: string): [string, ...string[]] {
   return v as [string, ...string[]];
 }
 
-/** The argv prefix of a node: the override, else `node dist/cli/main.js start` (which must have been built). */
+/** The argv prefix of a node: the override, else `node <NODE_FLAGS> dist/cli/main.js start` (which must have been built). */
 export function nodeCommand(override: readonly string[] | undefined): [string, ...string[]] {
   if (override !== undefined && override.length > 0) return [...override] as [string, ...string[]];
   if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` (npm run cluster does it)`);
-  return [process.execPath, BUILT_CLI, 'start'];
+  return [process.execPath, ...NODE_FLAGS, BUILT_CLI, 'start'];
 }
 
 const INSTALL_HINT = 'install it with `bash scripts/install-test-deps.sh` (as root: apt-get install haproxy)';

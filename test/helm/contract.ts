@@ -7,6 +7,7 @@ import type { IContainerPort, IPodSpec, IProbe } from 'kubernetes-models/v1';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import type { WarrenConfig } from '../../src/config.js';
+import { NODE_FLAGS } from '../../src/launcher/node-flags.js';
 import { containerView, fileAt, imageEntrypoint, mountOf, startConfigOf, type ContainerView } from './container-view.js';
 import { dataOf, named, ofKind, theOnly, type ISecret, type IService, type IStatefulSet, type K8sObject } from './manifests.js';
 
@@ -64,7 +65,7 @@ export function checkWarrenDeployment(objects: readonly K8sObject[], expected: E
 
   // argv: the image's program running `start` (containerView applies Kubernetes' command/args rules).
   const program = imageEntrypoint().entrypoint;
-  assert.deepEqual(program, ['node', '/app/bin/warren.js'], 'the image runs the warren CLI');
+  assert.deepEqual(program, ['node', ...NODE_FLAGS, '/app/bin/warren.js'], 'the image runs the warren CLI');
   const claims = (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '');
   const view = containerView(pod, claims, objects);
   const cfg = startConfigOf(view, program);
