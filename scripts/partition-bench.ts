@@ -25,6 +25,8 @@ class CollectingBatch implements ApplyBatch {
   putBytes = 0;
   put(_key: Uint8Array, value: Uint8Array): void { this.puts++; this.putBytes += value.byteLength; }
   del(): void { this.dels++; }
+  putLatin1(_key: string, value: Uint8Array): void { this.puts++; this.putBytes += value.byteLength; }
+  delLatin1(): void { this.dels++; }
   async get(): Promise<Uint8Array | undefined> { return undefined; }
   async *iterate(_range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> { /* empty */ }
 }

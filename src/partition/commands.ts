@@ -54,7 +54,7 @@ function declare(s: PartitionState, c: DeclareCmd, ctx: MachineCtx): CommandResu
   const q = new PartitionQueue(meta, s.clockMs);
   s.add(q);
   ctx.dirtyQueues.add(q);
-  ctx.writes.put(`q${id}`, queueKey(id), pb.QueueRecord.encode({
+  ctx.writes.put(queueKey(id), pb.QueueRecord.encode({
     id, vhost: c.vhost, name: c.name, arguments: c.arguments, declaredAtMs: s.clockMs,
   }).finish());
   return { kind: 'declared', queue: id, created: true, messageCount: 0, consumerCount: 0 };

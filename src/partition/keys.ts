@@ -23,8 +23,9 @@ const STATE_SUFFIX = enc.encode('/s');
 /** Record key length: 'q/' + u32 + '/' + u64. */
 export const RECORD_KEY_BYTES = 15;
 
-// Keys are built on the hot path (four per message): Buffer.allocUnsafe takes them from Node's
-// pool, and bytes are written by hand (a DataView per key costs more than the rest together).
+// Keys are built on hot paths (a record read per delivery): Buffer.allocUnsafe takes them from
+// Node's pool, and bytes are written by hand (a DataView per key costs more than the rest together).
+// Writes name their keys as latin1 strings instead (below).
 function writeU32(k: Uint8Array, o: number, v: number): void {
   k[o] = v >>> 24;
   k[o + 1] = (v >>> 16) & 0xff;
@@ -64,6 +65,34 @@ export function stateKey(queue: number, msgId: number): Uint8Array {
   const k = messageKey(queue, msgId, RECORD_KEY_BYTES + STATE_SUFFIX.length);
   k.set(STATE_SUFFIX, RECORD_KEY_BYTES);
   return k;
+}
+
+// The same keys as latin1 strings, one char per byte (ApplyBatch.putLatin1), made from the numbers
+// without building the bytes: most message writes are cancelled before they reach the store, and
+// then neither the bytes nor a conversion is ever needed. One fromCharCode call per key: a
+// concatenation of 15 chars or more makes a cons string, which a Map lookup copies flat again.
+const Q = MSG[0] as number;
+const S = STATE_SUFFIX[1] as number;
+
+/** recordKey(queue, msgId) as a latin1 string. */
+export function recordKeyLatin1(queue: number, msgId: number): string {
+  const hi = Math.floor(msgId / 0x1_0000_0000);
+  const lo = msgId >>> 0;
+  return String.fromCharCode(
+    Q, SLASH, queue >>> 24, (queue >>> 16) & 0xff, (queue >>> 8) & 0xff, queue & 0xff,
+    SLASH, hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff,
+  );
+}
+
+/** stateKey(queue, msgId) as a latin1 string. */
+export function stateKeyLatin1(queue: number, msgId: number): string {
+  const hi = Math.floor(msgId / 0x1_0000_0000);
+  const lo = msgId >>> 0;
+  return String.fromCharCode(
+    Q, SLASH, queue >>> 24, (queue >>> 16) & 0xff, (queue >>> 8) & 0xff, queue & 0xff,
+    SLASH, hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff,
+    SLASH, S,
+  );
 }
 
 /** The range of a prefix: [prefix, prefix + 0xff...) as gte/lt bounds. */

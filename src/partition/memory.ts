@@ -1,6 +1,7 @@
 // An in-memory twin of a group's key range (AppReader) and its write batches (ApplyBatch), for
 // tests and the simulator: a Map keyed by the key's hex, iterated in bytewise key order.
 import type { AppKeyRange, AppReader, ApplyBatch } from '../raft/node/app.js';
+import { fromLatin1 } from '../raft/storage/appkv.js';
 
 const hex = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('hex');
 
@@ -64,6 +65,14 @@ export class MemoryApplyBatch implements ApplyBatch {
   del(key: Uint8Array): void {
     this.dels++;
     this.ops.set(hex(key), [key.slice(), null]);
+  }
+
+  putLatin1(key: string, value: Uint8Array): void {
+    this.put(fromLatin1(key), value);
+  }
+
+  delLatin1(key: string): void {
+    this.del(fromLatin1(key));
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {

@@ -34,8 +34,8 @@ export class PartitionState {
     this.queues.delete(q.id);
     this.byName.delete(PartitionState.nameKey(q.meta.vhost, q.meta.name));
     this.writtenStates.delete(q.id);
-    writes.del(`qs${q.id}`, queueStateKey(q.id));
-    writes.del(`q${q.id}`, queueKey(q.id));
+    writes.del(queueStateKey(q.id));
+    writes.del(queueKey(q.id));
   }
 
   /** The clock after a command stamped nowMs (0 = no time). */
@@ -58,17 +58,17 @@ export class PartitionState {
       const old = this.writtenStates.get(q.id);
       if (old !== undefined && bytesEqual(old, bytes)) continue;
       this.writtenStates.set(q.id, bytes);
-      ctx.writes.put(`qs${q.id}`, queueStateKey(q.id), bytes);
+      ctx.writes.put(queueStateKey(q.id), bytes);
     }
     for (const s of ctx.dirtySessions) {
       const seq = this.dedupe.get(s);
-      if (seq === undefined) ctx.writes.del(`d${s}`, dedupeKey(s));
-      else ctx.writes.put(`d${s}`, dedupeKey(s), pb.DedupeRecord.encode({ seq }).finish());
+      if (seq === undefined) ctx.writes.del(dedupeKey(s));
+      else ctx.writes.put(dedupeKey(s), pb.DedupeRecord.encode({ seq }).finish());
     }
     const m = this.writtenMeta;
     if (m.nextQueueId !== this.nextQueueId || m.clockMs !== this.clockMs) {
       this.writtenMeta = { nextQueueId: this.nextQueueId, clockMs: this.clockMs };
-      ctx.writes.put('p', PARTITION_KEY, pb.PartitionRecord.encode(this.writtenMeta).finish());
+      ctx.writes.put(PARTITION_KEY, pb.PartitionRecord.encode(this.writtenMeta).finish());
     }
   }
 }

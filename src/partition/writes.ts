@@ -4,35 +4,33 @@
 // enqueue delivered at once to a noAck consumer, or refused and dropped) then costs no write at
 // all, several state changes of one message become one put, and the records of noAck deliveries
 // can still be read from the batch (which does not see these writes yet) before they are deleted.
+//
+// Keys are held as latin1 strings (ApplyBatch.putLatin1), message keys made straight from their
+// numbers: the string is the only form of the key most writes ever need (the driver cancels a
+// message's writes when it is acknowledged before they reach the store).
 import type { ApplyBatch } from '../raft/node/app.js';
-import { recordKey, stateKey } from './keys.js';
-
-const RECORD = 0;
-const STATE = 1;
-const OTHER = 2;
+import { toLatin1 } from '../raft/storage/appkv.js';
+import { recordKeyLatin1, stateKeyLatin1 } from './keys.js';
 
 interface Op {
   value: Uint8Array | null;
   /** The key did not exist before this call: a later delete cancels the op entirely. */
   readonly fresh: boolean;
-  readonly type: number;
-  readonly queue: number;
-  readonly msgId: number;
-  readonly key: Uint8Array | undefined;
 }
 
 export class WriteSet {
+  /** By key, as a latin1 string. */
   private readonly ops = new Map<string, Op>();
 
   get size(): number { return this.ops.size; }
 
   /** Stores a new message record (its key cannot exist: msg ids are never reused). */
   putRecord(queue: number, msgId: number, value: Uint8Array): void {
-    this.set(`r${queue}:${msgId}`, RECORD, queue, msgId, undefined, value, true);
+    this.set(recordKeyLatin1(queue, msgId), value, true);
   }
 
   delRecord(queue: number, msgId: number): void {
-    this.remove(`r${queue}:${msgId}`, RECORD, queue, msgId, undefined);
+    this.remove(recordKeyLatin1(queue, msgId));
   }
 
   /**
@@ -40,57 +38,49 @@ export class WriteSet {
    * undefined if untouched (then it is in the batch's store, or nowhere).
    */
   recordValue(queue: number, msgId: number): Uint8Array | null | undefined {
-    return this.ops.get(`r${queue}:${msgId}`)?.value;
+    return this.ops.get(recordKeyLatin1(queue, msgId))?.value;
   }
 
   /** `absent`: the caller knows the state key does not exist (the message's first checkout). */
   putState(queue: number, msgId: number, value: Uint8Array, absent = false): void {
     // Fresh when the message itself is new in this call: its state key cannot exist yet.
-    const rec = absent ? undefined : this.ops.get(`r${queue}:${msgId}`);
-    this.set(`s${queue}:${msgId}`, STATE, queue, msgId, undefined, value, absent || (rec !== undefined && rec.fresh));
+    const rec = absent ? undefined : this.ops.get(recordKeyLatin1(queue, msgId));
+    this.set(stateKeyLatin1(queue, msgId), value, absent || (rec !== undefined && rec.fresh));
   }
 
   delState(queue: number, msgId: number): void {
-    this.remove(`s${queue}:${msgId}`, STATE, queue, msgId, undefined);
+    this.remove(stateKeyLatin1(queue, msgId));
   }
 
-  /** Any other key, named by `id` (unique per key). */
-  put(id: string, key: Uint8Array, value: Uint8Array): void {
-    this.set(id, OTHER, 0, 0, key, value, false);
+  /** Any other key. */
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.set(toLatin1(key), value, false);
   }
 
-  /** Deletes any other key, named by `id`. */
-  del(id: string, key: Uint8Array): void {
-    this.remove(id, OTHER, 0, 0, key);
-  }
-
-  private remove(id: string, type: number, queue: number, msgId: number, key: Uint8Array | undefined): void {
-    const op = this.ops.get(id);
-    if (op === undefined) {
-      this.ops.set(id, { value: null, fresh: false, type, queue, msgId, key });
-    } else if (op.fresh) {
-      this.ops.delete(id);
-    } else {
-      op.value = null;
-    }
+  /** Deletes any other key. */
+  del(key: Uint8Array): void {
+    this.remove(toLatin1(key));
   }
 
   /** Hands every op to the batch (key order does not matter: one op per key). */
   flush(batch: ApplyBatch): void {
-    for (const op of this.ops.values()) {
-      const key = op.type === RECORD ? recordKey(op.queue, op.msgId)
-        : op.type === STATE ? stateKey(op.queue, op.msgId) : op.key as Uint8Array;
-      if (op.value === null) batch.del(key);
-      else batch.put(key, op.value, op.fresh);
+    for (const [key, op] of this.ops) {
+      if (op.value === null) batch.delLatin1(key);
+      else batch.putLatin1(key, op.value, op.fresh);
     }
     this.ops.clear();
   }
 
-  private set(
-    id: string, type: number, queue: number, msgId: number, key: Uint8Array | undefined, value: Uint8Array, fresh: boolean,
-  ): void {
-    const op = this.ops.get(id);
-    if (op === undefined) this.ops.set(id, { value, fresh, type, queue, msgId, key });
+  private set(key: string, value: Uint8Array, fresh: boolean): void {
+    const op = this.ops.get(key);
+    if (op === undefined) this.ops.set(key, { value, fresh });
     else op.value = value;
+  }
+
+  private remove(key: string): void {
+    const op = this.ops.get(key);
+    if (op === undefined) this.ops.set(key, { value: null, fresh: false });
+    else if (op.fresh) this.ops.delete(key);
+    else op.value = null;
   }
 }

@@ -36,6 +36,16 @@ export interface ApplyBatch extends AppReader {
    */
   put(key: Uint8Array, value: Uint8Array, fresh?: boolean): void;
   del(key: Uint8Array): void;
+  /**
+   * put() and del() with the key given as its latin1 string, one char per key byte (for a key k:
+   * Buffer.from(k).toString('latin1'), and back Buffer.from(s, 'latin1')); the same key as its bytes,
+   * so putLatin1(s) and del(k) of the same key are writes of one key. The driver indexes writes by
+   * that string and builds key bytes only for writes that reach the store: a caller that can make
+   * the string more cheaply than the bytes (from numbers) saves building either for the writes a
+   * later delete cancels (a message acknowledged within the write-behind window).
+   */
+  putLatin1(key: string, value: Uint8Array, fresh?: boolean): void;
+  delLatin1(key: string): void;
 }
 
 /** The replica's role, reported on every change of term or leader and once at start. */

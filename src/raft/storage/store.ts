@@ -53,6 +53,11 @@ export interface SaveRequest {
 export interface AppOp {
   readonly type: 'put' | 'del';
   readonly key: Uint8Array;
+  /**
+   * The key as its latin1 string (appkv.ts toLatin1), when the writer already has it: the overlays
+   * index writes by that string. Stores ignore it.
+   */
+  readonly id?: string;
   readonly value?: Uint8Array;
   /** A put of a key that does not exist (ApplyBatch.put's `fresh`): a later delete may cancel both. */
   readonly fresh?: boolean;

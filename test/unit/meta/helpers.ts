@@ -62,6 +62,8 @@ export class MemoryKeys implements ApplyBatch {
   readonly map = new Map<string, Uint8Array>();
   put(key: Uint8Array, value: Uint8Array): void { this.map.set(Buffer.from(key).toString('latin1'), value); }
   del(key: Uint8Array): void { this.map.delete(Buffer.from(key).toString('latin1')); }
+  putLatin1(key: string, value: Uint8Array): void { this.map.set(key, value); }
+  delLatin1(key: string): void { this.map.delete(key); }
   async get(key: Uint8Array): Promise<Uint8Array | undefined> { return this.map.get(Buffer.from(key).toString('latin1')); }
   async *iterate(_range?: AppKeyRange): AsyncIterable<readonly [Uint8Array, Uint8Array]> {
     for (const k of [...this.map.keys()].sort()) yield [Buffer.from(k, 'latin1'), this.map.get(k) as Uint8Array];
