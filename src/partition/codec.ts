@@ -5,6 +5,7 @@
 // are per message, on every replica, and protobufjs's writer, reader and Long objects were a
 // visible share of an owner's CPU; the other commands go through protobufjs.
 import { warren } from '../proto/partition.js';
+import { EMPTY_BYTES, fieldSize, LEN, VARINT, varintSize, WireReader, WireWriter } from '../util/protowire.js';
 import type { EnqueueCmd, PartitionCommand } from './types.js';
 
 const pb = warren.v1;
@@ -29,10 +30,10 @@ export function encodeEnqueue(c: Omit<EnqueueCmd, 'kind' | 'record'>): Uint8Arra
   let queues = 0;
   for (const q of c.queues) queues += varintSize(q);
   const size = (queues > 0 ? 1 + varintSize(queues) + queues : 0)
-    + field(exchange) + field(routingKey) + field(c.header.byteLength) + field(c.body.byteLength) + field(session)
+    + fieldSize(exchange) + fieldSize(routingKey) + fieldSize(c.header.byteLength) + fieldSize(c.body.byteLength) + fieldSize(session)
     + 1 + varintSize(c.seq) + (c.priority !== undefined ? 1 + varintSize(c.priority) : 0)
     + (c.expirationMs !== undefined ? 1 + varintSize(c.expirationMs) : 0) + 1 + varintSize(c.nowMs);
-  const w = new Out(size);
+  const w = new WireWriter(size);
   if (queues > 0) {
     w.tag(1, LEN).varint(queues);
     for (const q of c.queues) w.varint(q);
@@ -47,19 +48,19 @@ export function encodeEnqueue(c: Omit<EnqueueCmd, 'kind' | 'record'>): Uint8Arra
 
 /** Decodes an encoded Enqueue (a log command or a stored record). Byte fields are views of `bytes`. */
 export function decodeEnqueue(bytes: Uint8Array): EnqueueCmd {
-  const r = new In(bytes, 0, bytes.length);
+  const r = new WireReader(bytes, 0, bytes.length);
   const queues: number[] = [];
   let exchange = '';
   let routingKey = '';
-  let header: Uint8Array = EMPTY;
-  let body: Uint8Array = EMPTY;
+  let header: Uint8Array = EMPTY_BYTES;
+  let body: Uint8Array = EMPTY_BYTES;
   let session = '';
   let seq = 0;
   let priority: number | undefined;
   let expirationMs: number | undefined;
   let nowMs = 0;
   while (r.at < r.end) {
-    const tag = r.varint();
+    const tag = r.tag();
     switch (tag) {
       case 1 << 3 | LEN: {
         const end = r.length();
@@ -76,7 +77,7 @@ export function decodeEnqueue(bytes: Uint8Array): EnqueueCmd {
       case 8 << 3 | VARINT: priority = r.varint() >>> 0; break;
       case 9 << 3 | VARINT: expirationMs = r.varint(); break;
       case 10 << 3 | VARINT: nowMs = r.varint(); break;
-      default: r.skip(tag & 7);
+      default: r.skip(tag);
     }
   }
   return { kind: 'enqueue', queues, exchange, routingKey, header, body, session, seq, priority, expirationMs, nowMs, record: bytes };
@@ -135,7 +136,7 @@ export function encodeBatch(commands: readonly PartitionCommand[]): Uint8Array {
     if (c.kind === 'enqueue') {
       const record = c.record ?? encodeEnqueue(c);
       parts[i] = record;
-      inner = field(record.byteLength);
+      inner = fieldSize(record.byteLength);
     } else {
       const bytes = pb.PartitionCommand.encode(toPb(c)).finish();
       parts[i] = bytes;
@@ -143,10 +144,10 @@ export function encodeBatch(commands: readonly PartitionCommand[]): Uint8Array {
     }
     size += 1 + varintSize(inner) + inner;
   }
-  const w = new Out(size);
+  const w = new WireWriter(size);
   for (let i = 0; i < commands.length; i++) {
     const part = parts[i]!;
-    if (commands[i]!.kind === 'enqueue') w.tag(1, LEN).varint(field(part.byteLength)).tag(3, LEN).bytes(part);
+    if (commands[i]!.kind === 'enqueue') w.tag(1, LEN).varint(fieldSize(part.byteLength)).tag(3, LEN).bytes(part);
     else w.tag(1, LEN).bytes(part);
   }
   return w.done();
@@ -240,12 +241,12 @@ function fromPb(c: PbShape): PartitionCommand {
  * others by protobufjs.
  */
 export function decodeBatch(data: Uint8Array): PartitionCommand[] {
-  const r = new In(data, 0, data.length);
+  const r = new WireReader(data, 0, data.length);
   const out: PartitionCommand[] = [];
   while (r.at < r.end) {
-    const tag = r.varint();
+    const tag = r.tag();
     if (tag !== (1 << 3 | LEN)) {
-      r.skip(tag & 7);
+      r.skip(tag);
       continue;
     }
     const end = r.length();
@@ -257,118 +258,10 @@ export function decodeBatch(data: Uint8Array): PartitionCommand[] {
 
 function decodeCommand(data: Uint8Array, start: number, end: number): PartitionCommand {
   // A command that is exactly one enqueue field; anything else (or a repeated oneof: the last wins) goes the long way.
-  const r = new In(data, start, end);
-  if (r.at < end && r.varint() === (3 << 3 | LEN)) {
+  const r = new WireReader(data, start, end);
+  if (r.at < end && r.tag() === (3 << 3 | LEN)) {
     const recordEnd = r.length();
     if (recordEnd === end) return decodeEnqueue(data.subarray(r.at, end));
   }
   return fromPb(pb.PartitionCommand.decode(data.subarray(start, end)));
-}
-
-// ---- protobuf wire format, for the hand-written paths above -------------------------------------
-
-const VARINT = 0;
-const LEN = 2;
-const EMPTY = new Uint8Array(0);
-
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-/** Bytes of a length-delimited field's tag (one byte: field numbers here are < 16), length and payload. */
-function field(length: number): number {
-  return 1 + varintSize(length) + length;
-}
-
-/** Writes into a buffer of exactly the computed size. */
-class Out {
-  private readonly buf: Buffer;
-  private at = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  tag(fieldNumber: number, wireType: number): this {
-    this.buf[this.at++] = fieldNumber << 3 | wireType;
-    return this;
-  }
-  /** A non-negative integer below 2^53. */
-  varint(v: number): this {
-    while (v >= 128) {
-      this.buf[this.at++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.at++] = v;
-    return this;
-  }
-  string(s: string, byteLength: number): this {
-    this.varint(byteLength);
-    this.at += this.buf.write(s, this.at, byteLength, 'utf8');
-    return this;
-  }
-  bytes(b: Uint8Array): this {
-    this.varint(b.byteLength);
-    this.buf.set(b, this.at);
-    this.at += b.byteLength;
-    return this;
-  }
-  done(): Buffer {
-    if (this.at !== this.buf.length) throw new Error(`partition: encoded ${this.at} bytes, sized ${this.buf.length}`);
-    return this.buf;
-  }
-}
-
-/** Reads fields of [at, end) of a buffer; throws a RangeError on truncated input. */
-class In {
-  /** A Buffer over the same bytes (one per decode, not one per string). */
-  private readonly buf: Buffer;
-  constructor(bytes: Uint8Array, public at: number, readonly end: number) {
-    this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  /** Up to 64 bits; exact below 2^53 (as u64() of a Long). */
-  varint(): number {
-    let v = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.at >= this.end) throw new RangeError('partition: truncated varint');
-      const b = this.buf[this.at++]!;
-      v += (b & 0x7f) * scale;
-      if (b < 0x80) return v;
-      scale *= 128;
-    }
-    throw new RangeError('partition: varint too long');
-  }
-  /** Reads a length and returns where the field ends. */
-  length(): number {
-    const n = this.varint();
-    const end = this.at + n;
-    if (end > this.end) throw new RangeError('partition: truncated field');
-    return end;
-  }
-  bytes(): Uint8Array {
-    const end = this.length();
-    const v = this.buf.subarray(this.at, end);
-    this.at = end;
-    return v;
-  }
-  string(): string {
-    const end = this.length();
-    const v = this.buf.toString('utf8', this.at, end);
-    this.at = end;
-    return v;
-  }
-  skip(wireType: number): void {
-    switch (wireType) {
-      case VARINT: this.varint(); break;
-      case 1: this.at += 8; break;
-      case LEN: this.at = this.length(); break;
-      case 5: this.at += 4; break;
-      default: throw new RangeError(`partition: unexpected wire type ${wireType}`);
-    }
-    if (this.at > this.end) throw new RangeError('partition: truncated field');
-  }
 }
