@@ -194,7 +194,7 @@ function fromPb(c: PbShape): PartitionCommand {
     case 'enqueue': return decodeEnqueue(c.enqueue);
     case 'delete': return { kind: 'delete', queue: num(c.delete.queue), nowMs: u64(c.delete.nowMs) };
     case 'checkout': {
-      const k = c.checkout 
+      const k = c.checkout;
       return {
         kind: 'checkout', queue: num(k.queue), session: str(k.session), consumer: str(k.consumer),
         prefetch: num(k.prefetch), priority: num(k.priority), noAck: bool(k.noAck), nowMs: u64(k.nowMs),
@@ -206,11 +206,11 @@ function fromPb(c: PbShape): PartitionCommand {
     case 'cancel': return consumerRef('cancel', c.cancel);
     case 'recover': return consumerRef('recover', c.recover);
     case 'down': {
-      const d = c.down 
+      const d = c.down;
       return { kind: 'down', queue: num(d.queue), session: str(d.session), consumers: d.consumers ?? [], nowMs: u64(d.nowMs) };
     }
     case 'get': {
-      const g = c.get 
+      const g = c.get;
       return {
         kind: 'get', queue: num(g.queue), session: str(g.session), consumer: str(g.consumer), noAck: bool(g.noAck),
         nowMs: u64(g.nowMs),
@@ -219,7 +219,7 @@ function fromPb(c: PbShape): PartitionCommand {
     case 'purge': return { kind: 'purge', queue: num(c.purge.queue), nowMs: u64(c.purge.nowMs) };
     case 'touch': return { kind: 'touch', queue: num(c.touch.queue), nowMs: u64(c.touch.nowMs) };
     case 'flow': {
-      const f = c.flow 
+      const f = c.flow;
       return {
         kind: 'flow', queue: num(f.queue), session: str(f.session), consumer: str(f.consumer), active: bool(f.active),
         nowMs: u64(f.nowMs),
@@ -228,7 +228,7 @@ function fromPb(c: PbShape): PartitionCommand {
     case 'tick': return { kind: 'tick', nowMs: u64(c.tick.nowMs) };
     case 'sessionDown': return { kind: 'sessionDown', session: str(c.sessionDown.session), nowMs: u64(c.sessionDown.nowMs) };
     case 'deadLettered': {
-      const d = c.deadLettered 
+      const d = c.deadLettered;
       return { kind: 'deadLettered', queue: num(d.queue), msgIds: u64s(d.msgIds), nowMs: u64(d.nowMs) };
     }
     default: throw new Error(`partition: entry holds an unknown command (${String(c.cmd)})`);
@@ -237,8 +237,8 @@ function fromPb(c: PbShape): PartitionCommand {
 
 /**
  * The commands of one entry. Throws on bytes that are not a PartitionBatch (a storage bug). Read
- * by hand down to each command; an enqueue (the common command) is decoded by decodeEnqueue, the
- * others by protobufjs.
+ * by hand down to each command; an enqueue and a settlement (the per-message commands) by hand too,
+ * the others by protobufjs.
  */
 export function decodeBatch(data: Uint8Array): PartitionCommand[] {
   const r = new WireReader(data, 0, data.length);
@@ -256,12 +256,53 @@ export function decodeBatch(data: Uint8Array): PartitionCommand[] {
   return out;
 }
 
+/** PartitionCommand's oneof fields that hold a Settlement (settle, return, discard). */
+const SETTLEMENT_FIELDS: Readonly<Record<number, 'settle' | 'return' | 'discard'>> = { 5: 'settle', 6: 'return', 7: 'discard' };
+
 function decodeCommand(data: Uint8Array, start: number, end: number): PartitionCommand {
-  // A command that is exactly one enqueue field; anything else (or a repeated oneof: the last wins) goes the long way.
+  // A command that is exactly one enqueue or settlement field (the two per-message commands); anything
+  // else (or a repeated oneof: the last wins, merged) goes the long way.
   const r = new WireReader(data, start, end);
-  if (r.at < end && r.tag() === (3 << 3 | LEN)) {
-    const recordEnd = r.length();
-    if (recordEnd === end) return decodeEnqueue(data.subarray(r.at, end));
+  if (r.at < end) {
+    const tag = r.tag();
+    if ((tag & 7) === LEN) {
+      const fieldEnd = r.length();
+      if (fieldEnd === end) {
+        if (tag === (3 << 3 | LEN)) return decodeEnqueue(data.subarray(r.at, end));
+        const kind = SETTLEMENT_FIELDS[tag >>> 3];
+        if (kind !== undefined) return decodeSettlement(kind, r);
+      }
+    }
   }
   return fromPb(pb.PartitionCommand.decode(data.subarray(start, end)));
+}
+
+/**
+ * A Settlement (the reader at its first byte, its end the reader's): one per batch of acks on every
+ * replica. By hand because protobufjs makes a Long of every msg id; the same values as fromPb.
+ */
+function decodeSettlement(kind: 'settle' | 'return' | 'discard', r: WireReader): PartitionCommand {
+  let queue = 0;
+  let session = '';
+  let consumer = '';
+  const msgIds: number[] = [];
+  let nowMs = 0;
+  while (r.at < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 1 << 3 | VARINT: queue = r.uint32(); break;
+      case 2 << 3 | LEN: session = r.string(); break;
+      case 3 << 3 | LEN: consumer = r.string(); break;
+      case 4 << 3 | LEN: {
+        const outer = r.enter();
+        while (r.at < r.end) msgIds.push(r.varint());
+        r.leave(outer);
+        break;
+      }
+      case 4 << 3 | VARINT: msgIds.push(r.varint()); break;
+      case 5 << 3 | VARINT: nowMs = r.varint(); break;
+      default: r.skip(tag);
+    }
+  }
+  return { kind, queue, session, consumer, msgIds, nowMs };
 }

@@ -92,17 +92,31 @@ export interface ApplyCtx {
   storedId: number;
 }
 
+/**
+ * The last state record encoded without a pending dead-letter: every message a consumer takes gets
+ * the same one (same holder, incarnation and count), so a run of deliveries shares its bytes
+ * instead of encoding the holder's id once per message on every replica. Values are never modified
+ * once handed to a batch (ApplyBatch's contract), so sharing them is safe.
+ */
+let lastState: { deliveryCount: number; redelivered: boolean; owner: string; ownerSeq: number; bytes: Uint8Array } | undefined;
+
 export function encodeMessageState(m: MessageView<unknown>, pending?: PendingDeadLetter): Uint8Array {
   const seq = m.ownerSeq;
-  const p: warren.v1.MessageStateRecord.$Properties = {
-    deliveryCount: m.deliveryCount, redelivered: m.redelivered, owner: m.ownerId, ownerSeq: seq === undefined ? 0 : seq + 1,
-  };
+  const ownerSeq = seq === undefined ? 0 : seq + 1;
+  const owner = m.ownerId;
+  const last = lastState;
+  if (pending === undefined && last !== undefined && last.deliveryCount === m.deliveryCount
+    && last.redelivered === m.redelivered && last.owner === owner && last.ownerSeq === ownerSeq) return last.bytes;
+  const p: warren.v1.MessageStateRecord.$Properties = { deliveryCount: m.deliveryCount, redelivered: m.redelivered, owner, ownerSeq };
   if (pending !== undefined) {
     p.deadLetterReason = pending.reason;
     p.deadLetteredAtMs = pending.atMs;
     p.deadLetterSeq = pending.seq;
+    return pb.MessageStateRecord.encode(p).finish();
   }
-  return pb.MessageStateRecord.encode(p).finish();
+  const bytes = pb.MessageStateRecord.encode(p).finish();
+  lastState = { deliveryCount: m.deliveryCount, redelivered: m.redelivered, owner, ownerSeq, bytes };
+  return bytes;
 }
 
 export class PartitionQueue implements MessageObserver<Stub> {

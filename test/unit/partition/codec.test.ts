@@ -109,3 +109,31 @@ function varint(v: number): number[] {
   out.push(v);
   return out;
 }
+
+test('settlement commands, decoded by hand, read what protobufjs writes: packed or not, unknown fields skipped', async () => {
+  const fc = (await import('fast-check')).default;
+  const { warren } = await import('../../../src/proto/partition.js');
+  const kinds = ['settle', 'return', 'discard'] as const;
+  fc.assert(fc.property(
+    fc.constantFrom(...kinds), fc.nat(), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ maxLength: 20 }),
+    fc.array(fc.maxSafeNat(), { maxLength: 40 }), fc.maxSafeNat(), fc.boolean(),
+    (kind, queue, session, consumer, msgIds, nowMs, unpacked) => {
+      const s = { queue: queue >>> 0, session, consumer, msgIds, nowMs };
+      let bytes: Uint8Array;
+      if (unpacked) {
+        // msg_ids one field each (a writer may), then an unknown field.
+        const body = Buffer.concat([
+          warren.v1.Settlement.encode({ ...s, msgIds: [] }).finish(),
+          ...msgIds.map((id) => Buffer.from([0x20, ...varint(id)])),
+          Buffer.from([0x48, 0x01]),
+        ]);
+        bytes = Buffer.concat([Buffer.from([(kinds.indexOf(kind) + 5) << 3 | 2, ...varint(body.length)]), body]);
+      } else {
+        bytes = warren.v1.PartitionCommand.encode({ [kind]: s }).finish();
+      }
+      const entry = warren.v1.PartitionBatch.encode({ commands: [] }).finish();
+      const batch = Buffer.concat([entry, Buffer.from([0x0a, ...varint(bytes.length)]), Buffer.from(bytes)]);
+      assert.deepEqual(decodeBatch(batch), [{ kind, ...s }]);
+    },
+  ));
+});
