@@ -78,6 +78,56 @@ function putBytes(w: WireWriter, field: number, b: Maybe<Uint8Array>): void {
   if (hasBytes(b)) w.tag(field, LEN).bytes(b);
 }
 
+// ---- EnqueueBatch and SettleBatch share their envelope: batch_id = 1, partition = 2, items = 3 -----
+
+interface ItemBatch<I> {
+  batchId?: Maybe<number>;
+  partition?: Maybe<number>;
+  items?: Maybe<I[]>;
+}
+
+/** An envelope of items, each sized first (with the strings it shares with the others), then written. */
+function encodeItemBatch<I, S>(
+  m: ItemBatch<I>, strings: S, sizeOf: (item: I, strings: S) => number, write: (w: WireWriter, item: I, strings: S) => void,
+): Uint8Array {
+  const items = m.items ?? [];
+  const sizes = new Array<number>(items.length);
+  let size = u64Size(m.batchId) + u32Size(m.partition);
+  for (let i = 0; i < items.length; i++) {
+    sizes[i] = sizeOf(items[i]!, strings);
+    size += fieldSize(sizes[i]!);
+  }
+  const w = new WireWriter(size);
+  putU64(w, 1, m.batchId);
+  putU32(w, 2, m.partition);
+  for (let i = 0; i < items.length; i++) write(w.tag(3, LEN).varint(sizes[i]!), items[i]!, strings);
+  return w.done();
+}
+
+function decodeItemBatch<D, T>(
+  buf: Uint8Array, texts: T, read: (r: WireReader, texts: T) => D,
+): { batchId: number; partition: number; items: D[] } {
+  const r = new WireReader(buf, 0, buf.length);
+  let batchId = 0;
+  let partition = 0;
+  const items: D[] = [];
+  while (r.at < r.end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 1 << 3 | VARINT: batchId = r.varint(); break;
+      case 2 << 3 | VARINT: partition = r.uint32(); break;
+      case 3 << 3 | LEN: {
+        const outer = r.enter();
+        items.push(read(r, texts));
+        r.leave(outer);
+        break;
+      }
+      default: r.skip(tag);
+    }
+  }
+  return { batchId, partition, items };
+}
+
 // ---- EnqueueBatch (frontend → owner) -------------------------------------------------------------
 
 class ItemStrings {
@@ -115,19 +165,7 @@ function writeItem(w: WireWriter, m: Item, s: ItemStrings): void {
 }
 
 export function encodeEnqueueBatch(m: Batch): Uint8Array {
-  const items = m.items ?? [];
-  const strings = new ItemStrings();
-  const sizes = new Array<number>(items.length);
-  let size = u64Size(m.batchId) + u32Size(m.partition);
-  for (let i = 0; i < items.length; i++) {
-    sizes[i] = itemSize(items[i]!, strings);
-    size += fieldSize(sizes[i]!);
-  }
-  const w = new WireWriter(size);
-  putU64(w, 1, m.batchId);
-  putU32(w, 2, m.partition);
-  for (let i = 0; i < items.length; i++) writeItem(w.tag(3, LEN).varint(sizes[i]!), items[i]!, strings);
-  return w.done();
+  return encodeItemBatch(m, new ItemStrings(), itemSize, writeItem);
 }
 
 class ItemTexts {
@@ -169,26 +207,7 @@ function readItem(r: WireReader, t: ItemTexts): DecodedItem {
 }
 
 export function decodeEnqueueBatch(buf: Uint8Array): DecodedBatch {
-  const r = new WireReader(buf, 0, buf.length);
-  const texts = new ItemTexts();
-  let batchId = 0;
-  let partition = 0;
-  const items: DecodedItem[] = [];
-  while (r.at < r.end) {
-    const tag = r.tag();
-    switch (tag) {
-      case 1 << 3 | VARINT: batchId = r.varint(); break;
-      case 2 << 3 | VARINT: partition = r.uint32(); break;
-      case 3 << 3 | LEN: {
-        const outer = r.enter();
-        items.push(readItem(r, texts));
-        r.leave(outer);
-        break;
-      }
-      default: r.skip(tag);
-    }
-  }
-  return { batchId, partition, items };
+  return decodeItemBatch(buf, new ItemTexts(), readItem);
 }
 
 // ---- EnqueueAck (owner → frontend) ---------------------------------------------------------------
@@ -460,19 +479,7 @@ function writeSettlement(w: WireWriter, m: Settlement, s: SettlementStrings): vo
 }
 
 export function encodeSettleBatch(m: Settle): Uint8Array {
-  const items = m.items ?? [];
-  const strings = new SettlementStrings();
-  const sizes = new Array<number>(items.length);
-  let size = u64Size(m.batchId) + u32Size(m.partition);
-  for (let i = 0; i < items.length; i++) {
-    sizes[i] = settlementSize(items[i]!, strings);
-    size += fieldSize(sizes[i]!);
-  }
-  const w = new WireWriter(size);
-  putU64(w, 1, m.batchId);
-  putU32(w, 2, m.partition);
-  for (let i = 0; i < items.length; i++) writeSettlement(w.tag(3, LEN).varint(sizes[i]!), items[i]!, strings);
-  return w.done();
+  return encodeItemBatch(m, new SettlementStrings(), settlementSize, writeSettlement);
 }
 
 class SettlementTexts {
@@ -511,24 +518,5 @@ function readSettlement(r: WireReader, t: SettlementTexts): DecodedSettlement {
 }
 
 export function decodeSettleBatch(buf: Uint8Array): DecodedSettle {
-  const r = new WireReader(buf, 0, buf.length);
-  const texts = new SettlementTexts();
-  let batchId = 0;
-  let partition = 0;
-  const items: DecodedSettlement[] = [];
-  while (r.at < r.end) {
-    const tag = r.tag();
-    switch (tag) {
-      case 1 << 3 | VARINT: batchId = r.varint(); break;
-      case 2 << 3 | VARINT: partition = r.uint32(); break;
-      case 3 << 3 | LEN: {
-        const outer = r.enter();
-        items.push(readSettlement(r, texts));
-        r.leave(outer);
-        break;
-      }
-      default: r.skip(tag);
-    }
-  }
-  return { batchId, partition, items };
+  return decodeItemBatch(buf, new SettlementTexts(), readSettlement);
 }
