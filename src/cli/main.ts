@@ -7,6 +7,7 @@ import { clusterCommand } from './cluster.js';
 import { loadConfig, type StartFlags } from './config-load.js';
 import { ctlCommand } from './ctl.js';
 import { STOP_WITH_LAUNCHER_ENV } from '../launcher/commands.js';
+import { NODE_FLAGS } from '../launcher/node-flags.js';
 
 const program = new Command('warren').version(VERSION).description('Warren: a clustered AMQP 0-9-1 broker');
 
@@ -33,6 +34,10 @@ program.command('start')
     const { startWarren } = await import('../server.js');
     const cfg = loadConfig(flags);
     const w = await startWarren(cfg);
+    const missing = NODE_FLAGS.filter((f) => !process.execArgv.includes(f));
+    if (missing.length > 0) {
+      w.log.info({ missing }, 'node runs without the V8 flags Warren is tuned for (npm start, bin/warren.js and the image pass them; see src/launcher/node-flags.ts): expect more GC under load');
+    }
     const stop = (signal: string): void => {
       w.log.info({ signal }, 'shutting down');
       void w.close().then(() => process.exit(0));
