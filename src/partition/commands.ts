@@ -5,7 +5,7 @@ import { decodeTable } from '../amqp/table.js';
 import { AmqpError } from '../amqp/errors.js';
 import { warren } from '../proto/partition.js';
 import { parseQueueArgs } from '../queue/args.js';
-import type { Effect, QueueArgs, QueueCommand } from '../queue/types.js';
+import type { QueueArgs, QueueCommand } from '../queue/types.js';
 import { encodeEnqueue } from './codec.js';
 import { queueKey } from './keys.js';
 import { ownerId, PartitionQueue, stubOf, type Stub } from './queue.js';
@@ -29,10 +29,7 @@ export function parseArgumentBytes(bytes: Uint8Array): QueueArgs {
 /** Runs a core command on q with the observer writing into ctx, then translates its effects. */
 function run(q: PartitionQueue, cmd: QueueCommand<Stub>, ctx: MachineCtx): ReturnType<PartitionQueue['core']['apply']> {
   ctx.dirtyQueues.add(q);
-  const fx: Effect<Stub>[] = [];
-  const res = q.with(ctx, () => q.core.apply(cmd, fx));
-  q.with(ctx, () => q.translate(fx, ctx));
-  return res;
+  return q.applyCore(ctx, cmd);
 }
 
 function declare(s: PartitionState, c: DeclareCmd, ctx: MachineCtx): CommandResult {

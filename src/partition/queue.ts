@@ -9,7 +9,7 @@
 import { warren } from '../proto/partition.js';
 import { QueueCore } from '../queue/machine.js';
 import type {
-  DeadLetterReason, Effect, MessageEnd, MessageModel, MessageObserver, MessageView, QueueArgs, QueueCoreState,
+  DeadLetterReason, Effect, MessageEnd, MessageModel, MessageObserver, MessageView, QueueArgs, QueueCommand, QueueCoreState,
   RestoredMessage,
 } from '../queue/types.js';
 import type { MessageRecord } from './codec.js';
@@ -142,11 +142,17 @@ export class PartitionQueue implements MessageObserver<Stub> {
 
   get id(): number { return this.meta.id; }
 
-  /** Runs `f` (which applies core commands) with the observer writing into `ctx`. */
-  with<T>(ctx: ApplyCtx, f: () => T): T {
+  /**
+   * Applies a core command with the observer writing into `ctx`, then translates its effects there.
+   * (Not a callback taking helper: this runs several times per message on every replica.)
+   */
+  applyCore(ctx: ApplyCtx, cmd: QueueCommand<Stub>): ReturnType<QueueCore<Stub>['apply']> {
     this.current = ctx;
     try {
-      return f();
+      const fx: Effect<Stub>[] = [];
+      const res = this.core.apply(cmd, fx);
+      this.translate(fx, ctx);
+      return res;
     } finally {
       this.current = undefined;
     }
