@@ -58,7 +58,8 @@ before(async () => {
     try { logs.push(JSON.parse(line) as Record<string, unknown>); } catch { /* not a log line */ }
   });
   for (let i = 0; i < 100; i++) {
-    if (fromClient(pair, '/healthz', '').status === 200) return;
+    // Ready, not just alive: /healthz answers 200 while the node starts, and everything else 503.
+    if (fromClient(pair, '/readyz', '').status === 200) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('warren in the server namespace did not come up');
