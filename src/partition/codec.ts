@@ -293,12 +293,7 @@ function decodeSettlement(kind: 'settle' | 'return' | 'discard', r: WireReader):
       case 1 << 3 | VARINT: queue = r.uint32(); break;
       case 2 << 3 | LEN: session = r.string(); break;
       case 3 << 3 | LEN: consumer = r.string(); break;
-      case 4 << 3 | LEN: {
-        const outer = r.enter();
-        while (r.at < r.end) msgIds.push(r.varint());
-        r.leave(outer);
-        break;
-      }
+      case 4 << 3 | LEN: r.varints(msgIds); break;
       case 4 << 3 | VARINT: msgIds.push(r.varint()); break;
       case 5 << 3 | VARINT: nowMs = r.varint(); break;
       default: r.skip(tag);

@@ -112,10 +112,9 @@ export function encodeMessageState(m: MessageView<unknown>, pending?: PendingDea
     p.deadLetterReason = pending.reason;
     p.deadLetteredAtMs = pending.atMs;
     p.deadLetterSeq = pending.seq;
-    return pb.MessageStateRecord.encode(p).finish();
   }
   const bytes = pb.MessageStateRecord.encode(p).finish();
-  lastState = { deliveryCount: m.deliveryCount, redelivered: m.redelivered, owner, ownerSeq, bytes };
+  if (pending === undefined) lastState = { deliveryCount: m.deliveryCount, redelivered: m.redelivered, owner, ownerSeq, bytes };
   return bytes;
 }
 

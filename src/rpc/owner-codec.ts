@@ -504,12 +504,7 @@ function readSettlement(r: WireReader, t: SettlementTexts): DecodedSettlement {
       case 3 << 3 | LEN: session = r.text(t.session); break;
       case 4 << 3 | LEN: consumer = r.text(t.consumer); break;
       case 5 << 3 | VARINT: kind = r.int32(); break;
-      case 6 << 3 | LEN: {
-        const outer = r.enter();
-        while (r.at < r.end) msgIds.push(r.varint());
-        r.leave(outer);
-        break;
-      }
+      case 6 << 3 | LEN: r.varints(msgIds); break;
       case 6 << 3 | VARINT: msgIds.push(r.varint()); break;
       default: r.skip(tag);
     }

@@ -231,6 +231,12 @@ export class WireReader {
   leave(outer: number): void {
     this.end = outer;
   }
+  /** A packed repeated varint field (uint64 values, exact below 2^53): appends its values to `out`. */
+  varints(out: number[]): void {
+    const outer = this.enter();
+    while (this.at < this.end) out.push(this.varint());
+    this.leave(outer);
+  }
   /** A view of the bytes, not a copy. */
   bytes(): Uint8Array {
     const end = this.length();
