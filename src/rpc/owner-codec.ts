@@ -14,7 +14,8 @@
 // a string repeated across items is decoded once (LastString), and bytes are views of the input.
 import { warren } from '../proto/owner.js';
 import {
-  EMPTY_BYTES, fieldSize, int32Size, LastString, LEN, StringRun, VARINT, varintSize, WireReader, WireWriter,
+  bytesSize, EMPTY_BYTES, enumSize, fieldSize, has, int32Size, LastString, LEN, type Maybe, putBytes, putEnum, putU32, putU64,
+  StringRun, u32Size, u64Size, varintSize, VARINT, WireReader, WireWriter,
 } from '../util/protowire.js';
 
 const pb = warren.v1;
@@ -37,45 +38,8 @@ type DecodedDelivery = warren.v1.Delivery;
 type DecodedSettle = ReturnType<typeof pb.SettleBatch.decode>;
 type DecodedSettlement = warren.v1.Settlement;
 
-// ---- what protobufjs leaves out: proto3 defaults, empty repeated fields --------------------------
-
-type Maybe<T> = T | null | undefined;
-
-/** A uint64 field: absent when 0. */
-function u64Size(v: Maybe<number>): number {
-  return v == null || v === 0 ? 0 : 1 + varintSize(v);
-}
-/** A uint32 field: absent when 0; written modulo 2^32, as protobufjs does. */
-function u32Size(v: Maybe<number>): number {
-  return v == null || v === 0 ? 0 : 1 + varintSize(v >>> 0);
-}
-/** An enum (int32) field: absent when 0; a negative value takes ten bytes. */
-function enumSize(v: Maybe<number>): number {
-  return v == null || v === 0 ? 0 : 1 + int32Size(v);
-}
-function bytesSize(b: Maybe<Uint8Array>): number {
-  return b == null || b.length === 0 ? 0 : fieldSize(b.length);
-}
-function has(s: Maybe<string>): s is string {
-  return s != null && s !== '';
-}
-function hasBytes(b: Maybe<Uint8Array>): b is Uint8Array {
-  return b != null && b.length > 0;
-}
-function putU64(w: WireWriter, field: number, v: Maybe<number>): void {
-  if (v != null && v !== 0) w.tag(field, VARINT).varint(v);
-}
-function putU32(w: WireWriter, field: number, v: Maybe<number>): void {
-  if (v != null && v !== 0) w.tag(field, VARINT).varint(v >>> 0);
-}
-function putEnum(w: WireWriter, field: number, v: Maybe<number>): void {
-  if (v != null && v !== 0) w.tag(field, VARINT).int32(v);
-}
 function putString(w: WireWriter, field: number, run: StringRun, s: Maybe<string>): void {
   if (has(s)) run.write(w.tag(field, LEN), s);
-}
-function putBytes(w: WireWriter, field: number, b: Maybe<Uint8Array>): void {
-  if (hasBytes(b)) w.tag(field, LEN).bytes(b);
 }
 
 // ---- EnqueueBatch and SettleBatch share their envelope: batch_id = 1, partition = 2, items = 3 -----

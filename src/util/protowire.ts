@@ -39,6 +39,44 @@ export function fieldSize(length: number): number {
   return 1 + varintSize(length) + length;
 }
 
+// ---- proto3 fields without presence: protobufjs leaves out defaults (0, '', empty bytes) ----------
+
+export type Maybe<T> = T | null | undefined;
+
+/** A uint64 field: absent when 0. */
+export function u64Size(v: Maybe<number>): number {
+  return v == null || v === 0 ? 0 : 1 + varintSize(v);
+}
+/** A uint32 field: absent when 0; written modulo 2^32, as protobufjs does. */
+export function u32Size(v: Maybe<number>): number {
+  return v == null || v === 0 ? 0 : 1 + varintSize(v >>> 0);
+}
+/** An enum (int32) field: absent when 0; a negative value takes ten bytes. */
+export function enumSize(v: Maybe<number>): number {
+  return v == null || v === 0 ? 0 : 1 + int32Size(v);
+}
+export function bytesSize(b: Maybe<Uint8Array>): number {
+  return b == null || b.length === 0 ? 0 : fieldSize(b.length);
+}
+export function has(s: Maybe<string>): s is string {
+  return s != null && s !== '';
+}
+export function hasBytes(b: Maybe<Uint8Array>): b is Uint8Array {
+  return b != null && b.length > 0;
+}
+export function putU64(w: WireWriter, field: number, v: Maybe<number>): void {
+  if (v != null && v !== 0) w.tag(field, VARINT).varint(v);
+}
+export function putU32(w: WireWriter, field: number, v: Maybe<number>): void {
+  if (v != null && v !== 0) w.tag(field, VARINT).varint(v >>> 0);
+}
+export function putEnum(w: WireWriter, field: number, v: Maybe<number>): void {
+  if (v != null && v !== 0) w.tag(field, VARINT).int32(v);
+}
+export function putBytes(w: WireWriter, field: number, b: Maybe<Uint8Array>): void {
+  if (hasBytes(b)) w.tag(field, LEN).bytes(b);
+}
+
 /** Writes into a buffer of exactly the computed size. */
 export class WireWriter {
   private readonly buf: Buffer;
