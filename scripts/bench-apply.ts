@@ -84,10 +84,10 @@ function generate(): Stream {
   const body = Buffer.alloc(bodyBytes, 7);
   const gen = new PartitionMachine();
   const entries: Uint8Array[] = [];
-  const run = (cmds: PartitionCommand[]): readonly number[] => {
+  const run = (cmds: PartitionCommand[]): number[] => {
     const data = encodeBatch(cmds);
     entries.push(data);
-    const out = gen.apply([data], new CountingBatch(), { readRecords: false });
+    const out = gen.apply([data], new CountingBatch());
     if (out instanceof Promise) throw new Error('bench: unexpected read');
     return out.effects.flatMap((e) => (e.kind === 'deliver' ? [e.msgId] : []));
   };
@@ -108,7 +108,7 @@ function generate(): Stream {
         session: 'frontend-1:3', seq: ++seq, nowMs,
       });
     }
-    lagging.push([...run(cmds)]);
+    lagging.push(run(cmds));
     if (lagging.length <= ACK_LAG_ENTRIES) continue;
     // What the consumer got six entries ago, acked in a few frontend turns (settle batches).
     const acked = lagging.shift() ?? [];
@@ -131,7 +131,7 @@ function generate(): Stream {
 }
 
 /** A fresh replica in `role` (the term of every entry). */
-function replica(s: Stream): { app: PartitionApp; batch: CountingBatch } {
+function replica(): { app: PartitionApp; batch: CountingBatch } {
   const app = new PartitionApp(new PartitionMachine(), () => {});
   app.roleChanged({ term: TERM, leader: role === 'leader' ? 1 : 2, isLeader: role === 'leader' });
   return { app, batch: new CountingBatch() };
@@ -152,7 +152,7 @@ async function timed(s: Stream): Promise<{ nsPerMsg: number; cpuNsPerMsg: number
   const cpu: number[] = [];
   const gcs: number[] = [];
   for (let r = 0; r < reps; r++) {
-    const { app, batch } = replica(s);
+    const { app, batch } = replica();
     await replay(app, batch, s.calls, 0, s.warmupCalls);
     obs.observe({ entryTypes: ['gc'] });
     gcMs = 0;
@@ -182,7 +182,7 @@ function post<T>(session: Session, method: string, params?: object): Promise<T> 
 }
 
 async function profiled(s: Stream): Promise<void> {
-  const { app, batch } = replica(s);
+  const { app, batch } = replica();
   await replay(app, batch, s.calls, 0, s.warmupCalls);
   const session = new Session();
   session.connect();
