@@ -82,7 +82,8 @@ export class PartitionApp implements GroupApp<PartitionResult> {
     this.appliedTerm = entries[entries.length - 1]!.term;
     // ConfChange entries are informational here: no commands.
     const inputs = entries.map((e) => (e.type === EntryType.Normal ? e.data : NO_COMMANDS));
-    const out = this.machine.apply(inputs, batch, { readRecords: this.leader });
+    // Only a leader hands effects out (done()); a follower does not build them.
+    const out = this.machine.apply(inputs, batch, { effects: this.leader, readRecords: this.leader });
     if (recordsFrom !== undefined) {
       return Promise.resolve(out).then(async (o) => {
         const effects = await Promise.all(o.effects.map((e) => withRecord(e, recordsFrom)));

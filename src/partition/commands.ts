@@ -5,7 +5,7 @@ import { decodeTable } from '../amqp/table.js';
 import { AmqpError } from '../amqp/errors.js';
 import { warren } from '../proto/partition.js';
 import { parseQueueArgs } from '../queue/args.js';
-import type { QueueArgs, QueueCommand } from '../queue/types.js';
+import type { QueueArgs, QueueCommand, QueueReply } from '../queue/types.js';
 import { encodeEnqueue } from './codec.js';
 import { queueKey } from './keys.js';
 import { ownerId, PartitionQueue, stubOf, type Stub } from './queue.js';
@@ -27,7 +27,7 @@ export function parseArgumentBytes(bytes: Uint8Array): QueueArgs {
 }
 
 /** Runs a core command on q with the observer writing into ctx, then translates its effects. */
-function run(q: PartitionQueue, cmd: QueueCommand<Stub>, ctx: MachineCtx): ReturnType<PartitionQueue['core']['apply']> {
+function run(q: PartitionQueue, cmd: QueueCommand<Stub>, ctx: MachineCtx): QueueReply<Stub> {
   ctx.dirtyQueues.add(q);
   return q.applyCore(ctx, cmd);
 }
@@ -76,8 +76,7 @@ function enqueue(s: PartitionState, c: EnqueueCmd, ctx: MachineCtx): CommandResu
       continue;
     }
     ctx.storedId = 0;
-    const r = run(q, { kind: 'enqueue', message: stubOf(c, q.meta.args), nowMs: s.clockMs }, ctx);
-    const accepted = r.reply === 'accepted';
+    const accepted = run(q, { kind: 'enqueue', message: stubOf(c, q.meta.args), nowMs: s.clockMs }, ctx) === 'accepted';
     outcomes.push(accepted ? 'accepted' : 'rejected');
     msgIds.push(accepted ? ctx.storedId : 0);
   }
@@ -86,8 +85,7 @@ function enqueue(s: PartitionState, c: EnqueueCmd, ctx: MachineCtx): CommandResu
 }
 
 function get(q: PartitionQueue, c: GetCmd, now: number, ctx: MachineCtx): CommandResult {
-  const r = run(q, { kind: 'get', getterId: ownerId(c.session, c.consumer), noAck: c.noAck, nowMs: now }, ctx);
-  const reply = r.reply;
+  const reply = run(q, { kind: 'get', getterId: ownerId(c.session, c.consumer), noAck: c.noAck, nowMs: now }, ctx);
   if (reply === undefined || typeof reply !== 'object' || reply.kind === 'empty') return { kind: 'got', message: undefined };
   const key = `${q.id}:${reply.msgId}`;
   const record = c.noAck ? ctx.autoAcked.get(key) : ctx.writes.recordValue(q.id, reply.msgId) ?? undefined;
@@ -148,7 +146,7 @@ type QueueScoped = Exclude<PartitionCommand, { kind: 'declare' | 'enqueue' | 'ti
 function queueCommand(s: PartitionState, q: PartitionQueue, c: QueueScoped, now: number, ctx: MachineCtx): CommandResult {
   switch (c.kind) {
     case 'delete': {
-      const n = run(q, { kind: 'delete', nowMs: now }, ctx).reply;
+      const n = run(q, { kind: 'delete', nowMs: now }, ctx);
       q.dropDeadLetters(ctx);
       s.remove(q, ctx.writes);
       return { kind: 'deleted', messageCount: typeof n === 'number' ? n : 0 };
@@ -170,7 +168,7 @@ function queueCommand(s: PartitionState, q: PartitionQueue, c: QueueScoped, now:
       return OK;
     case 'get': return get(q, c, now, ctx);
     case 'purge': {
-      const n = run(q, { kind: 'purge', nowMs: now }, ctx).reply;
+      const n = run(q, { kind: 'purge', nowMs: now }, ctx);
       return { kind: 'purged', messageCount: typeof n === 'number' ? n : 0 };
     }
     case 'touch':

@@ -41,6 +41,11 @@ export interface PartitionMachineOptions {
 
 export interface ApplyOptions {
   /**
+   * Build effects (default true). A follower, which drops them, passes false: ApplyOutput's effects
+   * are then empty, and nobody pays for them (they are per message).
+   */
+  readonly effects?: boolean;
+  /**
    * Read the records that noAck deliveries need but this call deletes (default true). A follower,
    * which drops effects, passes false. basic.get results always get their record.
    */
@@ -94,7 +99,8 @@ export class PartitionMachine {
   apply(entries: readonly EntryInput[], batch: ApplyBatch, opts: ApplyOptions = {}): ApplyOutput | Promise<ApplyOutput> {
     const track = this.opts.trackOutcomes === true;
     const ctx: MachineCtx = {
-      writes: new WriteSet(), effects: [], reads: [], outcomes: track ? [] : undefined, stored: track ? [] : undefined,
+      writes: new WriteSet(), effects: opts.effects === false ? undefined : [], reads: [],
+      outcomes: track ? [] : undefined, stored: track ? [] : undefined,
       autoAcked: new Map(), record: undefined, storedId: 0, dirtyQueues: new Set(), dirtySessions: new Set(),
     };
     const results: (readonly CommandResult[])[] = [];
@@ -108,7 +114,7 @@ export class PartitionMachine {
       results.push(out);
     }
     this.state.flushMeta(ctx);
-    const output: ApplyOutput = { results, effects: ctx.effects, stored: ctx.stored ?? [], outcomes: ctx.outcomes ?? [] };
+    const output: ApplyOutput = { results, effects: ctx.effects ?? [], stored: ctx.stored ?? [], outcomes: ctx.outcomes ?? [] };
     const reads = opts.readRecords === false ? ctx.reads.filter((r) => r.forResult) : ctx.reads;
     if (reads.length === 0) {
       ctx.writes.flush(batch);

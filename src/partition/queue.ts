@@ -10,7 +10,7 @@ import { warren } from '../proto/partition.js';
 import { QueueCore } from '../queue/machine.js';
 import type {
   DeadLetterReason, Effect, MessageEnd, MessageModel, MessageObserver, MessageView, QueueArgs, QueueCommand, QueueCoreState,
-  RestoredMessage,
+  QueueReply, RestoredMessage,
 } from '../queue/types.js';
 import type { MessageRecord } from './codec.js';
 import type { WriteSet } from './writes.js';
@@ -80,7 +80,8 @@ export interface RecordRead {
 /** Where a queue's observer writes during one apply() call. */
 export interface ApplyCtx {
   readonly writes: WriteSet;
-  readonly effects: PartitionEffect[];
+  /** undefined: the caller drops effects (a follower); none are built, nor records read for them. */
+  readonly effects: PartitionEffect[] | undefined;
   readonly reads: RecordRead[];
   readonly outcomes: MessageOutcome[] | undefined;
   readonly stored: { queue: number; msgId: number }[] | undefined;
@@ -145,13 +146,14 @@ export class PartitionQueue implements MessageObserver<Stub> {
    * Applies a core command with the observer writing into `ctx`, then translates its effects there.
    * (Not a callback taking helper: this runs several times per message on every replica.)
    */
-  applyCore(ctx: ApplyCtx, cmd: QueueCommand<Stub>): ReturnType<QueueCore<Stub>['apply']> {
+  applyCore(ctx: ApplyCtx, cmd: QueueCommand<Stub>): QueueReply<Stub> {
     this.current = ctx;
     try {
+      if (ctx.effects === undefined) return this.core.applyInto(cmd, undefined);
       const fx: Effect<Stub>[] = [];
-      const res = this.core.apply(cmd, fx);
-      this.translate(fx, ctx);
-      return res;
+      const reply = this.core.applyInto(cmd, fx);
+      this.translate(fx, ctx.effects, ctx);
+      return reply;
     } finally {
       this.current = undefined;
     }
@@ -207,7 +209,7 @@ export class PartitionQueue implements MessageObserver<Stub> {
     };
     this.deadLetters.set(m.msgId, p);
     ctx.writes.putState(this.id, m.msgId, encodeMessageState(m, p));
-    ctx.effects.push(this.deadLetterEffect(m.msgId, p, ctx.writes.recordValue(this.id, m.msgId) ?? undefined));
+    ctx.effects?.push(this.deadLetterEffect(m.msgId, p, ctx.writes.recordValue(this.id, m.msgId) ?? undefined));
   }
 
   deadLetterEffect(msgId: number, p: PendingDeadLetter, record: Uint8Array | undefined): PartitionEffect {
@@ -234,18 +236,18 @@ export class PartitionQueue implements MessageObserver<Stub> {
 
   // ---- core effects → partition effects -------------------------------------------------------
 
-  translate(effects: readonly Effect<Stub>[], ctx: ApplyCtx): void {
+  private translate(effects: readonly Effect<Stub>[], out: PartitionEffect[], ctx: ApplyCtx): void {
     for (const e of effects) {
       switch (e.kind) {
-        case 'deliver': ctx.effects.push(this.delivery(e.consumerId, e.msgId, e.redelivered, e.deliveryCount, ctx)); break;
+        case 'deliver': out.push(this.delivery(e.consumerId, e.msgId, e.redelivered, e.deliveryCount, ctx)); break;
         case 'deadLetter': break; // told by the observer, with the message's id
         case 'consumerCancelled': case 'consumerActivated': {
           const [session, consumer] = splitOwnerId(e.consumerId);
-          ctx.effects.push({ kind: e.kind, queue: this.id, session, consumer });
+          out.push({ kind: e.kind, queue: this.id, session, consumer });
           break;
         }
         case 'queueExpired':
-          ctx.effects.push({ kind: 'queueExpired', queue: this.id, vhost: this.meta.vhost, name: this.meta.name });
+          out.push({ kind: 'queueExpired', queue: this.id, vhost: this.meta.vhost, name: this.meta.name });
           break;
         default: {
           const never: never = e;

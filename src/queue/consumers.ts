@@ -155,15 +155,16 @@ export class ConsumerSet {
 
   /**
    * Single active consumer: hands over to the desired consumer when allowed, emitting
-   * consumerActivated. Call after any change to consumers or to the active one's unacked count.
+   * consumerActivated (into `effects` unless undefined). Call after any change to consumers or to the
+   * active one's unacked count.
    */
-  reconcile(effects: { push(e: ConsumerActivatedEffect): unknown }): void {
+  reconcile(effects: { push(e: ConsumerActivatedEffect): unknown } | undefined): void {
     if (!this.singleActive) return;
     const want = this.desired();
     if (want === this.active) return;
     if (this.active === undefined || this.active.unacked === 0) {
       this.active = want;
-      if (want !== undefined) effects.push({ kind: 'consumerActivated', consumerId: want.id });
+      if (want !== undefined) effects?.push({ kind: 'consumerActivated', consumerId: want.id });
     }
   }
 

@@ -47,6 +47,9 @@ export function wholeMessageModel<P extends MessageProperties>(): MessageModel<Q
 /** QueueMachine's model. */
 export const queueMessageModel: MessageModel<QueueMessage> = wholeMessageModel<MessageProperties>();
 
+/** Where a command's effects go; undefined: nowhere, and none are built. */
+type Effects<M> = Effect<M>[] | undefined;
+
 export class QueueCore<M> {
   private readonly ready: ReadyList<Entry<M>>;
   private readonly unacked = new Map<number, Entry<M>>();
@@ -173,6 +176,15 @@ export class QueueCore<M> {
   apply(cmd: PurgeCmd | DeleteCmd, effects?: Effect<M>[]): QueueResult<number, M>;
   apply(cmd: QueueCommand<M>, effects?: Effect<M>[]): QueueResult<QueueReply<M>, M>;
   apply(cmd: QueueCommand<M>, effects: Effect<M>[] = []): QueueResult<QueueReply<M>, M> {
+    return { reply: this.applyInto(cmd, effects), effects };
+  }
+
+  /**
+   * apply() returning just the reply (the partition's per-message path: no result object). With
+   * `effects` undefined no effect is built at all: for a replica that would drop them (a follower);
+   * the state, and what the observer hears, are the same either way.
+   */
+  applyInto(cmd: QueueCommand<M>, effects: Effects<M>): QueueReply<M> {
     if (cmd.nowMs !== undefined && cmd.nowMs > this.clockMs) this.clockMs = cmd.nowMs;
     let reply: EnqueueReply | GetReply<M> | number | undefined = undefined;
     switch (cmd.kind) {
@@ -208,7 +220,7 @@ export class QueueCore<M> {
         throw new Error(`queue: unknown command ${JSON.stringify(never)}`);
       }
     }
-    return { reply, effects };
+    return reply;
   }
 
   // ---- commands -----------------------------------------------------------------------------
@@ -221,7 +233,7 @@ export class QueueCore<M> {
     );
   }
 
-  private enqueue(message: M, effects: Effect<M>[]): EnqueueReply {
+  private enqueue(message: M, effects: Effects<M>): EnqueueReply {
     const bytes = this.model.bodyBytes(message);
     this.expireHeads(effects);
     if (this.args.overflow !== 'drop-head' && this.wouldOverflow(bytes)) {
@@ -250,7 +262,7 @@ export class QueueCore<M> {
     return 'accepted';
   }
 
-  private checkout(cmd: CheckoutCmd, effects: Effect<M>[]): void {
+  private checkout(cmd: CheckoutCmd, effects: Effects<M>): void {
     const c = this.consumers.add(cmd.consumerId, Math.max(0, cmd.prefetch), cmd.priority, cmd.noAck);
     if (c === undefined) return; // duplicate id: ignored
     this.lastUsedMs = this.clockMs;
@@ -258,7 +270,7 @@ export class QueueCore<M> {
     this.drain(effects);
   }
 
-  private settle(ownerId: string, msgIds: readonly number[], effects: Effect<M>[]): void {
+  private settle(ownerId: string, msgIds: readonly number[], effects: Effects<M>): void {
     for (const id of msgIds) {
       const e = this.checkIn(ownerId, id);
       if (e !== undefined) this.observer?.ended(e, 'settled');
@@ -267,7 +279,7 @@ export class QueueCore<M> {
     this.drain(effects);
   }
 
-  private returnMsgs(ownerId: string, msgIds: readonly number[], effects: Effect<M>[]): void {
+  private returnMsgs(ownerId: string, msgIds: readonly number[], effects: Effects<M>): void {
     const back: Entry<M>[] = [];
     for (const id of msgIds) {
       const e = this.checkIn(ownerId, id);
@@ -276,7 +288,7 @@ export class QueueCore<M> {
     this.requeue(back, effects);
   }
 
-  private discard(ownerId: string, msgIds: readonly number[], effects: Effect<M>[]): void {
+  private discard(ownerId: string, msgIds: readonly number[], effects: Effects<M>): void {
     for (const id of msgIds) {
       const e = this.checkIn(ownerId, id);
       if (e !== undefined) this.deadLetterOrDrop(e, 'rejected', effects);
@@ -285,7 +297,7 @@ export class QueueCore<M> {
     this.drain(effects);
   }
 
-  private cancel(consumerId: string, effects: Effect<M>[]): void {
+  private cancel(consumerId: string, effects: Effects<M>): void {
     if (!this.removeConsumer(consumerId)) return;
     this.consumers.reconcile(effects);
     this.drain(effects);
@@ -299,14 +311,14 @@ export class QueueCore<M> {
   }
 
   /** Returns everything checked out to these owners (consumers or getters), in msgId order. */
-  private returnOwnedBy(owners: ReadonlySet<string>, effects: Effect<M>[]): void {
+  private returnOwnedBy(owners: ReadonlySet<string>, effects: Effects<M>): void {
     const back: Entry<M>[] = [];
     for (const e of this.unacked.values()) if (owners.has(e.ownerId)) back.push(e);
     for (const e of back) this.checkIn(e.ownerId, e.msgId);
     this.requeue(back, effects);
   }
 
-  private get(getterId: string, noAck: boolean, effects: Effect<M>[]): GetReply<M> {
+  private get(getterId: string, noAck: boolean, effects: Effects<M>): GetReply<M> {
     this.lastUsedMs = this.clockMs;
     this.expireHeads(effects);
     const e = this.ready.shift();
@@ -332,7 +344,7 @@ export class QueueCore<M> {
     return this.ready.clear();
   }
 
-  private delete(effects: Effect<M>[]): number {
+  private delete(effects: Effects<M>): number {
     if (this.observer !== undefined) {
       for (const e of this.ready) this.observer.ended(e, 'deleted');
       for (const e of this.unacked.values()) this.observer.ended(e, 'deleted');
@@ -340,16 +352,16 @@ export class QueueCore<M> {
     const n = this.ready.clear();
     this.unacked.clear();
     this.unackedBytes = 0;
-    for (const c of this.consumers.clear()) effects.push({ kind: 'consumerCancelled', consumerId: c.id });
+    for (const c of this.consumers.clear()) effects?.push({ kind: 'consumerCancelled', consumerId: c.id });
     return n;
   }
 
-  private tick(effects: Effect<M>[]): void {
+  private tick(effects: Effects<M>): void {
     this.expireHeads(effects);
     const e = this.args.expiresMs;
     if (e !== undefined && !this.expiredSignalled && this.consumers.size === 0 && this.clockMs >= this.lastUsedMs + e) {
       this.expiredSignalled = true;
-      effects.push({ kind: 'queueExpired' });
+      effects?.push({ kind: 'queueExpired' });
     }
   }
 
@@ -362,7 +374,7 @@ export class QueueCore<M> {
   }
 
   /** drop-head: dead-letter the oldest ready messages until within x-max-length(-bytes). */
-  private dropHeadOverLimit(effects: Effect<M>[]): void {
+  private dropHeadOverLimit(effects: Effects<M>): void {
     if (this.args.overflow !== 'drop-head') return;
     const { maxLength, maxLengthBytes } = this.args;
     while (
@@ -375,7 +387,7 @@ export class QueueCore<M> {
     }
   }
 
-  private expireHeads(effects: Effect<M>[]): void {
+  private expireHeads(effects: Effects<M>): void {
     const out = this.expiredScratch;
     this.ready.shiftExpired(this.clockMs, out);
     if (out.length === 0) return;
@@ -384,7 +396,7 @@ export class QueueCore<M> {
   }
 
   /** Hands ready messages to consumers with credit until one side runs out. */
-  private drain(effects: Effect<M>[]): void {
+  private drain(effects: Effects<M>): void {
     const now = this.clockMs;
     while (this.ready.count > 0) {
       const head = this.ready.peek() as Entry<M>;
@@ -400,13 +412,13 @@ export class QueueCore<M> {
     }
   }
 
-  private deliver(e: Entry<M>, c: Consumer, effects: Effect<M>[]): void {
+  private deliver(e: Entry<M>, c: Consumer, effects: Effects<M>): void {
     if (!c.noAck) this.checkOut(e, c.id, c);
     if (this.observer !== undefined) {
       if (c.noAck) this.observer.ended(e, 'autoAcked');
       else this.observer.checkedOut(e);
     }
-    effects.push({
+    effects?.push({
       kind: 'deliver',
       consumerId: c.id,
       msgId: e.msgId,
@@ -442,7 +454,7 @@ export class QueueCore<M> {
   }
 
   /** Returned messages: redelivered, deliveryCount+1, back at their original position. */
-  private requeue(back: Entry<M>[], effects: Effect<M>[]): void {
+  private requeue(back: Entry<M>[], effects: Effects<M>): void {
     const limit = this.args.deliveryLimit;
     back.sort((a, b) => b.msgId - a.msgId); // descending: each insert lands at (or near) the front
     const dead: Entry<M>[] = [];
@@ -463,12 +475,13 @@ export class QueueCore<M> {
     this.drain(effects);
   }
 
-  private deadLetterOrDrop(e: Entry<M>, reason: DeadLetterReason, effects: Effect<M>[]): void {
+  private deadLetterOrDrop(e: Entry<M>, reason: DeadLetterReason, effects: Effects<M>): void {
     if (this.args.deadLetterExchange === undefined) {
       this.observer?.ended(e, 'dropped', reason);
       return;
     }
     this.observer?.ended(e, 'deadLettered', reason);
+    if (effects === undefined) return;
     const d = this.model.deadLetter(e.message, this.args, { queue: this.name, reason, nowMs: this.clockMs });
     effects.push({ kind: 'deadLetter', message: d.message, reason, exchange: d.exchange, routingKey: d.routingKey });
   }

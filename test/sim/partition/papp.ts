@@ -30,7 +30,9 @@ class TrackedMachine extends PartitionMachine {
   onOutput: ((inputs: readonly EntryInput[], out: ApplyOutput) => void) | undefined;
 
   override apply(entries: readonly EntryInput[], batch: ApplyBatch, opts?: ApplyOptions): ApplyOutput | Promise<ApplyOutput> {
-    const out = super.apply(entries, batch, opts);
+    // The checks account every replica's effects: a follower builds them here too (reading no
+    // records for them, as PartitionApp asks).
+    const out = super.apply(entries, batch, { ...opts, effects: true });
     const hook = (o: ApplyOutput): ApplyOutput => {
       this.onOutput?.(entries, o);
       return o;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MemoryAppStore } from '../../../src/partition/memory.js';
-import { PartitionMachine } from '../../../src/partition/machine.js';
+import { PartitionMachine, type ApplyOptions } from '../../../src/partition/machine.js';
 import type { ApplyOutput, PartitionCommand } from '../../../src/partition/types.js';
 import { encodeBatch } from '../../../src/partition/codec.js';
 import { Harness, observable } from './helpers.js';
@@ -55,9 +55,9 @@ function comparable(o: ApplyOutput): unknown {
   return { ...o, outcomes: [...o.outcomes].sort((a, b) => key(a).localeCompare(key(b))) };
 }
 
-async function applyTo(m: PartitionMachine, store: MemoryAppStore, cmds: PartitionCommand[]): Promise<ApplyOutput> {
+async function applyTo(m: PartitionMachine, store: MemoryAppStore, cmds: PartitionCommand[], opts?: ApplyOptions): Promise<ApplyOutput> {
   const batch = store.batch();
-  const out = await m.apply([encodeBatch(cmds)], batch);
+  const out = await m.apply([encodeBatch(cmds)], batch, opts);
   batch.commit();
   return out;
 }
@@ -75,6 +75,24 @@ test('determinism: the same log on two machines gives the same results, effects 
     assert.deepEqual(store.dump(), h.store.dump());
     assert.deepEqual(store2.dump(), store.dump());
     assert.deepEqual(observable(m), observable(h.machine));
+  }), { numRuns: Math.ceil(RUNS / 2) });
+});
+
+test('a follower (no effects built, no records read) applies the same log to the same results, keys and state', async () => {
+  await fc.assert(fc.asyncProperty(workloadArb, async (w) => {
+    const { entries } = await runChecked(w);
+    const leader = new PartitionMachine();
+    const leaderStore = new MemoryAppStore();
+    const m = new PartitionMachine();
+    const store = new MemoryAppStore();
+    for (const cmds of entries) {
+      const a = await applyTo(leader, leaderStore, cmds);
+      const b = await applyTo(m, store, cmds, { effects: false, readRecords: false });
+      assert.deepEqual(b.effects, []);
+      assert.deepEqual(b.results, a.results);
+    }
+    assert.deepEqual(store.dump(), leaderStore.dump());
+    assert.deepEqual(observable(m), observable(leader));
   }), { numRuns: Math.ceil(RUNS / 2) });
 });
 
