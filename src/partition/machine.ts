@@ -109,7 +109,8 @@ export class PartitionMachine {
       const out: CommandResult[] = [];
       for (const c of commands) {
         out.push(applyCommand(this.state, c, ctx));
-        ctx.autoAcked.clear();
+        // Map.clear() allocates a new table even when empty, and this runs per command.
+        if (ctx.autoAcked.size > 0) ctx.autoAcked.clear();
       }
       results.push(out);
     }
