@@ -194,16 +194,19 @@ async function profiled(s: Stream): Promise<void> {
   session.disconnect();
   const sites = new Map<string, number>();
   let total = 0;
-  const walk = (n: ProfileNode): void => {
+  const name = (f: ProfileNode['callFrame']): string =>
+    `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|scripts|node_modules)\//, '$1/')}`;
+  const walk = (n: ProfileNode, caller: string): void => {
+    const here = name(n.callFrame);
     if (n.selfSize > 0) {
-      const f = n.callFrame;
-      const where = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|scripts|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+      // A builtin (Map.set, Array.push...) is named with its caller.
+      const where = n.callFrame.url === '' ? `${here}<- ${caller}` : here;
       sites.set(where, (sites.get(where) ?? 0) + n.selfSize);
       total += n.selfSize;
     }
-    for (const c of n.children) walk(c);
+    for (const c of n.children) walk(c, here);
   };
-  walk(profile.head);
+  walk(profile.head, '');
   console.log(JSON.stringify({ role, messages: s.measured, bytesPerMsg: Math.round(total / s.measured) }));
   const top = [...sites].sort((a, b) => b[1] - a[1]).slice(0, arg('top', 25));
   for (const [where, bytes] of top) console.log(`${(bytes / s.measured).toFixed(1).padStart(8)} B/msg  ${where}`);

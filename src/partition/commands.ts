@@ -66,19 +66,21 @@ function enqueue(s: PartitionState, c: EnqueueCmd, ctx: MachineCtx): CommandResu
     ctx.dirtySessions.add(c.session);
   }
   ctx.record = c.record ?? encodeEnqueue(c);
-  const outcomes: EnqueueOutcome[] = [];
-  const msgIds: number[] = [];
-  for (const id of c.queues) {
-    const q = s.queues.get(id);
+  // Sized up front: the first push() into [] reserves 17 slots, and this is per message.
+  const n = c.queues.length;
+  const outcomes = new Array<EnqueueOutcome>(n);
+  const msgIds = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const q = s.queues.get(c.queues[i]!);
     if (q === undefined) {
-      outcomes.push('noQueue');
-      msgIds.push(0);
+      outcomes[i] = 'noQueue';
+      msgIds[i] = 0;
       continue;
     }
     ctx.storedId = 0;
     const accepted = run(q, { kind: 'enqueue', message: stubOf(c, q.meta.args), nowMs: s.clockMs }, ctx) === 'accepted';
-    outcomes.push(accepted ? 'accepted' : 'rejected');
-    msgIds.push(accepted ? ctx.storedId : 0);
+    outcomes[i] = accepted ? 'accepted' : 'rejected';
+    msgIds[i] = accepted ? ctx.storedId : 0;
   }
   ctx.record = undefined;
   return { kind: 'enqueued', outcomes, msgIds };
