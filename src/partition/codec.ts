@@ -5,7 +5,7 @@
 // are per message, on every replica, and protobufjs's writer, reader and Long objects were a
 // visible share of an owner's CPU; the other commands go through protobufjs.
 import { warren } from '../proto/partition.js';
-import { EMPTY_BYTES, fieldSize, LEN, VARINT, varintSize, WireReader, WireWriter } from '../util/protowire.js';
+import { EMPTY_BYTES, fieldSize, LastString, LEN, VARINT, varintSize, WireReader, WireWriter } from '../util/protowire.js';
 import type { EnqueueCmd, PartitionCommand } from './types.js';
 
 const pb = warren.v1;
@@ -48,8 +48,29 @@ export function encodeEnqueue(c: Omit<EnqueueCmd, 'kind' | 'record'>): Uint8Arra
 
 /** Decodes an encoded Enqueue (a log command or a stored record). Byte fields are views of `bytes`. */
 export function decodeEnqueue(bytes: Uint8Array): EnqueueCmd {
-  const r = new WireReader(bytes, 0, bytes.length);
-  const queues: number[] = [];
+  return readEnqueue(new WireReader(bytes, 0, bytes.length), bytes, new EnqueueStrings());
+}
+
+/**
+ * The string fields last read by the enqueues of one entry (see LastString): a proposer's turn
+ * usually repeats one publisher's exchange, routing key and session, each decoded once then.
+ */
+class EnqueueStrings {
+  readonly exchange = new LastString();
+  readonly routingKey = new LastString();
+  readonly session = new LastString();
+}
+
+/** Appends v to a list made on first use, a literal of one (a first push() into [] reserves 17 slots). */
+function pushTo(list: number[] | undefined, v: number): number[] {
+  if (list === undefined) return [v];
+  list.push(v);
+  return list;
+}
+
+/** The Enqueue that is the rest of `r` (whose bytes are `record`). */
+function readEnqueue(r: WireReader, record: Uint8Array, strings: EnqueueStrings): EnqueueCmd {
+  let queues: number[] | undefined;
   let exchange = '';
   let routingKey = '';
   let header: Uint8Array = EMPTY_BYTES;
@@ -64,15 +85,15 @@ export function decodeEnqueue(bytes: Uint8Array): EnqueueCmd {
     switch (tag) {
       case 1 << 3 | LEN: {
         const end = r.length();
-        while (r.at < end) queues.push(r.varint() >>> 0);
+        while (r.at < end) queues = pushTo(queues, r.varint() >>> 0);
         break;
       }
-      case 1 << 3 | VARINT: queues.push(r.varint() >>> 0); break;
-      case 2 << 3 | LEN: exchange = r.string(); break;
-      case 3 << 3 | LEN: routingKey = r.string(); break;
+      case 1 << 3 | VARINT: queues = pushTo(queues, r.varint() >>> 0); break;
+      case 2 << 3 | LEN: exchange = r.text(strings.exchange, false); break;
+      case 3 << 3 | LEN: routingKey = r.text(strings.routingKey, false); break;
       case 4 << 3 | LEN: header = r.bytes(); break;
       case 5 << 3 | LEN: body = r.bytes(); break;
-      case 6 << 3 | LEN: session = r.string(); break;
+      case 6 << 3 | LEN: session = r.text(strings.session, false); break;
       case 7 << 3 | VARINT: seq = r.varint(); break;
       case 8 << 3 | VARINT: priority = r.varint() >>> 0; break;
       case 9 << 3 | VARINT: expirationMs = r.varint(); break;
@@ -80,7 +101,9 @@ export function decodeEnqueue(bytes: Uint8Array): EnqueueCmd {
       default: r.skip(tag);
     }
   }
-  return { kind: 'enqueue', queues, exchange, routingKey, header, body, session, seq, priority, expirationMs, nowMs, record: bytes };
+  return {
+    kind: 'enqueue', queues: queues ?? [], exchange, routingKey, header, body, session, seq, priority, expirationMs, nowMs, record,
+  };
 }
 
 /** A stored record's fields (views of `bytes`). */
@@ -243,6 +266,7 @@ function fromPb(c: PbShape): PartitionCommand {
 export function decodeBatch(data: Uint8Array): PartitionCommand[] {
   const r = new WireReader(data, 0, data.length);
   const out: PartitionCommand[] = [];
+  const strings = new EnqueueStrings();
   while (r.at < r.end) {
     const tag = r.tag();
     if (tag !== (1 << 3 | LEN)) {
@@ -250,7 +274,7 @@ export function decodeBatch(data: Uint8Array): PartitionCommand[] {
       continue;
     }
     const end = r.length();
-    out.push(decodeCommand(data, r.at, end));
+    out.push(decodeCommand(data, r.at, end, strings));
     r.at = end;
   }
   return out;
@@ -259,7 +283,7 @@ export function decodeBatch(data: Uint8Array): PartitionCommand[] {
 /** PartitionCommand's oneof fields that hold a Settlement (settle, return, discard). */
 const SETTLEMENT_FIELDS: Readonly<Record<number, 'settle' | 'return' | 'discard'>> = { 5: 'settle', 6: 'return', 7: 'discard' };
 
-function decodeCommand(data: Uint8Array, start: number, end: number): PartitionCommand {
+function decodeCommand(data: Uint8Array, start: number, end: number, strings: EnqueueStrings): PartitionCommand {
   // A command that is exactly one enqueue or settlement field (the two per-message commands); anything
   // else (or a repeated oneof: the last wins, merged) goes the long way.
   const r = new WireReader(data, start, end);
@@ -268,7 +292,7 @@ function decodeCommand(data: Uint8Array, start: number, end: number): PartitionC
     if ((tag & 7) === LEN) {
       const fieldEnd = r.length();
       if (fieldEnd === end) {
-        if (tag === (3 << 3 | LEN)) return decodeEnqueue(data.subarray(r.at, end));
+        if (tag === (3 << 3 | LEN)) return readEnqueue(r, data.subarray(r.at, end), strings);
         const kind = SETTLEMENT_FIELDS[tag >>> 3];
         if (kind !== undefined) return decodeSettlement(kind, r);
       }

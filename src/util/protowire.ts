@@ -291,16 +291,17 @@ export class WireReader {
   }
   /**
    * A string field that may repeat the one `last` holds (see LastString). Invalid UTF-8 throws, as
-   * protobufjs's decoders do; it is checked only when the decoded text holds U+FFFD.
+   * protobufjs's decoders do; it is checked only when the decoded text holds U+FFFD. Not `strict`:
+   * decoded leniently instead, as string().
    */
-  text(last: LastString): string {
+  text(last: LastString, strict = true): string {
     const end = this.length();
     const start = this.at;
     const n = end - start;
     this.at = end;
     if (n === last.length && sameBytes(this.buf, last.start, start, n)) return last.value;
     const v = this.buf.toString('utf8', start, end);
-    if (v.includes('\uFFFD') && !isUtf8(this.buf.subarray(start, end))) throw new RangeError('protobuf: a string field is not UTF-8');
+    if (strict && v.includes('\uFFFD') && !isUtf8(this.buf.subarray(start, end))) throw new RangeError('protobuf: a string field is not UTF-8');
     last.start = start;
     last.length = n;
     last.value = v;

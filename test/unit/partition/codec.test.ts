@@ -1,7 +1,7 @@
 // The log entry format (PartitionBatch) and the key layout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBatch, decodeRecord, encodeBatch } from '../../../src/partition/codec.js';
+import { decodeBatch, decodeEnqueue, decodeRecord, encodeBatch } from '../../../src/partition/codec.js';
 import { parseMessageKey, recordKey, stateKey, RANGES, queueKey } from '../../../src/partition/keys.js';
 import type { PartitionCommand } from '../../../src/partition/types.js';
 import { declare, enqueue, header, text } from './helpers.js';
@@ -54,6 +54,31 @@ test('an enqueue\'s record is a view of the entry bytes (no copy) and decodes to
   assert.deepEqual([r.exchange, r.routingKey, new TextDecoder().decode(r.body), r.nowMs, r.priority, r.expirationMs], ['x', 'k', 'payload', 42, undefined, undefined]);
   assert.deepEqual(decodeBatch(new Uint8Array(0)), []);
   assert.equal(text('a').length, 1);
+});
+
+test('the enqueues of one entry decode their strings as one enqueue alone does: repeated, changed, invalid UTF-8', () => {
+  const cmds = [
+    enqueue(1, 'a', { exchange: 'ab', routingKey: 'k1', session: 'p', seq: 1 }),
+    enqueue(1, 'b', { exchange: 'ab', routingKey: 'k2', session: 'p', seq: 2 }),
+    enqueue(2, 'c', { exchange: 'cd', routingKey: 'k2', session: 'q', seq: 3 }),
+    enqueue(2, 'd', { exchange: 'zz', routingKey: 'k2', session: 'q', seq: 4 }),
+    enqueue(2, 'e', { exchange: 'cd', routingKey: '', session: '', seq: 5 }),
+  ];
+  const data = Buffer.from(encodeBatch(cmds));
+  // The fourth exchange's bytes become 0xff 0xfe: decoded leniently (U+FFFD), as a lone record is.
+  const at = data.indexOf('zz');
+  data[at] = 0xff;
+  data[at + 1] = 0xfe;
+  const decoded = decodeBatch(data);
+  assert.equal(decoded.length, cmds.length);
+  for (const d of decoded) {
+    assert.ok(d.kind === 'enqueue' && d.record !== undefined);
+    const alone = decodeEnqueue(Buffer.from(d.record));
+    assert.deepEqual([d.exchange, d.routingKey, d.session], [alone.exchange, alone.routingKey, alone.session]);
+  }
+  assert.deepEqual(decoded.map((d) => (d.kind === 'enqueue' ? [d.exchange, d.routingKey, d.session] : [])), [
+    ['ab', 'k1', 'p'], ['ab', 'k2', 'p'], ['cd', 'k2', 'q'], ['\uFFFD\uFFFD', 'k2', 'q'], ['cd', '', ''],
+  ]);
 });
 
 test('keys: messages of a queue sort by msgId, each state key right after its record, all inside the messages range', () => {
