@@ -38,6 +38,13 @@ export class PartitionApp implements GroupApp<PartitionResult> {
   private appliedTerm = 0;
   /** Leading, and no entry of its own term applied yet: the resume waits for it. */
   private resumePending = false;
+  /**
+   * Terms another replica led (ascending, none below the last applied entry's): no proposer can
+   * wait here for an entry of one of them, as the driver answers a proposal only with the result
+   * of an entry of the term it was proposed in, by this replica leading. Entries of every other
+   * term get results: a replica may apply its own term's first entries before it is told it leads.
+   */
+  private readonly othersTerms: number[] = [];
 
   constructor(
     readonly machine: PartitionMachine,
@@ -79,11 +86,14 @@ export class PartitionApp implements GroupApp<PartitionResult> {
     entries: readonly Entry[], batch: ApplyBatch, handing: Handing, recordsFrom?: AppReader,
   ): PartitionResult[] | Promise<PartitionResult[]> {
     if (entries.length === 0) return [];
+    const results = this.mayBeAwaited(entries);
     this.appliedTerm = entries[entries.length - 1]!.term;
+    const others = this.othersTerms;
+    while (others.length > 0 && others[0]! < this.appliedTerm) others.shift();
     // ConfChange entries are informational here: no commands.
     const inputs = entries.map((e) => (e.type === EntryType.Normal ? e.data : NO_COMMANDS));
     // Only a leader hands effects out (done()); a follower does not build them.
-    const out = this.machine.apply(inputs, batch, { effects: this.leader, readRecords: this.leader });
+    const out = this.machine.apply(inputs, batch, { effects: this.leader, readRecords: this.leader, results });
     if (recordsFrom !== undefined) {
       return Promise.resolve(out).then(async (o) => {
         const effects = await Promise.all(o.effects.map((e) => withRecord(e, recordsFrom)));
@@ -93,7 +103,15 @@ export class PartitionApp implements GroupApp<PartitionResult> {
     return out instanceof Promise ? out.then((o) => this.done(o, handing)) : this.done(out, handing);
   }
 
+  /** Whether a proposer on this replica may be waiting for the result of one of `entries`. */
+  private mayBeAwaited(entries: readonly Entry[]): boolean {
+    for (const e of entries) if (!this.othersTerms.includes(e.term)) return true;
+    return false;
+  }
+
   roleChanged(role: RoleInfo): void {
+    const others = this.othersTerms;
+    if (!role.isLeader && role.leader !== 0 && role.term > (others[others.length - 1] ?? 0)) others.push(role.term);
     const wasTerm = this.leaderTerm;
     this.leader = role.isLeader;
     this.leaderTerm = role.isLeader ? role.term : 0;

@@ -18,6 +18,8 @@ const pb = warren.v1;
 const OK: CommandResult = { kind: 'ok' };
 const NO_QUEUE: CommandResult = { kind: 'noQueue' };
 const DUPLICATE: CommandResult = { kind: 'duplicate' };
+/** What an enqueue returns when results are not wanted (MachineCtx.results): dropped unread. */
+const UNWANTED: CommandResult = OK;
 
 /** Reads declare arguments as the metadata layer validated them (src/meta/queue-args.ts). */
 export function parseArgumentBytes(bytes: Uint8Array): QueueArgs {
@@ -66,24 +68,27 @@ function enqueue(s: PartitionState, c: EnqueueCmd, ctx: MachineCtx): CommandResu
     ctx.dirtySessions.add(c.session);
   }
   ctx.record = c.record ?? encodeEnqueue(c);
-  // Sized up front: the first push() into [] reserves 17 slots, and this is per message.
+  // Per message: no result when nobody waits for it, else sized up front (a first push() into []
+  // reserves 17 slots).
   const n = c.queues.length;
-  const outcomes = new Array<EnqueueOutcome>(n);
-  const msgIds = new Array<number>(n);
+  const outcomes = ctx.results ? new Array<EnqueueOutcome>(n) : undefined;
+  const msgIds = ctx.results ? new Array<number>(n) : undefined;
   for (let i = 0; i < n; i++) {
     const q = s.queues.get(c.queues[i]!);
-    if (q === undefined) {
-      outcomes[i] = 'noQueue';
-      msgIds[i] = 0;
-      continue;
-    }
     ctx.storedId = 0;
-    const accepted = run(q, { kind: 'enqueue', message: stubOf(c, q.meta.args), nowMs: s.clockMs }, ctx) === 'accepted';
-    outcomes[i] = accepted ? 'accepted' : 'rejected';
-    msgIds[i] = accepted ? ctx.storedId : 0;
+    const outcome = q === undefined ? 'noQueue' : enqueueIn(s, q, c, ctx);
+    if (outcomes !== undefined && msgIds !== undefined) {
+      outcomes[i] = outcome;
+      msgIds[i] = outcome === 'accepted' ? ctx.storedId : 0;
+    }
   }
   ctx.record = undefined;
-  return { kind: 'enqueued', outcomes, msgIds };
+  return outcomes === undefined || msgIds === undefined ? UNWANTED : { kind: 'enqueued', outcomes, msgIds };
+}
+
+/** Stores c's message in q (its id then in ctx.storedId), unless x-overflow refuses it. */
+function enqueueIn(s: PartitionState, q: PartitionQueue, c: EnqueueCmd, ctx: MachineCtx): 'accepted' | 'rejected' {
+  return run(q, { kind: 'enqueue', message: stubOf(c, q.meta.args), nowMs: s.clockMs }, ctx) === 'accepted' ? 'accepted' : 'rejected';
 }
 
 function get(q: PartitionQueue, c: GetCmd, now: number, ctx: MachineCtx): CommandResult {
@@ -96,7 +101,7 @@ function get(q: PartitionQueue, c: GetCmd, now: number, ctx: MachineCtx): Comman
     messageCount: reply.messageCount, record,
   };
   // basic.get is rare: fetch the body here so the proposer gets it with the result.
-  if (record === undefined) ctx.reads.push({ queue: q.id, msgId: reply.msgId, forResult: true, fill: (b) => { message.record = b; } });
+  if (record === undefined && ctx.results) ctx.reads.push({ queue: q.id, msgId: reply.msgId, forResult: true, fill: (b) => { message.record = b; } });
   return { kind: 'got', message };
 }
 

@@ -50,7 +50,14 @@ export interface ApplyOptions {
    * which drops effects, passes false. basic.get results always get their record.
    */
   readonly readRecords?: boolean;
+  /**
+   * Build command results (default true). false when no proposer can be waiting for any of these
+   * entries: ApplyOutput's results are then an empty list per entry, and a basic.get reads no record.
+   */
+  readonly results?: boolean;
 }
+
+const NO_RESULTS: readonly CommandResult[] = [];
 
 /** One entry to apply: its data (an encoded PartitionBatch; empty = no-op) or its commands. */
 export type EntryInput = Uint8Array | readonly PartitionCommand[];
@@ -102,17 +109,19 @@ export class PartitionMachine {
       writes: new WriteSet(), effects: opts.effects === false ? undefined : [], reads: [],
       outcomes: track ? [] : undefined, stored: track ? [] : undefined,
       autoAcked: new Map(), record: undefined, storedId: 0, dirtyQueues: new Set(), dirtySessions: new Set(),
+      results: opts.results !== false,
     };
     const results: (readonly CommandResult[])[] = [];
     for (const e of entries) {
       const commands = e instanceof Uint8Array ? decodeBatch(e) : e;
-      const out: CommandResult[] = [];
+      const out: CommandResult[] | undefined = ctx.results ? [] : undefined;
       for (const c of commands) {
-        out.push(applyCommand(this.state, c, ctx));
+        const r = applyCommand(this.state, c, ctx);
+        out?.push(r);
         // Map.clear() allocates a new table even when empty, and this runs per command.
         if (ctx.autoAcked.size > 0) ctx.autoAcked.clear();
       }
-      results.push(out);
+      results.push(out ?? NO_RESULTS);
     }
     this.state.flushMeta(ctx);
     const output: ApplyOutput = { results, effects: ctx.effects ?? [], stored: ctx.stored ?? [], outcomes: ctx.outcomes ?? [] };

@@ -77,6 +77,8 @@ export class PartitionState {
 export interface MachineCtx extends ApplyCtx {
   readonly dirtyQueues: Set<PartitionQueue>;
   readonly dirtySessions: Set<string>;
+  /** Command results are wanted (ApplyOptions.results); when not, applyCommand's are placeholders. */
+  readonly results: boolean;
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -30,12 +30,16 @@ class TrackedMachine extends PartitionMachine {
   onOutput: ((inputs: readonly EntryInput[], out: ApplyOutput) => void) | undefined;
 
   override apply(entries: readonly EntryInput[], batch: ApplyBatch, opts?: ApplyOptions): ApplyOutput | Promise<ApplyOutput> {
-    // The checks account every replica's effects: a follower builds them here too (reading no
-    // records for them, as PartitionApp asks).
-    const out = super.apply(entries, batch, { ...opts, effects: true });
+    // The checks account every replica's effects and results: a follower builds them here too
+    // (reading no records for its effects, as PartitionApp asks), and PartitionApp then gets only
+    // what it asked for (a proposer answered from a result it said nobody waits for fails).
+    const out = super.apply(entries, batch, { ...opts, effects: true, results: true });
     const hook = (o: ApplyOutput): ApplyOutput => {
       this.onOutput?.(entries, o);
-      return o;
+      if (opts?.results !== false && opts?.effects !== false) return o;
+      return {
+        ...o, results: opts.results === false ? o.results.map(() => []) : o.results, effects: opts.effects === false ? [] : o.effects,
+      };
     };
     return out instanceof Promise ? out.then(hook) : hook(out);
   }

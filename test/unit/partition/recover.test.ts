@@ -80,7 +80,7 @@ const declareData = encodeBatch([{ kind: 'declare', vhost: '/', name: 'q', argum
 test('PartitionApp: effects only while leading; a new leader gets resumeEffects once it applied an entry of its term; ConfChange entries apply nothing', async () => {
   const { app, seen, apply } = await appHarness();
   app.roleChanged({ term: 1, leader: 2, isLeader: false });
-  assert.deepEqual(await apply(1, declareData), [[{ kind: 'declared', queue: 1, created: true, messageCount: 0, consumerCount: 0 }]]);
+  assert.deepEqual(await apply(1, declareData), [[]], 'no results for entries of a term another replica led: nobody here waits');
   await apply(2, encodeBatch([enqueue(1, 'a'), checkout(1, 'c1', 0)]));
   assert.deepEqual(seen, [], 'a follower carries out nothing');
   assert.deepEqual(await apply(3, new Uint8Array([8, 1]), EntryType.ConfChange), [[]]);
@@ -91,10 +91,27 @@ test('PartitionApp: effects only while leading; a new leader gets resumeEffects 
   await apply(4, new Uint8Array(0), EntryType.Normal, 2); // the new leader's no-op
   assert.equal(app.serving, true);
   assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:1']]);
-  await apply(5, encodeBatch([enqueue(1, 'b')]), EntryType.Normal, 2);
+  assert.deepEqual(await apply(5, encodeBatch([enqueue(1, 'b')]), EntryType.Normal, 2), [[{ kind: 'enqueued', outcomes: ['accepted'], msgIds: [2] }]]);
   assert.deepEqual(seen.map((fx) => delivered(fx)), [['c1:1'], ['c1:2']]);
   app.roleChanged({ term: 2, leader: 1, isLeader: true });
   assert.equal(seen.length, 2, 'no resume without a change of role');
+});
+
+test('PartitionApp: results for entries of any term this replica may have led, or whose leader it does not know', async () => {
+  const { app, apply } = await appHarness();
+  const declared = [[{ kind: 'declared', queue: 1, created: true, messageCount: 0, consumerCount: 0 }]];
+  // Its own term's entries can be applied before the driver reports the election.
+  assert.deepEqual(await apply(1, declareData), declared, 'no role reported yet');
+  app.roleChanged({ term: 2, leader: 0, isLeader: false });
+  assert.deepEqual(await apply(2, encodeBatch([enqueue(1, 'a')]), EntryType.Normal, 2), [[{ kind: 'enqueued', outcomes: ['accepted'], msgIds: [1] }]],
+    'a term without a known leader');
+  app.roleChanged({ term: 2, leader: 3, isLeader: false });
+  assert.deepEqual(await apply(3, encodeBatch([enqueue(1, 'b')]), EntryType.Normal, 2), [[]], 'term 2 is led by n3');
+  app.roleChanged({ term: 3, leader: 1, isLeader: true });
+  app.roleChanged({ term: 4, leader: 2, isLeader: false });
+  // A proposal of term 3, made while leading, may still wait here: its entries commit under term 4.
+  assert.deepEqual(await apply(4, encodeBatch([enqueue(1, 'c')]), EntryType.Normal, 3), [[{ kind: 'enqueued', outcomes: ['accepted'], msgIds: [3] }]]);
+  assert.deepEqual(await apply(5, encodeBatch([enqueue(1, 'd')]), EntryType.Normal, 4), [[]]);
 });
 
 // Regression (simulator, partition mode: seeds 1 and 2 of `npm run sim -- --app partition` before
