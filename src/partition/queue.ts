@@ -25,12 +25,24 @@ export interface Stub {
   readonly expiresAtMs: number;
 }
 
+/**
+ * The last stub made: stubs are immutable, so consecutive messages of one size, priority and expiry
+ * (most of a stream: one body size, no TTL) share one instead of allocating one each, on every
+ * replica, and ready messages hold less memory.
+ */
+let lastStub: Stub = { bytes: 0, priority: undefined, expiresAtMs: Infinity };
+
 /** The message's TTL counts from its enqueue command's nowMs, so a rebuild from keys is exact. */
 export function stubOf(rec: MessageRecord, args: QueueArgs): Stub {
   const q = args.messageTtlMs;
   const own = rec.expirationMs;
   const ttl = q === undefined ? own : own === undefined ? q : Math.min(q, own);
-  return { bytes: rec.body.byteLength, priority: rec.priority, expiresAtMs: ttl === undefined ? Infinity : rec.nowMs + ttl };
+  const bytes = rec.body.byteLength;
+  const expiresAtMs = ttl === undefined ? Infinity : rec.nowMs + ttl;
+  const last = lastStub;
+  if (last.bytes === bytes && last.priority === rec.priority && last.expiresAtMs === expiresAtMs) return last;
+  lastStub = { bytes, priority: rec.priority, expiresAtMs };
+  return lastStub;
 }
 
 const stubModel: MessageModel<Stub> = {
