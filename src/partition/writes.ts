@@ -18,6 +18,12 @@ interface Op {
   readonly fresh: boolean;
 }
 
+/**
+ * The op of every key deleted (and not freshly put) by this call, shared: never modified (set()
+ * replaces it), so each delete, two per message on every replica, costs no object.
+ */
+const DELETE: Op = Object.freeze({ value: null, fresh: false });
+
 export class WriteSet {
   /** By key, as a latin1 string. */
   private readonly ops = new Map<string, Op>();
@@ -75,13 +81,13 @@ export class WriteSet {
   private set(key: string, value: Uint8Array, fresh: boolean): void {
     const op = this.ops.get(key);
     if (op === undefined) this.ops.set(key, { value, fresh });
+    else if (op === DELETE) this.ops.set(key, { value, fresh: false });
     else op.value = value;
   }
 
   private remove(key: string): void {
     const op = this.ops.get(key);
-    if (op === undefined) this.ops.set(key, { value: null, fresh: false });
-    else if (op.fresh) this.ops.delete(key);
-    else op.value = null;
+    if (op !== undefined && op.fresh) this.ops.delete(key);
+    else if (op !== DELETE) this.ops.set(key, DELETE);
   }
 }
