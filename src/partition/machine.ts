@@ -106,7 +106,7 @@ export class PartitionMachine {
   apply(entries: readonly EntryInput[], batch: ApplyBatch, opts: ApplyOptions = {}): ApplyOutput | Promise<ApplyOutput> {
     const track = this.opts.trackOutcomes === true;
     const ctx: MachineCtx = {
-      writes: new WriteSet(), effects: opts.effects === false ? undefined : [], reads: [],
+      writes: new WriteSet(), effects: opts.effects === false ? undefined : [], coreEffects: [], reads: [],
       outcomes: track ? [] : undefined, stored: track ? [] : undefined,
       autoAcked: new Map(), record: undefined, storedId: 0, dirtyQueues: new Set(), dirtySessions: new Set(),
       results: opts.results !== false,

@@ -94,6 +94,11 @@ export interface ApplyCtx {
   readonly writes: WriteSet;
   /** undefined: the caller drops effects (a follower); none are built, nor records read for them. */
   readonly effects: PartitionEffect[] | undefined;
+  /**
+   * The queue cores' effects of the whole call, each command's translated as it ends: one list per
+   * call, as a list per command would reserve 17 slots on its first push (per message, on a leader).
+   */
+  readonly coreEffects: Effect<Stub>[];
   readonly reads: RecordRead[];
   readonly outcomes: MessageOutcome[] | undefined;
   readonly stored: { queue: number; msgId: number }[] | undefined;
@@ -162,9 +167,9 @@ export class PartitionQueue implements MessageObserver<Stub> {
     this.current = ctx;
     try {
       if (ctx.effects === undefined) return this.core.applyInto(cmd, undefined);
-      const fx: Effect<Stub>[] = [];
-      const reply = this.core.applyInto(cmd, fx);
-      this.translate(fx, ctx.effects, ctx);
+      const from = ctx.coreEffects.length;
+      const reply = this.core.applyInto(cmd, ctx.coreEffects);
+      this.translate(ctx.coreEffects, from, ctx.effects, ctx);
       return reply;
     } finally {
       this.current = undefined;
@@ -248,8 +253,21 @@ export class PartitionQueue implements MessageObserver<Stub> {
 
   // ---- core effects → partition effects -------------------------------------------------------
 
-  private translate(effects: readonly Effect<Stub>[], out: PartitionEffect[], ctx: ApplyCtx): void {
-    for (const e of effects) {
+  /** The last owner id split (a run of deliveries goes to one consumer: split once, per leader). */
+  private lastOwner: { readonly id: string; readonly split: readonly [session: string, consumer: string] } | undefined;
+
+  private ownerOf(id: string): readonly [session: string, consumer: string] {
+    const last = this.lastOwner;
+    if (last !== undefined && last.id === id) return last.split;
+    const split = splitOwnerId(id);
+    this.lastOwner = { id, split };
+    return split;
+  }
+
+  /** Translates effects[from..]. */
+  private translate(effects: readonly Effect<Stub>[], from: number, out: PartitionEffect[], ctx: ApplyCtx): void {
+    for (let i = from; i < effects.length; i++) {
+      const e = effects[i]!;
       switch (e.kind) {
         case 'deliver': out.push(this.delivery(e.consumerId, e.msgId, e.redelivered, e.deliveryCount, ctx)); break;
         case 'deadLetter': break; // told by the observer, with the message's id
@@ -270,9 +288,10 @@ export class PartitionQueue implements MessageObserver<Stub> {
   }
 
   private delivery(id: string, msgId: number, redelivered: boolean, deliveryCount: number, ctx: ApplyCtx): PartitionEffect {
-    const [session, consumer] = splitOwnerId(id);
-    const key = `${this.id}:${msgId}`;
-    const noAck = ctx.autoAcked.has(key);
+    const [session, consumer] = this.ownerOf(id);
+    // The lookup key only when this command auto-acked anything (most consumers ack).
+    const key = ctx.autoAcked.size === 0 ? undefined : `${this.id}:${msgId}`;
+    const noAck = key !== undefined && ctx.autoAcked.has(key);
     const record = noAck ? ctx.autoAcked.get(key) : ctx.writes.recordValue(this.id, msgId) ?? undefined;
     const eff = { kind: 'deliver' as const, queue: this.id, session, consumer, msgId, redelivered, deliveryCount, noAck, record };
     if (noAck && record === undefined) ctx.reads.push({ queue: this.id, msgId, forResult: false, fill: (r) => { eff.record = r; } });
