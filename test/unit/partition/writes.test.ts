@@ -80,3 +80,83 @@ test('a key named by bytes through put() and by numbers is the same key', () => 
   w.flush(b);
   assert.deepEqual(b.ops, [`del ${r(4, 40)}`]);
 });
+
+/** The write set's contract with one op per key, as plainly as it can be written: the reference. */
+class OneOpPerKey {
+  readonly ops = new Map<string, { value: Uint8Array | null; fresh: boolean }>();
+  set(key: string, value: Uint8Array, fresh: boolean): void {
+    const op = this.ops.get(key);
+    if (op === undefined) this.ops.set(key, { value, fresh });
+    else op.value = value;
+  }
+  remove(key: string): void {
+    const op = this.ops.get(key);
+    if (op === undefined) this.ops.set(key, { value: null, fresh: false });
+    else if (op.fresh) this.ops.delete(key);
+    else op.value = null;
+  }
+  flush(batch: ApplyBatch): void {
+    for (const [key, op] of this.ops) {
+      if (op.value === null) batch.delLatin1(key);
+      else batch.putLatin1(key, op.value, op.fresh);
+    }
+    this.ops.clear();
+  }
+}
+
+type WriteOp =
+  | { op: 'putRecord' | 'delRecord' | 'delState' | 'recordValue' | 'putBytes' | 'delBytes' | 'flush'; q: number; m: number; state: boolean; n: number }
+  | { op: 'putState'; q: number; m: number; absent: boolean; n: number };
+
+const writeOpArb: fc.Arbitrary<WriteOp> = fc.oneof(
+  fc.record({
+    op: fc.constantFrom('putRecord', 'delRecord', 'delState', 'recordValue', 'putBytes', 'delBytes', 'flush' as const),
+    q: fc.integer({ min: 1, max: 2 }), m: fc.integer({ min: 1, max: 3 }), state: fc.boolean(), n: fc.nat(255),
+  }),
+  fc.record({ op: fc.constant('putState' as const), q: fc.integer({ min: 1, max: 2 }), m: fc.integer({ min: 1, max: 3 }), absent: fc.boolean(), n: fc.nat(255) }),
+);
+
+test('WriteSet hands over exactly what one op per key would, for any sequence of writes (message keys by numbers or bytes, other keys)', () => {
+  fc.assert(fc.property(fc.array(writeOpArb, { maxLength: 40 }), (ops) => {
+    const w = new WriteSet();
+    const ref = new OneOpPerKey();
+    const flushBoth = (): void => {
+      const got = new RecordingBatch();
+      const want = new RecordingBatch();
+      w.flush(got);
+      ref.flush(want);
+      assert.deepEqual(got.ops.sort(), want.ops.sort());
+      assert.deepEqual(new Map([...got.values].sort()), new Map([...want.values].sort()));
+      assert.equal(w.size, 0);
+    };
+    for (const o of ops) {
+      const rk = r(o.q, o.m);
+      switch (o.op) {
+        case 'putRecord': w.putRecord(o.q, o.m, v(o.n)); ref.set(rk, v(o.n), true); break;
+        case 'delRecord': w.delRecord(o.q, o.m); ref.remove(rk); break;
+        case 'putState': {
+          const rec = o.absent ? undefined : ref.ops.get(rk);
+          w.putState(o.q, o.m, v(o.n), o.absent);
+          ref.set(s(o.q, o.m), v(o.n), o.absent || (rec !== undefined && rec.fresh));
+          break;
+        }
+        case 'delState': w.delState(o.q, o.m); ref.remove(s(o.q, o.m)); break;
+        case 'recordValue': assert.deepEqual(w.recordValue(o.q, o.m), ref.ops.get(rk)?.value); break;
+        case 'putBytes': {
+          const key = o.m === 3 ? queueStateKey(o.q) : o.state ? stateKey(o.q, o.m) : recordKey(o.q, o.m);
+          w.put(key, v(o.n));
+          ref.set(toLatin1(key), v(o.n), false);
+          break;
+        }
+        case 'delBytes': {
+          const key = o.m === 3 ? queueKey(o.q) : o.state ? stateKey(o.q, o.m) : recordKey(o.q, o.m);
+          w.del(key);
+          ref.remove(toLatin1(key));
+          break;
+        }
+        case 'flush': flushBoth(); break;
+      }
+    }
+    flushBoth();
+  }), { numRuns: 3000 });
+});
