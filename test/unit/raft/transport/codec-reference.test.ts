@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { warren } from '../../../../src/proto/raft.js';
-import type { Entry, Message } from '../../../../src/raft/core/types.js';
+import type { Entry, EntryType, Message, MessageType } from '../../../../src/raft/core/types.js';
 import { decodeEntry, encodeEntry, snapMetaFromPb, snapMetaToPb, toNum } from '../../../../src/raft/storage/codec.js';
 import type { Batch } from '../../../../src/raft/transport/codec.js';
 import { decodeBatch, encodeBatch } from '../../../../src/raft/transport/codec.js';
@@ -25,7 +25,7 @@ function entryToPb(e: Entry): warren.v1.RaftEntry.$Properties {
 }
 
 function entryFromPb(p: warren.v1.RaftEntry.$Properties): Entry {
-  return { term: toNum(p.term), index: toNum(p.index), type: p.type ?? 0, data: p.data ?? new Uint8Array(0) };
+  return { term: toNum(p.term), index: toNum(p.index), type: (p.type ?? 0) as EntryType, data: p.data ?? new Uint8Array(0) };
 }
 
 function messageToPb(m: Message): warren.v1.RaftMessage.$Properties {
@@ -42,7 +42,7 @@ function messageToPb(m: Message): warren.v1.RaftMessage.$Properties {
 
 function messageFromPb(p: warren.v1.RaftMessage.$Properties): Message {
   return {
-    type: p.type ?? 0, from: p.from ?? 0, to: p.to ?? 0, term: toNum(p.term), logTerm: toNum(p.logTerm),
+    type: (p.type ?? 0) as MessageType, from: p.from ?? 0, to: p.to ?? 0, term: toNum(p.term), logTerm: toNum(p.logTerm),
     index: toNum(p.index), entries: (p.entries ?? []).map(entryFromPb), commit: toNum(p.commit),
     reject: p.reject ?? false, rejectHint: toNum(p.rejectHint),
     ...(p.snapshot ? { snapshot: { meta: snapMetaFromPb(p.snapshot.meta), data: p.snapshot.data ?? new Uint8Array(0) } } : {}),
@@ -81,7 +81,8 @@ function handDecodeEnvelopes(bytes: Uint8Array): unknown {
 const u64Arb = fc.oneof(fc.constantFrom(0, 1, 127, 128, 2 ** 32, 2 ** 40 + 1, Number.MAX_SAFE_INTEGER), fc.nat(100_000));
 const u32Arb = fc.oneof(fc.constantFrom(0, 1, 127, 128, 2 ** 31, 2 ** 32 - 1), fc.nat(1_000));
 const bytesArb = fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 100, maxLength: 1500 }));
-const entryArb: fc.Arbitrary<Entry> = fc.record({ term: u64Arb, index: u64Arb, type: fc.constantFrom(0, 1, 2), data: bytesArb });
+/** Entry types as numbers: the known ones and one a newer node might write. */
+const entryArb = fc.record({ term: u64Arb, index: u64Arb, type: fc.constantFrom(0, 1, 2), data: bytesArb }) as fc.Arbitrary<Entry>;
 const snapshotArb = fc.record({
   meta: fc.record({
     index: u64Arb, term: u64Arb,
