@@ -55,6 +55,9 @@ class HostedApp extends PartitionApp {
 
 type Waiter = (r: CommandResult | Error) => void;
 
+/** How long a refused delivery's failed return waits before it is proposed again. */
+const GIVE_BACK_RETRY_MS = 100;
+
 /** A delivery being carried out: its consumer's sink when it was decided, and its record once known. */
 interface Pending {
   readonly e: DeliverEffect;
@@ -246,9 +249,20 @@ export class PartitionHost {
     }
   }
 
-  /** A delivery that cannot reach its consumer goes back to the queue (redelivered). */
-  private giveBack(e: DeliverEffect): void {
-    this.ask({ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.deps.now() }, ignore);
+  /**
+   * A delivery that cannot reach its consumer goes back to the queue (redelivered). Retried while
+   * this replica leads in the term it was asked in: a proposal dropped (during a leadership
+   * transfer, say) would leave the message checked out to a consumer that never gets it, for as
+   * long as its session lives. A later leader decides again (resumeEffects re-issues it). Returning
+   * twice is harmless: a return only checks in what is checked out to that consumer.
+   */
+  private giveBack(e: DeliverEffect, term = this.term()): void {
+    this.ask({ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.deps.now() }, (r) => {
+      if (!(r instanceof Error)) return;
+      setTimeout(() => {
+        if (!this.stopped && this.leads() && this.term() === term) this.giveBack(e, term);
+      }, GIVE_BACK_RETRY_MS).unref();
+    });
   }
 
   /** At least once: the source forgets the message only after its copies were accepted by their targets. */

@@ -29,6 +29,13 @@ test('partition seed 22: a new leader re-delivered a message acked in an earlier
 // apply after a resume read records that apply had written (not in the store yet) as gone.
 test('partition seed 18: a message stayed checked out to a cancelled consumer that never got it', () => passes(18));
 
+// Bug: the same refused delivery's return was proposed during a leadership transfer, which drops
+// proposals; the transfer failed, the leader stayed, and nothing proposed the return again, so the
+// message stayed checked out to a cancelled consumer that never got it. Fix: the owner (and
+// src/owner/partition-host.ts giveBack) proposes it again while it leads the same term. Unit test:
+// test/unit/owner/partition-host.test.ts.
+test('partition seed 1336: a dropped return of a refused delivery was never proposed again', () => passes(1336));
+
 // Bug (in the first version of the resume fix): a dead-letter of the new term was handed out
 // before the resume's older ones, overtook them in the target's (session, seq) deduplication, and
 // an older copy was then answered "duplicate" — its message would have been lost.

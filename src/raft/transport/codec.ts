@@ -156,6 +156,7 @@ function readEnvelope(r: WireReader): Envelope {
       default: r.skip(tag);
     }
   }
+  // No message field: every field at its default (r is at the envelope's end, so this reads nothing).
   return { group, message: message ?? readMessage(r) };
 }
 

@@ -106,9 +106,17 @@ export class SimOwner {
     if (record === undefined || this.rep.incarnation !== this.incarnation) return; // queue deleted, or the process died
     const body = dec.decode(recordBody(record));
     const taken = this.env.deliver(e, body, `n${this.rep.id}`);
-    if (taken === 'cancelled' && !e.noAck) {
-      void this.propose([{ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.env.clock() }]);
-    }
+    if (taken === 'cancelled' && !e.noAck) this.giveBack(e, this.generation);
+  }
+
+  /** Returns a refused delivery, again while this replica still leads (as the broker's host does). */
+  private giveBack(e: DeliverEffect, gen: number): void {
+    void this.propose([{ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.env.clock() }])
+      .then(async (r) => {
+        if (!(r instanceof Error)) return;
+        await this.pause(5);
+        if (this.live && this.generation === gen) this.giveBack(e, gen);
+      });
   }
 
   private deadLetter(e: DeadLetterEffect, gen: number): void {
