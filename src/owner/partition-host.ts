@@ -15,6 +15,7 @@ import type {
 } from '../partition/index.js';
 import { publishedRoutingKeys } from '../queue/deadletter.js';
 import type { AppReader, RecoverInfo } from '../raft/node/app.js';
+import { ProposalDroppedError } from '../raft/node/errors.js';
 import type { GroupDriver } from '../raft/node/group.js';
 import type { ConsumerSink, Message } from './api.js';
 import { DeadlineTimer } from './deadline.js';
@@ -55,7 +56,7 @@ class HostedApp extends PartitionApp {
 
 type Waiter = (r: CommandResult | Error) => void;
 
-/** How long a refused delivery's failed return waits before it is proposed again. */
+/** How long a refused delivery's dropped return waits before it is proposed again. */
 const GIVE_BACK_RETRY_MS = 100;
 
 /** A delivery being carried out: its consumer's sink when it was decided, and its record once known. */
@@ -250,15 +251,16 @@ export class PartitionHost {
   }
 
   /**
-   * A delivery that cannot reach its consumer goes back to the queue (redelivered). Retried while
-   * this replica leads in the term it was asked in: a proposal dropped (during a leadership
-   * transfer, say) would leave the message checked out to a consumer that never gets it, for as
-   * long as its session lives. A later leader decides again (resumeEffects re-issues it). Returning
-   * twice is harmless: a return only checks in what is checked out to that consumer.
+   * A delivery that cannot reach its consumer goes back to the queue (redelivered). A return the
+   * group dropped (a leadership transfer in progress refuses proposals) is proposed again while
+   * this replica leads in the term it was asked in: else the message would stay checked out to a
+   * consumer that never gets it, for as long as its session lives. Not after a timeout (the entry
+   * may still commit), nor in a later term: a new leader decides again (resumeEffects re-issues it).
+   * Returning twice is harmless: a return only checks in what is checked out to that consumer.
    */
   private giveBack(e: DeliverEffect, term = this.term()): void {
     this.ask({ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.deps.now() }, (r) => {
-      if (!(r instanceof Error)) return;
+      if (!(r instanceof ProposalDroppedError)) return;
       setTimeout(() => {
         if (!this.stopped && this.leads() && this.term() === term) this.giveBack(e, term);
       }, GIVE_BACK_RETRY_MS).unref();

@@ -14,6 +14,7 @@
 import { decodeRecord, encodeBatch } from '../../../src/partition/codec.js';
 import { deadLetterMessage, deadLetterSession } from '../../../src/partition/deadletter.js';
 import { readRecord } from '../../../src/partition/read.js';
+import { ProposalDroppedError } from '../../../src/raft/node/errors.js';
 import type { PartitionResult } from '../../../src/partition/app.js';
 import type {
   CommandResult, DeadLetterEffect, DeliverEffect, PartitionCommand, PartitionEffect,
@@ -109,11 +110,11 @@ export class SimOwner {
     if (taken === 'cancelled' && !e.noAck) this.giveBack(e, this.generation);
   }
 
-  /** Returns a refused delivery, again while this replica still leads (as the broker's host does). */
+  /** Returns a refused delivery; a dropped return again while this replica still leads (as the broker's host does). */
   private giveBack(e: DeliverEffect, gen: number): void {
     void this.propose([{ kind: 'return', queue: e.queue, session: e.session, consumer: e.consumer, msgIds: [e.msgId], nowMs: this.env.clock() }])
       .then(async (r) => {
-        if (!(r instanceof Error)) return;
+        if (!(r instanceof ProposalDroppedError)) return;
         await this.pause(5);
         if (this.live && this.generation === gen) this.giveBack(e, gen);
       });

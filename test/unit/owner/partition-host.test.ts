@@ -1,20 +1,23 @@
 // PartitionHost's leader effects against a stand-in Raft driver: a delivery refused because its
 // consumer went away is returned to the queue, and that return is proposed again when the group
-// drops the proposal (a leadership transfer in progress), while this replica leads in that term.
+// drops the proposal (a leadership transfer in progress), while this replica leads in that term;
+// not after a timeout, whose entry may still commit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PartitionHost } from '../../../src/owner/partition-host.js';
 import { decodeBatch } from '../../../src/partition/codec.js';
 import type { DeliverEffect, PartitionCommand, PartitionEffect } from '../../../src/partition/index.js';
+import { ProposalDroppedError, ProposalTimeoutError } from '../../../src/raft/node/errors.js';
 import type { GroupDriver } from '../../../src/raft/node/group.js';
 import { logger } from '../../../src/log.js';
 
 const SESSION = 'owner-1';
 
-/** A driver whose proposals fail while `failing` > 0; records what was proposed. */
+/** A driver whose next `failing` proposals fail with `error()`; records what was proposed. */
 function fakeDriver(role: { term: number; leader: boolean }) {
   const proposed: PartitionCommand[][] = [];
   let failing = 0;
+  let error = (): Error => new ProposalDroppedError('leadership transfer in progress');
   const driver = {
     isLeader: () => role.leader,
     leader: () => (role.leader ? 1 : 2),
@@ -23,12 +26,16 @@ function fakeDriver(role: { term: number; leader: boolean }) {
       proposed.push(decodeBatch(data));
       if (failing > 0) {
         failing--;
-        return Promise.reject(new Error('raft: proposal dropped (leadership transfer in progress)'));
+        return Promise.reject(error());
       }
       return Promise.resolve({ index: proposed.length, term: role.term, result: [[{ kind: 'ok' }]] });
     },
   };
-  return { driver: driver as unknown as GroupDriver, proposed, fail: (n: number) => { failing = n; } };
+  const fail = (n: number, err?: () => Error): void => {
+    failing = n;
+    if (err !== undefined) error = err;
+  };
+  return { driver: driver as unknown as GroupDriver, proposed, fail };
 }
 
 function host(): PartitionHost {
@@ -82,6 +89,18 @@ test('a dropped return is not retried once the term changed: the next leader dec
   perform(h, [refused]);
   await until(() => returns(d.proposed) === 1);
   role.term = 4;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(returns(d.proposed), 1);
+  h.stop();
+});
+
+test('a return that timed out is not proposed again: its entry may still commit', async () => {
+  const d = fakeDriver({ term: 3, leader: true });
+  const h = host();
+  h.attach(d.driver);
+  d.fail(1, () => new ProposalTimeoutError(1, 5));
+  perform(h, [refused]);
+  await until(() => returns(d.proposed) === 1);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(returns(d.proposed), 1);
   h.stop();
