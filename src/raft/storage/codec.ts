@@ -4,8 +4,8 @@
 //
 // RaftEntry, which every replica writes for every entry and every leader sends to every follower,
 // is coded by hand (src/util/protowire.ts): the same bytes protobufjs writes, numbers instead of
-// Longs on decode, its data a view of the input. test/unit/raft/storage/codec.test.ts checks both
-// directions against the generated code.
+// Longs on decode, its data a view of the input. test/unit/raft/transport/codec-reference.test.ts
+// checks both directions against the generated code.
 import { warren } from '../../proto/raft.js';
 import type { ConfState, Entry, EntryType, HardState, SnapshotMeta } from '../core/types.js';
 import {
@@ -24,19 +24,6 @@ export function toNum(v: unknown): number {
     return (v as { toNumber(): number }).toNumber();
   }
   return 0;
-}
-
-export function entryToPb(e: Entry): warren.v1.RaftEntry.$Properties {
-  return { term: e.term, index: e.index, type: e.type, data: e.data };
-}
-
-export function entryFromPb(p: warren.v1.RaftEntry.$Properties): Entry {
-  return {
-    term: toNum(p.term),
-    index: toNum(p.index),
-    type: (p.type ?? 0) as EntryType,
-    data: p.data ?? new Uint8Array(0),
-  };
 }
 
 export function confStateToPb(c: ConfState): warren.v1.RaftConfState.$Properties {

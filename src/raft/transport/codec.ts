@@ -46,9 +46,9 @@ export const HELLO: Batch = { fromNode: 0, toNode: 0, envelopes: [], heartbeats:
 
 // ---- hand-coded: RaftBatch, RaftEnvelope, RaftMessage (every append, every ack) -------------------
 // The bytes protobufjs writes for the same message, and anything it writes decodes here the same way
-// (test/unit/raft/transport/codec.test.ts checks both directions against the generated code). What is
-// rare or small goes through the generated code, embedded as bytes: a Snap's snapshot, the coalesced
-// heartbeat columns. Field numbers: raft.proto.
+// (test/unit/raft/transport/codec-reference.test.ts checks both directions against the generated
+// code). What is rare or small goes through the generated code, embedded as bytes: a Snap's
+// snapshot, the coalesced heartbeat columns. Field numbers: raft.proto.
 
 export function encodeBatch(b: Batch): Uint8Array {
   const heartbeats = b.heartbeats.length > 0
